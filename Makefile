@@ -1,0 +1,42 @@
+# flowpol: the commands a newcomer needs.
+GO        ?= go
+BIN       ?= bin/flowpol
+EXAMPLE   := testdata/example
+EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
+
+export GONOSUMDB := github.com/np-guard
+
+.PHONY: all build example test fuzz bench vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/flowpol
+
+## example: learn the bundled example and print the policies it yields.
+example: build
+	rm -f $(EXAMPLEDB)
+	$(BIN) learn --from $(EXAMPLE)/flows.jsonl --inventory $(EXAMPLE)/cluster.yaml --db $(EXAMPLEDB)
+	$(BIN) generate --db $(EXAMPLEDB) --until 2026-11-22T12:00:00Z --window 3h
+
+## test: every test, vet and formatting.
+test: vet
+	$(GO) test -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s).
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
+	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
+
+## bench: the pipeline benchmarks on one core; figures are printed.
+bench:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./aggregator ./generator
+
+clean:
+	rm -rf bin $(EXAMPLEDB)

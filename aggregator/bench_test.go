@@ -1,0 +1,227 @@
+package aggregator_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/inventory"
+)
+
+// benchRecords is the number of flow records of the performance target, or
+// FLOWPOL_BENCH_RECORDS for a quicker run.
+func benchRecords(tb testing.TB) int {
+	s := os.Getenv("FLOWPOL_BENCH_RECORDS")
+	if s == "" {
+		return 10_000_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		tb.Fatalf("FLOWPOL_BENCH_RECORDS=%q: want a positive number of records", s)
+	}
+	return n
+}
+
+// BenchmarkLearn is `flowpol learn` on the synthetic cluster of the
+// performance target (2,000 workloads, 20,000 workload edges, 10 million
+// records): each iteration reads the flow file from disk, parses, resolves
+// and aggregates it, and commits it to a new baseline. The target is at
+// least 1 M records/s on one core (-cpu 1) and at most 512 MiB peak memory.
+// Setup writes the inventory and the flow file to a temporary directory
+// once, and loads the inventory the way the CLI does; neither is timed.
+func BenchmarkLearn(b *testing.B) {
+	records := benchRecords(b)
+	c, err := synth.New(synth.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	dir := b.TempDir()
+	inv, flows := writeInputs(b, c, dir, records)
+	b.Logf("GOMAXPROCS=%d, %d records (%.0f MiB), %d objects, %d edges planned",
+		runtime.GOMAXPROCS(0), records, fileMiB(b, flows), inv.Objects(), c.Edges())
+
+	runtime.GC()
+	debug.FreeOSMemory() // setup's garbage is not the learn path's memory
+	rssReset := resetPeakRSS()
+	cpu0, cpuOK := cpuTime()
+	meter := startMeter()
+	var dbBytes int64
+	for i := 0; b.Loop(); i++ {
+		dbBytes = learnFile(b, inv, flows, filepath.Join(dir, fmt.Sprintf("%d.db", i)), records)
+	}
+	goPeak := meter.stop()
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu1, ok := cpuTime(); cpuOK && ok {
+		// On a shared machine the wall clock also counts other processes.
+		b.ReportMetric(float64(records)*float64(b.N)/(cpu1-cpu0).Seconds(), "records/cpu-s")
+	}
+	b.ReportMetric(float64(dbBytes)/(1<<20), "db-MiB")
+	b.ReportMetric(float64(goPeak)/(1<<20), "go-peak-MiB")
+	if rss, ok := peakRSS(); rssReset && ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
+	}
+}
+
+// writeInputs writes the cluster's inventory and flow records to dir and
+// reads the inventory back as `flowpol learn --inventory` does.
+func writeInputs(b *testing.B, c *synth.Cluster, dir string, records int) (*inventory.Inventory, string) {
+	invPath, flowPath := filepath.Join(dir, "cluster.yaml"), filepath.Join(dir, "flows.jsonl")
+	writeFile(b, invPath, c.WriteInventory)
+	writeFile(b, flowPath, func(w io.Writer) error { return c.WriteFlows(w, records) })
+	inv, err := inventory.LoadFile(invPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inv, flowPath
+}
+
+func writeFile(b *testing.B, path string, write func(io.Writer) error) {
+	b.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func fileMiB(b *testing.B, path string) float64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return float64(st.Size()) / (1 << 20)
+}
+
+// learnFile is one `flowpol learn` run into a new baseline at db; it
+// returns the baseline's size and removes it.
+func learnFile(b *testing.B, inv *inventory.Inventory, flows, db string, records int) int64 {
+	f, err := os.Open(flows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	store, err := aggregator.Open(db, aggregator.StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), aggregator.LearnOptions{Source: flows})
+	if err := aggregator.Learn(context.Background(), flow.NewReader(f, flows), l); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Finish(nil); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	defer b.StartTimer()
+	if sum := l.Summary(); sum.Records != uint64(records) || len(sum.Unresolved) != 0 {
+		b.Fatalf("learned %d of %d records, unresolved %v", sum.Records, records, sum.Unresolved)
+	}
+	size, err := store.Size()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Remove(db); err != nil {
+		b.Fatal(err)
+	}
+	return size
+}
+
+// meter samples the memory the Go runtime holds from the OS (heap, stacks,
+// runtime structures; not what it has released) and keeps the largest.
+type meter struct {
+	done, stopped chan struct{}
+	peak          uint64
+}
+
+func startMeter() *meter {
+	m := &meter{done: make(chan struct{}), stopped: make(chan struct{})}
+	go m.run()
+	return m
+}
+
+func (m *meter) run() {
+	defer close(m.stopped)
+	samples := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		metrics.Read(samples)
+		m.peak = max(m.peak, samples[0].Value.Uint64()-samples[1].Value.Uint64())
+		select {
+		case <-m.done:
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// stop ends sampling and returns the peak.
+func (m *meter) stop() uint64 {
+	close(m.done)
+	<-m.stopped
+	return m.peak
+}
+
+// resetPeakRSS resets the kernel's record of the process's peak resident
+// set (Linux 4.0 and later); it reports false where that is not possible.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// cpuTime returns the CPU time, user and system, the process has used
+// (Linux), in ticks of 10 ms.
+func cpuTime() (time.Duration, bool) {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command name, which is in parentheses, start
+	// with the state (field 3); utime and stime are fields 14 and 15.
+	f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseUint(string(f[11]), 10, 64)
+	stime, err2 := strconv.ParseUint(string(f[12]), 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond, err1 == nil && err2 == nil
+}
+
+// peakRSS returns the process's peak resident set since the last reset:
+// everything it has touched, the baseline file's mapped pages included.
+func peakRSS() (uint64, bool) {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
+			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,247 @@
+package aggregator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// maxPodSet bounds the distinct pods remembered per edge end; past it the
+// count saturates.
+const maxPodSet = 1024
+
+// LearnOptions tunes a Learner. The zero value is ready to use.
+type LearnOptions struct {
+	// BatchRecords is how many records go into one transaction; zero means
+	// 500,000.
+	BatchRecords int
+	// BatchInterval commits a batch that has waited this long even when it
+	// is not full; zero means 10 s.
+	BatchInterval time.Duration
+	// Source names where the records came from, for the run's record.
+	Source string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Summary is what a learning run did.
+type Summary struct {
+	Source      string            `json:"source"`
+	Started     time.Time         `json:"started"`
+	Records     uint64            `json:"records"`     // records read
+	Connections uint64            `json:"connections"` // their counts added up
+	Stored      uint64            `json:"stored"`      // records in committed batches
+	StoredLines int               `json:"stored_lines"`
+	Batches     int               `json:"batches"`
+	Edges       int               `json:"edges"`     // distinct edges this run
+	NewEdges    int               `json:"new_edges"` // of which new to the baseline
+	Unresolved  map[string]uint64 `json:"unresolved,omitempty"`
+	Ignored     map[string]uint64 `json:"ignored,omitempty"`
+	Error       string            `json:"error,omitempty"`
+}
+
+// Learner aggregates resolved records into edges and commits them to a
+// Store in batches. It is not safe for concurrent use.
+type Learner struct {
+	store    *Store
+	res      *Resolver
+	opts     LearnOptions
+	width    int64
+	pending  map[edgeKey]*pendingEdge
+	inBatch  int
+	lastLine int
+	since    time.Time
+	seen     map[edgeKey]struct{}
+	sum      Summary
+	wroteInv bool
+}
+
+type edgeKey struct {
+	src, dst uint32
+	port     uint16
+	proto    flow.Proto
+}
+
+type pendingEdge struct {
+	first, last      int64
+	cells            []cell
+	srcPods, dstPods []uint64
+	nodes            []string
+}
+
+type cell struct {
+	bucket         int64
+	client, server uint64
+}
+
+// NewLearner learns into s, resolving with r.
+func NewLearner(s *Store, r *Resolver, opts LearnOptions) *Learner {
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = 500_000
+	}
+	if opts.BatchInterval <= 0 {
+		opts.BatchInterval = 10 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	l := &Learner{
+		store: s, res: r, opts: opts,
+		width:   int64(s.Bucket() / time.Second),
+		pending: map[edgeKey]*pendingEdge{},
+		seen:    map[edgeKey]struct{}{},
+		since:   opts.Now(),
+	}
+	l.sum = Summary{Source: opts.Source, Started: l.since.UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
+	return l
+}
+
+// Add aggregates one record; line is where it was read, for the summary.
+// It commits a batch when one is full or due.
+func (l *Learner) Add(rec *flow.Record, line int) error {
+	l.sum.Records++
+	l.sum.Connections += rec.Count
+	l.inBatch++
+	l.lastLine = line
+	l.add(rec)
+	if l.inBatch >= l.opts.BatchRecords || (l.inBatch%1024 == 0 && l.opts.Now().Sub(l.since) >= l.opts.BatchInterval) {
+		return l.Commit()
+	}
+	return nil
+}
+
+func (l *Learner) add(rec *flow.Record) {
+	if rec.Src.Addr().IsLoopback() || rec.Dst.Addr().IsLoopback() {
+		l.sum.Ignored["loopback (inside one pod)"]++
+		return
+	}
+	src := l.res.source(rec)
+	l.noteUnresolved(src.end)
+	ts := rec.Time.UnixNano()
+	bucket := floorDiv(rec.Time.Unix(), l.width) * l.width
+	for _, d := range l.res.destinations(rec) {
+		l.noteUnresolved(d.end)
+		k := edgeKey{src: src.end, dst: d.end, port: d.port, proto: rec.Proto}
+		pe := l.pending[k]
+		if pe == nil {
+			pe = &pendingEdge{first: ts, last: ts}
+			l.pending[k] = pe
+		}
+		pe.add(bucket, ts, rec)
+		pe.srcPods = addPod(pe.srcPods, src.pod)
+		pe.dstPods = addPod(pe.dstPods, d.pod)
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+func (l *Learner) noteUnresolved(end uint32) {
+	if e := l.res.ends[end]; e.Kind == topology.KindUnresolved {
+		l.sum.Unresolved[e.Reason]++
+	}
+}
+
+func (pe *pendingEdge) add(bucket, ts int64, rec *flow.Record) {
+	pe.first = min(pe.first, ts)
+	pe.last = max(pe.last, ts)
+	c := pe.cell(bucket)
+	if rec.Observer == flow.Server {
+		c.server += rec.Count
+	} else {
+		c.client += rec.Count
+	}
+	if rec.Node != "" && !slices.Contains(pe.nodes, rec.Node) {
+		pe.nodes = append(pe.nodes, rec.Node)
+	}
+}
+
+// cell finds the bucket's cell, looking from the newest: records come
+// roughly in time order.
+func (pe *pendingEdge) cell(bucket int64) *cell {
+	for i := len(pe.cells) - 1; i >= 0; i-- {
+		if pe.cells[i].bucket == bucket {
+			return &pe.cells[i]
+		}
+	}
+	pe.cells = append(pe.cells, cell{bucket: bucket})
+	return &pe.cells[len(pe.cells)-1]
+}
+
+func addPod(set []uint64, pod uint64) []uint64 {
+	if pod == 0 || len(set) >= maxPodSet || slices.Contains(set, pod) {
+		return set
+	}
+	return append(set, pod)
+}
+
+// Commit writes what was aggregated since the last commit in one
+// transaction.
+func (l *Learner) Commit() error {
+	if l.inBatch == 0 && l.wroteInv {
+		return nil
+	}
+	b := &commitBatch{pending: l.pending, ends: l.res.ends}
+	if !l.wroteInv {
+		b.workloads, b.cluster = l.res.Workloads(), l.res.Cluster()
+	}
+	newEdges, err := l.store.commit(b)
+	if err != nil {
+		return err
+	}
+	for k := range l.pending {
+		l.seen[k] = struct{}{}
+	}
+	l.wroteInv = true
+	l.sum.NewEdges += newEdges
+	l.sum.Edges = len(l.seen)
+	l.sum.Stored = l.sum.Records
+	l.sum.StoredLines = l.lastLine
+	l.sum.Batches++
+	l.pending = map[edgeKey]*pendingEdge{}
+	l.inBatch = 0
+	l.since = l.opts.Now()
+	return nil
+}
+
+// Summary returns what the run did so far.
+func (l *Learner) Summary() Summary { return l.sum }
+
+// Finish records the run in the store, with err when it ended on one.
+func (l *Learner) Finish(runErr error) error {
+	if runErr != nil {
+		l.sum.Error = runErr.Error()
+	}
+	return l.store.putRun(l.sum)
+}
+
+// Learn reads records until the end of rd, ctx's end, or the first
+// malformed record, committing whole batches as it goes. On ctx's end it
+// commits what it has; on a malformed record it commits nothing more, so the
+// store holds exactly the batches before it.
+func Learn(ctx context.Context, rd *flow.Reader, l *Learner) error {
+	for ctx.Err() == nil {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := l.Add(rec, rd.Line()); err != nil {
+			return fmt.Errorf("after line %d: %w", rd.Line(), err)
+		}
+	}
+	return l.Commit()
+}

@@ -1,0 +1,176 @@
+package aggregator
+
+import (
+	"hash/fnv"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Reasons an end is unresolved.
+const (
+	ReasonUnknownClusterAddr = "no pod or service has this cluster address"
+	ReasonNoServicePort      = "service has no such port"
+	ReasonNoBackends         = "service has no backends"
+	ReasonServiceAsSource    = "service address as source"
+)
+
+// ResolverOptions tunes a Resolver. The zero value is ready to use.
+type ResolverOptions struct {
+	// ClusterCIDRs are the pod and service ranges. An address in them that
+	// no pod, node or Service holds is unresolved rather than external.
+	// The nodes' spec.podCIDRs are always included.
+	ClusterCIDRs []netip.Prefix
+}
+
+// Resolver places the ends of flow records in the cluster an inventory
+// describes. It is not safe for concurrent use.
+type Resolver struct {
+	ends      []topology.End
+	endIDs    map[topology.End]uint32
+	ips       map[netip.Addr]podRef
+	uids      map[string]podRef
+	services  map[svcKey][]target
+	svcIPs    map[netip.Addr]bool
+	nodePorts map[svcKey][]target // keyed with the zero address
+	apiserver map[netip.AddrPort]bool
+	internal  []netip.Prefix
+	workloads map[topology.WorkloadRef]topology.Workload
+	cluster   topology.Cluster
+	dst       [1]target
+}
+
+// podRef is where an address or pod uid resolves to: an end and, for a pod,
+// its identity (zero otherwise).
+type podRef struct {
+	end uint32
+	pod uint64
+}
+
+// target is one destination of a flow: an end, the port it was reached on
+// and, when one pod is known, its identity.
+type target struct {
+	end  uint32
+	port uint16
+	pod  uint64
+}
+
+type svcKey struct {
+	addr  netip.Addr
+	port  uint16
+	proto flow.Proto
+}
+
+// NewResolver indexes an inventory.
+func NewResolver(inv *inventory.Inventory, opts ResolverOptions) *Resolver {
+	r := &Resolver{
+		endIDs:    map[topology.End]uint32{},
+		ips:       map[netip.Addr]podRef{},
+		uids:      map[string]podRef{},
+		services:  map[svcKey][]target{},
+		svcIPs:    map[netip.Addr]bool{},
+		nodePorts: map[svcKey][]target{},
+		apiserver: map[netip.AddrPort]bool{},
+		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
+		workloads: map[topology.WorkloadRef]topology.Workload{},
+	}
+	r.intern(topology.End{}) // id 0 means none
+	b := newBuilder(r, inv)
+	b.addNodes()
+	b.addPods()
+	b.addWorkloads()
+	b.addServices()
+	return r
+}
+
+func (r *Resolver) intern(e topology.End) uint32 {
+	if id, ok := r.endIDs[e]; ok {
+		return id
+	}
+	id := uint32(len(r.ends))
+	r.ends = append(r.ends, e)
+	r.endIDs[e] = id
+	return id
+}
+
+// End returns the end an id stands for.
+func (r *Resolver) End(id uint32) topology.End { return r.ends[id] }
+
+// Workloads returns what the generator needs of every workload with pods.
+func (r *Resolver) Workloads() map[topology.WorkloadRef]topology.Workload { return r.workloads }
+
+// Cluster returns the cluster facts the generator needs.
+func (r *Resolver) Cluster() topology.Cluster { return r.cluster }
+
+// source resolves the end that opened a flow. A known pod uid wins over the
+// address, so a reused pod IP cannot misattribute the flow.
+func (r *Resolver) source(rec *flow.Record) podRef {
+	if rec.PodUID != "" {
+		if p, ok := r.uids[rec.PodUID]; ok {
+			return p
+		}
+	}
+	addr := rec.Src.Addr()
+	if p, ok := r.ips[addr]; ok {
+		return p
+	}
+	if r.svcIPs[addr] {
+		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonServiceAsSource})}
+	}
+	return podRef{end: r.outside(addr)}
+}
+
+// destinations resolves the end (or, through a Service, the ends) that
+// accepted a flow, each with its target port. The slice is valid until the
+// next call.
+func (r *Resolver) destinations(rec *flow.Record) []target {
+	addr, port := rec.Dst.Addr(), rec.Dst.Port()
+	if ts, ok := r.services[svcKey{addr, port, rec.Proto}]; ok {
+		return ts
+	}
+	if r.svcIPs[addr] {
+		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoServicePort}), port: port})
+	}
+	if r.apiserver[rec.Dst] {
+		return r.one(target{end: r.intern(topology.End{Kind: topology.KindAPIServer}), port: port})
+	}
+	p, ok := r.ips[addr]
+	if !ok {
+		return r.one(target{end: r.outside(addr), port: port})
+	}
+	if r.ends[p.end].Kind == topology.KindHost {
+		if ts, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
+			return ts
+		}
+	}
+	return r.one(target{end: p.end, port: port, pod: p.pod})
+}
+
+func (r *Resolver) one(t target) []target {
+	r.dst[0] = t
+	return r.dst[:]
+}
+
+// outside resolves an address no pod, node or Service holds.
+func (r *Resolver) outside(addr netip.Addr) uint32 {
+	for _, p := range r.internal {
+		if p.Contains(addr) {
+			return r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonUnknownClusterAddr})
+		}
+	}
+	return r.intern(topology.End{Kind: topology.KindExternal, Addr: addr})
+}
+
+func podIdentity(pod *corev1.Pod) uint64 {
+	h := fnv.New64a()
+	if pod.UID != "" {
+		h.Write([]byte(pod.UID))
+	} else {
+		h.Write([]byte(pod.Namespace + "/" + pod.Name))
+	}
+	return h.Sum64() | 1 // never zero
+}

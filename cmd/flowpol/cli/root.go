@@ -1,0 +1,73 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+// Streams are where a command reads and writes.
+type Streams struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+// ExitError ends a command with a given exit code; Err, when set, is
+// printed first.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// NewRootCommand builds the flowpol command tree.
+func NewRootCommand(s Streams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "flowpol",
+		Short: "Learn a cluster's traffic and recommend the NetworkPolicies that allow exactly it",
+		Long: `flowpol learns which workloads talk to which, on which ports, from observed
+flows, keeps that baseline in a file, and generates networking.k8s.io/v1
+NetworkPolicies that allow exactly what was seen.
+
+  flowpol learn --from flows.jsonl --inventory cluster.yaml --db flowpol.db
+  flowpol generate --db flowpol.db --window 3h -o policies/`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newVersionCommand(s))
+	return root
+}
+
+// Run runs the command line args and returns the process's exit code: 0 on
+// success, the code of an ExitError, else 1.
+func Run(ctx context.Context, args []string, s Streams) int {
+	root := NewRootCommand(s)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(s.Err, "flowpol: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	fmt.Fprintf(s.Err, "flowpol: %v\n", err)
+	return 1
+}

@@ -1,0 +1,19 @@
+// Command flowpol learns a Kubernetes cluster's traffic and recommends the
+// NetworkPolicies that allow exactly what it saw.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flowpol/flowpol/cmd/flowpol/cli"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+	stop()
+	os.Exit(code)
+}

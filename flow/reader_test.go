@@ -1,0 +1,134 @@
+package flow
+
+import (
+	"errors"
+	"io"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestReaderParses(t *testing.T) {
+	in := `{"time":"2026-11-22T10:00:00.123Z","node":"node-a","proto":"TCP","src_ip":"10.244.1.12","src_port":43122,"dst_ip":"10.96.14.3","dst_port":7070,"observer":"client"}
+
+{"time":"2026-11-22T10:00:01Z","proto":"udp","src_ip":"::ffff:10.0.0.1","dst_ip":"fd00::53","dst_port":53,"observer":"server","count":7,"pid":12,"comm":"curl","cgroup_id":99,"pod_uid":"u-1","extra":{"x":[1]}}
+`
+	r := NewReader(strings.NewReader(in), "flows.jsonl")
+	got := readAll(t, r)
+	want := []Record{
+		{
+			Time: time.Date(2026, 11, 22, 10, 0, 0, 123e6, time.UTC), Node: "node-a", Proto: TCP,
+			Src: netip.MustParseAddrPort("10.244.1.12:43122"), Dst: netip.MustParseAddrPort("10.96.14.3:7070"),
+			Observer: Client, Count: 1,
+		},
+		{
+			Time: time.Date(2026, 11, 22, 10, 0, 1, 0, time.UTC), Proto: UDP,
+			Src: netip.MustParseAddrPort("10.0.0.1:0"), Dst: netip.MustParseAddrPort("[fd00::53]:53"),
+			Observer: Server, Count: 7, PID: 12, Comm: "curl", CgroupID: 99, PodUID: "u-1",
+		},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d records, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if !got[i].Time.Equal(want[i].Time) {
+			t.Errorf("record %d: time %v, want %v", i, got[i].Time, want[i].Time)
+		}
+		got[i].Time = want[i].Time
+		if got[i] != want[i] {
+			t.Errorf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	if r.Line() != 3 {
+		t.Errorf("Line() = %d after the last record, want 3", r.Line())
+	}
+}
+
+func readAll(t testing.TB, r *Reader) []Record {
+	t.Helper()
+	var out []Record
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, *rec)
+	}
+}
+
+func TestReaderErrors(t *testing.T) {
+	good := `{"time":"2026-11-22T10:00:00Z","proto":"TCP","src_ip":"10.0.0.1","src_port":1,"dst_ip":"10.0.0.2","dst_port":80,"observer":"client"}`
+	tests := []struct {
+		name string
+		line string
+		want string
+	}{
+		{"not json", `{"time":`, `f.jsonl:2: invalid JSON`},
+		{"not an object", `[1,2]`, `f.jsonl:2: not a JSON object`},
+		{"missing time", strings.Replace(good, `"time":"2026-11-22T10:00:00Z",`, "", 1), `f.jsonl:2: field "time": missing`},
+		{"bad time", strings.Replace(good, `2026-11-22T10:00:00Z`, `yesterday`, 1), `f.jsonl:2: field "time": not an RFC 3339 time`},
+		{"bad proto", strings.Replace(good, `"TCP"`, `"ICMP"`, 1), `f.jsonl:2: field "proto": unknown protocol: "ICMP"`},
+		{"bad observer", strings.Replace(good, `"client"`, `"both"`, 1), `f.jsonl:2: field "observer": unknown observer`},
+		{"bad src ip", strings.Replace(good, `"10.0.0.1"`, `"10.0.0.300"`, 1), `f.jsonl:2: field "src_ip": not an IP address`},
+		{"src ip not a string", strings.Replace(good, `"10.0.0.1"`, `7`, 1), `f.jsonl:2: field "src_ip": not a string`},
+		{"missing dst port", strings.Replace(good, `,"dst_port":80`, ``, 1), `f.jsonl:2: field "dst_port": missing`},
+		{"zero dst port", strings.Replace(good, `"dst_port":80`, `"dst_port":0`, 1), `f.jsonl:2: field "dst_port": must be 1 to 65535`},
+		{"port too large", strings.Replace(good, `"dst_port":80`, `"dst_port":70000`, 1), `f.jsonl:2: field "dst_port": 70000 is out of range`},
+		{"negative port", strings.Replace(good, `"src_port":1`, `"src_port":-1`, 1), `f.jsonl:2: field "src_port": not a non-negative integer`},
+		{"zero count", strings.Replace(good, `}`, `,"count":0}`, 1), `f.jsonl:2: field "count": must be at least 1`},
+		{"node not a string", strings.Replace(good, `}`, `,"node":1}`, 1), `f.jsonl:2: field "node": not a string`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(strings.NewReader(good+"\n"+tt.line+"\n"+good+"\n"), "f.jsonl")
+			if _, err := r.Next(); err != nil {
+				t.Fatalf("first line: %v", err)
+			}
+			_, err := r.Next()
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("error %v is not ErrMalformed", err)
+			}
+		})
+	}
+}
+
+func TestReaderLineTooLong(t *testing.T) {
+	r := NewReader(strings.NewReader(strings.Repeat(" ", MaxLineBytes+1)), "big.jsonl")
+	_, err := r.Next()
+	if err == nil || !strings.Contains(err.Error(), "big.jsonl:1: line longer than") {
+		t.Fatalf("error %v, want a line-length error on line 1", err)
+	}
+}
+
+func TestWriterRoundTrip(t *testing.T) {
+	recs := []Record{
+		{Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Node: "n\"1\x01", Proto: SCTP,
+			Src: netip.MustParseAddrPort("[2001:db8::1]:5"), Dst: netip.MustParseAddrPort("[2001:db8::2]:38412"),
+			Observer: Server, PID: 4, Comm: "ngap é", CgroupID: 77, PodUID: "abc", Count: 3},
+		{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Proto: TCP,
+			Src: netip.MustParseAddrPort("10.0.0.1:0"), Dst: netip.MustParseAddrPort("10.0.0.2:80"), Observer: Client, Count: 1},
+	}
+	var sb strings.Builder
+	w := NewWriter(&sb)
+	for i := range recs {
+		if err := w.Write(&recs[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	got := readAll(t, NewReader(strings.NewReader(sb.String()), "rt"))
+	for i := range recs {
+		if got[i] != recs[i] {
+			t.Errorf("record %d did not survive a round trip:\n got %+v\nwant %+v", i, got[i], recs[i])
+		}
+	}
+}

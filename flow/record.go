@@ -1,0 +1,100 @@
+package flow
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Proto is a transport protocol NetworkPolicy can name.
+type Proto uint8
+
+// Protocols, in the order they sort.
+const (
+	TCP Proto = iota + 1
+	UDP
+	SCTP
+)
+
+// String returns the protocol's name as NetworkPolicy spells it.
+func (p Proto) String() string {
+	switch p {
+	case TCP:
+		return "TCP"
+	case UDP:
+		return "UDP"
+	case SCTP:
+		return "SCTP"
+	}
+	return fmt.Sprintf("Proto(%d)", uint8(p))
+}
+
+// ParseProto parses TCP, UDP or SCTP (upper or lower case).
+func ParseProto(s string) (Proto, error) {
+	switch s {
+	case "TCP", "tcp":
+		return TCP, nil
+	case "UDP", "udp":
+		return UDP, nil
+	case "SCTP", "sctp":
+		return SCTP, nil
+	}
+	return 0, fmt.Errorf("%w: %q (want TCP, UDP or SCTP)", ErrBadProto, s)
+}
+
+// Observer says which end's node saw a flow.
+type Observer uint8
+
+// Observers.
+const (
+	Client Observer = iota + 1
+	Server
+)
+
+// String returns "client" or "server".
+func (o Observer) String() string {
+	switch o {
+	case Client:
+		return "client"
+	case Server:
+		return "server"
+	}
+	return fmt.Sprintf("Observer(%d)", uint8(o))
+}
+
+// ParseObserver parses "client" or "server".
+func ParseObserver(s string) (Observer, error) {
+	switch s {
+	case "client":
+		return Client, nil
+	case "server":
+		return Server, nil
+	}
+	return 0, fmt.Errorf("%w: %q (want client or server)", ErrBadObserver, s)
+}
+
+// Record is one observed flow.
+type Record struct {
+	Time     time.Time
+	Node     string
+	Proto    Proto
+	Src      netip.AddrPort
+	Dst      netip.AddrPort
+	Observer Observer
+
+	// Optional attribution; zero when the observer did not record it.
+	PID      uint32
+	Comm     string
+	CgroupID uint64
+	PodUID   string
+
+	// Count is how many times the flow repeated; at least 1.
+	Count uint64
+}
+
+// Normalize unmaps IPv4-mapped IPv6 addresses, so that ::ffff:10.0.0.1 and
+// 10.0.0.1 are the same peer.
+func (r *Record) Normalize() {
+	r.Src = netip.AddrPortFrom(r.Src.Addr().Unmap(), r.Src.Port())
+	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
+}

@@ -1,0 +1,9 @@
+// Package generator turns a window of the baseline into
+// networking.k8s.io/v1 NetworkPolicies: one per workload seen in the window,
+// isolating it for ingress and egress, and allowing exactly the peers and
+// target ports it was seen to use, with DNS to the cluster's DNS pods and the
+// evidence for each rule in annotations.
+//
+// It is a pure function of its input: no kernel, cluster or file access
+// except in Write, and the same window always gives byte-identical output.
+package generator

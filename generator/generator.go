@@ -1,0 +1,237 @@
+package generator
+
+import (
+	"cmp"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Labels and annotations flowpol puts on what it generates.
+const (
+	LabelManagedBy      = "app.kubernetes.io/managed-by"
+	ManagedBy           = "flowpol"
+	AnnotationWindow    = "flowpol.io/window"
+	AnnotationFirstSeen = "flowpol.io/first-seen"
+	AnnotationLastSeen  = "flowpol.io/last-seen"
+	AnnotationCount     = "flowpol.io/connections"
+	AnnotationEvidence  = "flowpol.io/evidence"
+	AnnotationOmitted   = "flowpol.io/omitted-peers"
+)
+
+// Options tunes Generate. The zero value generates for every namespace.
+type Options struct {
+	// Namespace, when set, limits the policies to workloads in it; their
+	// peers may be anywhere.
+	Namespace string
+	// SkipNamespaces get no policies; their workloads still appear as
+	// peers.
+	SkipNamespaces []string
+}
+
+// Result is what Generate made, and what it could not.
+type Result struct {
+	Policies []networkingv1.NetworkPolicy
+	// Warnings are sorted, one line each: peers left out of a policy
+	// because no rule can name them, workloads with no stable labels.
+	Warnings []string
+}
+
+// Generate makes the policies for a window.
+func Generate(w *topology.Window, opts Options) *Result {
+	g := &gen{w: w, opts: opts, policies: map[topology.WorkloadRef]*draft{}}
+	for _, e := range w.Edges {
+		g.addEdge(e)
+	}
+	res := &Result{}
+	refs := make([]topology.WorkloadRef, 0, len(g.policies))
+	for ref := range g.policies {
+		refs = append(refs, ref)
+	}
+	slices.SortFunc(refs, topology.WorkloadRef.Compare)
+	for _, ref := range refs {
+		if p, ok := g.policy(g.policies[ref]); ok {
+			res.Policies = append(res.Policies, p)
+		}
+	}
+	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	res.Warnings = g.warnings
+	slices.Sort(res.Warnings)
+	res.Warnings = slices.Compact(res.Warnings)
+	return res
+}
+
+type gen struct {
+	w        *topology.Window
+	opts     Options
+	policies map[topology.WorkloadRef]*draft
+	warnings []string
+}
+
+// draft collects one workload's rules.
+type draft struct {
+	ref             topology.WorkloadRef
+	ingress, egress map[topology.End]*ruleDraft
+	count           uint64
+	first, last     time.Time
+	evidence        []string
+	omitted         int
+}
+
+type ruleDraft struct {
+	peer  topology.End
+	ports []topology.PortProto
+}
+
+func (g *gen) wants(e topology.End) bool {
+	if e.Kind != topology.KindWorkload {
+		return false
+	}
+	ns := e.Workload.Namespace
+	return (g.opts.Namespace == "" || ns == g.opts.Namespace) && !slices.Contains(g.opts.SkipNamespaces, ns)
+}
+
+func (g *gen) draftFor(ref topology.WorkloadRef) *draft {
+	d := g.policies[ref]
+	if d == nil {
+		d = &draft{ref: ref, ingress: map[topology.End]*ruleDraft{}, egress: map[topology.End]*ruleDraft{}}
+		g.policies[ref] = d
+	}
+	return d
+}
+
+func (g *gen) addEdge(e topology.EdgeStats) {
+	ports := g.ports(e)
+	if g.wants(e.Src) {
+		d := g.draftFor(e.Src.Workload)
+		d.add(d.egress, e.Dst, ports, e, "egress to")
+	}
+	if g.wants(e.Dst) {
+		d := g.draftFor(e.Dst.Workload)
+		d.add(d.ingress, e.Src, ports, e, "ingress from")
+	}
+}
+
+// ports is an edge's port, or for DNS to the cluster's DNS pods, every DNS
+// port they serve (UDP and TCP 53), since a resolver falls back to TCP.
+func (g *gen) ports(e topology.EdgeStats) []topology.PortProto {
+	pp := topology.PortProto{Port: e.Port, Proto: e.Proto}
+	if e.Dst.Kind == topology.KindWorkload {
+		if dns := g.w.Workloads[e.Dst.Workload].DNSPorts; slices.Contains(dns, pp) {
+			return dns
+		}
+	}
+	return []topology.PortProto{pp}
+}
+
+func (d *draft) add(rules map[topology.End]*ruleDraft, peer topology.End, ports []topology.PortProto, e topology.EdgeStats, dir string) {
+	r := rules[peer]
+	if r == nil {
+		r = &ruleDraft{peer: peer}
+		rules[peer] = r
+	}
+	for _, p := range ports {
+		if !slices.Contains(r.ports, p) {
+			r.ports = append(r.ports, p)
+		}
+	}
+	d.count += e.Count
+	if d.first.IsZero() || e.First.Before(d.first) {
+		d.first = e.First
+	}
+	if e.Last.After(d.last) {
+		d.last = e.Last
+	}
+	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s",
+		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
+}
+
+func connections(n uint64) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// policyName is flowpol-<kind>-<name>, shortened with a hash when it would
+// not fit a name.
+func policyName(ref topology.WorkloadRef) string {
+	name := "flowpol-" + strings.ToLower(ref.Kind) + "-" + ref.Name
+	if len(name) <= 253 {
+		return name
+	}
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return fmt.Sprintf("%s-%08x", name[:244], h.Sum32())
+}
+
+func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
+	wl, ok := g.w.Workloads[d.ref]
+	if !ok || wl.Selector == nil {
+		g.warnings = append(g.warnings, fmt.Sprintf("%s: no policy: its pods have no stable labels to select them by", d.ref))
+		return networkingv1.NetworkPolicy{}, false
+	}
+	p := networkingv1.NetworkPolicy{
+		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: policyName(d.ref), Namespace: d.ref.Namespace,
+			Labels: map[string]string{LabelManagedBy: ManagedBy},
+		},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: *wl.Selector.DeepCopy(),
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		},
+	}
+	for _, r := range sortedRules(d.ingress) {
+		if peers, ok := g.peers(d, r.peer); ok {
+			p.Spec.Ingress = append(p.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: npPorts(r.ports)})
+		}
+	}
+	for _, r := range sortedRules(d.egress) {
+		if peers, ok := g.peers(d, r.peer); ok {
+			p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: npPorts(r.ports)})
+		}
+	}
+	p.Annotations = g.annotations(d)
+	return p, true
+}
+
+func (g *gen) annotations(d *draft) map[string]string {
+	slices.Sort(d.evidence)
+	a := map[string]string{
+		AnnotationWindow:    stamp(g.w.From) + "/" + stamp(g.w.To),
+		AnnotationFirstSeen: stamp(d.first),
+		AnnotationLastSeen:  stamp(d.last),
+		AnnotationCount:     fmt.Sprint(d.count),
+		AnnotationEvidence:  strings.Join(d.evidence, "\n"),
+	}
+	if d.omitted > 0 {
+		a[AnnotationOmitted] = fmt.Sprint(d.omitted)
+	}
+	return a
+}
+
+func sortedRules(m map[topology.End]*ruleDraft) []*ruleDraft {
+	out := make([]*ruleDraft, 0, len(m))
+	for _, r := range m {
+		slices.SortFunc(r.ports, comparePorts)
+		out = append(out, r)
+	}
+	slices.SortFunc(out, func(a, b *ruleDraft) int { return a.peer.Compare(b.peer) })
+	return out
+}
+
+func comparePorts(a, b topology.PortProto) int {
+	return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
+}

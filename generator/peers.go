@@ -1,0 +1,76 @@
+package generator
+
+import (
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/flowpol/flowpol/topology"
+)
+
+// peers names an end in a rule. A peer no rule can name (an unresolved
+// address, a workload without stable labels) is left out with a warning, so
+// the policy never allows more than was seen.
+func (g *gen) peers(d *draft, end topology.End) ([]networkingv1.NetworkPolicyPeer, bool) {
+	switch end.Kind {
+	case topology.KindWorkload:
+		wl, ok := g.w.Workloads[end.Workload]
+		if !ok || wl.Selector == nil {
+			return g.omit(d, end, "it has no stable labels to select it by")
+		}
+		peer := networkingv1.NetworkPolicyPeer{PodSelector: wl.Selector.DeepCopy()}
+		if end.Workload.Namespace != d.ref.Namespace {
+			peer.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{
+				corev1.LabelMetadataName: end.Workload.Namespace,
+			}}
+		}
+		return []networkingv1.NetworkPolicyPeer{peer}, true
+	case topology.KindHost, topology.KindExternal:
+		if !end.Addr.IsValid() {
+			return g.omit(d, end, "its address is unknown")
+		}
+		return []networkingv1.NetworkPolicyPeer{ipPeer(end.Addr)}, true
+	case topology.KindAPIServer:
+		return g.apiserverPeers(d, end)
+	}
+	return g.omit(d, end, "it is unresolved")
+}
+
+func (g *gen) apiserverPeers(d *draft, end topology.End) ([]networkingv1.NetworkPolicyPeer, bool) {
+	var peers []networkingv1.NetworkPolicyPeer
+	seen := map[netip.Addr]bool{}
+	for _, ap := range g.w.Cluster.APIServer {
+		if !seen[ap.Addr()] {
+			seen[ap.Addr()] = true
+			peers = append(peers, ipPeer(ap.Addr()))
+		}
+	}
+	if len(peers) == 0 {
+		return g.omit(d, end, "the inventory had no endpoints for the kubernetes Service")
+	}
+	return peers, true
+}
+
+func (g *gen) omit(d *draft, end topology.End, why string) ([]networkingv1.NetworkPolicyPeer, bool) {
+	d.omitted++
+	g.warnings = append(g.warnings, fmt.Sprintf("%s: peer %s left out: %s", d.ref, end, why))
+	return nil, false
+}
+
+func ipPeer(addr netip.Addr) networkingv1.NetworkPolicyPeer {
+	return networkingv1.NetworkPolicyPeer{IPBlock: &networkingv1.IPBlock{CIDR: netip.PrefixFrom(addr, addr.BitLen()).String()}}
+}
+
+func npPorts(ports []topology.PortProto) []networkingv1.NetworkPolicyPort {
+	out := make([]networkingv1.NetworkPolicyPort, len(ports))
+	for i, p := range ports {
+		proto := corev1.Protocol(p.Proto.String())
+		port := intstr.FromInt32(int32(p.Port))
+		out[i] = networkingv1.NetworkPolicyPort{Protocol: &proto, Port: &port}
+	}
+	return out
+}

@@ -1,0 +1,75 @@
+package inventory
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+)
+
+// Inventory is the cluster state read from one dump, in input order.
+type Inventory struct {
+	Namespaces     []corev1.Namespace
+	Nodes          []corev1.Node
+	Pods           []corev1.Pod
+	Services       []corev1.Service
+	EndpointSlices []discoveryv1.EndpointSlice
+	ReplicaSets    []appsv1.ReplicaSet
+	Deployments    []appsv1.Deployment
+	StatefulSets   []appsv1.StatefulSet
+	DaemonSets     []appsv1.DaemonSet
+	Jobs           []batchv1.Job
+	CronJobs       []batchv1.CronJob
+	// Skipped counts the objects not kept, by kind ("ConfigMap"), or by kind
+	// and API version ("Deployment extensions/v1beta1") for a kept kind in
+	// another version. It is never nil.
+	Skipped map[string]int
+}
+
+// Load reads a whole dump from r. name, usually the file's path, starts
+// every error message: "cluster.yaml:12: items[3] (Pod shop/api-1): ...".
+func Load(r io.Reader, name string) (*Inventory, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	inv := &Inventory{Skipped: map[string]int{}}
+	s := newSplitter(name, data)
+	for {
+		d, err := s.next()
+		if errors.Is(err, io.EOF) {
+			return inv, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := inv.addDocument(name, d); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// LoadFile opens path and loads it, with path as the name in errors.
+func LoadFile(path string) (*Inventory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	inv, err := Load(f, path)
+	if cerr := f.Close(); cerr != nil && err == nil {
+		return nil, cerr
+	}
+	return inv, err
+}
+
+// Objects returns the number of objects kept, not counting Skipped.
+func (inv *Inventory) Objects() int {
+	return len(inv.Namespaces) + len(inv.Nodes) + len(inv.Pods) + len(inv.Services) +
+		len(inv.EndpointSlices) + len(inv.ReplicaSets) + len(inv.Deployments) +
+		len(inv.StatefulSets) + len(inv.DaemonSets) + len(inv.Jobs) + len(inv.CronJobs)
+}

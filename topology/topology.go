@@ -1,0 +1,148 @@
+package topology
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flowpol/flowpol/flow"
+)
+
+// Kind says what an End is.
+type Kind uint8
+
+// End kinds, in the order they sort.
+const (
+	KindWorkload   Kind = iota + 1 // a workload's pods
+	KindHost                       // a node's address: the node itself or a hostNetwork pod
+	KindAPIServer                  // the cluster's API server, reached through the kubernetes Service
+	KindExternal                   // an address outside the cluster
+	KindUnresolved                 // an address flowpol could not place; Reason says why
+)
+
+var kindNames = [...]string{KindWorkload: "workload", KindHost: "host", KindAPIServer: "apiserver", KindExternal: "external", KindUnresolved: "unresolved"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) && kindNames[k] != "" {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// WorkloadRef names a workload: the top controller of a pod (Deployment,
+// StatefulSet, DaemonSet, CronJob, Job, ReplicaSet, ...) or the pod itself
+// when it has none.
+type WorkloadRef struct {
+	Namespace string `json:"namespace"`
+	Kind      string `json:"kind"`
+	Name      string `json:"name"`
+}
+
+func (w WorkloadRef) String() string { return w.Namespace + "/" + w.Kind + "/" + w.Name }
+
+// Compare orders workload references by namespace, kind and name.
+func (w WorkloadRef) Compare(o WorkloadRef) int {
+	return cmp.Or(strings.Compare(w.Namespace, o.Namespace), strings.Compare(w.Kind, o.Kind), strings.Compare(w.Name, o.Name))
+}
+
+// End is one resolved end of a flow. It is comparable and can key a map.
+type End struct {
+	Kind     Kind        `json:"kind"`
+	Workload WorkloadRef `json:"workload"`         // KindWorkload
+	Node     string      `json:"node,omitempty"`   // KindHost: the node that has the address, when known
+	Addr     netip.Addr  `json:"addr"`             // KindHost, KindExternal, KindUnresolved
+	Reason   string      `json:"reason,omitempty"` // KindUnresolved
+}
+
+// String is the end's stable text form, used in keys and reports.
+func (e End) String() string {
+	switch e.Kind {
+	case KindWorkload:
+		return e.Workload.String()
+	case KindHost:
+		return "host/" + e.Node + "/" + e.Addr.String()
+	case KindAPIServer:
+		return "apiserver"
+	case KindExternal:
+		return "external/" + e.Addr.String()
+	case KindUnresolved:
+		return "unresolved/" + e.Addr.String() + " (" + e.Reason + ")"
+	}
+	return e.Kind.String()
+}
+
+// Compare orders ends by kind, then by their fields.
+func (e End) Compare(o End) int {
+	return cmp.Or(cmp.Compare(e.Kind, o.Kind), e.Workload.Compare(o.Workload),
+		strings.Compare(e.Node, o.Node), e.Addr.Compare(o.Addr), strings.Compare(e.Reason, o.Reason))
+}
+
+// Edge is client → server on the server's port: for a pod, the target port
+// the connection reached, never a Service port.
+type Edge struct {
+	Src   End        `json:"src"`
+	Dst   End        `json:"dst"`
+	Port  uint16     `json:"port"`
+	Proto flow.Proto `json:"proto"`
+}
+
+func (e Edge) String() string {
+	return fmt.Sprintf("%s -> %s:%d/%s", e.Src, e.Dst, e.Port, e.Proto)
+}
+
+// Compare orders edges by source, destination, protocol and port.
+func (e Edge) Compare(o Edge) int {
+	return cmp.Or(e.Src.Compare(o.Src), e.Dst.Compare(o.Dst), cmp.Compare(e.Proto, o.Proto), cmp.Compare(e.Port, o.Port))
+}
+
+// PortProto is a port with its protocol.
+type PortProto struct {
+	Port  uint16     `json:"port"`
+	Proto flow.Proto `json:"proto"`
+}
+
+// Workload is what the generator needs to know of a workload.
+type Workload struct {
+	Ref WorkloadRef `json:"ref"`
+	// Selector selects the workload's pods by stable labels only; nil when
+	// it has none, and then no policy can select it.
+	Selector *metav1.LabelSelector `json:"selector,omitempty"`
+	// DNSPorts are the target ports of the kube-dns Service when the
+	// workload's pods are its backends.
+	DNSPorts []PortProto `json:"dns_ports,omitempty"`
+}
+
+// Cluster is what the generator needs to know of the cluster beyond its
+// workloads.
+type Cluster struct {
+	// APIServer are the addresses and ports behind the kubernetes Service.
+	APIServer []netip.AddrPort `json:"apiserver,omitempty"`
+}
+
+// EdgeStats is an edge with its evidence in a window.
+type EdgeStats struct {
+	Edge
+	// Count is the number of connections in the window: per time bucket, the
+	// larger of what clients and servers reported, so a connection seen from
+	// both ends counts once.
+	Count uint64
+	// First and Last are when it was first and last seen in the window.
+	First, Last time.Time
+	// SrcPods and DstPods count the distinct pods seen at each end (over the
+	// whole baseline); Nodes are the nodes that reported the edge.
+	SrcPods, DstPods int
+	Nodes            []string
+}
+
+// Window is a slice of the baseline: the edges seen in [From, To), sorted,
+// with the workloads and cluster facts they refer to.
+type Window struct {
+	From, To  time.Time
+	Edges     []EdgeStats
+	Workloads map[WorkloadRef]Workload
+	Cluster   Cluster
+}

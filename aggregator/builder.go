@@ -6,6 +6,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
@@ -138,9 +140,42 @@ func podIPs(p *corev1.Pod) []string {
 }
 
 func (b *builder) addWorkloads() {
+	byNS := map[string][]topology.WorkloadRef{}
 	for ref, pods := range b.podsOf {
 		b.r.workloads[ref] = topology.Workload{Ref: ref, Selector: b.owners.selectorOf(ref, pods)}
+		byNS[ref.Namespace] = append(byNS[ref.Namespace], ref)
 	}
+	for _, refs := range byNS {
+		slices.SortFunc(refs, topology.WorkloadRef.Compare)
+		for _, ref := range refs {
+			b.findOverlaps(ref, refs)
+		}
+	}
+}
+
+// findOverlaps records the workloads among others whose pods ref's selector
+// also selects.
+func (b *builder) findOverlaps(ref topology.WorkloadRef, others []topology.WorkloadRef) {
+	w := b.r.workloads[ref]
+	if w.Selector == nil {
+		return
+	}
+	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
+	if err != nil {
+		return // a selector the API server would have refused
+	}
+	for _, o := range others {
+		if o == ref {
+			continue
+		}
+		for _, p := range b.podsOf[o] {
+			if sel.Matches(labels.Set(p.Labels)) {
+				w.Overlaps = append(w.Overlaps, o)
+				break
+			}
+		}
+	}
+	b.r.workloads[ref] = w
 }
 
 func (b *builder) addServices() {

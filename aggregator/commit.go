@@ -32,8 +32,8 @@ type edgeRecord struct {
 }
 
 type countPut struct {
-	key            []byte
-	client, server uint64
+	key []byte
+	counts
 }
 
 // commit writes a batch in one transaction and returns how many of its
@@ -52,7 +52,7 @@ func (s *Store) commit(b *commitBatch) (int, error) {
 				newEdges++
 			}
 			for _, c := range pe.cells {
-				puts = append(puts, countPut{countKey(c.bucket, id), c.client, c.server})
+				puts = append(puts, countPut{countKey(c.bucket, id), c.counts})
 			}
 		}
 		if err := addCounts(tx.Bucket(bucketCounts), puts); err != nil {
@@ -128,16 +128,15 @@ func addCounts(b *bolt.Bucket, puts []countPut) error {
 	b.FillPercent = 0.9
 	var buf []byte
 	for _, p := range puts {
-		client, server := p.client, p.server
+		c := p.counts
 		if v := b.Get(p.key); v != nil {
-			c, s, err := decodeCounts(v)
+			old, err := decodeCounts(v)
 			if err != nil {
 				return fmt.Errorf("counts at %x: %w", p.key, err)
 			}
-			client, server = client+c, server+s
+			c.add(old)
 		}
-		buf = binary.AppendUvarint(buf[:0], client)
-		buf = binary.AppendUvarint(buf, server)
+		buf = c.appendTo(buf[:0])
 		if err := b.Put(p.key, bytes.Clone(buf)); err != nil {
 			return err
 		}
@@ -145,16 +144,27 @@ func addCounts(b *bolt.Bucket, puts []countPut) error {
 	return nil
 }
 
-func decodeCounts(v []byte) (client, server uint64, err error) {
-	client, n := binary.Uvarint(v)
-	if n <= 0 {
-		return 0, 0, fmt.Errorf("%w: bad client count", ErrNotBaseline)
+// appendTo encodes counts as four uvarints.
+func (c counts) appendTo(b []byte) []byte {
+	for _, v := range [...]uint64{c.client, c.server, c.firstMS, c.lastMS} {
+		b = binary.AppendUvarint(b, v)
 	}
-	server, m := binary.Uvarint(v[n:])
-	if m <= 0 || n+m != len(v) {
-		return 0, 0, fmt.Errorf("%w: bad server count", ErrNotBaseline)
+	return b
+}
+
+func decodeCounts(v []byte) (counts, error) {
+	var vals [4]uint64
+	for i := range vals {
+		x, n := binary.Uvarint(v)
+		if n <= 0 {
+			return counts{}, fmt.Errorf("%w: bad counts value", ErrNotBaseline)
+		}
+		vals[i], v = x, v[n:]
 	}
-	return client, server, nil
+	if len(v) != 0 {
+		return counts{}, fmt.Errorf("%w: bad counts value", ErrNotBaseline)
+	}
+	return counts{client: vals[0], server: vals[1], firstMS: vals[2], lastMS: vals[3]}, nil
 }
 
 // putInventory replaces the workloads it names and the cluster facts; the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"time"
 
@@ -75,9 +76,25 @@ type pendingEdge struct {
 	nodes            []string
 }
 
+// cell is an edge's evidence in one time bucket: connections as clients
+// and as servers reported them, and the first and last moments seen, as
+// milliseconds into the bucket.
 type cell struct {
-	bucket         int64
-	client, server uint64
+	bucket int64
+	counts
+}
+
+type counts struct {
+	client, server  uint64
+	firstMS, lastMS uint64
+}
+
+// add merges o into c.
+func (c *counts) add(o counts) {
+	c.client += o.client
+	c.server += o.server
+	c.firstMS = min(c.firstMS, o.firstMS)
+	c.lastMS = max(c.lastMS, o.lastMS)
 }
 
 // NewLearner learns into s, resolving with r.
@@ -156,12 +173,14 @@ func (l *Learner) noteUnresolved(end uint32) {
 func (pe *pendingEdge) add(bucket, ts int64, rec *flow.Record) {
 	pe.first = min(pe.first, ts)
 	pe.last = max(pe.last, ts)
-	c := pe.cell(bucket)
+	ms := uint64(ts-bucket*int64(time.Second)) / uint64(time.Millisecond)
+	o := counts{firstMS: ms, lastMS: ms}
 	if rec.Observer == flow.Server {
-		c.server += rec.Count
+		o.server = rec.Count
 	} else {
-		c.client += rec.Count
+		o.client = rec.Count
 	}
+	pe.cell(bucket).add(o)
 	if rec.Node != "" && !slices.Contains(pe.nodes, rec.Node) {
 		pe.nodes = append(pe.nodes, rec.Node)
 	}
@@ -175,7 +194,7 @@ func (pe *pendingEdge) cell(bucket int64) *cell {
 			return &pe.cells[i]
 		}
 	}
-	pe.cells = append(pe.cells, cell{bucket: bucket})
+	pe.cells = append(pe.cells, cell{bucket: bucket, counts: counts{firstMS: math.MaxUint64}})
 	return &pe.cells[len(pe.cells)-1]
 }
 

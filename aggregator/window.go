@@ -15,20 +15,27 @@ import (
 
 type windowAcc struct {
 	count       uint64
-	first, last int64 // bucket starts, unix seconds
+	first, last int64 // unix nanoseconds
 }
 
-// Window returns the edges seen in [from, to), rounded out to whole buckets,
-// with each edge's evidence in it, and the workloads and cluster facts the
-// generator needs. Edges last seen before from are not in it.
+// Window returns the edges seen in [from, to) rounded out to whole buckets
+// (the window's From and To say which), with each edge's evidence in it, and
+// the workloads and cluster facts the generator needs. Edges last seen
+// before the window are not in it.
 func (s *Store) Window(from, to time.Time) (*topology.Window, error) {
-	w := &topology.Window{From: from.UTC(), To: to.UTC(), Workloads: map[topology.WorkloadRef]topology.Workload{}}
+	width := int64(s.bucket / time.Second)
+	start := floorDiv(from.Unix(), width) * width
+	end := -floorDiv(-to.Unix(), width) * width
+	if end < to.Unix() || (end == to.Unix() && to.Nanosecond() > 0) {
+		end += width
+	}
+	w := &topology.Window{From: time.Unix(start, 0).UTC(), To: time.Unix(end, 0).UTC(), Workloads: map[topology.WorkloadRef]topology.Workload{}}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		accs, err := s.sumCounts(tx, from, to)
+		accs, err := sumCounts(tx, start, end)
 		if err != nil {
 			return err
 		}
-		if err := s.windowEdges(tx, accs, w); err != nil {
+		if err := windowEdges(tx, accs, w); err != nil {
 			return err
 		}
 		return readInventory(tx, w)
@@ -40,34 +47,32 @@ func (s *Store) Window(from, to time.Time) (*topology.Window, error) {
 	return w, nil
 }
 
-func (s *Store) sumCounts(tx *bolt.Tx, from, to time.Time) (map[uint64]*windowAcc, error) {
-	width := int64(s.bucket / time.Second)
-	start := floorDiv(from.Unix(), width) * width
-	end := to.Unix()
-	if to.Nanosecond() > 0 {
-		end++ // a bucket starting within the last second is in the window
-	}
+// sumCounts adds up each edge's cells in the buckets from start up to end
+// (unix seconds, bucket-aligned).
+func sumCounts(tx *bolt.Tx, start, end int64) (map[uint64]*windowAcc, error) {
 	accs := map[uint64]*windowAcc{}
 	c := tx.Bucket(bucketCounts).Cursor()
 	stop := countKey(end, 0)
 	for k, v := c.Seek(countKey(start, 0)); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
 		bucket, id := int64(binary.BigEndian.Uint64(k)), binary.BigEndian.Uint64(k[8:])
-		client, server, err := decodeCounts(v)
+		cs, err := decodeCounts(v)
 		if err != nil {
 			return nil, fmt.Errorf("counts at %x: %w", k, err)
 		}
+		base := bucket * int64(time.Second)
+		first, last := base+int64(cs.firstMS)*int64(time.Millisecond), base+int64(cs.lastMS)*int64(time.Millisecond)
 		a := accs[id]
 		if a == nil {
-			a = &windowAcc{first: bucket}
+			a = &windowAcc{first: first, last: last}
 			accs[id] = a
 		}
-		a.count += max(client, server)
-		a.last = bucket
+		a.count += max(cs.client, cs.server)
+		a.first, a.last = min(a.first, first), max(a.last, last)
 	}
 	return accs, nil
 }
 
-func (s *Store) windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) error {
+func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) error {
 	edges := tx.Bucket(bucketEdges)
 	w.Edges = make([]topology.EdgeStats, 0, len(accs))
 	for id, a := range accs {
@@ -79,38 +84,12 @@ func (s *Store) windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology
 		if err := json.Unmarshal(v, &rec); err != nil {
 			return fmt.Errorf("decode edge %d: %w", id, err)
 		}
-		st := s.stats(rec, a)
-		st.First, st.Last = clampTime(st.First, w.From, w.To), clampTime(st.Last, w.From, w.To)
-		w.Edges = append(w.Edges, st)
+		w.Edges = append(w.Edges, topology.EdgeStats{
+			Edge: rec.Edge, Count: a.count, First: time.Unix(0, a.first).UTC(), Last: time.Unix(0, a.last).UTC(),
+			SrcPods: len(rec.SrcPods), DstPods: len(rec.DstPods), Nodes: rec.Nodes,
+		})
 	}
 	return nil
-}
-
-// stats is an edge's evidence in a window: the window's buckets bound the
-// first and last times the whole baseline recorded.
-func (s *Store) stats(rec edgeRecord, a *windowAcc) topology.EdgeStats {
-	first := time.Unix(a.first, 0).UTC()
-	if rec.First.After(first) {
-		first = rec.First
-	}
-	last := time.Unix(a.last, 0).Add(s.bucket).UTC()
-	if rec.Last.Before(last) && !rec.Last.Before(time.Unix(a.last, 0)) {
-		last = rec.Last
-	}
-	return topology.EdgeStats{
-		Edge: rec.Edge, Count: a.count, First: first, Last: last,
-		SrcPods: len(rec.SrcPods), DstPods: len(rec.DstPods), Nodes: rec.Nodes,
-	}
-}
-
-func clampTime(t, lo, hi time.Time) time.Time {
-	if t.Before(lo) {
-		return lo
-	}
-	if t.After(hi) {
-		return hi
-	}
-	return t
 }
 
 func readInventory(tx *bolt.Tx, w *topology.Window) error {

@@ -182,6 +182,9 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 		g.warnings = append(g.warnings, fmt.Sprintf("%s: no policy: its pods have no stable labels to select them by", d.ref))
 		return networkingv1.NetworkPolicy{}, false
 	}
+	for _, o := range wl.Overlaps {
+		g.warnings = append(g.warnings, fmt.Sprintf("%s: its selector also selects the pods of %s, which get its rules too", d.ref, o))
+	}
 	p := networkingv1.NetworkPolicy{
 		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 		ObjectMeta: metav1.ObjectMeta{

@@ -114,6 +114,9 @@ type Workload struct {
 	// DNSPorts are the target ports of the kube-dns Service when the
 	// workload's pods are its backends.
 	DNSPorts []PortProto `json:"dns_ports,omitempty"`
+	// Overlaps are the other workloads whose pods the selector also
+	// selects: they would get this workload's rules too.
+	Overlaps []WorkloadRef `json:"overlaps,omitempty"`
 }
 
 // Cluster is what the generator needs to know of the cluster beyond its

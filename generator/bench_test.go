@@ -1,0 +1,108 @@
+package generator_test
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// benchRecords is the number of flow records of the performance target, or
+// FLOWPOL_BENCH_RECORDS for a quicker run.
+func benchRecords(tb testing.TB) int {
+	s := os.Getenv("FLOWPOL_BENCH_RECORDS")
+	if s == "" {
+		return 10_000_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		tb.Fatalf("FLOWPOL_BENCH_RECORDS=%q: want a positive number of records", s)
+	}
+	return n
+}
+
+// BenchmarkGenerate is `flowpol generate --window 3h` on the baseline of
+// the performance target (2,000 workloads, 20,000 workload edges, 10 million
+// records); the target is at most 2 s. "generate" times reading the window
+// and making the policies, with the CLI's default of skipping kube-system;
+// "generate+write" also marshals them to YAML, as `-o -` does. Setup learns
+// the baseline once, untimed.
+func BenchmarkGenerate(b *testing.B) {
+	c, err := synth.New(synth.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := benchBaseline(b, c, benchRecords(b))
+	_, until := c.Span()
+	from := until.Add(-3 * time.Hour)
+	b.Run("generate", func(b *testing.B) {
+		var w *topology.Window
+		var res *generator.Result
+		for b.Loop() {
+			w, res = benchGenerate(b, store, from, until)
+		}
+		reportGenerate(b, w, res)
+	})
+	b.Run("generate+write", func(b *testing.B) {
+		var w *topology.Window
+		var res *generator.Result
+		for b.Loop() {
+			w, res = benchGenerate(b, store, from, until)
+			if err := generator.WriteStream(io.Discard, res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		}
+		reportGenerate(b, w, res)
+	})
+}
+
+func benchGenerate(b *testing.B, store *aggregator.Store, from, until time.Time) (*topology.Window, *generator.Result) {
+	w, err := store.Window(from, until)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w, generator.Generate(w, generator.Options{SkipNamespaces: []string{"kube-system"}})
+}
+
+func reportGenerate(b *testing.B, w *topology.Window, res *generator.Result) {
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms")
+	b.ReportMetric(float64(len(res.Policies)), "policies")
+	b.ReportMetric(float64(len(w.Edges)), "edges")
+}
+
+// benchBaseline learns records of the cluster's traffic, streamed from the
+// generator without a file, into a baseline and opens it read-only, as
+// `flowpol generate` does.
+func benchBaseline(b *testing.B, c *synth.Cluster, records int) *aggregator.Store {
+	path := filepath.Join(b.TempDir(), "flowpol.db")
+	store, err := aggregator.Open(path, aggregator.StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(c.WriteFlows(pw, records)) }()
+	l := aggregator.NewLearner(store, aggregator.NewResolver(c.Inventory(), aggregator.ResolverOptions{}), aggregator.LearnOptions{})
+	err = aggregator.Learn(context.Background(), flow.NewReader(pr, "synthetic"), l)
+	pr.CloseWithError(err) // stops the writer if learning failed
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		b.Fatal(err)
+	}
+	store, err = aggregator.Open(path, aggregator.StoreOptions{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { store.Close() })
+	return store
+}

@@ -1,0 +1,151 @@
+package synth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/inventory"
+)
+
+var small = synth.Options{Seed: 7, Workloads: 40, Edges: 150, Namespaces: 4}
+
+func newCluster(t testing.TB, opts synth.Options) *synth.Cluster {
+	t.Helper()
+	c, err := synth.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func render(t testing.TB, opts synth.Options, records int) (inv, flows []byte) {
+	t.Helper()
+	c := newCluster(t, opts)
+	var ib, fb bytes.Buffer
+	if err := c.WriteInventory(&ib); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFlows(&fb, records); err != nil {
+		t.Fatal(err)
+	}
+	return ib.Bytes(), fb.Bytes()
+}
+
+// TestDeterministic fails if the same options can give different output,
+// which would make benchmark runs incomparable, or if the seed is ignored.
+func TestDeterministic(t *testing.T) {
+	inv1, flows1 := render(t, small, 5000)
+	inv2, flows2 := render(t, small, 5000)
+	if !bytes.Equal(inv1, inv2) || !bytes.Equal(flows1, flows2) {
+		t.Fatal("the same options gave different output")
+	}
+	other := small
+	other.Seed++
+	_, flows3 := render(t, other, 5000)
+	if bytes.Equal(flows1, flows3) {
+		t.Fatal("another seed gave the same flows")
+	}
+}
+
+// TestFlowsParse fails if the records are not what flow.Reader accepts, or
+// fall outside the span, or the count is wrong.
+func TestFlowsParse(t *testing.T) {
+	c := newCluster(t, small)
+	var buf bytes.Buffer
+	if err := c.WriteFlows(&buf, 3001); err != nil {
+		t.Fatal(err)
+	}
+	from, to := c.Span()
+	r := flow.NewReader(&buf, "synth")
+	n, servers := 0, 0
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Time.Before(from) || !rec.Time.Before(to) {
+			t.Fatalf("record %d at %v, outside [%v, %v)", n, rec.Time, from, to)
+		}
+		if rec.Observer == flow.Server {
+			servers++
+		}
+		n++
+	}
+	if n != 3001 {
+		t.Errorf("read %d records, want 3001", n)
+	}
+	if servers < n/3 {
+		t.Errorf("%d of %d records are server-observed, want about half", servers, n)
+	}
+}
+
+// TestLearnAndGenerate fails if the inventory YAML is not what the CLI
+// reads, if any synthetic address does not resolve, if the baseline does not
+// hold exactly the planned edges, or if some workload gets no policy.
+func TestLearnAndGenerate(t *testing.T) {
+	c := newCluster(t, small)
+	invYAML, flows := render(t, small, 4*c.Edges())
+	inv, err := inventory.Load(bytes.NewReader(invYAML), "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Objects() != c.Inventory().Objects() || len(inv.Skipped) != 0 {
+		t.Fatalf("read back %d objects, skipped %v; wrote %d", inv.Objects(), inv.Skipped, c.Inventory().Objects())
+	}
+	store, err := aggregator.Open(filepath.Join(t.TempDir(), "flowpol.db"), aggregator.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), aggregator.LearnOptions{})
+	if err := aggregator.Learn(context.Background(), flow.NewReader(bytes.NewReader(flows), "flows"), l); err != nil {
+		t.Fatal(err)
+	}
+	if sum := l.Summary(); len(sum.Unresolved) != 0 || len(sum.Ignored) != 0 {
+		t.Errorf("unresolved %v, ignored %v; want none", sum.Unresolved, sum.Ignored)
+	}
+	if n, err := store.EdgeCount(); err != nil || n != c.Edges() {
+		t.Errorf("baseline holds %d edges (%v), want %d", n, err, c.Edges())
+	}
+	_, to := c.Span()
+	w, err := store.Window(to.Add(-3*time.Hour), to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := generator.Generate(w, generator.Options{})
+	if want := small.Workloads + 1; len(res.Policies) != want || len(res.Warnings) != 0 {
+		t.Errorf("%d policies, want %d (one per workload and CoreDNS); warnings %q", len(res.Policies), want, res.Warnings)
+	}
+}
+
+func TestOptionsErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts synth.Options
+	}{
+		{"one workload", synth.Options{Workloads: 1}},
+		{"too many edges", synth.Options{Workloads: 4, Edges: 7}},
+		{"too many nodes", synth.Options{Nodes: 3000}},
+		{"pods do not fit", synth.Options{Workloads: 2000, Nodes: 3}},
+		{"negative span", synth.Options{Span: -time.Hour}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := synth.New(tt.opts); err == nil {
+				t.Fatal("no error")
+			}
+		})
+	}
+}

@@ -53,26 +53,13 @@ func BenchmarkLearn(b *testing.B) {
 	b.Logf("GOMAXPROCS=%d, %d records (%.0f MiB), %d objects, %d edges planned",
 		runtime.GOMAXPROCS(0), records, fileMiB(b, flows), inv.Objects(), c.Edges())
 
-	runtime.GC()
-	debug.FreeOSMemory() // setup's garbage is not the learn path's memory
-	rssReset := resetPeakRSS()
-	cpu0, cpuOK := cpuTime()
-	meter := startMeter()
+	u := startUsage()
 	var dbBytes int64
 	for i := 0; b.Loop(); i++ {
 		dbBytes = learnFile(b, inv, flows, filepath.Join(dir, fmt.Sprintf("%d.db", i)), records)
 	}
-	goPeak := meter.stop()
-	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu1, ok := cpuTime(); cpuOK && ok {
-		// On a shared machine the wall clock also counts other processes.
-		b.ReportMetric(float64(records)*float64(b.N)/(cpu1-cpu0).Seconds(), "records/cpu-s")
-	}
+	u.report(b, records)
 	b.ReportMetric(float64(dbBytes)/(1<<20), "db-MiB")
-	b.ReportMetric(float64(goPeak)/(1<<20), "go-peak-MiB")
-	if rss, ok := peakRSS(); rssReset && ok {
-		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
-	}
 }
 
 // writeInputs writes the cluster's inventory and flow records to dir and
@@ -146,6 +133,41 @@ func learnFile(b *testing.B, inv *inventory.Inventory, flows, db string, records
 		b.Fatal(err)
 	}
 	return size
+}
+
+// usage measures the CPU time and peak memory of the timed loop.
+type usage struct {
+	meter *meter
+	cpu0  time.Duration
+	cpuOK bool
+	rssOK bool
+}
+
+func startUsage() *usage {
+	runtime.GC()
+	debug.FreeOSMemory() // setup's garbage is not the learn path's memory
+	u := &usage{rssOK: resetPeakRSS()}
+	u.cpu0, u.cpuOK = cpuTime()
+	u.meter = startMeter()
+	return u
+}
+
+// report stops measuring and reports records/s, records/cpu-s (on a shared
+// machine the wall clock also counts other processes), go-peak-MiB and,
+// where the kernel tells, peak-MiB: the peak resident set.
+func (u *usage) report(b *testing.B, records int) {
+	goPeak := u.meter.stop()
+	n := float64(records) * float64(b.N)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
+	if cpu1, ok := cpuTime(); u.cpuOK && ok {
+		b.ReportMetric(n/(cpu1-u.cpu0).Seconds(), "records/cpu-s")
+	}
+	b.ReportMetric(float64(goPeak)/(1<<20), "go-peak-MiB")
+	if rss, ok := peakRSS(); u.rssOK && ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
+	} else {
+		b.Log("no peak resident set on this system: see go-peak-MiB")
+	}
 }
 
 // meter samples the memory the Go runtime holds from the OS (heap, stacks,

@@ -134,6 +134,14 @@ func (r *Reader) parseOptional(o *fastjson.Object, rec *Record) error {
 	if rec.PodUID, err = r.str(o, "pod_uid", false); err != nil {
 		return err
 	}
+	if rec.ContainerID, err = r.str(o, "container_id", false); err != nil {
+		return err
+	}
+	netns, err := r.uint(o, "netns", math.MaxUint32, false)
+	if err != nil {
+		return err
+	}
+	rec.Netns = uint32(netns)
 	pid, err := r.uint(o, "pid", math.MaxUint32, false)
 	if err != nil {
 		return err

@@ -111,7 +111,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	recs := []Record{
 		{Time: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC), Node: "n\"1\x01", Proto: SCTP,
 			Src: netip.MustParseAddrPort("[2001:db8::1]:5"), Dst: netip.MustParseAddrPort("[2001:db8::2]:38412"),
-			Observer: Server, PID: 4, Comm: "ngap é", CgroupID: 77, PodUID: "abc", Count: 3},
+			Observer: Server, PID: 4, Comm: "ngap é", CgroupID: 77, PodUID: "abc", ContainerID: "c1", Netns: 4026531840, Count: 3},
 		{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Proto: TCP,
 			Src: netip.MustParseAddrPort("10.0.0.1:0"), Dst: netip.MustParseAddrPort("10.0.0.2:80"), Observer: Client, Count: 1},
 	}

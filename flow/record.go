@@ -83,10 +83,12 @@ type Record struct {
 	Observer Observer
 
 	// Optional attribution; zero when the observer did not record it.
-	PID      uint32
-	Comm     string
-	CgroupID uint64
-	PodUID   string
+	PID         uint32
+	Comm        string
+	CgroupID    uint64
+	PodUID      string
+	ContainerID string
+	Netns       uint32 // the network namespace's inode number
 
 	// Count is how many times the flow repeated; at least 1.
 	Count uint64

@@ -67,6 +67,14 @@ func AppendJSON(b []byte, r *Record) []byte {
 		b = append(b, `,"pod_uid":`...)
 		b = appendString(b, r.PodUID)
 	}
+	if r.ContainerID != "" {
+		b = append(b, `,"container_id":`...)
+		b = appendString(b, r.ContainerID)
+	}
+	if r.Netns != 0 {
+		b = append(b, `,"netns":`...)
+		b = strconv.AppendUint(b, uint64(r.Netns), 10)
+	}
 	if r.Count > 1 {
 		b = append(b, `,"count":`...)
 		b = strconv.AppendUint(b, r.Count, 10)

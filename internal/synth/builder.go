@@ -12,8 +12,9 @@ import (
 	"github.com/flowpol/flowpol/inventory"
 )
 
-// Address plan: nodes in 172.18.0.0/16, one /24 of 10.244.0.0/16 and up per
-// node for pods, Services in 10.96.0.0/12.
+// The address plan, read only: nodes in 172.18.0.0/16, one /24 of
+// 10.244.0.0/16 and up per node for pods, Services in 10.96.0.0/12, external
+// servers in TEST-NET-3.
 var (
 	nodeBase    = netip.MustParseAddr("172.18.0.2")
 	podBase     = netip.MustParseAddr("10.244.0.0")

@@ -13,9 +13,9 @@ import (
 // each other, popular servers more often.
 func (b *builder) addEdges() {
 	for _, w := range b.workloads {
-		b.addEdge(w, b.serviceEdge(b.dns, flow.UDP, 53, 53), 2)
+		b.addEdge(w, serviceEdge(b.dns, flow.UDP, 53, 53), 2)
 		if b.rng.IntN(10) == 0 {
-			b.addEdge(w, b.serviceEdge(b.dns, flow.TCP, 53, 53), 0.1)
+			b.addEdge(w, serviceEdge(b.dns, flow.TCP, 53, 53), 0.1)
 		}
 		if b.rng.IntN(20) == 0 {
 			b.addEdge(w, *b.api, 0.2)
@@ -45,15 +45,15 @@ func (b *builder) pair() (client, server *workload) {
 
 // serviceEdge is a call to a Service's cluster IP on port, which its pods
 // accept on target.
-func (b *builder) serviceEdge(s *workload, proto flow.Proto, port, target uint16) edge {
+func serviceEdge(s *workload, proto flow.Proto, port, target uint16) edge {
 	vip := netip.AddrPortFrom(s.vip, port)
 	return edge{server: vip, dial: vip, proto: proto, target: target, backends: s.pods, comm: s.comm}
 }
 
-// workloadEdge is a call to a workload: through its Service, or, for one
-// call in ten (one in two to a StatefulSet), straight to a pod.
+// workloadEdge is the calls to a workload: through its Service, or, on one
+// edge in ten (one in two to a StatefulSet), straight to its pods.
 func (b *builder) workloadEdge(s *workload) edge {
-	e := b.serviceEdge(s, s.port.proto, s.port.svc, s.port.target)
+	e := serviceEdge(s, s.port.proto, s.port.svc, s.port.target)
 	direct := b.rng.IntN(10) == 0
 	if s.stateful {
 		direct = b.rng.IntN(2) == 0

@@ -14,12 +14,13 @@ import (
 // WriteFlows writes n flow records to w as JSON Lines, spread evenly over
 // the span in time order. The first connections take every edge once, in
 // random order, so n ≥ Edges() covers them all; the others pick an edge by
-// its weight. Each picks a client pod, a backend and an ephemeral port; the client's node records it
-// to the address it dialled, and, unless the server is external, the
-// server's node records it to the backend a moment later. Seven connections
-// in ten have a count of 1, the others a few to a few hundred. n counts
-// records, so the last connection may lack its server record. It holds no
-// record in memory beyond the one being written.
+// its weight. Each connection picks a client pod, a backend and an
+// ephemeral port; the client's node records it to the address it dialled
+// and, unless the server is external, the server's node records it to the
+// backend a moment later. Seven connections in ten have a count of 1, the
+// others a few to a few hundred. n counts records, so the last connection
+// may lack its server record. No record is kept in memory beyond the one
+// being written.
 func (c *Cluster) WriteFlows(w io.Writer, n int) error {
 	if n < 0 {
 		return fmt.Errorf("write flows: %d records", n)

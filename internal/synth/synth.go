@@ -27,8 +27,9 @@ type Options struct {
 	// zero means 2,000. One in ten is a StatefulSet, the rest Deployments,
 	// each with 2 or 3 pods and a Service.
 	Workloads int
-	// Edges is the number of distinct client → server pairs of workloads;
-	// zero means ten per workload. Every workload also looks up names
+	// Edges is the number of distinct client → server pairs of workloads,
+	// at most half of all pairs; zero means ten per workload, or half of all
+	// pairs if that is fewer. Every workload also looks up names
 	// through kube-dns, and some call the API server or external addresses:
 	// Cluster.Edges counts all of them.
 	Edges int
@@ -49,7 +50,7 @@ func (o Options) withDefaults() Options {
 		o.Workloads = 2000
 	}
 	if o.Edges == 0 {
-		o.Edges = 10 * o.Workloads
+		o.Edges = min(10*o.Workloads, o.Workloads*(o.Workloads-1)/2)
 	}
 	if o.Namespaces == 0 {
 		o.Namespaces = 20

@@ -1,0 +1,388 @@
+//go:build ignore
+
+/* flowpol's flow capture. Each new flow (a TCP connection established, in
+ * either direction, or the first datagram of a UDP flow) is recorded once in
+ * an LRU hash keyed by (cgroup, netns, src, dst, dst port, proto, observer)
+ * and sent to user space through a ring buffer; repeats only bump the count,
+ * which user space flushes periodically. Replies never become flows. */
+
+#include "headers/kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define TCP_ESTABLISHED 1
+#define TCP_SYN_SENT 2
+#define TCP_SYN_RECV 3
+#define TCP_CLOSE 7
+
+#define OBSERVER_CLIENT 1
+#define OBSERVER_SERVER 2
+
+/* Counters in the stats map. */
+enum stat {
+	STAT_EVENTS = 0,     /* new flows sent to user space */
+	STAT_LOST = 1,       /* new flows the ring buffer had no room for */
+	STAT_REPEATS = 2,    /* repeats counted in the flows map */
+	STAT_REPLIES = 3,    /* UDP replies recognised and ignored */
+	STAT_MAX = 4,
+};
+
+struct flow_key {
+	__u64 cgroup_id;
+	__u32 netns;
+	__u8 family;
+	__u8 proto;
+	__u8 observer;
+	__u8 pad1;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 dport;
+	__u16 pad2;
+	__u32 pad3;
+};
+
+struct flow_val {
+	__u64 count;
+	__u64 first_ns;
+	__u64 last_ns;
+};
+
+struct event {
+	struct flow_key key;
+	__u64 ts_ns;
+	__u32 pid;
+	__u16 sport;
+	__u16 pad;
+	char comm[16];
+};
+
+struct proc {
+	__u32 pid;
+	char comm[16];
+};
+
+struct udp_tuple {
+	__u64 cgroup_id;
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 family;
+	__u8 pad[3];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct flow_key);
+	__type(value, struct flow_val);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct udp_tuple);
+	__type(value, __u8);
+} udp_seen SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct proc);
+} connecting SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* Only here so that bpf2go generates Go types for them. */
+const struct event *unused_event __attribute__((unused));
+const enum stat *unused_stat __attribute__((unused));
+
+/* Set by the loader before load. */
+volatile const bool skip_loopback = true;
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_loopback(const struct flow_key *k)
+{
+	if (k->family == AF_INET)
+		return k->saddr[0] == 127 || k->daddr[0] == 127;
+	__u32 z = 0;
+	for (int i = 0; i < 15; i++)
+		z |= k->daddr[i];
+	return z == 0 && k->daddr[15] == 1;
+}
+
+/* unmap turns an IPv4-mapped IPv6 key into an IPv4 one. */
+static __always_inline void unmap(__u8 *family, __u8 *a, __u8 *b)
+{
+	if (*family != AF_INET6)
+		return;
+	for (int i = 0; i < 10; i++)
+		if (a[i] || b[i])
+			return;
+	if (a[10] != 0xff || a[11] != 0xff || b[10] != 0xff || b[11] != 0xff)
+		return;
+	for (int i = 0; i < 4; i++) {
+		a[i] = a[12 + i];
+		b[i] = b[12 + i];
+	}
+	for (int i = 4; i < 16; i++) {
+		a[i] = 0;
+		b[i] = 0;
+	}
+	*family = AF_INET;
+}
+
+/* record counts a flow, and sends it to user space the first time. */
+static __always_inline void record(struct flow_key *k, __u16 sport, const struct proc *p)
+{
+	unmap(&k->family, k->saddr, k->daddr);
+	if (skip_loopback && is_loopback(k))
+		return;
+	__u64 now = bpf_ktime_get_ns();
+	struct flow_val *v = bpf_map_lookup_elem(&flows, k);
+	if (v) {
+		__sync_fetch_and_add(&v->count, 1);
+		v->last_ns = now;
+		count(STAT_REPEATS);
+		return;
+	}
+	struct flow_val nv = {.count = 1, .first_ns = now, .last_ns = now};
+	if (bpf_map_update_elem(&flows, k, &nv, BPF_NOEXIST) != 0) {
+		v = bpf_map_lookup_elem(&flows, k); /* another CPU was first */
+		if (v)
+			__sync_fetch_and_add(&v->count, 1);
+		return;
+	}
+	struct event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_LOST); /* user space still finds it in the flows map */
+		return;
+	}
+	__builtin_memcpy(&e->key, k, sizeof(*k));
+	e->ts_ns = now;
+	e->sport = sport;
+	e->pad = 0;
+	if (p) {
+		e->pid = p->pid;
+		__builtin_memcpy(e->comm, p->comm, sizeof(e->comm));
+	} else {
+		e->pid = 0;
+		__builtin_memset(e->comm, 0, sizeof(e->comm));
+	}
+	bpf_ringbuf_submit(e, 0);
+	count(STAT_EVENTS);
+}
+
+/* ---- TCP ---- */
+
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+}
+
+/* remember_connector notes the process that is connecting sk: the
+ * connection is established later, in softirq, where it is not current. */
+static __always_inline void remember_connector(const struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+	struct proc p = {.pid = bpf_get_current_pid_tgid() >> 32};
+	bpf_get_current_comm(p.comm, sizeof(p.comm));
+	bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
+}
+
+/* tcp_established records a TCP connection that has just been established:
+ * by connect (client) or by the three-way handshake ending on a listener's
+ * child (server). Connections that never establish are not flows. */
+static __always_inline void tcp_established(const struct sock *sk, int oldstate)
+{
+	struct flow_key k = {};
+	__u8 observer;
+	if (oldstate == TCP_SYN_SENT)
+		observer = OBSERVER_CLIENT;
+	else if (oldstate == TCP_SYN_RECV)
+		observer = OBSERVER_SERVER;
+	else
+		return;
+	k.cgroup_id = sock_cgroup_id(sk);
+	k.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	k.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	k.proto = IPPROTO_TCP;
+	k.observer = observer;
+	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u8 *local = observer == OBSERVER_CLIENT ? k.saddr : k.daddr;
+	__u8 *remote = observer == OBSERVER_CLIENT ? k.daddr : k.saddr;
+	if (k.family == AF_INET) {
+		BPF_CORE_READ_INTO(local, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO(remote, sk, __sk_common.skc_daddr);
+	} else if (k.family == AF_INET6) {
+		BPF_CORE_READ_INTO(local, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(remote, sk, __sk_common.skc_v6_daddr);
+	} else {
+		return;
+	}
+	k.dport = observer == OBSERVER_CLIENT ? rport : lport;
+	__u16 sport = observer == OBSERVER_CLIENT ? lport : rport;
+	struct proc *p = NULL;
+	__u64 skey = (__u64)sk;
+	if (observer == OBSERVER_CLIENT)
+		p = bpf_map_lookup_elem(&connecting, &skey);
+	record(&k, sport, p);
+	if (p)
+		bpf_map_delete_elem(&connecting, &skey);
+}
+
+static __always_inline void tcp_state(const struct sock *sk, int oldstate, int newstate)
+{
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return;
+	if (newstate == TCP_SYN_SENT) {
+		remember_connector(sk);
+		return;
+	}
+	if (newstate == TCP_ESTABLISHED) {
+		tcp_established(sk, oldstate);
+		return;
+	}
+	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT) {
+		__u64 key = (__u64)sk; /* refused or timed out: never a flow */
+		bpf_map_delete_elem(&connecting, &key);
+	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tcp_state_btf, const struct sock *sk, const int oldstate, const int newstate)
+{
+	tcp_state(sk, oldstate, newstate);
+	return 0;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
+	tcp_state(sk, BPF_CORE_READ(ctx, oldstate), BPF_CORE_READ(ctx, newstate));
+	return 0;
+}
+
+/* ---- UDP ---- */
+
+static __always_inline bool load_udp(struct __sk_buff *skb, struct udp_tuple *t)
+{
+	__u8 vhl;
+	if (bpf_skb_load_bytes(skb, 0, &vhl, 1) < 0)
+		return false;
+	__u32 l4;
+	if ((vhl >> 4) == 4) {
+		__u8 proto;
+		if (bpf_skb_load_bytes(skb, 9, &proto, 1) < 0 || proto != IPPROTO_UDP)
+			return false;
+		__u16 frag;
+		if (bpf_skb_load_bytes(skb, 6, &frag, 2) < 0 || (bpf_ntohs(frag) & 0x1fff) != 0)
+			return false; /* a later fragment has no UDP header */
+		if (bpf_skb_load_bytes(skb, 12, t->saddr, 4) < 0 || bpf_skb_load_bytes(skb, 16, t->daddr, 4) < 0)
+			return false;
+		t->family = AF_INET;
+		l4 = (vhl & 0xf) * 4;
+	} else if ((vhl >> 4) == 6) {
+		__u8 next;
+		if (bpf_skb_load_bytes(skb, 6, &next, 1) < 0 || next != IPPROTO_UDP)
+			return false; /* extension headers are not followed */
+		if (bpf_skb_load_bytes(skb, 8, t->saddr, 16) < 0 || bpf_skb_load_bytes(skb, 24, t->daddr, 16) < 0)
+			return false;
+		t->family = AF_INET6;
+		l4 = 40;
+	} else {
+		return false;
+	}
+	__u16 ports[2];
+	if (bpf_skb_load_bytes(skb, l4, ports, 4) < 0)
+		return false;
+	t->sport = bpf_ntohs(ports[0]);
+	t->dport = bpf_ntohs(ports[1]);
+	t->cgroup_id = bpf_skb_cgroup_id(skb);
+	return true;
+}
+
+static __always_inline void reverse(const struct udp_tuple *t, struct udp_tuple *r)
+{
+	__builtin_memcpy(r, t, sizeof(*r));
+	__builtin_memcpy(r->saddr, t->daddr, 16);
+	__builtin_memcpy(r->daddr, t->saddr, 16);
+	r->sport = t->dport;
+	r->dport = t->sport;
+}
+
+/* udp_packet records the first datagram of a flow, seen leaving the sender
+ * (client) or reaching the receiver (server). A datagram whose reverse was
+ * seen first on the same socket's cgroup is a reply, not a flow. */
+static __always_inline void udp_packet(struct __sk_buff *skb, __u8 observer)
+{
+	struct udp_tuple t = {}, r;
+	if (!load_udp(skb, &t))
+		return;
+	reverse(&t, &r);
+	if (bpf_map_lookup_elem(&udp_seen, &r)) {
+		count(STAT_REPLIES);
+		return;
+	}
+	__u8 one = 1;
+	if (bpf_map_update_elem(&udp_seen, &t, &one, BPF_NOEXIST) != 0)
+		return; /* a later datagram of a known flow */
+	struct flow_key k = {
+		.cgroup_id = t.cgroup_id,
+		.family = t.family,
+		.proto = IPPROTO_UDP,
+		.observer = observer,
+		.dport = t.dport,
+	};
+	__builtin_memcpy(k.saddr, t.saddr, 16);
+	__builtin_memcpy(k.daddr, t.daddr, 16);
+	struct proc p = {};
+	struct proc *pp = NULL;
+	if (observer == OBSERVER_CLIENT) { /* egress runs in the sender's context */
+		p.pid = bpf_get_current_pid_tgid() >> 32;
+		bpf_get_current_comm(p.comm, sizeof(p.comm));
+		pp = &p;
+	}
+	record(&k, t.sport, pp);
+}
+
+SEC("cgroup_skb/egress")
+int udp_egress(struct __sk_buff *skb)
+{
+	udp_packet(skb, OBSERVER_CLIENT);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int udp_ingress(struct __sk_buff *skb)
+{
+	udp_packet(skb, OBSERVER_SERVER);
+	return 1;
+}
+
+char __license[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,10 @@
+// Package bpf holds flowpol's eBPF programs, compiled ahead of time: the C
+// sources here and the objects and Go bindings bpf2go generates from them,
+// committed so that building flowpol needs no C compiler. `make generate`
+// regenerates them (it needs clang and libbpf's headers).
+//
+// Nothing here attaches anything: the collector loads and attaches these
+// programs and owns their maps.
+package bpf
+
+//go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -output-stem flows_bpf -type event -type stat Flows flows.c -- -I.

@@ -113,8 +113,8 @@ func (b *builder) endpointEnd(ns string, ep discoveryv1.Endpoint, address string
 		return 0, false
 	}
 	addr = addr.Unmap()
-	if p, ok := b.r.ips[addr]; ok {
-		return p.end, true
+	if info := b.r.addrs[addr]; info != nil && info.ref.end != 0 {
+		return info.ref.end, true
 	}
 	return b.r.outside(addr), true
 }
@@ -143,8 +143,8 @@ func (b *builder) apiserverTargets(svc *corev1.Service, sp corev1.ServicePort) [
 						continue
 					}
 					ap := netip.AddrPortFrom(addr.Unmap(), uint16(*p.Port))
-					if !b.r.apiserver[ap] {
-						b.r.apiserver[ap] = true
+					if info := b.r.addr(ap.Addr()); !slices.Contains(info.apiPorts, ap.Port()) {
+						info.apiPorts = append(info.apiPorts, ap.Port())
 						b.r.cluster.APIServer = append(b.r.cluster.APIServer, ap)
 					}
 					ts = appendTarget(ts, target{end: end, port: ap.Port()})

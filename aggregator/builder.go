@@ -54,7 +54,7 @@ func (b *builder) addNodes() {
 			}
 			if addr, err := netip.ParseAddr(a.Address); err == nil {
 				addr = addr.Unmap()
-				b.r.ips[addr] = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr})}
+				b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr})}
 			}
 		}
 		for _, c := range append([]string{n.Spec.PodCIDR}, n.Spec.PodCIDRs...) {
@@ -97,14 +97,14 @@ func (b *builder) addPods() {
 		}
 		for _, addr := range podAddrs(p) {
 			if p.Spec.HostNetwork {
-				if _, ok := b.r.ips[addr]; !ok {
-					b.r.ips[addr] = ref
+				if info := b.r.addr(addr); info.ref.end == 0 {
+					info.ref = ref
 				}
 				continue
 			}
 			if q := b.byIP[addr]; q == nil || holdsBetter(p, q) {
 				b.byIP[addr] = p
-				b.r.ips[addr] = ref
+				b.r.addr(addr).ref = ref
 			}
 		}
 	}
@@ -214,12 +214,13 @@ func (b *builder) register(svc *corev1.Service, sp corev1.ServicePort, proto flo
 		ts = nil // resolved per address below
 	}
 	for _, addr := range serviceAddrs(svc) {
-		b.r.svcIPs[addr] = true
+		info := b.r.addr(addr)
+		info.svc = true
 		t := ts
 		if t == nil {
 			t = []target{{end: b.r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoBackends}), port: uint16(sp.Port)}}
 		}
-		b.r.services[svcKey{addr, uint16(sp.Port), proto}] = t
+		info.svcPorts = append(info.svcPorts, svcPort{port: uint16(sp.Port), proto: proto, targets: t})
 	}
 	if sp.NodePort != 0 && len(ts) > 0 {
 		b.r.nodePorts[svcKey{port: uint16(sp.NodePort), proto: proto}] = ts

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -17,15 +16,21 @@ import (
 type commitBatch struct {
 	pending   map[edgeKey]*pendingEdge
 	ends      []topology.End
+	known     map[edgeKey]knownEdge                      // edges committed before, as committed
 	workloads map[topology.WorkloadRef]topology.Workload // nil: unchanged
 	cluster   topology.Cluster
 }
 
-// edgeRecord is an edge's value in the edges bucket.
+// knownEdge is an edge's id and record as the file holds them.
+type knownEdge struct {
+	id  uint64
+	rec edgeRecord
+}
+
+// edgeRecord is an edge's value in the edges bucket. It changes only when
+// new pods or nodes show the edge; its counts are in the counts bucket.
 type edgeRecord struct {
 	Edge    topology.Edge `json:"edge"`
-	First   time.Time     `json:"first"`
-	Last    time.Time     `json:"last"`
 	SrcPods []uint64      `json:"src_pods,omitempty"`
 	DstPods []uint64      `json:"dst_pods,omitempty"`
 	Nodes   []string      `json:"nodes,omitempty"`
@@ -36,23 +41,30 @@ type countPut struct {
 	counts
 }
 
-// commit writes a batch in one transaction and returns how many of its
-// edges were new to the file.
-func (s *Store) commit(b *commitBatch) (int, error) {
+// commit writes a batch in one transaction. It returns the batch's edges as
+// the file now holds them, and how many were new to it.
+func (s *Store) commit(b *commitBatch) (map[edgeKey]knownEdge, int, error) {
 	var newEdges int
+	merged := make(map[edgeKey]knownEdge, len(b.pending))
+	cells := 0
+	for _, pe := range b.pending {
+		cells += len(pe.cells)
+	}
+	keys := make([]byte, 0, 16*cells) // one allocation for every key
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		var puts []countPut
+		puts := make([]countPut, 0, cells)
 		for k, pe := range b.pending {
-			edge := topology.Edge{Src: b.ends[k.src], Dst: b.ends[k.dst], Port: k.port, Proto: k.proto}
-			id, isNew, err := s.mergeEdge(tx, edge, pe)
+			ke, isNew, err := s.mergeEdge(tx, b, k, pe)
 			if err != nil {
-				return fmt.Errorf("edge %s: %w", edge, err)
+				return err
 			}
 			if isNew {
 				newEdges++
 			}
+			merged[k] = ke
 			for _, c := range pe.cells {
-				puts = append(puts, countPut{countKey(c.bucket, id), c.counts})
+				keys = appendCountKey(keys, c.bucket, ke.id)
+				puts = append(puts, countPut{keys[len(keys)-16:], c.counts})
 			}
 		}
 		if err := addCounts(tx.Bucket(bucketCounts), puts); err != nil {
@@ -64,61 +76,90 @@ func (s *Store) commit(b *commitBatch) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("commit to %s: %w", s.path, err)
+		return nil, 0, fmt.Errorf("commit to %s: %w", s.path, err)
 	}
-	return newEdges, nil
+	return merged, newEdges, nil
 }
 
-// mergeEdge adds a pending edge's evidence to its record, creating the
-// record and its id when the edge is new.
-func (s *Store) mergeEdge(tx *bolt.Tx, edge topology.Edge, pe *pendingEdge) (uint64, bool, error) {
+// mergeEdge adds a pending edge's pods and nodes to its record, and writes
+// the record when they changed it. An edge not known from an earlier batch
+// is looked up, or created with a new id.
+func (s *Store) mergeEdge(tx *bolt.Tx, b *commitBatch, k edgeKey, pe *pendingEdge) (knownEdge, bool, error) {
+	ke, ok := b.known[k]
+	isNew := false
+	if !ok {
+		edge := topology.Edge{Src: b.ends[k.src], Dst: b.ends[k.dst], Port: k.port, Proto: k.proto}
+		var err error
+		if ke, isNew, err = loadEdge(tx, edge); err != nil {
+			return ke, false, fmt.Errorf("edge %s: %w", edge, err)
+		}
+	}
+	rec, changed := ke.rec.merge(pe)
+	ke.rec = rec
+	if changed || isNew {
+		if err := putJSON(tx.Bucket(bucketEdges), idKey(ke.id), &ke.rec); err != nil {
+			return ke, false, fmt.Errorf("edge %s: %w", rec.Edge, err)
+		}
+	}
+	return ke, isNew, nil
+}
+
+// loadEdge reads an edge's record, or gives a new edge its id.
+func loadEdge(tx *bolt.Tx, edge topology.Edge) (knownEdge, bool, error) {
 	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
 	key := []byte(edge.String())
-	rec := edgeRecord{Edge: edge}
-	var id uint64
-	isNew := true
 	if v := index.Get(key); v != nil {
-		id, isNew = binary.BigEndian.Uint64(v), false
-		if err := json.Unmarshal(edges.Get(idKey(id)), &rec); err != nil {
-			return 0, false, fmt.Errorf("decode edge %d: %w", id, err)
+		ke := knownEdge{id: binary.BigEndian.Uint64(v)}
+		if err := json.Unmarshal(edges.Get(idKey(ke.id)), &ke.rec); err != nil {
+			return ke, false, fmt.Errorf("decode edge %d: %w", ke.id, err)
 		}
-	} else {
-		var err error
-		if id, err = edges.NextSequence(); err != nil {
-			return 0, false, err
-		}
-		if err := index.Put(key, idKey(id)); err != nil {
-			return 0, false, err
-		}
+		return ke, false, nil
 	}
-	rec.merge(pe)
-	return id, isNew, putJSON(edges, idKey(id), &rec)
+	id, err := edges.NextSequence()
+	if err != nil {
+		return knownEdge{}, false, err
+	}
+	return knownEdge{id: id, rec: edgeRecord{Edge: edge}}, true, index.Put(key, idKey(id))
 }
 
-func (r *edgeRecord) merge(pe *pendingEdge) {
-	first, last := time.Unix(0, pe.first).UTC(), time.Unix(0, pe.last).UTC()
-	if r.First.IsZero() || first.Before(r.First) {
-		r.First = first
-	}
-	if last.After(r.Last) {
-		r.Last = last
-	}
-	r.SrcPods = mergePods(r.SrcPods, pe.srcPods)
-	r.DstPods = mergePods(r.DstPods, pe.dstPods)
+// merge returns the record with the pending edge's pods and nodes added,
+// and whether that changed it. The receiver is not modified.
+func (r edgeRecord) merge(pe *pendingEdge) (edgeRecord, bool) {
+	out := r
+	out.SrcPods = mergePods(r.SrcPods, pe.srcPods)
+	out.DstPods = mergePods(r.DstPods, pe.dstPods)
+	out.Nodes = r.Nodes
 	for _, n := range pe.nodes {
-		if !slices.Contains(r.Nodes, n) {
-			r.Nodes = append(r.Nodes, n)
+		if !slices.Contains(out.Nodes, n) {
+			out.Nodes = append(slices.Clip(out.Nodes), n)
 		}
 	}
-	slices.Sort(r.Nodes)
+	slices.Sort(out.Nodes)
+	changed := len(out.SrcPods) != len(r.SrcPods) || len(out.DstPods) != len(r.DstPods) || len(out.Nodes) != len(r.Nodes)
+	return out, changed
 }
 
+// mergePods returns set with add's pods in it, sorted; set is not
+// modified.
 func mergePods(set, add []uint64) []uint64 {
+	out := set
 	for _, p := range add {
-		set = addPod(set, p)
+		if !containsSorted(set, p) {
+			if len(out) == len(set) {
+				out = slices.Clone(set)
+			}
+			out = addPod(out, p)
+		}
 	}
-	slices.Sort(set)
-	return set
+	if len(out) != len(set) {
+		slices.Sort(out)
+	}
+	return out
+}
+
+func containsSorted(set []uint64, p uint64) bool {
+	_, ok := slices.BinarySearch(set, p)
+	return ok
 }
 
 // addCounts adds counts to their cells in key order, which keeps bbolt's
@@ -126,7 +167,9 @@ func mergePods(set, add []uint64) []uint64 {
 func addCounts(b *bolt.Bucket, puts []countPut) error {
 	slices.SortFunc(puts, func(x, y countPut) int { return bytes.Compare(x.key, y.key) })
 	b.FillPercent = 0.9
-	var buf []byte
+	// Values must stay valid until the transaction commits: they share one
+	// arena, sized for the longest encoding so it never moves.
+	arena := make([]byte, 0, 4*binary.MaxVarintLen64*len(puts))
 	for _, p := range puts {
 		c := p.counts
 		if v := b.Get(p.key); v != nil {
@@ -136,8 +179,9 @@ func addCounts(b *bolt.Bucket, puts []countPut) error {
 			}
 			c.add(old)
 		}
-		buf = c.appendTo(buf[:0])
-		if err := b.Put(p.key, bytes.Clone(buf)); err != nil {
+		start := len(arena)
+		arena = c.appendTo(arena)
+		if err := b.Put(p.key, arena[start:len(arena):len(arena)]); err != nil {
 			return err
 		}
 	}

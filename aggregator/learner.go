@@ -58,7 +58,7 @@ type Learner struct {
 	inBatch  int
 	lastLine int
 	since    time.Time
-	seen     map[edgeKey]struct{}
+	known    map[edgeKey]knownEdge
 	sum      Summary
 	wroteInv bool
 }
@@ -112,7 +112,7 @@ func NewLearner(s *Store, r *Resolver, opts LearnOptions) *Learner {
 		store: s, res: r, opts: opts,
 		width:   int64(s.Bucket() / time.Second),
 		pending: map[edgeKey]*pendingEdge{},
-		seen:    map[edgeKey]struct{}{},
+		known:   map[edgeKey]knownEdge{},
 		since:   opts.Now(),
 	}
 	l.sum = Summary{Source: opts.Source, Started: l.since.UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
@@ -165,7 +165,7 @@ func floorDiv(a, b int64) int64 {
 }
 
 func (l *Learner) noteUnresolved(end uint32) {
-	if e := l.res.ends[end]; e.Kind == topology.KindUnresolved {
+	if e := &l.res.ends[end]; e.Kind == topology.KindUnresolved {
 		l.sum.Unresolved[e.Reason]++
 	}
 }
@@ -211,20 +211,20 @@ func (l *Learner) Commit() error {
 	if l.inBatch == 0 && l.wroteInv {
 		return nil
 	}
-	b := &commitBatch{pending: l.pending, ends: l.res.ends}
+	b := &commitBatch{pending: l.pending, ends: l.res.ends, known: l.known}
 	if !l.wroteInv {
 		b.workloads, b.cluster = l.res.Workloads(), l.res.Cluster()
 	}
-	newEdges, err := l.store.commit(b)
+	merged, newEdges, err := l.store.commit(b)
 	if err != nil {
 		return err
 	}
-	for k := range l.pending {
-		l.seen[k] = struct{}{}
+	for k, ke := range merged {
+		l.known[k] = ke
 	}
 	l.wroteInv = true
 	l.sum.NewEdges += newEdges
-	l.sum.Edges = len(l.seen)
+	l.sum.Edges = len(l.known)
 	l.sum.Stored = l.sum.Records
 	l.sum.StoredLines = l.lastLine
 	l.sum.Batches++

@@ -3,6 +3,7 @@ package aggregator
 import (
 	"hash/fnv"
 	"net/netip"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -32,12 +33,9 @@ type ResolverOptions struct {
 type Resolver struct {
 	ends      []topology.End
 	endIDs    map[topology.End]uint32
-	ips       map[netip.Addr]podRef
+	addrs     map[netip.Addr]*addrInfo
 	uids      map[string]podRef
-	services  map[svcKey][]target
-	svcIPs    map[netip.Addr]bool
 	nodePorts map[svcKey][]target // keyed with the zero address
-	apiserver map[netip.AddrPort]bool
 	internal  []netip.Prefix
 	workloads map[topology.WorkloadRef]topology.Workload
 	cluster   topology.Cluster
@@ -59,6 +57,30 @@ type target struct {
 	pod  uint64
 }
 
+// addrInfo is what an address in the cluster is: a pod's, a node's, a
+// Service's (with its ports), and the API server's on some ports.
+type addrInfo struct {
+	ref      podRef // a pod or node; zero end when none
+	svc      bool
+	svcPorts []svcPort
+	apiPorts []uint16
+}
+
+type svcPort struct {
+	port    uint16
+	proto   flow.Proto
+	targets []target
+}
+
+func (r *Resolver) addr(a netip.Addr) *addrInfo {
+	info := r.addrs[a]
+	if info == nil {
+		info = &addrInfo{}
+		r.addrs[a] = info
+	}
+	return info
+}
+
 type svcKey struct {
 	addr  netip.Addr
 	port  uint16
@@ -69,12 +91,9 @@ type svcKey struct {
 func NewResolver(inv *inventory.Inventory, opts ResolverOptions) *Resolver {
 	r := &Resolver{
 		endIDs:    map[topology.End]uint32{},
-		ips:       map[netip.Addr]podRef{},
+		addrs:     map[netip.Addr]*addrInfo{},
 		uids:      map[string]podRef{},
-		services:  map[svcKey][]target{},
-		svcIPs:    map[netip.Addr]bool{},
 		nodePorts: map[svcKey][]target{},
-		apiserver: map[netip.AddrPort]bool{},
 		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
 		workloads: map[topology.WorkloadRef]topology.Workload{},
 	}
@@ -115,10 +134,13 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 		}
 	}
 	addr := rec.Src.Addr()
-	if p, ok := r.ips[addr]; ok {
-		return p
-	}
-	if r.svcIPs[addr] {
+	info := r.addrs[addr]
+	switch {
+	case info == nil:
+		return podRef{end: r.outside(addr)}
+	case info.ref.end != 0:
+		return info.ref
+	case info.svc:
 		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonServiceAsSource})}
 	}
 	return podRef{end: r.outside(addr)}
@@ -129,25 +151,30 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 // next call.
 func (r *Resolver) destinations(rec *flow.Record) []target {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
-	if ts, ok := r.services[svcKey{addr, port, rec.Proto}]; ok {
-		return ts
-	}
-	if r.svcIPs[addr] {
-		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoServicePort}), port: port})
-	}
-	if r.apiserver[rec.Dst] {
-		return r.one(target{end: r.intern(topology.End{Kind: topology.KindAPIServer}), port: port})
-	}
-	p, ok := r.ips[addr]
-	if !ok {
+	info := r.addrs[addr]
+	if info == nil {
 		return r.one(target{end: r.outside(addr), port: port})
 	}
-	if r.ends[p.end].Kind == topology.KindHost {
+	if info.svc {
+		for i := range info.svcPorts {
+			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
+				return sp.targets
+			}
+		}
+		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoServicePort}), port: port})
+	}
+	if slices.Contains(info.apiPorts, port) {
+		return r.one(target{end: r.intern(topology.End{Kind: topology.KindAPIServer}), port: port})
+	}
+	if info.ref.end == 0 {
+		return r.one(target{end: r.outside(addr), port: port})
+	}
+	if r.ends[info.ref.end].Kind == topology.KindHost {
 		if ts, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
 			return ts
 		}
 	}
-	return r.one(target{end: p.end, port: port, pod: p.pod})
+	return r.one(target{end: info.ref.end, port: port, pod: info.ref.pod})
 }
 
 func (r *Resolver) one(t target) []target {

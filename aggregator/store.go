@@ -66,7 +66,11 @@ func Open(path string, opts StoreOptions) (*Store, error) {
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly})
+	bopts := &bolt.Options{Timeout: opts.Timeout, ReadOnly: opts.ReadOnly}
+	if !opts.ReadOnly {
+		bopts.InitialMmapSize = 1 << 30 // address space only; spares remapping as the file grows
+	}
+	db, err := bolt.Open(path, 0o600, bopts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, opts.Timeout)
 	}
@@ -153,11 +157,11 @@ func (s *Store) Size() (int64, error) {
 	return n, err
 }
 
-func countKey(bucket int64, id uint64) []byte {
-	k := make([]byte, 16)
-	binary.BigEndian.PutUint64(k, uint64(bucket))
-	binary.BigEndian.PutUint64(k[8:], id)
-	return k
+func countKey(bucket int64, id uint64) []byte { return appendCountKey(nil, bucket, id) }
+
+// appendCountKey appends a counts key: the bucket's start, then the edge id.
+func appendCountKey(b []byte, bucket int64, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(b, uint64(bucket)), id)
 }
 
 func idKey(id uint64) []byte { return binary.BigEndian.AppendUint64(nil, id) }

@@ -2,12 +2,14 @@ package flow
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/valyala/fastjson"
 )
@@ -73,6 +75,47 @@ func (r *Reader) fail(field string, err error) error {
 	return &LineError{File: r.name, Line: r.line, Field: field, Err: err}
 }
 
+// fields are a record's values, found in one pass over its object.
+type fields struct {
+	time, proto, observer, srcIP, srcPort, dstIP, dstPort        *fastjson.Value
+	node, comm, podUID, containerID, pid, cgroupID, netns, count *fastjson.Value
+}
+
+func (f *fields) set(key []byte, v *fastjson.Value) {
+	switch string(key) {
+	case "time":
+		f.time = v
+	case "proto":
+		f.proto = v
+	case "observer":
+		f.observer = v
+	case "src_ip":
+		f.srcIP = v
+	case "src_port":
+		f.srcPort = v
+	case "dst_ip":
+		f.dstIP = v
+	case "dst_port":
+		f.dstPort = v
+	case "node":
+		f.node = v
+	case "comm":
+		f.comm = v
+	case "pod_uid":
+		f.podUID = v
+	case "container_id":
+		f.containerID = v
+	case "pid":
+		f.pid = v
+	case "cgroup_id":
+		f.cgroupID = v
+	case "netns":
+		f.netns = v
+	case "count":
+		f.count = v
+	}
+}
+
 func (r *Reader) parse(b []byte) error {
 	v, err := r.parser.ParseBytes(b)
 	if err != nil {
@@ -82,79 +125,99 @@ func (r *Reader) parse(b []byte) error {
 	if err != nil {
 		return r.fail("", errors.New("not a JSON object"))
 	}
+	var f fields
+	o.Visit(f.set)
 	rec := &r.rec
 	*rec = Record{}
-	if err := r.parseRequired(o, rec); err != nil {
+	if err := r.parseRequired(&f, rec); err != nil {
 		return err
 	}
-	if err := r.parseOptional(o, rec); err != nil {
+	if err := r.parseOptional(&f, rec); err != nil {
 		return err
 	}
 	rec.Normalize()
 	return nil
 }
 
-func (r *Reader) parseRequired(o *fastjson.Object, rec *Record) error {
-	ts, err := r.str(o, "time", true)
+func (r *Reader) parseRequired(f *fields, rec *Record) error {
+	ts, err := r.bytes("time", f.time)
 	if err != nil {
 		return err
 	}
-	if rec.Time, err = time.Parse(time.RFC3339Nano, ts); err != nil {
+	// The string does not outlive the call: time.Parse keeps it only in
+	// an error, which is dropped.
+	if rec.Time, err = time.Parse(time.RFC3339Nano, unsafe.String(unsafe.SliceData(ts), len(ts))); err != nil {
 		return r.fail("time", errors.New("not an RFC 3339 time"))
 	}
-	p, err := r.str(o, "proto", true)
+	p, err := r.bytes("proto", f.proto)
 	if err != nil {
 		return err
 	}
-	if rec.Proto, err = ParseProto(p); err != nil {
+	if rec.Proto = protoOf(p); rec.Proto == 0 {
+		_, err := ParseProto(string(p))
 		return r.fail("proto", err)
 	}
-	obs, err := r.str(o, "observer", true)
+	obs, err := r.bytes("observer", f.observer)
 	if err != nil {
 		return err
 	}
-	if rec.Observer, err = ParseObserver(obs); err != nil {
+	switch string(obs) {
+	case "client":
+		rec.Observer = Client
+	case "server":
+		rec.Observer = Server
+	default:
+		_, err := ParseObserver(string(obs))
 		return r.fail("observer", err)
 	}
-	if rec.Src, err = r.addrPort(o, "src_ip", "src_port", false); err != nil {
+	if rec.Src, err = r.addrPort("src_ip", f.srcIP, "src_port", f.srcPort, false); err != nil {
 		return err
 	}
-	rec.Dst, err = r.addrPort(o, "dst_ip", "dst_port", true)
+	rec.Dst, err = r.addrPort("dst_ip", f.dstIP, "dst_port", f.dstPort, true)
 	return err
 }
 
-func (r *Reader) parseOptional(o *fastjson.Object, rec *Record) error {
-	var err error
-	if rec.Node, err = r.str(o, "node", false); err != nil {
-		return err
+func protoOf(b []byte) Proto {
+	switch string(b) {
+	case "TCP", "tcp":
+		return TCP
+	case "UDP", "udp":
+		return UDP
+	case "SCTP", "sctp":
+		return SCTP
 	}
-	if rec.Comm, err = r.str(o, "comm", false); err != nil {
-		return err
+	return 0
+}
+
+func (r *Reader) parseOptional(f *fields, rec *Record) error {
+	for _, s := range []struct {
+		name string
+		v    *fastjson.Value
+		dst  *string
+	}{{"node", f.node, &rec.Node}, {"comm", f.comm, &rec.Comm}, {"pod_uid", f.podUID, &rec.PodUID}, {"container_id", f.containerID, &rec.ContainerID}} {
+		var err error
+		if *s.dst, err = r.str(s.name, s.v); err != nil {
+			return err
+		}
 	}
-	if rec.PodUID, err = r.str(o, "pod_uid", false); err != nil {
-		return err
-	}
-	if rec.ContainerID, err = r.str(o, "container_id", false); err != nil {
-		return err
-	}
-	netns, err := r.uint(o, "netns", math.MaxUint32, false)
-	if err != nil {
-		return err
-	}
-	rec.Netns = uint32(netns)
-	pid, err := r.uint(o, "pid", math.MaxUint32, false)
+	pid, err := r.uint("pid", f.pid, math.MaxUint32, false)
 	if err != nil {
 		return err
 	}
 	rec.PID = uint32(pid)
-	if rec.CgroupID, err = r.uint(o, "cgroup_id", math.MaxUint64, false); err != nil {
+	if rec.CgroupID, err = r.uint("cgroup_id", f.cgroupID, math.MaxUint64, false); err != nil {
 		return err
 	}
-	if o.Get("count") == nil {
+	netns, err := r.uint("netns", f.netns, math.MaxUint32, false)
+	if err != nil {
+		return err
+	}
+	rec.Netns = uint32(netns)
+	if f.count == nil {
 		rec.Count = 1
 		return nil
 	}
-	if rec.Count, err = r.uint(o, "count", math.MaxUint64, true); err != nil {
+	if rec.Count, err = r.uint("count", f.count, math.MaxUint64, true); err != nil {
 		return err
 	}
 	if rec.Count == 0 {
@@ -163,13 +226,23 @@ func (r *Reader) parseOptional(o *fastjson.Object, rec *Record) error {
 	return nil
 }
 
-// str returns a string field, interned so repeated values do not allocate.
-func (r *Reader) str(o *fastjson.Object, field string, required bool) (string, error) {
-	v := o.Get(field)
+// bytes returns a required string field's bytes, valid until the next
+// record.
+func (r *Reader) bytes(field string, v *fastjson.Value) ([]byte, error) {
 	if v == nil || v.Type() == fastjson.TypeNull {
-		if required {
-			return "", r.fail(field, errors.New("missing"))
-		}
+		return nil, r.fail(field, errors.New("missing"))
+	}
+	b, err := v.StringBytes()
+	if err != nil {
+		return nil, r.fail(field, errors.New("not a string"))
+	}
+	return b, nil
+}
+
+// str returns an optional string field, interned: these repeat (node,
+// process and pod names), and interning spares an allocation a record.
+func (r *Reader) str(field string, v *fastjson.Value) (string, error) {
+	if v == nil || v.Type() == fastjson.TypeNull {
 		return "", nil
 	}
 	b, err := v.StringBytes()
@@ -186,8 +259,7 @@ func (r *Reader) str(o *fastjson.Object, field string, required bool) (string, e
 	return s, nil
 }
 
-func (r *Reader) uint(o *fastjson.Object, field string, limit uint64, required bool) (uint64, error) {
-	v := o.Get(field)
+func (r *Reader) uint(field string, v *fastjson.Value, limit uint64, required bool) (uint64, error) {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		if required {
 			return 0, r.fail(field, errors.New("missing"))
@@ -204,20 +276,20 @@ func (r *Reader) uint(o *fastjson.Object, field string, limit uint64, required b
 	return n, nil
 }
 
-func (r *Reader) addrPort(o *fastjson.Object, ipField, portField string, needPort bool) (netip.AddrPort, error) {
-	v := o.Get(ipField)
-	if v == nil {
-		return netip.AddrPort{}, r.fail(ipField, errors.New("missing"))
-	}
-	b, err := v.StringBytes()
+func (r *Reader) addrPort(ipField string, ipv *fastjson.Value, portField string, portv *fastjson.Value, needPort bool) (netip.AddrPort, error) {
+	b, err := r.bytes(ipField, ipv)
 	if err != nil {
-		return netip.AddrPort{}, r.fail(ipField, errors.New("not a string"))
+		return netip.AddrPort{}, err
 	}
-	addr, err := netip.ParseAddr(string(b))
-	if err != nil || addr.Zone() != "" {
+	if bytes.IndexByte(b, '%') >= 0 {
+		return netip.AddrPort{}, r.fail(ipField, fmt.Errorf("not an IP address: %q (zones are not allowed)", b))
+	}
+	// Without a zone, ParseAddr keeps nothing of the string it is given.
+	addr, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b)))
+	if err != nil {
 		return netip.AddrPort{}, r.fail(ipField, fmt.Errorf("not an IP address: %q", b))
 	}
-	port, err := r.uint(o, portField, math.MaxUint16, needPort)
+	port, err := r.uint(portField, portv, math.MaxUint16, needPort)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

@@ -125,13 +125,22 @@ func (r *Resolver) Workloads() map[topology.WorkloadRef]topology.Workload { retu
 // Cluster returns the cluster facts the generator needs.
 func (r *Resolver) Cluster() topology.Cluster { return r.cluster }
 
-// source resolves the end that opened a flow. A known pod uid wins over the
-// address, so a reused pod IP cannot misattribute the flow.
+// observerPod is the pod that observed a record, by its uid: the client
+// for a client-side record, the server for a server-side one. A known pod
+// uid wins over the address, so a reused pod IP cannot misattribute the
+// observing end.
+func (r *Resolver) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
+	if rec.PodUID == "" || rec.Observer != side {
+		return podRef{}, false
+	}
+	p, ok := r.uids[rec.PodUID]
+	return p, ok
+}
+
+// source resolves the end that opened a flow.
 func (r *Resolver) source(rec *flow.Record) podRef {
-	if rec.PodUID != "" {
-		if p, ok := r.uids[rec.PodUID]; ok {
-			return p
-		}
+	if p, ok := r.observerPod(rec, flow.Client); ok {
+		return p
 	}
 	addr := rec.Src.Addr()
 	info := r.addrs[addr]
@@ -151,6 +160,9 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 // next call.
 func (r *Resolver) destinations(rec *flow.Record) []target {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
+	if p, ok := r.observerPod(rec, flow.Server); ok {
+		return r.one(target{end: p.end, port: port, pod: p.pod})
+	}
 	info := r.addrs[addr]
 	if info == nil {
 		return r.one(target{end: r.outside(addr), port: port})

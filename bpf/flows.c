@@ -236,11 +236,11 @@ static __always_inline void tcp_established(const struct sock *sk, int oldstate)
 	__u8 *local = observer == OBSERVER_CLIENT ? k.saddr : k.daddr;
 	__u8 *remote = observer == OBSERVER_CLIENT ? k.daddr : k.saddr;
 	if (k.family == AF_INET) {
-		BPF_CORE_READ_INTO(local, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(remote, sk, __sk_common.skc_daddr);
+		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
 	} else if (k.family == AF_INET6) {
-		BPF_CORE_READ_INTO(local, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(remote, sk, __sk_common.skc_v6_daddr);
+		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
 	} else {
 		return;
 	}

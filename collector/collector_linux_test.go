@@ -1,0 +1,197 @@
+//go:build linux
+
+package collector_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/collector"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/testpods"
+)
+
+func TestMain(m *testing.M) {
+	if runHelper() {
+		return
+	}
+	os.Exit(m.Run())
+}
+
+// capture runs a collector until stop is called, keeping the records of
+// the test's own addresses.
+type capture struct {
+	mu   sync.Mutex
+	recs []flow.Record
+	stop func() error
+	c    *collector.Collector
+}
+
+func startCapture(t *testing.T, keep netip.Prefix, keep6 netip.Prefix) *capture {
+	t.Helper()
+	c, err := collector.New(collector.Options{Node: "node-test", FlushInterval: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	cp := &capture{c: c}
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Run(ctx, func(r *flow.Record) error {
+			if keep.Contains(r.Src.Addr()) || keep6.Contains(r.Src.Addr()) {
+				cp.mu.Lock()
+				cp.recs = append(cp.recs, *r)
+				cp.mu.Unlock()
+			}
+			return nil
+		})
+	}()
+	cp.stop = func() error { cancel(); return <-done }
+	return cp
+}
+
+// startServer runs a helper server in a pod and waits until it listens.
+func startServer(t *testing.T, p *testpods.Pod, mode, addr string) {
+	t.Helper()
+	cmd := p.Command(os.Args[0], addr)
+	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("%s on %s did not start: %q %v", mode, addr, line, err)
+	}
+}
+
+func runClient(t *testing.T, p *testpods.Pod, mode string, args ...string) {
+	t.Helper()
+	cmd := p.Command(append([]string{os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v in pod %s: %v\n%s", mode, args, p.Name, err, out)
+	}
+}
+
+// flowKey is what the test compares of a record; Count is summed.
+type flowKey struct {
+	Src, Dst string // "addr" and "addr:port"
+	Proto    string
+	Observer string
+	PodUID   string
+}
+
+func (c *capture) summary() map[flowKey]uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := map[flowKey]uint64{}
+	for _, r := range c.recs {
+		k := flowKey{r.Src.Addr().String(), r.Dst.String(), r.Proto.String(), r.Observer.String(), r.PodUID}
+		out[k] += r.Count
+	}
+	return out
+}
+
+func TestCaptureAttributesFlowsToPods(t *testing.T) {
+	testpods.RequireRoot(t)
+	net4 := netip.MustParsePrefix("10.199.7.0/24")
+	net6 := netip.MustParsePrefix("fd99:7::/64")
+	cl := testpods.New(t, "/sys/fs/cgroup/unified")
+	a := cl.AddPod("a", testpods.NewUID(), netip.MustParsePrefix("10.199.7.1/24"), netip.MustParsePrefix("fd99:7::1/64"))
+	b := cl.AddPod("b", testpods.NewUID(), netip.MustParsePrefix("10.199.7.2/24"), netip.MustParsePrefix("fd99:7::2/64"))
+	cp := startCapture(t, net4, net6)
+	t.Logf("attached: %v", cp.c.Attached())
+
+	startServer(t, b, "tcp-serve", "10.199.7.2:8080")
+	startServer(t, b, "tcp-serve", "[fd99:7::2]:8080")
+	startServer(t, b, "udp-serve", "10.199.7.2:53")
+	runClient(t, a, "tcp-connect", "10.199.7.2:8080", "1000")
+	runClient(t, a, "tcp-connect", "[fd99:7::2]:8080", "1")
+	runClient(t, a, "tcp-refused", "10.199.7.2:9999")
+	runClient(t, a, "udp-query", "10.199.7.2:53")
+	time.Sleep(500 * time.Millisecond) // a flush reports a's repeats while its cgroup exists
+
+	// Pod a goes; pod c, of another workload, gets its address.
+	a.Delete()
+	c := cl.AddPod("c", testpods.NewUID(), netip.MustParsePrefix("10.199.7.1/24"))
+	runClient(t, c, "tcp-connect", "10.199.7.2:8080", "1")
+	time.Sleep(500 * time.Millisecond)
+	if err := cp.stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	want := map[flowKey]uint64{
+		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", a.UID}: 1000,
+		{"10.199.7.1", "10.199.7.2:8080", "TCP", "server", b.UID}: 1001, // the server cannot tell a from c
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "client", a.UID}:  1,
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "server", b.UID}:  1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "client", a.UID}:    1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "server", b.UID}:    1,
+		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", c.UID}: 1,
+	}
+	got := cp.summary()
+	if diff := diffCounts(got, want); diff != "" {
+		t.Errorf("captured flows differ (-missing +unexpected):\n%s", diff)
+	}
+	checkRecordDetails(t, cp, a, b)
+	st, err := cp.c.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Lost != 0 || st.Recycled != 0 {
+		t.Errorf("stats %+v: events were lost", st)
+	}
+}
+
+// checkRecordDetails checks what a record carries besides its key: the
+// node, the container, the network namespace, the process, and a client
+// port on the first record of a flow.
+func checkRecordDetails(t *testing.T, cp *capture, a, b *testpods.Pod) {
+	t.Helper()
+	cp.mu.Lock()
+	defer cp.mu.Unlock()
+	var sawComm bool
+	for _, r := range cp.recs {
+		if r.Node != "node-test" || r.CgroupID == 0 || r.Netns == 0 {
+			t.Errorf("record %+v lacks node, cgroup or netns", r)
+		}
+		if r.PodUID == a.UID && r.ContainerID != a.ContainerID || r.PodUID == b.UID && r.ContainerID != b.ContainerID {
+			t.Errorf("record %+v has the wrong container", r)
+		}
+		if r.Observer == flow.Client && r.Comm == "collector.test" {
+			sawComm = true
+		}
+	}
+	if !sawComm {
+		t.Errorf("no client record names its process")
+	}
+}
+
+func diffCounts(got, want map[flowKey]uint64) string {
+	var lines []string
+	for k, n := range want {
+		if got[k] != n {
+			lines = append(lines, fmt.Sprintf("- %+v count %d (got %d)", k, n, got[k]))
+		}
+	}
+	for k, n := range got {
+		if _, ok := want[k]; !ok {
+			lines = append(lines, fmt.Sprintf("+ %+v count %d", k, n))
+		}
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}

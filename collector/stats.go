@@ -1,0 +1,11 @@
+package collector
+
+// Stats are a collector's counters since it started.
+type Stats struct {
+	Events   uint64 // new flows the kernel sent through the ring buffer
+	Lost     uint64 // new flows the ring buffer had no room for; a flush still reports them
+	Repeats  uint64 // repeats the kernel counted
+	Replies  uint64 // UDP replies recognised and not taken for flows
+	Flushed  uint64 // records emitted by flushes
+	Recycled uint64 // flows evicted from the kernel's map and seen again between flushes; repeats counted before the eviction were lost
+}

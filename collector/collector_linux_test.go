@@ -136,10 +136,10 @@ func TestCaptureAttributesFlowsToPods(t *testing.T) {
 	want := map[flowKey]uint64{
 		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", a.UID}: 1000,
 		{"10.199.7.1", "10.199.7.2:8080", "TCP", "server", b.UID}: 1001, // the server cannot tell a from c
-		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "client", a.UID}:  1,
-		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "server", b.UID}:  1,
-		{"10.199.7.1", "10.199.7.2:53", "UDP", "client", a.UID}:    1,
-		{"10.199.7.1", "10.199.7.2:53", "UDP", "server", b.UID}:    1,
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "client", a.UID}: 1,
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "server", b.UID}: 1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "client", a.UID}:   1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "server", b.UID}:   1,
 		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", c.UID}: 1,
 	}
 	got := cp.summary()

@@ -59,6 +59,7 @@ type Learner struct {
 	lastLine int
 	since    time.Time
 	known    map[edgeKey]knownEdge
+	newEdges int // pending edges not in known
 	sum      Summary
 	wroteInv bool
 }
@@ -149,6 +150,9 @@ func (l *Learner) add(rec *flow.Record) {
 		if pe == nil {
 			pe = &pendingEdge{first: ts, last: ts}
 			l.pending[k] = pe
+			if _, ok := l.known[k]; !ok {
+				l.newEdges++
+			}
 		}
 		pe.add(bucket, ts, rec)
 		pe.srcPods = addPod(pe.srcPods, src.pod)
@@ -229,10 +233,15 @@ func (l *Learner) Commit() error {
 	l.sum.StoredLines = l.lastLine
 	l.sum.Batches++
 	l.pending = map[edgeKey]*pendingEdge{}
+	l.newEdges = 0
 	l.inBatch = 0
 	l.since = l.opts.Now()
 	return nil
 }
+
+// Edges returns how many distinct edges the run has seen so far, committed
+// or not.
+func (l *Learner) Edges() int { return len(l.known) + l.newEdges }
 
 // Summary returns what the run did so far.
 func (l *Learner) Summary() Summary { return l.sum }

@@ -3,7 +3,6 @@
 package collector_test
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net/netip"
@@ -20,9 +19,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if runHelper() {
-		return
-	}
+	testpods.MaybeRunHelper()
 	os.Exit(m.Run())
 }
 
@@ -59,33 +56,6 @@ func startCapture(t *testing.T, keep netip.Prefix, keep6 netip.Prefix) *capture 
 	return cp
 }
 
-// startServer runs a helper server in a pod and waits until it listens.
-func startServer(t *testing.T, p *testpods.Pod, mode, addr string) {
-	t.Helper()
-	cmd := p.Command(os.Args[0], addr)
-	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil || line != "ready\n" {
-		t.Fatalf("%s on %s did not start: %q %v", mode, addr, line, err)
-	}
-}
-
-func runClient(t *testing.T, p *testpods.Pod, mode string, args ...string) {
-	t.Helper()
-	cmd := p.Command(append([]string{os.Args[0]}, args...)...)
-	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("%s %v in pod %s: %v\n%s", mode, args, p.Name, err, out)
-	}
-}
-
 // flowKey is what the test compares of a record; Count is summed.
 type flowKey struct {
 	Src, Dst string // "addr" and "addr:port"
@@ -115,19 +85,19 @@ func TestCaptureAttributesFlowsToPods(t *testing.T) {
 	cp := startCapture(t, net4, net6)
 	t.Logf("attached: %v", cp.c.Attached())
 
-	startServer(t, b, "tcp-serve", "10.199.7.2:8080")
-	startServer(t, b, "tcp-serve", "[fd99:7::2]:8080")
-	startServer(t, b, "udp-serve", "10.199.7.2:53")
-	runClient(t, a, "tcp-connect", "10.199.7.2:8080", "1000")
-	runClient(t, a, "tcp-connect", "[fd99:7::2]:8080", "1")
-	runClient(t, a, "tcp-refused", "10.199.7.2:9999")
-	runClient(t, a, "udp-query", "10.199.7.2:53")
+	b.StartServer(t, "tcp-serve", "10.199.7.2:8080")
+	b.StartServer(t, "tcp-serve", "[fd99:7::2]:8080")
+	b.StartServer(t, "udp-serve", "10.199.7.2:53")
+	a.RunClient(t, "tcp-connect", "10.199.7.2:8080", "1000")
+	a.RunClient(t, "tcp-connect", "[fd99:7::2]:8080", "1")
+	a.RunClient(t, "tcp-refused", "10.199.7.2:9999")
+	a.RunClient(t, "udp-query", "10.199.7.2:53")
 	time.Sleep(500 * time.Millisecond) // a flush reports a's repeats while its cgroup exists
 
 	// Pod a goes; pod c, of another workload, gets its address.
 	a.Delete()
 	c := cl.AddPod("c", testpods.NewUID(), netip.MustParsePrefix("10.199.7.1/24"))
-	runClient(t, c, "tcp-connect", "10.199.7.2:8080", "1")
+	c.RunClient(t, "tcp-connect", "10.199.7.2:8080", "1")
 	time.Sleep(500 * time.Millisecond)
 	if err := cp.stop(); err != nil {
 		t.Fatal(err)

@@ -11,12 +11,14 @@ import (
 	"testing"
 
 	"github.com/flowpol/flowpol/cmd/flowpol/cli"
+	"github.com/flowpol/flowpol/internal/testpods"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // TestMain lets a test run this binary as flowpol itself (see runSelf).
 func TestMain(m *testing.M) {
+	testpods.MaybeRunHelper()
 	if os.Getenv("FLOWPOL_TEST_MAIN") == "1" {
 		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
 	}

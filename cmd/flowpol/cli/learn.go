@@ -18,6 +18,8 @@ import (
 )
 
 type learnOptions struct {
+	capture      captureOptions
+	window       time.Duration
 	from         string
 	inventory    string
 	db           string
@@ -30,11 +32,14 @@ type learnOptions struct {
 func newLearnCommand(s Streams) *cobra.Command {
 	o := &learnOptions{}
 	cmd := &cobra.Command{
-		Use:   "learn --from FILE --inventory FILE [--db FILE]",
-		Short: "Learn flow records into the baseline",
-		Long: `Learn reads flow records (JSON Lines, "-" for standard input), places each
-end in the cluster the inventory describes, and adds the edges to the
-baseline file. Learning again adds to the same file.
+		Use:   "learn (--from FILE | --window 3h) --inventory FILE [--db FILE]",
+		Short: "Learn flow records, or live traffic, into the baseline",
+		Long: `Learn reads flow records (JSON Lines, "-" for standard input) or, with
+--window and no --from, captures this node's traffic live for that long; it
+places each end in the cluster the inventory describes, and adds the edges to
+the baseline file. Learning again adds to the same file. Ctrl-C ends a live
+run early and keeps everything learned. Live capture needs root, or CAP_BPF,
+CAP_PERFMON and CAP_NET_ADMIN.
 
 Records are committed in batches: a malformed line stops learning with an
 error naming the file, line and field, and the baseline keeps the whole
@@ -51,14 +56,17 @@ batches before it (the error says up to which line) and nothing after.`,
 func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", `flow records to read, JSON Lines; "-" for standard input`)
+	f.DurationVar(&o.window, "window", 0, "capture live for this long (without --from)")
 	f.StringVar(&o.inventory, "inventory", "", "cluster inventory: kubectl get ... -o yaml|json")
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
 	f.IntVar(&o.batchRecords, "batch-records", 500_000, "records per committed batch")
 	f.DurationVar(&o.bucket, "bucket", time.Minute, "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
-	cmd.MarkFlagRequired("from")
 	cmd.MarkFlagRequired("inventory")
+	cmd.MarkFlagsMutuallyExclusive("from", "window")
+	cmd.MarkFlagsOneRequired("from", "window")
+	o.capture.addFlags(cmd)
 }
 
 func (o *learnOptions) cidrs() ([]netip.Prefix, error) {
@@ -82,20 +90,33 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	in, name, err := openInput(o.from, s.In)
-	if err != nil {
-		return err
+	var rd *flow.Reader // nil: live
+	if o.from != "" {
+		in, name, err := openInput(o.from, s.In)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		rd = flow.NewReader(in, name)
 	}
-	defer in.Close()
 	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, Bucket: o.bucket})
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
-	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: name})
+	source := o.from
+	if source == "" {
+		source = "live capture"
+	}
+	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source})
 	start := time.Now()
-	learnErr := aggregator.Learn(ctx, flow.NewReader(in, name), l)
+	var learnErr error
+	if rd != nil {
+		learnErr = aggregator.Learn(ctx, rd, l)
+	} else {
+		learnErr = learnLive(ctx, o, s, l)
+	}
 	if err := l.Finish(learnErr); err != nil && learnErr == nil {
 		learnErr = err
 	}

@@ -142,7 +142,8 @@ func TestLearnErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"no --from", []string{"learn", "--inventory", inv}, `required flag(s) "from" not set`},
+		{"neither --from nor --window", []string{"learn", "--inventory", inv}, "at least one of the flags in the group [from window] is required"},
+		{"both --from and --window", []string{"learn", "--inventory", inv, "--from", flows, "--window", "1h"}, "if any flags in the group [from window] are set none of the others can be"},
 		{"no --inventory", []string{"learn", "--from", flows}, `required flag(s) "inventory" not set`},
 		{"missing flows", []string{"learn", "--from", filepath.Join(dir, "none.jsonl"), "--inventory", inv, "--db", db}, "none.jsonl: no such file"},
 		{"bad inventory", []string{"learn", "--from", flows, "--inventory", badInv, "--db", db}, badInv + ":"},

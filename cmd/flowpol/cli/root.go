@@ -48,7 +48,7 @@ NetworkPolicies that allow exactly what was seen.
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newVersionCommand(s))
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newVersionCommand(s))
 	return root
 }
 

@@ -1,6 +1,6 @@
 //go:build linux
 
-package collector_test
+package testpods
 
 import (
 	"bufio"
@@ -10,23 +10,23 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"testing"
 	"time"
 )
 
-// runHelper runs this test binary as a small network program inside a test
-// pod, as FLOWPOL_HELPER says, and exits. It returns false when the binary
-// is not running as a helper.
-func runHelper() bool {
+// MaybeRunHelper runs this test binary as a small network program inside a
+// test pod, as FLOWPOL_HELPER says, and exits. It returns when the binary
+// is not running as a helper: call it first in TestMain.
+func MaybeRunHelper() {
 	mode := os.Getenv("FLOWPOL_HELPER")
 	if mode == "" {
-		return false
+		return
 	}
 	if err := helper(mode, os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "helper %s: %v\n", mode, err)
 		os.Exit(1)
 	}
 	os.Exit(0)
-	return true
 }
 
 func helper(mode string, args []string) error {
@@ -118,4 +118,34 @@ func udpQuery(addr string) error {
 	c.SetReadDeadline(time.Now().Add(2 * time.Second))
 	_, err = bufio.NewReader(c).ReadByte()
 	return err
+}
+
+// StartServer runs a helper server (tcp-serve or udp-serve) on addr in the
+// pod and waits until it listens.
+func (p *Pod) StartServer(t testing.TB, mode, addr string) {
+	t.Helper()
+	cmd := p.Command(os.Args[0], addr)
+	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil || line != "ready\n" {
+		t.Fatalf("%s on %s did not start: %q %v", mode, addr, line, err)
+	}
+}
+
+// RunClient runs a helper client in the pod and waits for it: tcp-connect
+// ADDR N, tcp-refused ADDR, or udp-query ADDR.
+func (p *Pod) RunClient(t testing.TB, mode string, args ...string) {
+	t.Helper()
+	cmd := p.Command(append([]string{os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%s %v in pod %s: %v\n%s", mode, args, p.Name, err, out)
+	}
 }

@@ -1,0 +1,139 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/flowpol/flowpol/collector"
+	"github.com/flowpol/flowpol/flow"
+)
+
+// captureOptions are the live collector's flags, shared by capture and
+// learn.
+type captureOptions struct {
+	node        string
+	flush       time.Duration
+	mapSize     int
+	tcpAttach   string
+	metricsAddr string
+}
+
+func (o *captureOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.node, "node", "", "this node's name in records (default: $NODE_NAME, else the host name)")
+	f.DurationVar(&o.flush, "flush", 5*time.Second, "how often repeated flows counted in the kernel are emitted")
+	f.IntVar(&o.mapSize, "map-size", 65536, "entries of the kernel's flow maps")
+	f.StringVar(&o.tcpAttach, "tcp-attach", "", "force a TCP attach point: tp_btf/inet_sock_set_state or tracepoint/sock/inet_sock_set_state (default: the first that works)")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9090")
+}
+
+// start loads and attaches the collector, and serves its metrics when
+// asked; stop with the returned function.
+func (o *captureOptions) start(ctx context.Context, log *slog.Logger) (*collector.Collector, func(), error) {
+	node := o.node
+	if node == "" {
+		node = os.Getenv("NODE_NAME")
+	}
+	c, err := collector.New(collector.Options{Node: node, FlushInterval: o.flush, FlowsMapSize: o.mapSize, TCPAttach: o.tcpAttach, Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.metricsAddr == "" {
+		return c, func() { c.Close() }, nil
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collector.NewMetrics(c.Stats))
+	ln, err := net.Listen("tcp", o.metricsAddr)
+	if err != nil {
+		c.Close()
+		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln) // ends when Close is called
+	return c, func() { srv.Close(); c.Close() }, nil
+}
+
+type captureCmdOptions struct {
+	captureOptions
+	out      string
+	duration time.Duration
+}
+
+func newCaptureCommand(s Streams) *cobra.Command {
+	o := &captureCmdOptions{}
+	cmd := &cobra.Command{
+		Use:   "capture [-o FILE] [--duration D]",
+		Short: "Capture flows on this node and write them as flow records",
+		Long: `Capture attaches flowpol's eBPF programs and writes a flow record (JSON
+Lines) for every TCP connection established and every UDP flow, at either end,
+as it happens; repeats are counted in the kernel and written every --flush.
+It runs until interrupted or for --duration. It needs root, or CAP_BPF,
+CAP_PERFMON and CAP_NET_ADMIN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCapture(cmd.Context(), o, s)
+		},
+	}
+	o.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `file to write records to, or "-" for standard output`)
+	cmd.Flags().DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
+	return cmd
+}
+
+func runCapture(ctx context.Context, o *captureCmdOptions, s Streams) error {
+	log := slog.New(slog.NewTextHandler(s.Err, nil))
+	c, stop, err := o.start(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	out, closeOut, err := openOutput(o.out, s.Out)
+	if err != nil {
+		return err
+	}
+	if o.duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.duration)
+		defer cancel()
+	}
+	w := flow.NewWriter(out)
+	runErr := c.Run(ctx, func(r *flow.Record) error {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+		return w.Flush()
+	})
+	if err := errors.Join(runErr, w.Flush(), closeOut()); err != nil {
+		return err
+	}
+	st, err := c.Stats()
+	if err != nil {
+		return err
+	}
+	log.Info("capture ended", "new_flows", st.Events, "lost", st.Lost, "recycled", st.Recycled)
+	return nil
+}
+
+func openOutput(path string, stdout io.Writer) (io.Writer, func() error, error) {
+	if path == "-" {
+		return stdout, func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	return f, f.Close, nil
+}

@@ -6,7 +6,7 @@ EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build example test fuzz bench vet clean
+.PHONY: all build example test fuzz bench vet generate check-generate clean
 
 all: build
 
@@ -18,6 +18,15 @@ example: build
 	rm -f $(EXAMPLEDB)
 	$(BIN) learn --from $(EXAMPLE)/flows.jsonl --inventory $(EXAMPLE)/cluster.yaml --db $(EXAMPLEDB)
 	$(BIN) generate --db $(EXAMPLEDB) --until 2026-11-22T12:00:00Z --window 3h
+
+## generate: rebuild the eBPF objects and their Go bindings (needs clang, libbpf-dev).
+generate:
+	$(GO) generate ./bpf
+
+## check-generate: fail when the committed eBPF output is not what the sources give.
+check-generate: generate
+	@git diff --exit-code --stat -- bpf || { echo "bpf/: committed output is stale: run make generate and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- bpf)" || { git status --porcelain -- bpf; echo "bpf/: untracked generated files"; exit 1; }
 
 ## test: every test, vet and formatting.
 test: vet

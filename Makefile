@@ -49,6 +49,7 @@ bench:
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
 	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./aggregator
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
+	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
 
 clean:
 	rm -rf bin $(EXAMPLEDB)

@@ -10,6 +10,8 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -49,6 +51,12 @@ func helper(mode string, args []string) error {
 		return nil
 	case "udp-query":
 		return udpQuery(args[0])
+	case "tcp-rate":
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			return err
+		}
+		return tcpRate(args[0], d)
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }
@@ -103,6 +111,47 @@ func tcpConnect(addr string, n int) error {
 		c.Close()
 	}
 	return nil
+}
+
+// tcpRate makes short connections on two workers for d and prints how many.
+func tcpRate(addr string, d time.Duration) error {
+	var total atomic.Int64
+	var wg sync.WaitGroup
+	end := time.Now().Add(d)
+	errs := make(chan error, 2)
+	for range 2 {
+		wg.Go(func() {
+			for time.Now().Before(end) {
+				c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+				if err != nil {
+					errs <- err
+					return
+				}
+				c.Close()
+				total.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	fmt.Println(total.Load())
+	return nil
+}
+
+// RunClientOutput runs a helper client in the pod and returns what it
+// printed.
+func (p *Pod) RunClientOutput(t testing.TB, mode string, args ...string) string {
+	t.Helper()
+	cmd := p.Command(append([]string{os.Args[0]}, args...)...)
+	cmd.Env = append(os.Environ(), "FLOWPOL_HELPER="+mode)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s %v in pod %s: %v", mode, args, p.Name, err)
+	}
+	return string(out)
 }
 
 // udpQuery sends one query and waits for its answer.

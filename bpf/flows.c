@@ -288,6 +288,40 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 	return 0;
 }
 
+/* The kprobe path, for kernels without the inet_sock_set_state tracepoint:
+ * the connecting process at tcp_v4_connect/tcp_v6_connect, the client end
+ * established at tcp_finish_connect, the server end when inet_csk_accept
+ * returns the new socket. */
+
+SEC("kprobe/tcp_v4_connect")
+int BPF_KPROBE(tcp_v4_connect_kp, const struct sock *sk)
+{
+	remember_connector(sk);
+	return 0;
+}
+
+SEC("kprobe/tcp_v6_connect")
+int BPF_KPROBE(tcp_v6_connect_kp, const struct sock *sk)
+{
+	remember_connector(sk);
+	return 0;
+}
+
+SEC("kprobe/tcp_finish_connect")
+int BPF_KPROBE(tcp_finish_connect_kp, const struct sock *sk)
+{
+	tcp_established(sk, TCP_SYN_SENT);
+	return 0;
+}
+
+SEC("kretprobe/inet_csk_accept")
+int BPF_KRETPROBE(inet_csk_accept_kp, const struct sock *sk)
+{
+	if (sk && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
+		tcp_established(sk, TCP_SYN_RECV);
+	return 0;
+}
+
 /* ---- UDP ---- */
 
 static __always_inline bool load_udp(struct __sk_buff *skb, struct udp_tuple *t)

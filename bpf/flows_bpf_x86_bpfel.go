@@ -76,18 +76,22 @@ type FlowsUdpTuple struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	FlowsMapConnecting   = "connecting"
-	FlowsMapEvents       = "events"
-	FlowsMapFlows        = "flows"
-	FlowsMapStats        = "stats"
-	FlowsMapUdpSeen      = "udp_seen"
-	FlowsProgTcpStateBtf = "tcp_state_btf"
-	FlowsProgTcpStateTp  = "tcp_state_tp"
-	FlowsProgUdpEgress   = "udp_egress"
-	FlowsProgUdpIngress  = "udp_ingress"
-	FlowsVarSkipLoopback = "skip_loopback"
-	FlowsVarUnusedEvent  = "unused_event"
-	FlowsVarUnusedStat   = "unused_stat"
+	FlowsMapConnecting          = "connecting"
+	FlowsMapEvents              = "events"
+	FlowsMapFlows               = "flows"
+	FlowsMapStats               = "stats"
+	FlowsMapUdpSeen             = "udp_seen"
+	FlowsProgInetCskAcceptKp    = "inet_csk_accept_kp"
+	FlowsProgTcpFinishConnectKp = "tcp_finish_connect_kp"
+	FlowsProgTcpStateBtf        = "tcp_state_btf"
+	FlowsProgTcpStateTp         = "tcp_state_tp"
+	FlowsProgTcpV4ConnectKp     = "tcp_v4_connect_kp"
+	FlowsProgTcpV6ConnectKp     = "tcp_v6_connect_kp"
+	FlowsProgUdpEgress          = "udp_egress"
+	FlowsProgUdpIngress         = "udp_ingress"
+	FlowsVarSkipLoopback        = "skip_loopback"
+	FlowsVarUnusedEvent         = "unused_event"
+	FlowsVarUnusedStat          = "unused_stat"
 )
 
 // LoadFlows returns the embedded CollectionSpec for Flows.
@@ -132,10 +136,14 @@ type FlowsSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FlowsProgramSpecs struct {
-	TcpStateBtf *ebpf.ProgramSpec `ebpf:"tcp_state_btf"`
-	TcpStateTp  *ebpf.ProgramSpec `ebpf:"tcp_state_tp"`
-	UdpEgress   *ebpf.ProgramSpec `ebpf:"udp_egress"`
-	UdpIngress  *ebpf.ProgramSpec `ebpf:"udp_ingress"`
+	InetCskAcceptKp    *ebpf.ProgramSpec `ebpf:"inet_csk_accept_kp"`
+	TcpFinishConnectKp *ebpf.ProgramSpec `ebpf:"tcp_finish_connect_kp"`
+	TcpStateBtf        *ebpf.ProgramSpec `ebpf:"tcp_state_btf"`
+	TcpStateTp         *ebpf.ProgramSpec `ebpf:"tcp_state_tp"`
+	TcpV4ConnectKp     *ebpf.ProgramSpec `ebpf:"tcp_v4_connect_kp"`
+	TcpV6ConnectKp     *ebpf.ProgramSpec `ebpf:"tcp_v6_connect_kp"`
+	UdpEgress          *ebpf.ProgramSpec `ebpf:"udp_egress"`
+	UdpIngress         *ebpf.ProgramSpec `ebpf:"udp_ingress"`
 }
 
 // FlowsMapSpecs contains maps before they are loaded into the kernel.
@@ -208,16 +216,24 @@ type FlowsVariables struct {
 //
 // It can be passed to LoadFlowsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FlowsPrograms struct {
-	TcpStateBtf *ebpf.Program `ebpf:"tcp_state_btf"`
-	TcpStateTp  *ebpf.Program `ebpf:"tcp_state_tp"`
-	UdpEgress   *ebpf.Program `ebpf:"udp_egress"`
-	UdpIngress  *ebpf.Program `ebpf:"udp_ingress"`
+	InetCskAcceptKp    *ebpf.Program `ebpf:"inet_csk_accept_kp"`
+	TcpFinishConnectKp *ebpf.Program `ebpf:"tcp_finish_connect_kp"`
+	TcpStateBtf        *ebpf.Program `ebpf:"tcp_state_btf"`
+	TcpStateTp         *ebpf.Program `ebpf:"tcp_state_tp"`
+	TcpV4ConnectKp     *ebpf.Program `ebpf:"tcp_v4_connect_kp"`
+	TcpV6ConnectKp     *ebpf.Program `ebpf:"tcp_v6_connect_kp"`
+	UdpEgress          *ebpf.Program `ebpf:"udp_egress"`
+	UdpIngress         *ebpf.Program `ebpf:"udp_ingress"`
 }
 
 func (p *FlowsPrograms) Close() error {
 	return _FlowsClose(
+		p.InetCskAcceptKp,
+		p.TcpFinishConnectKp,
 		p.TcpStateBtf,
 		p.TcpStateTp,
+		p.TcpV4ConnectKp,
+		p.TcpV6ConnectKp,
 		p.UdpEgress,
 		p.UdpIngress,
 	)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,22 +73,54 @@ func monoBase() (int64, error) {
 	return time.Now().UnixNano() - ts.Nano(), nil
 }
 
-// tcpAttach is one way of seeing TCP connections established.
+// tcpAttach is one way of seeing TCP connections established: its
+// programs, and how to attach them.
 type tcpAttach struct {
-	name    string
-	program string
-	attach  func(*ebpf.Program) (link.Link, error)
+	name     string
+	programs []string
+	attach   func(progs map[string]*ebpf.Program) ([]link.Link, error)
 }
 
 func tcpAttaches() []tcpAttach {
 	return []tcpAttach{
-		{"tp_btf/inet_sock_set_state", bpf.FlowsProgTcpStateBtf, func(p *ebpf.Program) (link.Link, error) {
-			return link.AttachTracing(link.TracingOptions{Program: p})
+		{"tp_btf/inet_sock_set_state", []string{bpf.FlowsProgTcpStateBtf}, func(p map[string]*ebpf.Program) ([]link.Link, error) {
+			l, err := link.AttachTracing(link.TracingOptions{Program: p[bpf.FlowsProgTcpStateBtf]})
+			return []link.Link{l}, err
 		}},
-		{"tracepoint/sock/inet_sock_set_state", bpf.FlowsProgTcpStateTp, func(p *ebpf.Program) (link.Link, error) {
-			return link.Tracepoint("sock", "inet_sock_set_state", p, nil)
+		{"tracepoint/sock/inet_sock_set_state", []string{bpf.FlowsProgTcpStateTp}, func(p map[string]*ebpf.Program) ([]link.Link, error) {
+			l, err := link.Tracepoint("sock", "inet_sock_set_state", p[bpf.FlowsProgTcpStateTp], nil)
+			return []link.Link{l}, err
 		}},
+		{"kprobe/tcp_v4_connect,tcp_v6_connect,tcp_finish_connect,kretprobe/inet_csk_accept", kprobePrograms(), attachKprobes},
 	}
+}
+
+func kprobePrograms() []string {
+	return []string{bpf.FlowsProgTcpV4ConnectKp, bpf.FlowsProgTcpV6ConnectKp, bpf.FlowsProgTcpFinishConnectKp, bpf.FlowsProgInetCskAcceptKp}
+}
+
+func attachKprobes(p map[string]*ebpf.Program) ([]link.Link, error) {
+	var links []link.Link
+	for _, k := range []struct {
+		symbol, program string
+		ret             bool
+	}{
+		{"tcp_v4_connect", bpf.FlowsProgTcpV4ConnectKp, false},
+		{"tcp_v6_connect", bpf.FlowsProgTcpV6ConnectKp, false},
+		{"tcp_finish_connect", bpf.FlowsProgTcpFinishConnectKp, false},
+		{"inet_csk_accept", bpf.FlowsProgInetCskAcceptKp, true},
+	} {
+		attach := link.Kprobe
+		if k.ret {
+			attach = link.Kretprobe
+		}
+		l, err := attach(k.symbol, p[k.program], nil)
+		if err != nil {
+			return links, fmt.Errorf("%s: %w", k.symbol, err)
+		}
+		links = append(links, l)
+	}
+	return links, nil
 }
 
 // load tries each TCP attach point in turn, loading only its program, and
@@ -118,8 +151,10 @@ func (c *Collector) loadWith(ta tcpAttach) error {
 		return err
 	}
 	for _, other := range tcpAttaches() {
-		if other.program != ta.program {
-			delete(spec.Programs, other.program)
+		for _, prog := range other.programs {
+			if !slices.Contains(ta.programs, prog) {
+				delete(spec.Programs, prog)
+			}
 		}
 	}
 	spec.Maps[bpf.FlowsMapFlows].MaxEntries = uint32(c.opts.FlowsMapSize)
@@ -131,11 +166,15 @@ func (c *Collector) loadWith(ta tcpAttach) error {
 	if c.coll, err = ebpf.NewCollection(spec); err != nil {
 		return fmt.Errorf("load: %w", err)
 	}
-	l, err := ta.attach(c.coll.Programs[ta.program])
+	links, err := ta.attach(c.coll.Programs)
+	for _, l := range links {
+		if l != nil {
+			c.links = append(c.links, l)
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("attach: %w", err)
 	}
-	c.links = append(c.links, l)
 	c.attached = append(c.attached, "tcp: "+ta.name)
 	if err := c.attachUDP(); err != nil {
 		return err

@@ -23,9 +23,9 @@ type Options struct {
 	// RingBufferBytes sizes the ring buffer of new flows, a power of two
 	// times the page size; zero means 1 MiB.
 	RingBufferBytes int
-	// TCPAttach forces one TCP attach point ("tp_btf/inet_sock_set_state"
-	// or "tracepoint/sock/inet_sock_set_state"); zero means the first that
-	// works, in that order.
+	// TCPAttach forces one TCP attach point ("tp_btf/inet_sock_set_state",
+	// "tracepoint/sock/inet_sock_set_state", or "kprobe/..."; see
+	// Attached); zero means the first that works, in that order.
 	TCPAttach string
 	// KeepLoopback keeps flows over loopback addresses, which stay inside
 	// one pod; zero drops them in the kernel.

@@ -4,6 +4,9 @@
 #ifndef FLOWPOL_KERNEL_H
 #define FLOWPOL_KERNEL_H
 
+/* Kernel register names in struct pt_regs, as vmlinux.h has them. */
+#define __VMLINUX_H__
+
 typedef unsigned char __u8;
 typedef unsigned short __u16;
 typedef unsigned int __u32;

@@ -21,20 +21,6 @@ import (
 	"github.com/flowpol/flowpol/inventory"
 )
 
-// benchRecords is the number of flow records of the performance target, or
-// FLOWPOL_BENCH_RECORDS for a quicker run.
-func benchRecords(tb testing.TB) int {
-	s := os.Getenv("FLOWPOL_BENCH_RECORDS")
-	if s == "" {
-		return 10_000_000
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		tb.Fatalf("FLOWPOL_BENCH_RECORDS=%q: want a positive number of records", s)
-	}
-	return n
-}
-
 // BenchmarkLearn is `flowpol learn` on the synthetic cluster of the
 // performance target (2,000 workloads, 20,000 workload edges, 10 million
 // records): each iteration reads the flow file from disk, parses, resolves
@@ -43,7 +29,7 @@ func benchRecords(tb testing.TB) int {
 // Setup writes the inventory and the flow file to a temporary directory
 // once, and loads the inventory the way the CLI does; neither is timed.
 func BenchmarkLearn(b *testing.B) {
-	records := benchRecords(b)
+	records := synth.BenchRecords(b)
 	c, err := synth.New(synth.Options{})
 	if err != nil {
 		b.Fatal(err)

@@ -3,9 +3,7 @@ package generator_test
 import (
 	"context"
 	"io"
-	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -15,20 +13,6 @@ import (
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/topology"
 )
-
-// benchRecords is the number of flow records of the performance target, or
-// FLOWPOL_BENCH_RECORDS for a quicker run.
-func benchRecords(tb testing.TB) int {
-	s := os.Getenv("FLOWPOL_BENCH_RECORDS")
-	if s == "" {
-		return 10_000_000
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 {
-		tb.Fatalf("FLOWPOL_BENCH_RECORDS=%q: want a positive number of records", s)
-	}
-	return n
-}
 
 // BenchmarkGenerate is `flowpol generate --window 3h` on the baseline of
 // the performance target (2,000 workloads, 20,000 workload edges, 10 million
@@ -41,7 +25,7 @@ func BenchmarkGenerate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	store := benchBaseline(b, c, benchRecords(b))
+	store := benchBaseline(b, c, synth.BenchRecords(b))
 	_, until := c.Span()
 	from := until.Add(-3 * time.Hour)
 	b.Run("generate", func(b *testing.B) {

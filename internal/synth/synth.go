@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"os"
+	"strconv"
+	"testing"
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
@@ -162,4 +165,18 @@ func (c *Cluster) Span() (from, to time.Time) {
 // the cluster, stream 2 its traffic.
 func newRand(seed int64, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed), stream))
+}
+
+// BenchRecords is the number of flow records of the performance target,
+// 10 million, or FLOWPOL_BENCH_RECORDS for a quicker run.
+func BenchRecords(tb testing.TB) int {
+	s := os.Getenv("FLOWPOL_BENCH_RECORDS")
+	if s == "" {
+		return 10_000_000
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		tb.Fatalf("FLOWPOL_BENCH_RECORDS=%q: want a positive number of records", s)
+	}
+	return n
 }

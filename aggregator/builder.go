@@ -1,6 +1,7 @@
 package aggregator
 
 import (
+	"math"
 	"net/netip"
 	"slices"
 
@@ -80,6 +81,9 @@ func phaseRank(p *corev1.Pod) int {
 }
 
 func holdsBetter(p, q *corev1.Pod) bool {
+	if pd, qd := p.DeletionTimestamp != nil, q.DeletionTimestamp != nil; pd != qd {
+		return qd // a pod being deleted gives its address up
+	}
 	if rp, rq := phaseRank(p), phaseRank(q); rp != rq {
 		return rp < rq
 	}
@@ -102,12 +106,29 @@ func (b *builder) addPods() {
 				}
 				continue
 			}
+			info := b.r.addr(addr)
+			info.history = append(info.history, tenure(p, ref))
 			if q := b.byIP[addr]; q == nil || holdsBetter(p, q) {
 				b.byIP[addr] = p
-				b.r.addr(addr).ref = ref
+				info.ref = ref
 			}
 		}
 	}
+}
+
+// tenure is how long a pod held its addresses: from its start (its
+// creation when it has not started) until its deletion.
+func tenure(p *corev1.Pod, ref podRef) holding {
+	h := holding{ref: ref, from: math.MinInt64, to: math.MaxInt64}
+	if st := p.Status.StartTime; st != nil {
+		h.from = st.UnixNano()
+	} else if !p.CreationTimestamp.IsZero() {
+		h.from = p.CreationTimestamp.UnixNano()
+	}
+	if d := p.DeletionTimestamp; d != nil {
+		h.to = d.UnixNano()
+	}
+	return h
 }
 
 // podRef is a hostNetwork pod's node address, or the pod's workload.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -29,6 +30,17 @@ type LearnOptions struct {
 	Source string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Refresh, when set, returns a newer inventory when the cluster has
+	// changed since it was last asked, else nil; it is asked at most once
+	// a second. A record with an end the inventory does not know yet (an
+	// unknown address in a pod range, an unknown pod uid) then waits for
+	// it, up to MaxWait, instead of being stored as unresolved.
+	Refresh func() *inventory.Inventory
+	// MaxWait bounds how long a record waits; zero means 30 s.
+	MaxWait time.Duration
+	// MaxWaiting bounds how many records wait; zero means 100,000. Past
+	// it a record is stored as it resolves, and counted.
+	MaxWaiting int
 }
 
 // Summary is what a learning run did.
@@ -43,6 +55,9 @@ type Summary struct {
 	Edges       int               `json:"edges"`     // distinct edges this run
 	NewEdges    int               `json:"new_edges"` // of which new to the baseline
 	Unresolved  map[string]uint64 `json:"unresolved,omitempty"`
+	Waited      uint64            `json:"waited,omitempty"`        // records that waited for the inventory
+	WaitedOut   uint64            `json:"waited_out,omitempty"`    // of which stored unresolved after MaxWait
+	WaitFull    uint64            `json:"wait_overflow,omitempty"` // records that could not wait: too many waited`
 	Ignored     map[string]uint64 `json:"ignored,omitempty"`
 	Error       string            `json:"error,omitempty"`
 }
@@ -60,8 +75,16 @@ type Learner struct {
 	since    time.Time
 	known    map[edgeKey]knownEdge
 	newEdges int // pending edges not in known
+	waiting  []waitingRecord
+	asked    time.Time // when Refresh was last asked
 	sum      Summary
 	wroteInv bool
+}
+
+// waitingRecord is a record waiting for the inventory to know its ends.
+type waitingRecord struct {
+	rec   flow.Record
+	since time.Time
 }
 
 type edgeKey struct {
@@ -109,6 +132,12 @@ func NewLearner(s *Store, r *Resolver, opts LearnOptions) *Learner {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 30 * time.Second
+	}
+	if opts.MaxWaiting <= 0 {
+		opts.MaxWaiting = 100_000
+	}
 	l := &Learner{
 		store: s, res: r, opts: opts,
 		width:   int64(s.Bucket() / time.Second),
@@ -127,7 +156,12 @@ func (l *Learner) Add(rec *flow.Record, line int) error {
 	l.sum.Connections += rec.Count
 	l.inBatch++
 	l.lastLine = line
-	l.add(rec)
+	if l.opts.Refresh != nil && (l.inBatch%256 == 0 || len(l.waiting) > 0) {
+		l.refresh(false)
+	}
+	if !l.wait(rec) {
+		l.add(rec)
+	}
 	if l.inBatch >= l.opts.BatchRecords || (l.inBatch%1024 == 0 && l.opts.Now().Sub(l.since) >= l.opts.BatchInterval) {
 		return l.Commit()
 	}
@@ -159,6 +193,72 @@ func (l *Learner) add(rec *flow.Record) {
 		pe.dstPods = addPod(pe.dstPods, d.pod)
 	}
 }
+
+// wait queues a record whose ends the inventory may not know yet, and says
+// whether it did.
+func (l *Learner) wait(rec *flow.Record) bool {
+	if l.opts.Refresh == nil || !l.unknown(rec) {
+		return false
+	}
+	if len(l.waiting) >= l.opts.MaxWaiting {
+		l.sum.WaitFull++
+		return false
+	}
+	l.sum.Waited++
+	l.waiting = append(l.waiting, waitingRecord{rec: *rec, since: l.opts.Now()})
+	return true
+}
+
+// unknown reports a record with an end a newer inventory may know: a pod
+// uid, or an address in a pod range, that this one does not.
+func (l *Learner) unknown(rec *flow.Record) bool {
+	if rec.PodUID != "" {
+		if _, ok := l.res.uids[rec.PodUID]; !ok {
+			return true
+		}
+	}
+	if e := &l.res.ends[l.res.source(rec).end]; e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr {
+		return true
+	}
+	for _, d := range l.res.destinations(rec) {
+		if e := &l.res.ends[d.end]; e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr {
+			return true
+		}
+	}
+	return false
+}
+
+// refresh asks for a newer inventory, at most once a second unless forced,
+// and retries the waiting records: those it now knows, and those that
+// waited MaxWait, are added.
+func (l *Learner) refresh(force bool) {
+	now := l.opts.Now()
+	if !force && now.Sub(l.asked) < time.Second {
+		return
+	}
+	l.asked = now
+	if inv := l.opts.Refresh(); inv != nil {
+		l.res = l.res.Rebuild(inv)
+		l.wroteInv = false // store the newer workloads with the next batch
+	}
+	kept := l.waiting[:0]
+	for i := range l.waiting {
+		w := &l.waiting[i]
+		if !force && now.Sub(w.since) < l.opts.MaxWait && l.unknown(&w.rec) {
+			kept = append(kept, *w)
+			continue
+		}
+		if l.unknown(&w.rec) {
+			l.sum.WaitedOut++
+		}
+		l.add(&w.rec)
+	}
+	clear(l.waiting[len(kept):])
+	l.waiting = kept
+}
+
+// Waiting returns how many records wait for the inventory.
+func (l *Learner) Waiting() int { return len(l.waiting) }
 
 func floorDiv(a, b int64) int64 {
 	q := a / b
@@ -209,8 +309,17 @@ func addPod(set []uint64, pod uint64) []uint64 {
 	return append(set, pod)
 }
 
+// CommitAll adds the records still waiting, as they now resolve, and
+// commits: the end of a run.
+func (l *Learner) CommitAll() error {
+	if l.opts.Refresh != nil {
+		l.refresh(true)
+	}
+	return l.Commit()
+}
+
 // Commit writes what was aggregated since the last commit in one
-// transaction.
+// transaction. Records waiting for the inventory stay waiting.
 func (l *Learner) Commit() error {
 	if l.inBatch == 0 && l.wroteInv {
 		return nil
@@ -271,5 +380,5 @@ func Learn(ctx context.Context, rd *flow.Reader, l *Learner) error {
 			return fmt.Errorf("after line %d: %w", rd.Line(), err)
 		}
 	}
-	return l.Commit()
+	return l.CommitAll()
 }

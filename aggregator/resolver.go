@@ -31,8 +31,8 @@ type ResolverOptions struct {
 // Resolver places the ends of flow records in the cluster an inventory
 // describes. It is not safe for concurrent use.
 type Resolver struct {
-	ends      []topology.End
-	endIDs    map[topology.End]uint32
+	opts ResolverOptions
+	*endTable
 	addrs     map[netip.Addr]*addrInfo
 	uids      map[string]podRef
 	nodePorts map[svcKey][]target // keyed with the zero address
@@ -40,6 +40,13 @@ type Resolver struct {
 	workloads map[topology.WorkloadRef]topology.Workload
 	cluster   topology.Cluster
 	dst       [1]target
+}
+
+// endTable numbers ends; resolvers rebuilt from newer inventories share it,
+// so an edge keeps its ends' numbers.
+type endTable struct {
+	ends   []topology.End
+	endIDs map[topology.End]uint32
 }
 
 // podRef is where an address or pod uid resolves to: an end and, for a pod,
@@ -60,10 +67,36 @@ type target struct {
 // addrInfo is what an address in the cluster is: a pod's, a node's, a
 // Service's (with its ports), and the API server's on some ports.
 type addrInfo struct {
-	ref      podRef // a pod or node; zero end when none
+	ref      podRef    // a pod or node; zero end when none
+	history  []holding // the pods that held it, when more than one did
 	svc      bool
 	svcPorts []svcPort
 	apiPorts []uint16
+}
+
+// holding is a pod's tenure of an address: from its start until it was
+// deleted, unix nanoseconds.
+type holding struct {
+	ref      podRef
+	from, to int64
+}
+
+// at returns who held the address at t: of the pods whose tenure covers t,
+// the latest to start; where none does, the address's current holder.
+func (a *addrInfo) at(t int64) podRef {
+	if len(a.history) < 2 {
+		return a.ref
+	}
+	best := -1
+	for i, h := range a.history {
+		if h.from <= t && t < h.to && (best < 0 || h.from > a.history[best].from) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return a.ref
+	}
+	return a.history[best].ref
 }
 
 type svcPort struct {
@@ -89,15 +122,27 @@ type svcKey struct {
 
 // NewResolver indexes an inventory.
 func NewResolver(inv *inventory.Inventory, opts ResolverOptions) *Resolver {
+	tab := &endTable{endIDs: map[topology.End]uint32{}}
+	tab.intern(topology.End{}) // id 0 means none
+	return newResolver(inv, opts, tab)
+}
+
+// Rebuild returns a resolver of a newer inventory, with the same options,
+// numbering ends as r does.
+func (r *Resolver) Rebuild(inv *inventory.Inventory) *Resolver {
+	return newResolver(inv, r.opts, r.endTable)
+}
+
+func newResolver(inv *inventory.Inventory, opts ResolverOptions, tab *endTable) *Resolver {
 	r := &Resolver{
-		endIDs:    map[topology.End]uint32{},
+		opts:      opts,
+		endTable:  tab,
 		addrs:     map[netip.Addr]*addrInfo{},
 		uids:      map[string]podRef{},
 		nodePorts: map[svcKey][]target{},
 		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
 		workloads: map[topology.WorkloadRef]topology.Workload{},
 	}
-	r.intern(topology.End{}) // id 0 means none
 	b := newBuilder(r, inv)
 	b.addNodes()
 	b.addPods()
@@ -106,7 +151,7 @@ func NewResolver(inv *inventory.Inventory, opts ResolverOptions) *Resolver {
 	return r
 }
 
-func (r *Resolver) intern(e topology.End) uint32 {
+func (r *endTable) intern(e topology.End) uint32 {
 	if id, ok := r.endIDs[e]; ok {
 		return id
 	}
@@ -148,7 +193,7 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 	case info == nil:
 		return podRef{end: r.outside(addr)}
 	case info.ref.end != 0:
-		return info.ref
+		return info.at(rec.Time.UnixNano())
 	case info.svc:
 		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonServiceAsSource})}
 	}
@@ -181,12 +226,13 @@ func (r *Resolver) destinations(rec *flow.Record) []target {
 	if info.ref.end == 0 {
 		return r.one(target{end: r.outside(addr), port: port})
 	}
-	if r.ends[info.ref.end].Kind == topology.KindHost {
+	ref := info.at(rec.Time.UnixNano())
+	if r.ends[ref.end].Kind == topology.KindHost {
 		if ts, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
 			return ts
 		}
 	}
-	return r.one(target{end: info.ref.end, port: port, pod: info.ref.pod})
+	return r.one(target{end: ref.end, port: port, pod: ref.pod})
 }
 
 func (r *Resolver) one(t target) []target {

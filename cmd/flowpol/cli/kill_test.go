@@ -101,6 +101,7 @@ func TestKillDuringLearn(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
+	full := timeLearn(t, flows, batch)
 	rng := rand.New(rand.NewPCG(1, 2))
 	var midway int
 	for attempt := 0; attempt < 12 && midway < 3; attempt++ {
@@ -110,7 +111,7 @@ func TestKillDuringLearn(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := startSelf(t, in, learnArgs(db, fmt.Sprint(batch))...)
-		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
+		time.Sleep(full/10 + time.Duration(rng.Int64N(int64(full*8/10)))) // between 10% and 90% of a whole run
 		cmd.Process.Kill()
 		cmd.Wait()
 		in.Close()
@@ -132,4 +133,21 @@ func TestKillDuringLearn(t *testing.T) {
 	if midway == 0 {
 		t.Fatalf("no kill landed in the middle of learning; the test proved nothing")
 	}
+}
+
+// timeLearn times a whole learning run of flows, as the killed runs make
+// it, so that kills land within one.
+func timeLearn(t *testing.T, flows string, batch int) time.Duration {
+	t.Helper()
+	in, err := os.Open(flows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	start := time.Now()
+	cmd := startSelf(t, in, learnArgs(filepath.Join(t.TempDir(), "full.db"), fmt.Sprint(batch))...)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("a whole run: %v", err)
+	}
+	return time.Since(start)
 }

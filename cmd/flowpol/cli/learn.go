@@ -19,9 +19,9 @@ import (
 
 type learnOptions struct {
 	capture      captureOptions
+	cluster      clusterOptions
 	window       time.Duration
 	from         string
-	inventory    string
 	db           string
 	batchRecords int
 	bucket       time.Duration
@@ -32,12 +32,13 @@ type learnOptions struct {
 func newLearnCommand(s Streams) *cobra.Command {
 	o := &learnOptions{}
 	cmd := &cobra.Command{
-		Use:   "learn (--from FILE | --window 3h) --inventory FILE [--db FILE]",
+		Use:   "learn (--from FILE | --window 3h) (--inventory FILE | --kubeconfig FILE) [--db FILE]",
 		Short: "Learn flow records, or live traffic, into the baseline",
 		Long: `Learn reads flow records (JSON Lines, "-" for standard input) or, with
 --window and no --from, captures this node's traffic live for that long; it
-places each end in the cluster the inventory describes, and adds the edges to
-the baseline file. Learning again adds to the same file. Ctrl-C ends a live
+places each end in the cluster the inventory describes (or, with --kubeconfig,
+the live cluster, followed as it changes), and adds the edges to the baseline
+file. Learning again adds to the same file. Ctrl-C ends a live
 run early and keeps everything learned. Live capture needs root, or CAP_BPF,
 CAP_PERFMON and CAP_NET_ADMIN.
 
@@ -57,13 +58,12 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", `flow records to read, JSON Lines; "-" for standard input`)
 	f.DurationVar(&o.window, "window", 0, "capture live for this long (without --from)")
-	f.StringVar(&o.inventory, "inventory", "", "cluster inventory: kubectl get ... -o yaml|json")
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
 	f.IntVar(&o.batchRecords, "batch-records", 500_000, "records per committed batch")
 	f.DurationVar(&o.bucket, "bucket", time.Minute, "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
-	cmd.MarkFlagRequired("inventory")
+	o.cluster.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("from", "window")
 	cmd.MarkFlagsOneRequired("from", "window")
 	o.capture.addFlags(cmd)
@@ -86,7 +86,9 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	inv, err := inventory.LoadFile(o.inventory)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the informers
+	inv, refresh, err := o.cluster.load(ctx)
 	if err != nil {
 		return err
 	}
@@ -109,7 +111,7 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 	if source == "" {
 		source = "live capture"
 	}
-	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source})
+	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source, Refresh: refresh})
 	start := time.Now()
 	var learnErr error
 	if rd != nil {

@@ -144,7 +144,7 @@ func TestLearnErrors(t *testing.T) {
 	}{
 		{"neither --from nor --window", []string{"learn", "--inventory", inv}, "at least one of the flags in the group [from window] is required"},
 		{"both --from and --window", []string{"learn", "--inventory", inv, "--from", flows, "--window", "1h"}, "if any flags in the group [from window] are set none of the others can be"},
-		{"no --inventory", []string{"learn", "--from", flows}, `required flag(s) "inventory" not set`},
+		{"no --inventory or --kubeconfig", []string{"learn", "--from", flows}, "say where the cluster's state is: --inventory FILE or --kubeconfig FILE"},
 		{"missing flows", []string{"learn", "--from", filepath.Join(dir, "none.jsonl"), "--inventory", inv, "--db", db}, "none.jsonl: no such file"},
 		{"bad inventory", []string{"learn", "--from", flows, "--inventory", badInv, "--db", db}, badInv + ":"},
 		{"not a baseline", []string{"learn", "--from", flows, "--inventory", inv, "--db", notDB}, "open " + notDB},

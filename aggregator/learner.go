@@ -309,10 +309,15 @@ func addPod(set []uint64, pod uint64) []uint64 {
 	return append(set, pod)
 }
 
-// CommitAll adds the records still waiting, as they now resolve, and
-// commits: the end of a run.
-func (l *Learner) CommitAll() error {
+// CommitAll ends a run: it gives the records still waiting their time, up
+// to MaxWait or until ctx ends, adds them as they then resolve, and
+// commits.
+func (l *Learner) CommitAll(ctx context.Context) error {
 	if l.opts.Refresh != nil {
+		for len(l.waiting) > 0 && l.opts.Now().Sub(l.waiting[0].since) < l.opts.MaxWait && ctx.Err() == nil {
+			time.Sleep(100 * time.Millisecond)
+			l.refresh(false)
+		}
 		l.refresh(true)
 	}
 	return l.Commit()
@@ -380,5 +385,5 @@ func Learn(ctx context.Context, rd *flow.Reader, l *Learner) error {
 			return fmt.Errorf("after line %d: %w", rd.Line(), err)
 		}
 	}
-	return l.CommitAll()
+	return l.CommitAll(ctx)
 }

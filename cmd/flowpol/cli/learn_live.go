@@ -47,7 +47,7 @@ func learnLive(ctx context.Context, o *learnOptions, s Streams, l *aggregator.Le
 	if err != nil {
 		return err
 	}
-	if err := l.CommitAll(); err != nil {
+	if err := l.CommitAll(ctx); err != nil {
 		return err
 	}
 	st, err := c.Stats()

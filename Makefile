@@ -6,7 +6,7 @@ EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build example test fuzz bench vet generate check-generate clean
+.PHONY: all build example test fuzz bench vet generate check-generate kube-env clean
 
 all: build
 
@@ -28,9 +28,14 @@ check-generate: generate
 	@git diff --exit-code --stat -- bpf || { echo "bpf/: committed output is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- bpf)" || { git status --porcelain -- bpf; echo "bpf/: untracked generated files"; exit 1; }
 
+## kube-env: build the etcd and kube-apiserver the tests run against, once
+## (about ten minutes on two cores; cached outside the repo afterwards).
+kube-env:
+	$(GO) run ./internal/kubeenv/kube-env
+
 ## test: every test, vet and formatting.
-test: vet
-	$(GO) test -count=1 ./...
+test: vet kube-env
+	$(GO) test -count=1 -timeout 30m ./...
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -27,6 +27,7 @@ type learnOptions struct {
 	bucket       time.Duration
 	clusterCIDRs []string
 	lockTimeout  time.Duration
+	maxWait      time.Duration
 }
 
 func newLearnCommand(s Streams) *cobra.Command {
@@ -63,6 +64,7 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.bucket, "bucket", time.Minute, "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
+	f.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "with --kubeconfig, how long a flow whose pod the cluster state does not show yet waits for it")
 	o.cluster.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("from", "window")
 	cmd.MarkFlagsOneRequired("from", "window")
@@ -111,7 +113,7 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 	if source == "" {
 		source = "live capture"
 	}
-	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source, Refresh: refresh})
+	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source, Refresh: refresh, MaxWait: o.maxWait})
 	start := time.Now()
 	var learnErr error
 	if rd != nil {
@@ -159,6 +161,10 @@ func printLearnSummary(w io.Writer, sum aggregator.Summary, inv *inventory.Inven
 	fmt.Fprintf(w, "edges: %d seen, %d new; %s holds %d\n", sum.Edges, sum.NewEdges, db, total)
 	fmt.Fprintf(w, "inventory: %d objects%s\n", inv.Objects(), countsLine(", skipped ", toUint64(inv.Skipped)))
 	fmt.Fprintf(w, "unresolved ends: %s\n", orNone(countsLine("", sum.Unresolved)))
+	if sum.Waited > 0 || sum.WaitFull > 0 {
+		fmt.Fprintf(w, "waited for the cluster state: %d records, %d still unknown after --max-wait, %d could not wait (too many waiting)\n",
+			sum.Waited, sum.WaitedOut, sum.WaitFull)
+	}
 	if len(sum.Ignored) > 0 {
 		fmt.Fprintf(w, "ignored records: %s\n", countsLine("", sum.Ignored))
 	}

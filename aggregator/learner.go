@@ -156,7 +156,7 @@ func (l *Learner) Add(rec *flow.Record, line int) error {
 	l.sum.Connections += rec.Count
 	l.inBatch++
 	l.lastLine = line
-	if l.opts.Refresh != nil && (l.inBatch%256 == 0 || len(l.waiting) > 0) {
+	if l.opts.Refresh != nil {
 		l.refresh(false)
 	}
 	if !l.wait(rec) {

@@ -48,13 +48,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
 
-## bench: the pipeline benchmarks; figures are printed. Learning runs on one
+## bench: the pipeline benchmarks (the last two need root and kube-env); figures are printed. Learning runs on one
 ## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default.
-bench:
+bench: kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
 	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./aggregator
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
 	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
+	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
+	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
 
 clean:
 	rm -rf bin $(EXAMPLEDB)

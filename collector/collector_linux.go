@@ -37,6 +37,7 @@ type Collector struct {
 	reported map[bpf.FlowsFlowKey]uint64
 	flushed  uint64
 	recycled uint64
+	evicted  uint64
 }
 
 // New loads the programs, chooses the attach points the kernel supports,
@@ -367,7 +368,8 @@ func (c *Collector) Flush(emit func(*flow.Record) error) error {
 	}
 	for k := range c.reported {
 		if !seen[k] {
-			delete(c.reported, k) // evicted: its counts were reported
+			delete(c.reported, k) // evicted; repeats since this flush's last look were lost
+			c.evicted++
 		}
 	}
 	return nil

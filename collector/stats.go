@@ -8,4 +8,5 @@ type Stats struct {
 	Replies  uint64 // UDP replies recognised and not taken for flows
 	Flushed  uint64 // records emitted by flushes
 	Recycled uint64 // flows evicted from the kernel's map and seen again between flushes; repeats counted before the eviction were lost
+	Evicted  uint64 // flows gone from the kernel's map (full, least recently used first) between two flushes
 }

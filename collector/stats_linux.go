@@ -29,7 +29,7 @@ func (c *Collector) Stats() (Stats, error) {
 		}
 	}
 	c.mu.Lock()
-	s.Flushed, s.Recycled = c.flushed, c.recycled
+	s.Flushed, s.Recycled, s.Evicted = c.flushed, c.recycled, c.evicted
 	c.mu.Unlock()
 	return s, nil
 }

@@ -54,8 +54,8 @@ func learnLive(ctx context.Context, o *learnOptions, s Streams, l *aggregator.Le
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Out, "capture: %v; %d new flows, %d lost to a full ring buffer (reported at the next flush), %d evicted and seen again\n",
-		c.Attached(), st.Events, st.Lost, st.Recycled)
+	fmt.Fprintf(s.Out, "capture: %v; %d new flows, %d lost to a full ring buffer (reported at the next flush), %d evicted from the flow map (%d seen again)\n",
+		c.Attached(), st.Events, st.Lost, st.Evicted, st.Recycled)
 	return nil
 }
 

@@ -51,7 +51,7 @@ func (s *Store) commit(b *commitBatch) (map[edgeKey]knownEdge, int, error) {
 		cells += len(pe.cells)
 	}
 	keys := make([]byte, 0, 16*cells) // one allocation for every key
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		puts := make([]countPut, 0, cells)
 		for k, pe := range b.pending {
 			ke, isNew, err := s.mergeEdge(tx, b, k, pe)
@@ -226,7 +226,7 @@ func putInventory(tx *bolt.Tx, ws map[topology.WorkloadRef]topology.Workload, c 
 
 // putRun records a learning run.
 func (s *Store) putRun(sum Summary) error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketRuns)
 		seq, err := b.NextSequence()
 		if err != nil {

@@ -79,9 +79,9 @@ func Open(path string, opts StoreOptions) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	if opts.ReadOnly {
-		err = db.View(func(tx *bolt.Tx) error { return s.checkMeta(tx) })
+		err = s.view(func(tx *bolt.Tx) error { return s.checkMeta(tx) })
 	} else {
-		err = db.Update(func(tx *bolt.Tx) error { return s.init(tx, opts.Bucket) })
+		err = s.update(func(tx *bolt.Tx) error { return s.init(tx, opts.Bucket) })
 	}
 	if err != nil {
 		db.Close()
@@ -136,6 +136,25 @@ func (s *Store) checkMeta(tx *bolt.Tx) error {
 	return nil
 }
 
+// view runs fn in a read transaction. bbolt panics on some corrupt pages:
+// that becomes an error naming the file, and the transaction is rolled back.
+func (s *Store) view(fn func(*bolt.Tx) error) (err error) {
+	defer s.corrupt(&err)
+	return s.db.View(fn)
+}
+
+// update runs fn in a write transaction, as view does.
+func (s *Store) update(fn func(*bolt.Tx) error) (err error) {
+	defer s.corrupt(&err)
+	return s.db.Update(fn)
+}
+
+func (s *Store) corrupt(err *error) {
+	if r := recover(); r != nil {
+		*err = fmt.Errorf("%w: %v", ErrCorrupt, r) // callers name the file
+	}
+}
+
 // Path returns the file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -153,7 +172,7 @@ func (s *Store) Close() error {
 // Size returns the file's size in bytes.
 func (s *Store) Size() (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
+	err := s.view(func(tx *bolt.Tx) error { n = tx.Size(); return nil })
 	return n, err
 }
 
@@ -177,7 +196,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 // EdgeCount returns how many edges the baseline holds.
 func (s *Store) EdgeCount() (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		n = tx.Bucket(bucketEdges).Stats().KeyN
 		return nil
 	})

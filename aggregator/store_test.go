@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -191,4 +192,41 @@ func TestLearnStopsOnMalformedWithoutCommitting(t *testing.T) {
 	if len(w.Edges) != 1 || w.Edges[0].Count != 2 {
 		t.Fatalf("edges %+v, want the first batch's 2 connections only", w.Edges)
 	}
+}
+
+// A baseline whose pages were overwritten gives an error that names the
+// file, not a crash.
+func TestCorruptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.db")
+	s, err := Open(path, StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := exampleResolver(t)
+	var recs []*flow.Record
+	for i := range 2000 {
+		recs = append(recs, rec("2026-11-22T10:00:00Z", "10.244.1.10:1", netip.AddrPortFrom(netip.AddrFrom4([4]byte{203, 0, byte(i >> 8), byte(i)}), 443).String(), flow.Client, 1))
+	}
+	learnRecords(t, s, r, recs)
+	s.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const page = 4096
+	for i := 4 * page; i < len(data); i++ { // keep the meta pages, wreck the rest
+		data[i] = byte(i * 7)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path, StoreOptions{ReadOnly: true})
+	if err == nil {
+		_, err = s.Window(time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC))
+		s.Close()
+	}
+	if err == nil || !strings.Contains(err.Error(), path) {
+		t.Fatalf("error %v, want one that names %s", err, path)
+	}
+	t.Logf("error: %v", err)
 }

@@ -30,7 +30,7 @@ func (s *Store) Window(from, to time.Time) (*topology.Window, error) {
 		end += width
 	}
 	w := &topology.Window{From: time.Unix(start, 0).UTC(), To: time.Unix(end, 0).UTC(), Workloads: map[topology.WorkloadRef]topology.Workload{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		accs, err := sumCounts(tx, start, end)
 		if err != nil {
 			return err
@@ -115,7 +115,7 @@ func readInventory(tx *bolt.Tx, w *topology.Window) error {
 // Runs returns the learning runs recorded in the file, oldest first.
 func (s *Store) Runs() ([]Summary, error) {
 	var runs []Summary
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketRuns).ForEach(func(k, v []byte) error {
 			var sum Summary
 			if err := json.Unmarshal(v, &sum); err != nil {

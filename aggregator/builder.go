@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/netip"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -163,8 +164,14 @@ func podIPs(p *corev1.Pod) []string {
 func (b *builder) addWorkloads() {
 	byNS := map[string][]topology.WorkloadRef{}
 	for ref, pods := range b.podsOf {
-		b.r.workloads[ref] = topology.Workload{Ref: ref, Selector: b.owners.selectorOf(ref, pods)}
+		b.r.workloads[ref] = topology.Workload{Ref: ref, Selector: b.owners.selectorOf(ref, pods),
+			PodLabels: distinctLabels(pods), Ports: namedPorts(pods)}
 		byNS[ref.Namespace] = append(byNS[ref.Namespace], ref)
+	}
+	b.r.cluster.Namespaces = map[string]map[string]string{}
+	for i := range b.inv.Namespaces {
+		ns := &b.inv.Namespaces[i]
+		b.r.cluster.Namespaces[ns.Name] = ns.Labels
 	}
 	for _, refs := range byNS {
 		slices.SortFunc(refs, topology.WorkloadRef.Compare)
@@ -172,6 +179,40 @@ func (b *builder) addWorkloads() {
 			b.findOverlaps(ref, refs)
 		}
 	}
+}
+
+// distinctLabels returns the pods' distinct label sets, in a stable order.
+func distinctLabels(pods []*corev1.Pod) []map[string]string {
+	seen := map[string]bool{}
+	var out []map[string]string
+	for _, p := range pods {
+		key := labels.Set(p.Labels).String()
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, p.Labels)
+		}
+	}
+	slices.SortFunc(out, func(a, b map[string]string) int {
+		return strings.Compare(labels.Set(a).String(), labels.Set(b).String())
+	})
+	return out
+}
+
+// namedPorts returns the pods' named container ports, in a stable order.
+func namedPorts(pods []*corev1.Pod) []topology.ContainerPort {
+	var out []topology.ContainerPort
+	for _, p := range pods {
+		for _, c := range p.Spec.Containers {
+			for _, cp := range c.Ports {
+				port := topology.ContainerPort{Name: cp.Name, Port: uint16(cp.ContainerPort), Proto: protoOf(cp.Protocol)}
+				if cp.Name != "" && !slices.Contains(out, port) {
+					out = append(out, port)
+				}
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b topology.ContainerPort) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // findOverlaps records the workloads among others whose pods ref's selector

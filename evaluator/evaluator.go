@@ -37,11 +37,14 @@ func (p Peer) String() string {
 	return p.Addr.String()
 }
 
-// Verdict is whether a connection is allowed, and why.
+// Verdict is whether a connection is allowed, and why not.
 type Verdict struct {
 	Allowed bool
-	// Reason says which direction denied it and which policies isolate
-	// that end; empty when allowed.
+	// Ingress is true when the destination denied it, false when the
+	// source did; Policies are the policies that isolate that end.
+	Ingress  bool
+	Policies []string
+	// Reason says it in a sentence; empty when allowed.
 	Reason string
 }
 
@@ -228,7 +231,7 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 	if ingress {
 		dir = "ingress to " + dst.String()
 	}
-	return Verdict{Reason: fmt.Sprintf("%s denied: isolated by %s, and no rule allows %s on %d/%s",
+	return Verdict{Ingress: ingress, Policies: isolating, Reason: fmt.Sprintf("%s denied: isolated by %s, and no rule allows %s on %d/%s",
 		dir, strings.Join(isolating, ", "), other, port, proto)}
 }
 

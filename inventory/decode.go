@@ -144,6 +144,8 @@ func (inv *Inventory) decoder(kind string) (string, func([]byte) error) {
 		return "batch/v1", func(js []byte) error { return decodeInto(js, &inv.Jobs, nil) }
 	case "CronJob":
 		return "batch/v1", func(js []byte) error { return decodeInto(js, &inv.CronJobs, nil) }
+	case "NetworkPolicy":
+		return "networking.k8s.io/v1", func(js []byte) error { return decodeInto(js, &inv.NetworkPolicies, nil) }
 	}
 	return "", nil
 }

@@ -2,8 +2,9 @@
 // `kubectl get ns,nodes,pods,svc,endpointslices,deploy,rs,sts,ds,jobs,cronjobs -A -o yaml`
 // (or -o json): one kind: List, a multi-document YAML stream of objects and
 // Lists, or a JSON object or List. Namespaces, Nodes, Pods, Services,
-// EndpointSlices, ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs and
-// CronJobs of the expected API version are decoded into their client-go types;
+// EndpointSlices, ReplicaSets, Deployments, StatefulSets, DaemonSets, Jobs,
+// CronJobs and NetworkPolicies of the expected API version are decoded into
+// their client-go types;
 // every other object is only counted, by kind. It needs no cluster access and
 // no privileges. Load reads the whole input and returns either a complete
 // Inventory or an error naming the file and line, never a partial result; the

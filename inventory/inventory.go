@@ -10,6 +10,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // Inventory is the cluster state read from one dump, in input order.
@@ -25,6 +26,8 @@ type Inventory struct {
 	DaemonSets     []appsv1.DaemonSet
 	Jobs           []batchv1.Job
 	CronJobs       []batchv1.CronJob
+	// NetworkPolicies are kept too, for the commands that read policies.
+	NetworkPolicies []networkingv1.NetworkPolicy
 	// Skipped counts the objects not kept, by kind ("ConfigMap"), or by kind
 	// and API version ("Deployment extensions/v1beta1") for a kept kind in
 	// another version. It is never nil.
@@ -71,5 +74,5 @@ func LoadFile(path string) (*Inventory, error) {
 func (inv *Inventory) Objects() int {
 	return len(inv.Namespaces) + len(inv.Nodes) + len(inv.Pods) + len(inv.Services) +
 		len(inv.EndpointSlices) + len(inv.ReplicaSets) + len(inv.Deployments) +
-		len(inv.StatefulSets) + len(inv.DaemonSets) + len(inv.Jobs) + len(inv.CronJobs)
+		len(inv.StatefulSets) + len(inv.DaemonSets) + len(inv.Jobs) + len(inv.CronJobs) + len(inv.NetworkPolicies)
 }

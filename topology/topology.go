@@ -117,6 +117,18 @@ type Workload struct {
 	// Overlaps are the other workloads whose pods the selector also
 	// selects: they would get this workload's rules too.
 	Overlaps []WorkloadRef `json:"overlaps,omitempty"`
+	// PodLabels are the distinct label sets of its pods, and Ports their
+	// named container ports: what a policy evaluator needs to stand in for
+	// them.
+	PodLabels []map[string]string `json:"pod_labels,omitempty"`
+	Ports     []ContainerPort     `json:"ports,omitempty"`
+}
+
+// ContainerPort is a named container port.
+type ContainerPort struct {
+	Name  string     `json:"name"`
+	Port  uint16     `json:"port"`
+	Proto flow.Proto `json:"proto"`
 }
 
 // Cluster is what the generator needs to know of the cluster beyond its
@@ -124,6 +136,8 @@ type Workload struct {
 type Cluster struct {
 	// APIServer are the addresses and ports behind the kubernetes Service.
 	APIServer []netip.AddrPort `json:"apiserver,omitempty"`
+	// Namespaces are the namespaces' labels.
+	Namespaces map[string]map[string]string `json:"namespaces,omitempty"`
 }
 
 // EdgeStats is an edge with its evidence in a window.

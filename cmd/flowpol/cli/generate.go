@@ -7,18 +7,14 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/generator"
 )
 
 type generateOptions struct {
-	db             string
-	window         time.Duration
-	until          string
+	windowOptions
 	out            string
 	namespace      string
 	skipNamespaces []string
-	lockTimeout    time.Duration
 }
 
 func newGenerateCommand(s Streams) *cobra.Command {
@@ -37,41 +33,16 @@ standard output as one YAML stream. Warnings go to standard error.`,
 			return runGenerate(cmd.Context(), o, s)
 		},
 	}
+	o.windowOptions.addFlags(cmd)
 	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
-	f.DurationVar(&o.window, "window", 3*time.Hour, "how far back from --until to look")
-	f.StringVar(&o.until, "until", "", "end of the window, RFC 3339 (default now)")
 	f.StringVarP(&o.out, "output", "o", "-", `directory to write policies to, or "-" for standard output`)
 	f.StringVar(&o.namespace, "namespace", "", "only generate policies for workloads in this namespace")
 	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
-	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
 	return cmd
 }
 
-func (o *generateOptions) span(now time.Time) (from, to time.Time, err error) {
-	to = now
-	if o.until != "" {
-		if to, err = time.Parse(time.RFC3339Nano, o.until); err != nil {
-			return from, to, fmt.Errorf("--until %q: not an RFC 3339 time", o.until)
-		}
-	}
-	if o.window <= 0 {
-		return from, to, fmt.Errorf("--window %v: must be positive", o.window)
-	}
-	return to.Add(-o.window), to, nil
-}
-
 func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
-	from, to, err := o.span(time.Now())
-	if err != nil {
-		return err
-	}
-	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, ReadOnly: true})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	w, err := store.Window(from, to)
+	w, err := o.read()
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/spf13/cobra"
 )
@@ -48,7 +49,7 @@ NetworkPolicies that allow exactly what was seen.
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newVersionCommand(s))
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newVersionCommand(s))
 	return root
 }
 
@@ -57,7 +58,7 @@ NetworkPolicies that allow exactly what was seen.
 func Run(ctx context.Context, args []string, s Streams) int {
 	root := NewRootCommand(s)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
@@ -69,5 +70,12 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		return ee.Code
 	}
 	fmt.Fprintf(s.Err, "flowpol: %v\n", err)
+	if code, err := strconv.Atoi(cmd.Annotations[annotationErrorExit]); err == nil {
+		return code // a command whose success and failure codes say something else
+	}
 	return 1
 }
+
+// annotationErrorExit, on a command, is the exit code of its errors when it
+// is not 1.
+const annotationErrorExit = "flowpol.io/error-exit"

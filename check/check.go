@@ -1,0 +1,147 @@
+package check
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Denial is an observed flow the policy set would deny.
+type Denial struct {
+	topology.EdgeStats
+	// Target is the end whose policies deny it: the destination for
+	// ingress, the source for egress.
+	Target   topology.End
+	Ingress  bool
+	Policies []string
+	Reason   string
+}
+
+// Result is what a check found.
+type Result struct {
+	Checked int // observed edges decided
+	Denials []Denial
+	// Skipped are the observed edges that could not be decided, and why.
+	Skipped []string
+}
+
+// Run decides every edge of the window under the policies.
+func Run(w *topology.Window, policies []networkingv1.NetworkPolicy) (*Result, error) {
+	nsLabels := w.Cluster.Namespaces
+	if nsLabels == nil {
+		nsLabels = map[string]map[string]string{}
+	}
+	eng, err := evaluator.New(nsLabels, policies)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, e := range w.Edges {
+		srcs, why := peers(w, e.Src, e.Src == e.Dst)
+		if why == "" {
+			var dsts []evaluator.Peer
+			dsts, why = peers(w, e.Dst, false)
+			if why == "" {
+				res.Checked++
+				if d, denied := decide(eng, e, srcs, dsts); denied {
+					res.Denials = append(res.Denials, d)
+				}
+				continue
+			}
+		}
+		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", e.Edge, why))
+	}
+	slices.SortFunc(res.Denials, func(a, b Denial) int {
+		return cmp.Or(a.Target.Compare(b.Target), cmp.Compare(boolInt(b.Ingress), boolInt(a.Ingress)), a.Edge.Compare(b.Edge))
+	})
+	return res, nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// decide checks every pairing of the two ends' stand-ins: the flow is
+// denied when any pairing is.
+func decide(eng *evaluator.Engine, e topology.EdgeStats, srcs, dsts []evaluator.Peer) (Denial, bool) {
+	proto := corev1.Protocol(e.Proto.String())
+	for _, s := range srcs {
+		for _, d := range dsts {
+			v := eng.Check(s, d, e.Port, proto)
+			if v.Allowed {
+				continue
+			}
+			target := e.Src
+			if v.Ingress {
+				target = e.Dst
+			}
+			return Denial{EdgeStats: e, Target: target, Ingress: v.Ingress, Policies: v.Policies, Reason: v.Reason}, true
+		}
+	}
+	return Denial{}, false
+}
+
+// peers stands in for an end: a workload's pods, one per distinct label
+// set, or addresses. A workload talking to itself is two of its pods, named
+// apart (other), not one pod talking to itself. why says why an end cannot
+// be stood in for.
+func peers(w *topology.Window, end topology.End, other bool) ([]evaluator.Peer, string) {
+	switch end.Kind {
+	case topology.KindWorkload:
+		return workloadPods(w, end.Workload, other)
+	case topology.KindHost, topology.KindExternal:
+		if !end.Addr.IsValid() {
+			return nil, "its address is unknown"
+		}
+		return []evaluator.Peer{{Addr: end.Addr}}, ""
+	case topology.KindAPIServer:
+		var out []evaluator.Peer
+		for _, ap := range w.Cluster.APIServer {
+			out = append(out, evaluator.Peer{Addr: ap.Addr()})
+		}
+		if len(out) == 0 {
+			return nil, "the API server's addresses are unknown"
+		}
+		return out, ""
+	}
+	return nil, "it is unresolved"
+}
+
+func workloadPods(w *topology.Window, ref topology.WorkloadRef, other bool) ([]evaluator.Peer, string) {
+	wl, ok := w.Workloads[ref]
+	if !ok {
+		return nil, "the workload's labels are unknown"
+	}
+	sets := wl.PodLabels
+	if len(sets) == 0 && wl.Selector != nil {
+		sets = []map[string]string{wl.Selector.MatchLabels}
+	}
+	if len(sets) == 0 {
+		return nil, "the workload's labels are unknown"
+	}
+	ports := make([]corev1.ContainerPort, len(wl.Ports))
+	for i, p := range wl.Ports {
+		ports[i] = corev1.ContainerPort{Name: p.Name, ContainerPort: int32(p.Port), Protocol: corev1.Protocol(p.Proto.String())}
+	}
+	out := make([]evaluator.Peer, len(sets))
+	for i, l := range sets {
+		name := ref.Kind + "/" + ref.Name
+		if len(sets) > 1 {
+			name += fmt.Sprintf(" (labels #%d)", i+1)
+		}
+		if other {
+			name += " (another pod)"
+		}
+		out[i] = evaluator.Peer{Pod: &evaluator.Pod{Namespace: ref.Namespace, Name: name, Labels: l, Ports: ports}}
+	}
+	return out, ""
+}

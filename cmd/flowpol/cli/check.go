@@ -1,0 +1,241 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/flowpol/flowpol/check"
+	"github.com/flowpol/flowpol/inventory"
+)
+
+type checkOptions struct {
+	windowOptions
+	policies   string
+	kubeconfig string
+	format     string
+}
+
+func newCheckCommand(s Streams) *cobra.Command {
+	o := &checkOptions{}
+	cmd := &cobra.Command{
+		Use:   "check --db FILE (--policies DIR|- | --kubeconfig FILE) [--format text|json|github]",
+		Short: "Replay observed flows against a policy set; fail if it would deny any",
+		Long: `Check decides every flow observed in the window under a set of
+NetworkPolicies, read from YAML files (a directory, searched recursively, or
+"-" for standard input) or from the cluster, and prints every observed flow
+the set would deny, grouped by the workload whose policies deny it, with its
+evidence. Exit status: 0 when nothing observed would be denied, 1 when
+something would, 2 on error.`,
+		Args:        cobra.NoArgs,
+		Annotations: map[string]string{annotationErrorExit: "2"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCheck(cmd.Context(), o, s)
+		},
+	}
+	o.windowOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.policies, "policies", "", `policy files: a directory, or "-" for standard input`)
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read the policies from the cluster through this kubeconfig")
+	f.StringVar(&o.format, "format", "text", "output: text, json (one object per denied flow) or github (Actions annotations)")
+	cmd.MarkFlagsMutuallyExclusive("policies", "kubeconfig")
+	cmd.MarkFlagsOneRequired("policies", "kubeconfig")
+	return cmd
+}
+
+func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
+	if o.format != "text" && o.format != "json" && o.format != "github" {
+		return fmt.Errorf("--format %q: want text, json or github", o.format)
+	}
+	policies, files, err := o.loadPolicies(ctx, s.In)
+	if err != nil {
+		return err
+	}
+	w, err := o.read()
+	if err != nil {
+		return err
+	}
+	res, err := check.Run(w, policies)
+	if err != nil {
+		return err
+	}
+	if err := writeCheck(s.Out, o.format, res, files); err != nil {
+		return err
+	}
+	for _, sk := range res.Skipped {
+		fmt.Fprintf(s.Err, "not checked: %s\n", sk)
+	}
+	if len(res.Denials) > 0 {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+// loadPolicies reads the policy set, and the file each policy came from.
+func (o *checkOptions) loadPolicies(ctx context.Context, stdin io.Reader) ([]networkingv1.NetworkPolicy, map[string]string, error) {
+	if o.kubeconfig != "" {
+		return policiesFromCluster(ctx, o.kubeconfig)
+	}
+	return policiesFromFiles(o.policies, stdin)
+}
+
+func policiesFromFiles(path string, stdin io.Reader) ([]networkingv1.NetworkPolicy, map[string]string, error) {
+	files := map[string]string{}
+	var out []networkingv1.NetworkPolicy
+	add := func(inv *inventory.Inventory, name string) {
+		for _, p := range inv.NetworkPolicies {
+			files[p.Namespace+"/"+p.Name] = name
+			out = append(out, p)
+		}
+	}
+	if path == "-" {
+		inv, err := inventory.Load(stdin, "-")
+		if err != nil {
+			return nil, nil, err
+		}
+		add(inv, "-")
+		return out, files, nil
+	}
+	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
+			return nil
+		}
+		inv, err := inventory.LoadFile(p)
+		if err != nil {
+			return err
+		}
+		add(inv, p)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("read policies: %w", err)
+	}
+	return out, files, nil
+}
+
+func policiesFromCluster(ctx context.Context, kubeconfig string) ([]networkingv1.NetworkPolicy, map[string]string, error) {
+	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	list, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list NetworkPolicies at %s: %w", cfg.Host, err)
+	}
+	return list.Items, map[string]string{}, nil
+}
+
+func writeCheck(w io.Writer, format string, res *check.Result, files map[string]string) error {
+	switch format {
+	case "json":
+		return writeCheckJSON(w, res)
+	case "github":
+		return writeCheckGitHub(w, res, files)
+	}
+	return writeCheckText(w, res)
+}
+
+func direction(d check.Denial) string {
+	if d.Ingress {
+		return "ingress"
+	}
+	return "egress"
+}
+
+func evidence(d check.Denial) string {
+	return fmt.Sprintf("%s, last seen %s", connectionsText(d.Count), d.Last.UTC().Format(time.RFC3339))
+}
+
+func connectionsText(n uint64) string {
+	if n == 1 {
+		return "1 connection"
+	}
+	return fmt.Sprintf("%d connections", n)
+}
+
+func writeCheckText(w io.Writer, res *check.Result) error {
+	var last string
+	for _, d := range res.Denials {
+		group := fmt.Sprintf("%s %s (isolated by %s):", d.Target, direction(d), strings.Join(d.Policies, ", "))
+		if group != last {
+			fmt.Fprintln(w, group)
+			last = group
+		}
+		fmt.Fprintf(w, "  %s -> %s %d/%s: %s\n", d.Src, d.Dst, d.Port, d.Proto, evidence(d))
+	}
+	_, err := fmt.Fprintf(w, "%d of %d observed flows would be denied\n", len(res.Denials), res.Checked)
+	return err
+}
+
+// deniedFlow is one denied flow in JSON.
+type deniedFlow struct {
+	Src       string    `json:"src"`
+	Dst       string    `json:"dst"`
+	Port      uint16    `json:"port"`
+	Proto     string    `json:"proto"`
+	Count     uint64    `json:"count"`
+	LastSeen  time.Time `json:"last_seen"`
+	Direction string    `json:"direction"`
+	Target    string    `json:"target"`
+	Policies  []string  `json:"policies"`
+	Reason    string    `json:"reason"`
+}
+
+func writeCheckJSON(w io.Writer, res *check.Result) error {
+	enc := json.NewEncoder(w)
+	for _, d := range res.Denials {
+		err := enc.Encode(deniedFlow{Src: d.Src.String(), Dst: d.Dst.String(), Port: d.Port, Proto: d.Proto.String(),
+			Count: d.Count, LastSeen: d.Last.UTC(), Direction: direction(d), Target: d.Target.String(), Policies: d.Policies, Reason: d.Reason})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCheckGitHub writes GitHub Actions error annotations, on the file of
+// the first policy that isolates the denying end.
+func writeCheckGitHub(w io.Writer, res *check.Result, files map[string]string) error {
+	for _, d := range res.Denials {
+		file := ""
+		if len(d.Policies) > 0 {
+			if f := files[d.Policies[0]]; f != "" && f != "-" {
+				file = "file=" + ghEscape(f, true) + ","
+			}
+		}
+		msg := fmt.Sprintf("observed flow %s -> %s %d/%s (%s) would be denied: %s", d.Src, d.Dst, d.Port, d.Proto, evidence(d), d.Reason)
+		if _, err := fmt.Fprintf(w, "::error %stitle=flowpol check::%s\n", file, ghEscape(msg, false)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ghEscape escapes a workflow command's data or property value.
+func ghEscape(s string, property bool) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	s = r.Replace(s)
+	if property {
+		s = strings.NewReplacer(":", "%3A", ",", "%2C").Replace(s)
+	}
+	return s
+}

@@ -56,6 +56,7 @@ bench: kube-env
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
 	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
+	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
 
 clean:

@@ -1,0 +1,200 @@
+package generator
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Change is how one policy differs between what is there and what would be
+// generated.
+type Change struct {
+	Namespace, Name string
+	// Kind is "add", "remove" or "change".
+	Kind string
+	// Details say, for a change, what changed: one line each, such as
+	// "ingress: new peer ..." or "egress: peer ...: removed port 53/UDP".
+	Details []string
+	// Old and New are the policy as it is and as it would be; nil for the
+	// side that has none.
+	Old, New *networkingv1.NetworkPolicy
+}
+
+// Diff compares the policies there (old) with those generated (new). Only
+// policies flowpol manages (labelled app.kubernetes.io/managed-by: flowpol)
+// can be removed; others there are not generate's and are left out.
+func Diff(old, generated []networkingv1.NetworkPolicy) []Change {
+	byKey := map[string]*networkingv1.NetworkPolicy{}
+	for i := range old {
+		if old[i].Labels[LabelManagedBy] == ManagedBy {
+			byKey[old[i].Namespace+"/"+old[i].Name] = &old[i]
+		}
+	}
+	var out []Change
+	for i := range generated {
+		n := &generated[i]
+		key := n.Namespace + "/" + n.Name
+		o, ok := byKey[key]
+		delete(byKey, key)
+		if !ok {
+			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "add", New: n})
+			continue
+		}
+		if details := specDiff(&o.Spec, &n.Spec); len(details) > 0 {
+			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "change", Details: details, Old: o, New: n})
+		}
+	}
+	for _, o := range byKey {
+		out = append(out, Change{Namespace: o.Namespace, Name: o.Name, Kind: "remove", Old: o})
+	}
+	slices.SortFunc(out, func(a, b Change) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	return out
+}
+
+// specDiff lists what differs between two specs, rule by rule: rules are
+// compared by peer, so that a reordering is no change.
+func specDiff(o, n *networkingv1.NetworkPolicySpec) []string {
+	var out []string
+	if a, b := metav1.FormatLabelSelector(&o.PodSelector), metav1.FormatLabelSelector(&n.PodSelector); a != b {
+		out = append(out, fmt.Sprintf("podSelector: %s -> %s", a, b))
+	}
+	if a, b := fmt.Sprint(o.PolicyTypes), fmt.Sprint(n.PolicyTypes); a != b {
+		out = append(out, fmt.Sprintf("policyTypes: %s -> %s", a, b))
+	}
+	out = append(out, rulesDiff("ingress", ingressRules(o.Ingress), ingressRules(n.Ingress))...)
+	return append(out, rulesDiff("egress", egressRules(o.Egress), egressRules(n.Egress))...)
+}
+
+// ruleSet maps each peer, as text, to its ports, as text.
+type ruleSet map[string][]string
+
+func ingressRules(rs []networkingv1.NetworkPolicyIngressRule) ruleSet {
+	out := ruleSet{}
+	for _, r := range rs {
+		addRule(out, r.From, r.Ports)
+	}
+	return out
+}
+
+func egressRules(rs []networkingv1.NetworkPolicyEgressRule) ruleSet {
+	out := ruleSet{}
+	for _, r := range rs {
+		addRule(out, r.To, r.Ports)
+	}
+	return out
+}
+
+func addRule(out ruleSet, peers []networkingv1.NetworkPolicyPeer, ports []networkingv1.NetworkPolicyPort) {
+	ps := portTexts(ports)
+	if len(peers) == 0 {
+		out["any peer"] = union(out["any peer"], ps)
+	}
+	for _, p := range peers {
+		key := peerText(p)
+		out[key] = union(out[key], ps)
+	}
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func portTexts(ports []networkingv1.NetworkPolicyPort) []string {
+	if len(ports) == 0 {
+		return []string{"any port"}
+	}
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		proto := "TCP"
+		if p.Protocol != nil {
+			proto = string(*p.Protocol)
+		}
+		port := "any"
+		if p.Port != nil {
+			port = p.Port.String()
+		}
+		if p.EndPort != nil {
+			port += fmt.Sprintf("-%d", *p.EndPort)
+		}
+		out[i] = port + "/" + proto
+	}
+	return out
+}
+
+// peerText describes a peer: its namespace and pod selectors, or its
+// address block.
+func peerText(p networkingv1.NetworkPolicyPeer) string {
+	if p.IPBlock != nil {
+		s := "ipBlock " + p.IPBlock.CIDR
+		if len(p.IPBlock.Except) > 0 {
+			s += " except " + strings.Join(p.IPBlock.Except, ",")
+		}
+		return s
+	}
+	var parts []string
+	if p.NamespaceSelector != nil {
+		parts = append(parts, "namespaces "+selectorText(p.NamespaceSelector))
+	}
+	if p.PodSelector != nil {
+		parts = append(parts, "pods "+selectorText(p.PodSelector))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func selectorText(s *metav1.LabelSelector) string {
+	if t := metav1.FormatLabelSelector(s); t != "<none>" {
+		return t
+	}
+	b, _ := json.Marshal(s) // a selector always marshals
+	return string(b)
+}
+
+func rulesDiff(dir string, o, n ruleSet) []string {
+	var out []string
+	for _, peer := range sortedKeys(n) {
+		was, ok := o[peer]
+		if !ok {
+			out = append(out, fmt.Sprintf("%s: new peer %s on %s", dir, peer, strings.Join(n[peer], ", ")))
+			continue
+		}
+		for _, p := range n[peer] {
+			if !slices.Contains(was, p) {
+				out = append(out, fmt.Sprintf("%s: peer %s: new port %s", dir, peer, p))
+			}
+		}
+		for _, p := range was {
+			if !slices.Contains(n[peer], p) {
+				out = append(out, fmt.Sprintf("%s: peer %s: removed port %s", dir, peer, p))
+			}
+		}
+	}
+	for _, peer := range sortedKeys(o) {
+		if _, ok := n[peer]; !ok {
+			out = append(out, fmt.Sprintf("%s: removed peer %s (was on %s)", dir, peer, strings.Join(o[peer], ", ")))
+		}
+	}
+	return out
+}
+
+func sortedKeys(m ruleSet) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}

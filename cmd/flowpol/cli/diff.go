@@ -137,4 +137,3 @@ func unified(c generator.Change) (string, error) {
 		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
 	})
 }
-

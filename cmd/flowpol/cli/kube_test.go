@@ -145,6 +145,15 @@ func TestLearnFromLiveCluster(t *testing.T) {
 	out := mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z").out
 	golden(t, repoFile("testdata", "example", "policies.golden.yaml"), out)
 	applyPolicies(t, cs, out)
+	// The policies now in the cluster deny nothing observed, and are what
+	// generate would write.
+	until := "2026-11-22T12:00:00Z"
+	if r := run(t, "", "check", "--db", db, "--until", until, "--kubeconfig", env.Kubeconfig); r.code != 0 || !strings.Contains(r.out, "0 of 10 observed flows would be denied") {
+		t.Errorf("check against the cluster: exit %d\n%s%s", r.code, r.out, r.err)
+	}
+	if r := run(t, "", "diff", "--db", db, "--until", until, "--kubeconfig", env.Kubeconfig); r.code != 0 || !strings.Contains(r.out, "no changes") {
+		t.Errorf("diff against the cluster: exit %d\n%s%s", r.code, r.out, r.err)
+	}
 }
 
 // rewriteUIDs writes a copy of a flow file with the pod uids the server

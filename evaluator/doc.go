@@ -13,7 +13,11 @@
 // common implementations do: a hostNetwork pod is never isolated (its
 // traffic is the node's), and an ipBlock matches addresses outside the pods
 // only, never a pod's address. A named port is resolved on the destination
-// pod; it matches nothing when the destination is an address.
+// pod; it matches nothing when the destination is an address. A node's
+// address is an address like any other: Kubernetes lets the kubelet's
+// probes reach a node's own pods whatever the policies, but which node a pod
+// runs on is not the evaluator's to know, so traffic from a node is decided
+// by ipBlocks, as the generator writes them for the node traffic it saw.
 //
 // An Engine is immutable once built and safe for concurrent use.
 package evaluator

@@ -26,7 +26,7 @@ import (
 // checks the upstream truth table written in the step's expect lines.
 
 // e2ePorts are the probed ports: upstream's two, and DNS.
-var e2ePorts = []uint16{53, 80, 81}
+func e2ePorts() []uint16 { return []uint16{53, 80, 81} }
 
 type e2eFixture struct {
 	// About names the upstream test, and says where the fixture departs
@@ -78,7 +78,7 @@ func TestDifferentialE2E(t *testing.T) {
 			expected += e
 		})
 	}
-	t.Logf("%d fixtures: %d probes compared, %d checked against upstream's truth tables", len(files), checks, expected)
+	t.Logf("%d fixtures: %d probes compared, %d checked against the fixtures' truth tables", len(files), checks, expected)
 }
 
 func loadE2E(tb testing.TB, path string) *e2eFixture {
@@ -108,13 +108,11 @@ func runE2E(t *testing.T, f *e2eFixture) (checks, expected int) {
 		if err := applyStep(w, step); err != nil {
 			t.Fatalf("step %d (%s): %v", i, step.Name, err)
 		}
-		rs, err := compare(w, w, e2ePorts)
+		rs, err := compare(w, w, e2ePorts())
 		if err != nil {
 			t.Fatalf("step %d (%s): %v", i, step.Name, err)
 		}
-		for _, d := range disagreements(rs) {
-			t.Errorf("step %d (%s): %s", i, step.Name, d)
-		}
+		reportDisagreements(t, fmt.Sprintf("step %d (%s)", i, step.Name), disagreements(rs))
 		want, err := expectations(w, step.Expect)
 		if err != nil {
 			t.Fatalf("step %d (%s): %v", i, step.Name, err)
@@ -124,6 +122,20 @@ func runE2E(t *testing.T, f *e2eFixture) (checks, expected int) {
 		expected += len(want)
 	}
 	return checks, expected
+}
+
+// reportDisagreements fails for the first few disagreements and counts
+// the rest.
+func reportDisagreements(t *testing.T, step string, ds []result) {
+	t.Helper()
+	const shown = 10
+	for i, d := range ds {
+		if i == shown {
+			t.Errorf("%s: and %d more disagreements", step, len(ds)-shown)
+			return
+		}
+		t.Errorf("%s: %s", step, d)
+	}
 }
 
 // checkExpected fails for each expected verdict either engine misses, and
@@ -138,10 +150,10 @@ func checkExpected(t *testing.T, step string, rs []result, want map[probe]bool) 
 		}
 		seen++
 		if r.ours != w {
-			t.Errorf("%s: %s: flowpol says %s, upstream expects %s %s", step, r.probe, word(r.ours), word(w), r.reason)
+			t.Errorf("%s: %s: flowpol says %s, the fixture expects %s %s", step, r.probe, word(r.ours), word(w), r.reason)
 		}
 		if r.theirs != w {
-			t.Errorf("%s: %s: netpol-analyzer says %s, upstream expects %s", step, r.probe, word(r.theirs), word(w))
+			t.Errorf("%s: %s: netpol-analyzer says %s, the fixture expects %s", step, r.probe, word(r.theirs), word(w))
 		}
 	}
 	if seen != len(want) {
@@ -183,7 +195,7 @@ func e2ePod(ns, name, ip string) corev1.Pod {
 		Status:     corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: ip}}},
 	}
 	for _, port := range []int32{80, 81} {
-		for _, proto := range protocols {
+		for _, proto := range allProtocols() {
 			suffix := fmt.Sprintf("%d-%s", port, strings.ToLower(string(proto)))
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{
 				Name:  "cont-" + suffix,
@@ -261,7 +273,7 @@ func expectations(w *world, lines []string) (map[probe]bool, error) {
 func parsePortProto(s string) (uint16, corev1.Protocol, error) {
 	num, proto, ok := strings.Cut(s, "/")
 	port, err := strconv.ParseUint(num, 10, 16)
-	if !ok || err != nil || !slices.Contains(protocols, corev1.Protocol(proto)) {
+	if !ok || err != nil || !slices.Contains(allProtocols(), corev1.Protocol(proto)) {
 		return 0, "", fmt.Errorf("%q is not PORT/TCP|UDP|SCTP", s)
 	}
 	return uint16(port), corev1.Protocol(proto), nil

@@ -53,7 +53,10 @@ const (
 	unprobedPort = 1
 )
 
-var protocols = []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
+// allProtocols are the protocols every port is probed on.
+func allProtocols() []corev1.Protocol {
+	return []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
+}
 
 // world is what both engines are given.
 type world struct {
@@ -134,7 +137,7 @@ func compare(ours, theirs *world, ports []uint16) ([]result, error) {
 	var out []result
 	for _, pr := range probes(ours, ports) {
 		engine := podEngine
-		if !strings.Contains(pr.src, "/") || !strings.Contains(pr.dst, "/") {
+		if isAddr(pr.src) || isAddr(pr.dst) {
 			engine = addrEngine
 		}
 		got, err := engine.CheckIfAllowed(pr.src, pr.dst, string(pr.proto), strconv.Itoa(int(pr.port)))
@@ -148,21 +151,28 @@ func compare(ours, theirs *world, ports []uint16) ([]result, error) {
 }
 
 // probes are every ordered pod pair (a pod with itself too) and every pod
-// with every address both ways, on each port and protocol.
+// with every address both ways, on each port and protocol. hostNetwork
+// pods are no end of a probe (see above).
 func probes(w *world, ports []uint16) []probe {
-	var ends [][2]string
+	var pods []string
 	for i := range w.pods {
-		for j := range w.pods {
-			ends = append(ends, [2]string{podKey(&w.pods[i]), podKey(&w.pods[j])})
+		if !w.pods[i].Spec.HostNetwork {
+			pods = append(pods, podKey(&w.pods[i]))
+		}
+	}
+	var ends [][2]string
+	for _, p := range pods {
+		for _, q := range pods {
+			ends = append(ends, [2]string{p, q})
 		}
 		for _, a := range w.addrs {
-			ends = append(ends, [2]string{podKey(&w.pods[i]), a.String()}, [2]string{a.String(), podKey(&w.pods[i])})
+			ends = append(ends, [2]string{p, a.String()}, [2]string{a.String(), p})
 		}
 	}
 	var out []probe
 	for _, e := range ends {
 		for _, port := range ports {
-			for _, proto := range protocols {
+			for _, proto := range allProtocols() {
 				out = append(out, probe{src: e[0], dst: e[1], port: port, proto: proto})
 			}
 		}
@@ -172,8 +182,12 @@ func probes(w *world, ports []uint16) []probe {
 
 func podKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 
+// isAddr reports whether a probe's end is an address rather than a pod.
+func isAddr(end string) bool { return !strings.Contains(end, "/") }
+
 // namespaceLabels are the namespaces' labels with the name label the API
-// server adds to every namespace, as netpol-analyzer adds it too.
+// server puts on every namespace. netpol-analyzer adds it when missing;
+// flowpol takes the labels as given, so it is added here.
 func namespaceLabels(w *world) map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for _, ns := range w.namespaces {
@@ -311,8 +325,11 @@ func dumpWorld(w *world) string {
 		np.TypeMeta = metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}
 		add(np)
 	}
-	var addrs []string
-	for _, a := range w.addrs {
+	addrs := []string{"none"}
+	for i, a := range w.addrs {
+		if i == 0 {
+			addrs = nil
+		}
 		addrs = append(addrs, a.String())
 	}
 	return "# addresses outside the pods: " + strings.Join(addrs, ", ") + "\n" + strings.Join(docs, "---\n")

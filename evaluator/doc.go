@@ -19,5 +19,8 @@
 // runs on is not the evaluator's to know, so traffic from a node is decided
 // by ipBlocks, as the generator writes them for the node traffic it saw.
 //
+// Every namespace carries the kubernetes.io/metadata.name label, as the API
+// server sets it, whether or not the labels given include it.
+//
 // An Engine is immutable once built and safe for concurrent use.
 package evaluator

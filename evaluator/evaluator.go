@@ -83,7 +83,12 @@ type ipBlock struct {
 func New(namespaces map[string]map[string]string, policies []networkingv1.NetworkPolicy) (*Engine, error) {
 	e := &Engine{namespaces: map[string]labels.Set{}, byNS: map[string][]*policy{}}
 	for ns, l := range namespaces {
-		e.namespaces[ns] = l
+		set := labels.Set{}
+		for k, v := range l {
+			set[k] = v
+		}
+		set[corev1.LabelMetadataName] = ns // as the API server sets it
+		e.namespaces[ns] = set
 	}
 	for i := range policies {
 		p, err := compile(&policies[i])
@@ -258,13 +263,22 @@ func (e *Engine) peerMatches(p peer, policyNS string, other Peer) bool {
 		return false // selectors select pods; a hostNetwork pod's traffic is its node's
 	}
 	if p.nsSel != nil {
-		if !p.nsSel.Matches(e.namespaces[other.Pod.Namespace]) {
+		if !p.nsSel.Matches(e.nsLabels(other.Pod.Namespace)) {
 			return false
 		}
 	} else if other.Pod.Namespace != policyNS {
 		return false
 	}
 	return p.podSel == nil || p.podSel.Matches(labels.Set(other.Pod.Labels))
+}
+
+// nsLabels are a namespace's labels; one not given has only its name label,
+// which the API server sets on every namespace.
+func (e *Engine) nsLabels(ns string) labels.Set {
+	if l, ok := e.namespaces[ns]; ok {
+		return l
+	}
+	return labels.Set{corev1.LabelMetadataName: ns}
 }
 
 func (b *ipBlock) contains(a netip.Addr) bool {

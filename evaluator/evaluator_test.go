@@ -2,6 +2,7 @@ package evaluator_test
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 
@@ -278,8 +279,8 @@ func specialPeerCases(t *testing.T, c cluster) []semanticsCase {
 	}
 }
 
-// TestCheckReason pins what a denial says: which direction denied it and
-// which policies isolate that end, so a user can find the policy to edit.
+// TestCheckReason pins what a denial says: which end denied it and which
+// policies isolate that end, so a user can find the policy to edit.
 func TestCheckReason(t *testing.T) {
 	c := newCluster()
 	policies := []networkingv1.NetworkPolicy{
@@ -292,12 +293,14 @@ func TestCheckReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		name     string
-		src, dst evaluator.Peer
-		want     []string
+		name         string
+		src, dst     evaluator.Peer
+		ingress      bool
+		policies     []string
+		reasonPhrase string
 	}{
-		{name: "ingress names both isolating policies", src: c.zc, dst: c.xa, want: []string{"ingress to x/a", "x/deny-in", "x/only-b", "z/c"}},
-		{name: "egress is judged first", src: c.ya, dst: c.xa, want: []string{"egress from y/a", "y/deny-out"}},
+		{name: "ingress names both isolating policies", src: c.zc, dst: c.xa, ingress: true, policies: []string{"x/deny-in", "x/only-b"}, reasonPhrase: "ingress to x/a"},
+		{name: "egress is judged first", src: c.ya, dst: c.xa, policies: []string{"y/deny-out"}, reasonPhrase: "egress from y/a"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,10 +308,11 @@ func TestCheckReason(t *testing.T) {
 			if v.Allowed {
 				t.Fatalf("%s -> %s allowed; the policies deny it", tt.src, tt.dst)
 			}
-			for _, w := range tt.want {
-				if !strings.Contains(v.Reason, w) {
-					t.Errorf("reason %q does not mention %q", v.Reason, w)
-				}
+			if v.Ingress != tt.ingress || !slices.Equal(v.Policies, tt.policies) {
+				t.Errorf("denied at ingress %v by %q, want ingress %v by %q", v.Ingress, v.Policies, tt.ingress, tt.policies)
+			}
+			if !strings.Contains(v.Reason, tt.reasonPhrase) {
+				t.Errorf("reason %q does not say %q", v.Reason, tt.reasonPhrase)
 			}
 		})
 	}
@@ -339,5 +343,29 @@ func TestNewRejectsInvalid(t *testing.T) {
 				t.Errorf("error %q does not name the policy x/bad and %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// A namespace selected by its name label matches even when the labels
+// given for it lack that label, as the API server sets it on every
+// namespace.
+func TestNamespaceNameLabelIsImplied(t *testing.T) {
+	tcp := corev1.ProtocolTCP
+	np := networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Name: "from-y", Namespace: "x"},
+		Spec: networkingv1.NetworkPolicySpec{Ingress: []networkingv1.NetworkPolicyIngressRule{{
+			From: []networkingv1.NetworkPolicyPeer{{NamespaceSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"kubernetes.io/metadata.name": "y"}}}},
+		}}},
+	}
+	for _, nsLabels := range []map[string]map[string]string{{"x": {}, "y": {}}, {"x": {}}} {
+		e, err := evaluator.New(nsLabels, []networkingv1.NetworkPolicy{np})
+		if err != nil {
+			t.Fatal(err)
+		}
+		src := evaluator.Peer{Pod: &evaluator.Pod{Namespace: "y", Name: "a"}}
+		dst := evaluator.Peer{Pod: &evaluator.Pod{Namespace: "x", Name: "a"}}
+		if v := e.Check(src, dst, 80, tcp); !v.Allowed {
+			t.Errorf("namespaces %v: y/a -> x/a denied (%s), want allowed", nsLabels, v.Reason)
+		}
 	}
 }

@@ -34,6 +34,12 @@ type Options struct {
 	// SkipNamespaces get no policies; their workloads still appear as
 	// peers.
 	SkipNamespaces []string
+	// MinCount and MinPods hold back an edge seen fewer times, or from
+	// fewer pods (of the source workload, else of the destination), so a
+	// stray connection does not become a rule unseen. Zero holds back
+	// nothing.
+	MinCount uint64
+	MinPods  int
 }
 
 // Result is what Generate made, and what it could not.
@@ -42,15 +48,21 @@ type Result struct {
 	// Warnings are sorted, one line each: peers left out of a policy
 	// because no rule can name them, workloads with no stable labels.
 	Warnings []string
+	// HeldBack are the edges below a threshold, one line each, sorted.
+	HeldBack []string
 }
 
 // Generate makes the policies for a window.
 func Generate(w *topology.Window, opts Options) *Result {
 	g := &gen{w: w, opts: opts, policies: map[topology.WorkloadRef]*draft{}}
+	res := &Result{}
 	for _, e := range w.Edges {
+		if why := g.below(e); why != "" {
+			res.HeldBack = append(res.HeldBack, fmt.Sprintf("%s: %s", e.Edge, why))
+			continue
+		}
 		g.addEdge(e)
 	}
-	res := &Result{}
 	refs := make([]topology.WorkloadRef, 0, len(g.policies))
 	for ref := range g.policies {
 		refs = append(refs, ref)
@@ -90,6 +102,21 @@ type draft struct {
 type ruleDraft struct {
 	peer  topology.End
 	ports []topology.PortProto
+}
+
+// below says why an edge is below a threshold, or nothing.
+func (g *gen) below(e topology.EdgeStats) string {
+	if e.Count < g.opts.MinCount {
+		return fmt.Sprintf("%d connections, fewer than %d", e.Count, g.opts.MinCount)
+	}
+	pods := e.SrcPods
+	if e.Src.Kind != topology.KindWorkload {
+		pods = e.DstPods
+	}
+	if pods < g.opts.MinPods {
+		return fmt.Sprintf("seen from %d pods, fewer than %d", pods, g.opts.MinPods)
+	}
+	return ""
 }
 
 func (g *gen) wants(e topology.End) bool {

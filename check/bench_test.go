@@ -46,7 +46,7 @@ func BenchmarkCheck(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	for b.Loop() {
-		if res, err = check.Run(w, policies); err != nil {
+		if res, err = check.Run(w, policies, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

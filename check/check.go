@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -31,8 +32,9 @@ type Result struct {
 	Skipped []string
 }
 
-// Run decides every edge of the window under the policies.
-func Run(w *topology.Window, policies []networkingv1.NetworkPolicy) (*Result, error) {
+// Run decides every edge of the window under the policies, but those the
+// overrides (which may be nil) exclude: they are listed as skipped.
+func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *overrides.Set) (*Result, error) {
 	nsLabels := w.Cluster.Namespaces
 	if nsLabels == nil {
 		nsLabels = map[string]map[string]string{}
@@ -43,6 +45,12 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy) (*Result, er
 	}
 	res := &Result{}
 	for _, e := range w.Edges {
+		if ov != nil {
+			if x, ok := ov.Excludes(e); ok {
+				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: excluded by %s:%d", e.Edge, ov.File, x.Line))
+				continue
+			}
+		}
 		srcs, why := peers(w, e.Src, e.Src == e.Dst)
 		if why == "" {
 			var dsts []evaluator.Peer

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"hash/fnv"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -40,6 +42,10 @@ type Options struct {
 	// nothing.
 	MinCount uint64
 	MinPods  int
+	// Overrides shape the policies: exclusions, extra peers, widened
+	// external addresses, selectors, skipped workloads. Its SkipNamespaces,
+	// when set, are the caller's to use in place of the default.
+	Overrides *overrides.Set
 }
 
 // Result is what Generate made, and what it could not.
@@ -50,19 +56,28 @@ type Result struct {
 	Warnings []string
 	// HeldBack are the edges below a threshold, one line each, sorted.
 	HeldBack []string
+	// Excluded are the edges the overrides excluded, and Unmatched the
+	// overrides that matched nothing: a typo must not pass silently.
+	Excluded  []string
+	Unmatched []string
 }
 
 // Generate makes the policies for a window.
 func Generate(w *topology.Window, opts Options) *Result {
-	g := &gen{w: w, opts: opts, policies: map[topology.WorkloadRef]*draft{}}
+	g := newGen(w, opts)
 	res := &Result{}
 	for _, e := range w.Edges {
+		if line, ok := g.excluded(e); ok {
+			res.Excluded = append(res.Excluded, fmt.Sprintf("%s: excluded by %s:%d", e.Edge, g.ov.File, line))
+			continue
+		}
 		if why := g.below(e); why != "" {
 			res.HeldBack = append(res.HeldBack, fmt.Sprintf("%s: %s", e.Edge, why))
 			continue
 		}
 		g.addEdge(e)
 	}
+	g.addAllowed()
 	refs := make([]topology.WorkloadRef, 0, len(g.policies))
 	for ref := range g.policies {
 		refs = append(refs, ref)
@@ -79,28 +94,66 @@ func Generate(w *topology.Window, opts Options) *Result {
 	res.Warnings = g.warnings
 	slices.Sort(res.Warnings)
 	res.Warnings = slices.Compact(res.Warnings)
+	res.Unmatched = g.unmatched()
 	return res
 }
 
 type gen struct {
 	w        *topology.Window
 	opts     Options
+	ov       *overrides.Set // never nil
+	hits     map[int]bool   // override lines that matched
+	skipped  map[string]bool
+	collapse map[collapseKey]bool
 	policies map[topology.WorkloadRef]*draft
 	warnings []string
+}
+
+func newGen(w *topology.Window, opts Options) *gen {
+	g := &gen{w: w, opts: opts, ov: opts.Overrides, hits: map[int]bool{}, skipped: map[string]bool{},
+		policies: map[topology.WorkloadRef]*draft{}}
+	if g.ov == nil {
+		g.ov = &overrides.Set{}
+	}
+	g.collapse = g.collapsing()
+	return g
 }
 
 // draft collects one workload's rules.
 type draft struct {
 	ref             topology.WorkloadRef
-	ingress, egress map[topology.End]*ruleDraft
+	ingress, egress map[ruleKey]*ruleDraft
+	extraIngress    []networkingv1.NetworkPolicyIngressRule
+	extraEgress     []networkingv1.NetworkPolicyEgressRule
 	count           uint64
 	first, last     time.Time
 	evidence        []string
 	omitted         int
 }
 
+// ruleKey is a rule's peer: an end, or, for external addresses widened by
+// the overrides, the block they were widened to.
+type ruleKey struct {
+	end    topology.End
+	prefix netip.Prefix
+}
+
+func (k ruleKey) compare(o ruleKey) int {
+	if c := k.end.Compare(o.end); c != 0 {
+		return c
+	}
+	return cmp.Or(k.prefix.Addr().Compare(o.prefix.Addr()), cmp.Compare(k.prefix.Bits(), o.prefix.Bits()))
+}
+
+func (k ruleKey) String() string {
+	if k.prefix.IsValid() {
+		return "external/" + k.prefix.String()
+	}
+	return k.end.String()
+}
+
 type ruleDraft struct {
-	peer  topology.End
+	peer  ruleKey
 	ports []topology.PortProto
 }
 
@@ -124,13 +177,23 @@ func (g *gen) wants(e topology.End) bool {
 		return false
 	}
 	ns := e.Workload.Namespace
-	return (g.opts.Namespace == "" || ns == g.opts.Namespace) && !slices.Contains(g.opts.SkipNamespaces, ns)
+	if slices.Contains(g.opts.SkipNamespaces, ns) {
+		g.skipped[ns] = true
+		return false
+	}
+	for _, sw := range g.ov.SkipWorkloads {
+		if sw.Ref == e.Workload {
+			g.hits[sw.Line] = true
+			return false
+		}
+	}
+	return g.opts.Namespace == "" || ns == g.opts.Namespace
 }
 
 func (g *gen) draftFor(ref topology.WorkloadRef) *draft {
 	d := g.policies[ref]
 	if d == nil {
-		d = &draft{ref: ref, ingress: map[topology.End]*ruleDraft{}, egress: map[topology.End]*ruleDraft{}}
+		d = &draft{ref: ref, ingress: map[ruleKey]*ruleDraft{}, egress: map[ruleKey]*ruleDraft{}}
 		g.policies[ref] = d
 	}
 	return d
@@ -140,11 +203,11 @@ func (g *gen) addEdge(e topology.EdgeStats) {
 	ports := g.ports(e)
 	if g.wants(e.Src) {
 		d := g.draftFor(e.Src.Workload)
-		d.add(d.egress, e.Dst, ports, e, "egress to")
+		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), ports, e, "egress to")
 	}
 	if g.wants(e.Dst) {
 		d := g.draftFor(e.Dst.Workload)
-		d.add(d.ingress, e.Src, ports, e, "ingress from")
+		d.add(d.ingress, g.key(e.Dst.Workload, false, e.Src), ports, e, "ingress from")
 	}
 }
 
@@ -160,7 +223,7 @@ func (g *gen) ports(e topology.EdgeStats) []topology.PortProto {
 	return []topology.PortProto{pp}
 }
 
-func (d *draft) add(rules map[topology.End]*ruleDraft, peer topology.End, ports []topology.PortProto, e topology.EdgeStats, dir string) {
+func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology.PortProto, e topology.EdgeStats, dir string) {
 	r := rules[peer]
 	if r == nil {
 		r = &ruleDraft{peer: peer}
@@ -204,7 +267,7 @@ func policyName(ref topology.WorkloadRef) string {
 }
 
 func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
-	wl, ok := g.w.Workloads[d.ref]
+	wl, ok := g.workload(d.ref)
 	if !ok || wl.Selector == nil {
 		g.warnings = append(g.warnings, fmt.Sprintf("%s: no policy: its pods have no stable labels to select them by", d.ref))
 		return networkingv1.NetworkPolicy{}, false
@@ -233,6 +296,8 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 			p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: npPorts(r.ports)})
 		}
 	}
+	p.Spec.Ingress = append(p.Spec.Ingress, d.extraIngress...)
+	p.Spec.Egress = append(p.Spec.Egress, d.extraEgress...)
 	p.Annotations = g.annotations(d)
 	return p, true
 }
@@ -252,13 +317,13 @@ func (g *gen) annotations(d *draft) map[string]string {
 	return a
 }
 
-func sortedRules(m map[topology.End]*ruleDraft) []*ruleDraft {
+func sortedRules(m map[ruleKey]*ruleDraft) []*ruleDraft {
 	out := make([]*ruleDraft, 0, len(m))
 	for _, r := range m {
 		slices.SortFunc(r.ports, comparePorts)
 		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b *ruleDraft) int { return a.peer.Compare(b.peer) })
+	slices.SortFunc(out, func(a, b *ruleDraft) int { return a.peer.compare(b.peer) })
 	return out
 }
 

@@ -15,10 +15,14 @@ import (
 // peers names an end in a rule. A peer no rule can name (an unresolved
 // address, a workload without stable labels) is left out with a warning, so
 // the policy never allows more than was seen.
-func (g *gen) peers(d *draft, end topology.End) ([]networkingv1.NetworkPolicyPeer, bool) {
+func (g *gen) peers(d *draft, key ruleKey) ([]networkingv1.NetworkPolicyPeer, bool) {
+	if key.prefix.IsValid() {
+		return []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: key.prefix.String()}}}, true
+	}
+	end := key.end
 	switch end.Kind {
 	case topology.KindWorkload:
-		wl, ok := g.w.Workloads[end.Workload]
+		wl, ok := g.workload(end.Workload)
 		if !ok || wl.Selector == nil {
 			return g.omit(d, end, "it has no stable labels to select it by")
 		}

@@ -21,6 +21,7 @@ import (
 
 type checkOptions struct {
 	windowOptions
+	overrides  overridesOption
 	policies   string
 	kubeconfig string
 	format     string
@@ -48,6 +49,7 @@ something would, 2 on error.`,
 	f.StringVar(&o.policies, "policies", "", `policy files: a directory, or "-" for standard input`)
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read the policies from the cluster through this kubeconfig")
 	f.StringVar(&o.format, "format", "text", "output: text, json (one object per denied flow) or github (Actions annotations)")
+	o.overrides.addFlag(cmd)
 	cmd.MarkFlagsMutuallyExclusive("policies", "kubeconfig")
 	cmd.MarkFlagsOneRequired("policies", "kubeconfig")
 	return cmd
@@ -65,7 +67,11 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	res, err := check.Run(w, policies)
+	ov, err := o.overrides.load()
+	if err != nil {
+		return err
+	}
+	res, err := check.Run(w, policies, ov)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 
 type diffOptions struct {
 	windowOptions
+	overrides      overridesOption
 	against        string
 	kubeconfig     string
 	namespace      string
@@ -42,6 +43,7 @@ policies flowpol manages can be removed; others are left out. Exit status:
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "compare with the cluster's policies, through this kubeconfig")
 	f.StringVar(&o.namespace, "namespace", "", "only policies for workloads in this namespace")
 	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for")
+	o.overrides.addFlag(cmd)
 	cmd.MarkFlagsMutuallyExclusive("against", "kubeconfig")
 	cmd.MarkFlagsOneRequired("against", "kubeconfig")
 	return cmd
@@ -62,8 +64,16 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	res := generator.Generate(w, generator.Options{Namespace: o.namespace, SkipNamespaces: o.skipNamespaces})
-	there = inScope(there, o.namespace, o.skipNamespaces)
+	ov, err := o.overrides.load()
+	if err != nil {
+		return err
+	}
+	opts := generatorOptions(ov, o.namespace, o.skipNamespaces)
+	res := generator.Generate(w, opts)
+	for _, msg := range res.Unmatched {
+		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
+	}
+	there = inScope(there, o.namespace, opts.SkipNamespaces)
 	changes := generator.Diff(there, res.Policies)
 	if err := writeDiff(s.Out, changes); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 type generateOptions struct {
 	windowOptions
+	overrides      overridesOption
 	out            string
 	namespace      string
 	skipNamespaces []string
@@ -40,6 +41,7 @@ standard output as one YAML stream. Warnings go to standard error.`,
 	f.StringVarP(&o.out, "output", "o", "-", `directory to write policies to, or "-" for standard output`)
 	f.StringVar(&o.namespace, "namespace", "", "only generate policies for workloads in this namespace")
 	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
+	o.overrides.addFlag(cmd)
 	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
 	f.IntVar(&o.minPods, "min-pods", 0, "hold back edges seen from fewer pods than this")
 	return cmd
@@ -50,16 +52,14 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	res := generator.Generate(w, generator.Options{Namespace: o.namespace, SkipNamespaces: o.skipNamespaces, MinCount: o.minCount, MinPods: o.minPods})
-	for _, msg := range res.Warnings {
-		fmt.Fprintf(s.Err, "warning: %s\n", msg)
+	ov, err := o.overrides.load()
+	if err != nil {
+		return err
 	}
-	for _, msg := range res.HeldBack {
-		fmt.Fprintf(s.Err, "held back, below threshold: %s\n", msg)
-	}
-	if len(o.skipNamespaces) > 0 {
-		fmt.Fprintf(s.Err, "skipped namespaces: %v (set --skip-namespace to change)\n", o.skipNamespaces)
-	}
+	opts := generatorOptions(ov, o.namespace, o.skipNamespaces)
+	opts.MinCount, opts.MinPods = o.minCount, o.minPods
+	res := generator.Generate(w, opts)
+	reportGenerate(s.Err, res, opts.SkipNamespaces)
 	if o.out == "-" {
 		return generator.WriteStream(s.Out, res.Policies)
 	}

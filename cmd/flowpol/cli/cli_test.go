@@ -85,3 +85,10 @@ func firstDiff(want, got string) string {
 	}
 	return ""
 }
+
+func writeFile(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

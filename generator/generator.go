@@ -46,6 +46,10 @@ type Options struct {
 	// external addresses, selectors, skipped workloads. Its SkipNamespaces,
 	// when set, are the caller's to use in place of the default.
 	Overrides *overrides.Set
+	// DefaultDeny adds, to every namespace that gets policies, one that
+	// selects all its pods and allows nothing, so that pods no generated
+	// policy selects are isolated too.
+	DefaultDeny bool
 }
 
 // Result is what Generate made, and what it could not.
@@ -60,6 +64,9 @@ type Result struct {
 	// overrides that matched nothing: a typo must not pass silently.
 	Excluded  []string
 	Unmatched []string
+	// Isolated are the workloads a default-deny policy leaves with no
+	// allowed traffic at all: no generated policy selects them.
+	Isolated []string
 }
 
 // Generate makes the policies for a window.
@@ -87,6 +94,9 @@ func Generate(w *topology.Window, opts Options) *Result {
 		if p, ok := g.policy(g.policies[ref]); ok {
 			res.Policies = append(res.Policies, p)
 		}
+	}
+	if opts.DefaultDeny {
+		res.Policies, res.Isolated = g.defaultDeny(res.Policies)
 	}
 	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))

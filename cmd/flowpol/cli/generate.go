@@ -18,6 +18,7 @@ type generateOptions struct {
 	skipNamespaces []string
 	minCount       uint64
 	minPods        int
+	defaultDeny    bool
 }
 
 func newGenerateCommand(s Streams) *cobra.Command {
@@ -42,6 +43,7 @@ standard output as one YAML stream. Warnings go to standard error.`,
 	f.StringVar(&o.namespace, "namespace", "", "only generate policies for workloads in this namespace")
 	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
 	o.overrides.addFlag(cmd)
+	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
 	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
 	f.IntVar(&o.minPods, "min-pods", 0, "hold back edges seen from fewer pods than this")
 	return cmd
@@ -57,7 +59,7 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 		return err
 	}
 	opts := generatorOptions(ov, o.namespace, o.skipNamespaces)
-	opts.MinCount, opts.MinPods = o.minCount, o.minPods
+	opts.MinCount, opts.MinPods, opts.DefaultDeny = o.minCount, o.minPods, o.defaultDeny
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)
 	if o.out == "-" {

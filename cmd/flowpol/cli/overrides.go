@@ -47,6 +47,9 @@ func reportGenerate(w io.Writer, res *generator.Result, skip []string) {
 	for _, msg := range res.Excluded {
 		fmt.Fprintf(w, "excluded: %s\n", msg)
 	}
+	for _, msg := range res.Isolated {
+		fmt.Fprintf(w, "default deny: %s\n", msg)
+	}
 	for _, msg := range res.HeldBack {
 		fmt.Fprintf(w, "held back, below threshold: %s\n", msg)
 	}

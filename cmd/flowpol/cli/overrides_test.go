@@ -22,6 +22,7 @@ func TestOverridesGolden(t *testing.T) {
 		{name: "skip", args: []string{"--overrides", "skip.yaml"}},
 		{name: "unmatched", args: []string{"--overrides", "unmatched.yaml"}},
 		{name: "thresholds", args: []string{"--min-count", "10", "--min-pods", "1"}},
+		{name: "default-deny", args: []string{"--default-deny", "--window", "3h"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,63 @@
+package generator
+
+import (
+	"fmt"
+	"slices"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flowpol/flowpol/topology"
+)
+
+// DefaultDenyName is the name of the deny-all policy of a namespace.
+const DefaultDenyName = "flowpol-default-deny"
+
+// defaultDeny adds a deny-all policy to each namespace that has generated
+// policies, and lists the known workloads there that no policy selects,
+// which it leaves with no allowed traffic.
+func (g *gen) defaultDeny(policies []networkingv1.NetworkPolicy) ([]networkingv1.NetworkPolicy, []string) {
+	var namespaces []string
+	for _, p := range policies {
+		if !slices.Contains(namespaces, p.Namespace) {
+			namespaces = append(namespaces, p.Namespace)
+		}
+	}
+	slices.Sort(namespaces)
+	var isolated []string
+	for _, ns := range namespaces {
+		policies = append(policies, denyAll(ns, g.w))
+		for _, ref := range g.knownWorkloads(ns) {
+			if _, ok := g.policies[ref]; !ok {
+				isolated = append(isolated, fmt.Sprintf("%s: no generated policy selects it, so %s/%s leaves it with no allowed traffic", ref, ns, DefaultDenyName))
+			}
+		}
+	}
+	return policies, isolated
+}
+
+func (g *gen) knownWorkloads(ns string) []topology.WorkloadRef {
+	var out []topology.WorkloadRef
+	for ref := range g.w.Workloads {
+		if ref.Namespace == ns {
+			out = append(out, ref)
+		}
+	}
+	slices.SortFunc(out, topology.WorkloadRef.Compare)
+	return out
+}
+
+func denyAll(ns string, w *topology.Window) networkingv1.NetworkPolicy {
+	return networkingv1.NetworkPolicy{
+		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
+		ObjectMeta: metav1.ObjectMeta{
+			Name: DefaultDenyName, Namespace: ns,
+			Labels:      map[string]string{LabelManagedBy: ManagedBy},
+			Annotations: map[string]string{AnnotationWindow: stamp(w.From) + "/" + stamp(w.To)},
+		},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress},
+		},
+	}
+}

@@ -30,10 +30,12 @@ type knownEdge struct {
 // edgeRecord is an edge's value in the edges bucket. It changes only when
 // new pods or nodes show the edge; its counts are in the counts bucket.
 type edgeRecord struct {
-	Edge    topology.Edge `json:"edge"`
-	SrcPods []uint64      `json:"src_pods,omitempty"`
-	DstPods []uint64      `json:"dst_pods,omitempty"`
-	Nodes   []string      `json:"nodes,omitempty"`
+	Edge     topology.Edge `json:"edge"`
+	SrcPods  []uint64      `json:"src_pods,omitempty"`
+	DstPods  []uint64      `json:"dst_pods,omitempty"`
+	Nodes    []string      `json:"nodes,omitempty"`
+	SrcComms []string      `json:"src_comms,omitempty"`
+	DstComms []string      `json:"dst_comms,omitempty"`
 }
 
 type countPut struct {
@@ -128,15 +130,27 @@ func (r edgeRecord) merge(pe *pendingEdge) (edgeRecord, bool) {
 	out := r
 	out.SrcPods = mergePods(r.SrcPods, pe.srcPods)
 	out.DstPods = mergePods(r.DstPods, pe.dstPods)
-	out.Nodes = r.Nodes
-	for _, n := range pe.nodes {
-		if !slices.Contains(out.Nodes, n) {
-			out.Nodes = append(slices.Clip(out.Nodes), n)
+	out.Nodes = mergeStrings(r.Nodes, pe.nodes)
+	out.SrcComms = mergeStrings(r.SrcComms, pe.srcComms)
+	out.DstComms = mergeStrings(r.DstComms, pe.dstComms)
+	changed := len(out.SrcPods) != len(r.SrcPods) || len(out.DstPods) != len(r.DstPods) || len(out.Nodes) != len(r.Nodes) ||
+		len(out.SrcComms) != len(r.SrcComms) || len(out.DstComms) != len(r.DstComms)
+	return out, changed
+}
+
+// mergeStrings returns set with add's strings in it, sorted, up to
+// maxStrings; set is not modified.
+func mergeStrings(set, add []string) []string {
+	out := set
+	for _, s := range add {
+		if len(out) < maxStrings && !slices.Contains(out, s) {
+			out = append(slices.Clip(out), s)
 		}
 	}
-	slices.Sort(out.Nodes)
-	changed := len(out.SrcPods) != len(r.SrcPods) || len(out.DstPods) != len(r.DstPods) || len(out.Nodes) != len(r.Nodes)
-	return out, changed
+	if len(out) != len(set) {
+		slices.Sort(out)
+	}
+	return out
 }
 
 // mergePods returns set with add's pods in it, sorted; set is not

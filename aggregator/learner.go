@@ -98,6 +98,8 @@ type pendingEdge struct {
 	cells            []cell
 	srcPods, dstPods []uint64
 	nodes            []string
+	srcComms         []string // processes at each end, as observers named them
+	dstComms         []string
 }
 
 // cell is an edge's evidence in one time bucket: connections as clients
@@ -285,9 +287,22 @@ func (pe *pendingEdge) add(bucket, ts int64, rec *flow.Record) {
 		o.client = rec.Count
 	}
 	pe.cell(bucket).add(o)
-	if rec.Node != "" && !slices.Contains(pe.nodes, rec.Node) {
-		pe.nodes = append(pe.nodes, rec.Node)
+	pe.nodes = addString(pe.nodes, rec.Node)
+	if rec.Observer == flow.Server {
+		pe.dstComms = addString(pe.dstComms, rec.Comm)
+	} else {
+		pe.srcComms = addString(pe.srcComms, rec.Comm)
 	}
+}
+
+// maxStrings bounds the nodes and process names remembered per edge.
+const maxStrings = 16
+
+func addString(set []string, s string) []string {
+	if s == "" || len(set) >= maxStrings || slices.Contains(set, s) {
+		return set
+	}
+	return append(set, s)
 }
 
 // cell finds the bucket's cell, looking from the newest: records come

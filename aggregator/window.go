@@ -87,6 +87,7 @@ func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) er
 		w.Edges = append(w.Edges, topology.EdgeStats{
 			Edge: rec.Edge, Count: a.count, First: time.Unix(0, a.first).UTC(), Last: time.Unix(0, a.last).UTC(),
 			SrcPods: len(rec.SrcPods), DstPods: len(rec.DstPods), Nodes: rec.Nodes,
+			SrcComms: rec.SrcComms, DstComms: rec.DstComms,
 		})
 	}
 	return nil

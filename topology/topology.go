@@ -153,6 +153,9 @@ type EdgeStats struct {
 	// whole baseline); Nodes are the nodes that reported the edge.
 	SrcPods, DstPods int
 	Nodes            []string
+	// SrcComms and DstComms are the process names the observers recorded
+	// at each end.
+	SrcComms, DstComms []string
 }
 
 // Window is a slice of the baseline: the edges seen in [From, To), sorted,

@@ -172,3 +172,11 @@ func TestGenerateErrors(t *testing.T) {
 		})
 	}
 }
+
+// topology lists what was seen, per workload; the golden file holds the
+// example's table.
+func TestTopologyGolden(t *testing.T) {
+	db := learnScenario(t, "example")
+	r := mustRun(t, "topology", "--db", db, "--until", "2026-11-22T12:00:00Z")
+	golden(t, repoFile("testdata", "example", "topology.golden"), r.out)
+}

@@ -23,6 +23,7 @@ import (
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -79,6 +80,11 @@ func TestIndependentEngine(t *testing.T) {
 			name: "kube-system included", dir: filepath.Join(root, "example"),
 			until: "2026-11-22T12:00:00Z", window: 3 * time.Hour,
 		},
+		{
+			name: "overrides: an excluded edge, an added path", dir: filepath.Join(root, "example"),
+			until: "2026-11-22T12:00:00Z", window: 3 * time.Hour,
+			opts: generator.Options{SkipNamespaces: []string{"kube-system"}, Overrides: loadOverrides(t, filepath.Join(root, "overrides", "independent.yaml"))},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,6 +96,15 @@ func TestIndependentEngine(t *testing.T) {
 		})
 	}
 	t.Run("negative control", func(t *testing.T) { testCrossNegativeControl(t, learnCross(t, example)) })
+}
+
+func loadOverrides(tb testing.TB, path string) *overrides.Set {
+	tb.Helper()
+	ov, err := overrides.Load(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return ov
 }
 
 // crossFixture is a scenario learned and generated, with its pods.
@@ -267,14 +282,20 @@ type crossModel struct {
 	seen     map[crossConn]bool            // seen in the window, DNS widened to every DNS port
 	isolated map[topology.WorkloadRef]bool // workloads that get a policy
 	nameable map[topology.WorkloadRef]bool // workloads a rule can select
+	ov       *overrides.Set                // nil without overrides
 }
 
 func newCrossModel(win *topology.Window, opts generator.Options) *crossModel {
-	m := &crossModel{seen: map[crossConn]bool{}, isolated: map[topology.WorkloadRef]bool{}, nameable: map[topology.WorkloadRef]bool{}}
+	m := &crossModel{seen: map[crossConn]bool{}, isolated: map[topology.WorkloadRef]bool{}, nameable: map[topology.WorkloadRef]bool{}, ov: opts.Overrides}
 	for ref, wl := range win.Workloads {
 		m.nameable[ref] = wl.Selector != nil
 	}
 	for _, e := range win.Edges {
+		if m.ov != nil {
+			if _, excluded := m.ov.Excludes(e); excluded {
+				continue // as if never seen: denied where an end is isolated
+			}
+		}
 		m.isolate(e.Src, opts)
 		m.isolate(e.Dst, opts)
 		for _, s := range namedEnds(win, e.Src) {
@@ -336,9 +357,43 @@ func widenedPorts(win *topology.Window, e topology.EdgeStats) []topology.PortPro
 // can be named. Addresses are never isolated.
 func (m *crossModel) allows(c crossConn) bool {
 	seen := m.seen[c]
-	egress := c.src.isAddr() || !m.isolated[c.src.wl] || seen && (c.dst.isAddr() || m.nameable[c.dst.wl])
-	ingress := c.dst.isAddr() || !m.isolated[c.dst.wl] || seen && (c.src.isAddr() || m.nameable[c.src.wl])
+	egress := c.src.isAddr() || !m.isolated[c.src.wl] || seen && (c.dst.isAddr() || m.nameable[c.dst.wl]) || m.extra(c, false)
+	ingress := c.dst.isAddr() || !m.isolated[c.dst.wl] || seen && (c.src.isAddr() || m.nameable[c.src.wl]) || m.extra(c, true)
 	return egress && ingress
+}
+
+// extra reports a rule the overrides add for the connection: at the
+// destination for ingress, at the source for egress.
+func (m *crossModel) extra(c crossConn, ingress bool) bool {
+	if m.ov == nil {
+		return false
+	}
+	self, other := c.src, c.dst
+	if ingress {
+		self, other = c.dst, c.src
+	}
+	for _, a := range m.ov.Allow {
+		if a.Ingress != ingress || self.isAddr() || self.wl != a.Workload || !m.isolated[a.Workload] {
+			continue
+		}
+		if !allowedPeer(a.Peer, other) {
+			continue
+		}
+		if len(a.Ports) == 0 || slices.ContainsFunc(a.Ports, func(p overrides.Ports) bool { return p.Contains(c.pp.Port, c.pp.Proto) }) {
+			return true
+		}
+	}
+	return false
+}
+
+func allowedPeer(p overrides.Peer, e crossEnd) bool {
+	switch {
+	case p.Workload != nil:
+		return !e.isAddr() && e.wl == *p.Workload
+	case p.Namespace != "":
+		return !e.isAddr() && e.wl.Namespace == p.Namespace
+	}
+	return e.isAddr() && p.Prefix.Contains(e.addr)
 }
 
 // crossVerdict is one check where the engine and the window disagree.

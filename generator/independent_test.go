@@ -23,8 +23,8 @@ import (
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
-	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
 )
 

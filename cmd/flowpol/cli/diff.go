@@ -14,11 +14,9 @@ import (
 
 type diffOptions struct {
 	windowOptions
-	overrides      overridesOption
-	against        string
-	kubeconfig     string
-	namespace      string
-	skipNamespaces []string
+	generationOptions
+	against    string
+	kubeconfig string
 }
 
 func newDiffCommand(s Streams) *cobra.Command {
@@ -41,9 +39,7 @@ policies flowpol manages can be removed; others are left out. Exit status:
 	f := cmd.Flags()
 	f.StringVar(&o.against, "against", "", "directory of the policies there")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "compare with the cluster's policies, through this kubeconfig")
-	f.StringVar(&o.namespace, "namespace", "", "only policies for workloads in this namespace")
-	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for")
-	o.overrides.addFlag(cmd)
+	o.generationOptions.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("against", "kubeconfig")
 	cmd.MarkFlagsOneRequired("against", "kubeconfig")
 	return cmd
@@ -64,11 +60,10 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	ov, err := o.overrides.load()
+	opts, err := o.options()
 	if err != nil {
 		return err
 	}
-	opts := generatorOptions(ov, o.namespace, o.skipNamespaces)
 	res := generator.Generate(w, opts)
 	for _, msg := range res.Unmatched {
 		fmt.Fprintf(s.Err, "warning: override %s\n", msg)

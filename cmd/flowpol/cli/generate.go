@@ -12,13 +12,8 @@ import (
 
 type generateOptions struct {
 	windowOptions
-	overrides      overridesOption
-	out            string
-	namespace      string
-	skipNamespaces []string
-	minCount       uint64
-	minPods        int
-	defaultDeny    bool
+	generationOptions
+	out string
 }
 
 func newGenerateCommand(s Streams) *cobra.Command {
@@ -38,14 +33,8 @@ standard output as one YAML stream. Warnings go to standard error.`,
 		},
 	}
 	o.windowOptions.addFlags(cmd)
-	f := cmd.Flags()
-	f.StringVarP(&o.out, "output", "o", "-", `directory to write policies to, or "-" for standard output`)
-	f.StringVar(&o.namespace, "namespace", "", "only generate policies for workloads in this namespace")
-	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
-	o.overrides.addFlag(cmd)
-	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
-	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
-	f.IntVar(&o.minPods, "min-pods", 0, "hold back edges seen from fewer pods than this")
+	o.generationOptions.addFlags(cmd)
+	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `directory to write policies to, or "-" for standard output`)
 	return cmd
 }
 
@@ -54,12 +43,10 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	ov, err := o.overrides.load()
+	opts, err := o.options()
 	if err != nil {
 		return err
 	}
-	opts := generatorOptions(ov, o.namespace, o.skipNamespaces)
-	opts.MinCount, opts.MinPods, opts.DefaultDeny = o.minCount, o.minPods, o.defaultDeny
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)
 	if o.out == "-" {

@@ -27,13 +27,40 @@ func (o *overridesOption) load() (*overrides.Set, error) {
 	return overrides.Load(o.path)
 }
 
-// generatorOptions builds the generator's options; the overrides' skipped
-// namespaces, when they list any, replace the flag's.
-func generatorOptions(ov *overrides.Set, namespace string, skip []string) generator.Options {
+// generationOptions are the flags that shape generation, shared by
+// generate and diff so that diff shows what generate would write.
+type generationOptions struct {
+	overrides      overridesOption
+	namespace      string
+	skipNamespaces []string
+	minCount       uint64
+	minPods        int
+	defaultDeny    bool
+}
+
+func (o *generationOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	o.overrides.addFlag(cmd)
+	f.StringVar(&o.namespace, "namespace", "", "only generate policies for workloads in this namespace")
+	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
+	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
+	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
+	f.IntVar(&o.minPods, "min-pods", 0, "hold back edges seen from fewer pods than this")
+}
+
+// options builds the generator's options, reading the overrides file; its
+// skipped namespaces, when it lists any, replace the flag's.
+func (o *generationOptions) options() (generator.Options, error) {
+	ov, err := o.overrides.load()
+	if err != nil {
+		return generator.Options{}, err
+	}
+	skip := o.skipNamespaces
 	if ov != nil && ov.SkipNamespaces != nil {
 		skip = ov.SkipNamespaces
 	}
-	return generator.Options{Namespace: namespace, SkipNamespaces: skip, Overrides: ov}
+	return generator.Options{Namespace: o.namespace, SkipNamespaces: skip, Overrides: ov,
+		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny}, nil
 }
 
 // reportGenerate writes what a generation left out or could not use.

@@ -161,8 +161,11 @@ func (l *Learner) Add(rec *flow.Record, line int) error {
 	if l.opts.Refresh != nil {
 		l.refresh(false)
 	}
-	if !l.wait(rec) {
-		l.add(rec)
+	if !l.ignore(rec) {
+		p, unknown := l.place(rec)
+		if !unknown || !l.queue(rec) {
+			l.add(rec, p)
+		}
 	}
 	if l.inBatch >= l.opts.BatchRecords || (l.inBatch%1024 == 0 && l.opts.Now().Sub(l.since) >= l.opts.BatchInterval) {
 		return l.Commit()
@@ -170,18 +173,37 @@ func (l *Learner) Add(rec *flow.Record, line int) error {
 	return nil
 }
 
-func (l *Learner) add(rec *flow.Record) {
+// ignore counts a record that is no flow between pods: loopback traffic
+// stays inside one pod.
+func (l *Learner) ignore(rec *flow.Record) bool {
 	if rec.Src.Addr().IsLoopback() || rec.Dst.Addr().IsLoopback() {
 		l.sum.Ignored["loopback (inside one pod)"]++
-		return
+		return true
 	}
-	src := l.res.source(rec)
-	l.noteUnresolved(src.end)
+	return false
+}
+
+// placed is where the resolver puts a record's ends. dsts is valid until
+// the resolver is asked again.
+type placed struct {
+	src  podRef
+	dsts []target
+}
+
+// place resolves a record once, and says, when the inventory is live,
+// whether a newer one may know an end this one does not.
+func (l *Learner) place(rec *flow.Record) (placed, bool) {
+	p := placed{src: l.res.source(rec), dsts: l.res.destinations(rec)}
+	return p, l.opts.Refresh != nil && l.unknown(rec, p)
+}
+
+func (l *Learner) add(rec *flow.Record, p placed) {
+	l.noteUnresolved(p.src.end)
 	ts := rec.Time.UnixNano()
 	bucket := floorDiv(rec.Time.Unix(), l.width) * l.width
-	for _, d := range l.res.destinations(rec) {
+	for _, d := range p.dsts {
 		l.noteUnresolved(d.end)
-		k := edgeKey{src: src.end, dst: d.end, port: d.port, proto: rec.Proto}
+		k := edgeKey{src: p.src.end, dst: d.end, port: d.port, proto: rec.Proto}
 		pe := l.pending[k]
 		if pe == nil {
 			pe = &pendingEdge{first: ts, last: ts}
@@ -191,17 +213,14 @@ func (l *Learner) add(rec *flow.Record) {
 			}
 		}
 		pe.add(bucket, ts, rec)
-		pe.srcPods = addPod(pe.srcPods, src.pod)
+		pe.srcPods = addPod(pe.srcPods, p.src.pod)
 		pe.dstPods = addPod(pe.dstPods, d.pod)
 	}
 }
 
-// wait queues a record whose ends the inventory may not know yet, and says
-// whether it did.
-func (l *Learner) wait(rec *flow.Record) bool {
-	if l.opts.Refresh == nil || !l.unknown(rec) {
-		return false
-	}
+// queue makes a record wait for a newer inventory, unless too many wait
+// already; it says whether it did.
+func (l *Learner) queue(rec *flow.Record) bool {
 	if len(l.waiting) >= l.opts.MaxWaiting {
 		l.sum.WaitFull++
 		return false
@@ -213,21 +232,26 @@ func (l *Learner) wait(rec *flow.Record) bool {
 
 // unknown reports a record with an end a newer inventory may know: a pod
 // uid, or an address in a pod range, that this one does not.
-func (l *Learner) unknown(rec *flow.Record) bool {
+func (l *Learner) unknown(rec *flow.Record, p placed) bool {
 	if rec.PodUID != "" {
 		if _, ok := l.res.uids[rec.PodUID]; !ok {
 			return true
 		}
 	}
-	if e := &l.res.ends[l.res.source(rec).end]; e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr {
+	if l.unknownAddr(p.src.end) {
 		return true
 	}
-	for _, d := range l.res.destinations(rec) {
-		if e := &l.res.ends[d.end]; e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr {
+	for _, d := range p.dsts {
+		if l.unknownAddr(d.end) {
 			return true
 		}
 	}
 	return false
+}
+
+func (l *Learner) unknownAddr(end uint32) bool {
+	e := &l.res.ends[end]
+	return e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr
 }
 
 // refresh asks for a newer inventory, at most once a second unless forced,
@@ -246,14 +270,15 @@ func (l *Learner) refresh(force bool) {
 	kept := l.waiting[:0]
 	for i := range l.waiting {
 		w := &l.waiting[i]
-		if !force && now.Sub(w.since) < l.opts.MaxWait && l.unknown(&w.rec) {
+		p, unknown := l.place(&w.rec)
+		if !force && now.Sub(w.since) < l.opts.MaxWait && unknown {
 			kept = append(kept, *w)
 			continue
 		}
-		if l.unknown(&w.rec) {
+		if unknown {
 			l.sum.WaitedOut++
 		}
-		l.add(&w.rec)
+		l.add(&w.rec, p)
 	}
 	clear(l.waiting[len(kept):])
 	l.waiting = kept

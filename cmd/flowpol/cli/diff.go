@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
@@ -83,20 +84,11 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 func inScope(ps []networkingv1.NetworkPolicy, namespace string, skip []string) []networkingv1.NetworkPolicy {
 	var out []networkingv1.NetworkPolicy
 	for _, p := range ps {
-		if (namespace == "" || p.Namespace == namespace) && !contains(skip, p.Namespace) {
+		if (namespace == "" || p.Namespace == namespace) && !slices.Contains(skip, p.Namespace) {
 			out = append(out, p)
 		}
 	}
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func writeDiff(w io.Writer, changes []generator.Change) error {

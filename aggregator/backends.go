@@ -46,17 +46,10 @@ func targetPortOn(p *corev1.Pod, sp corev1.ServicePort) uint16 {
 		}
 		return uint16(tp.IntVal)
 	}
-	proto := sp.Protocol
-	if proto == "" {
-		proto = corev1.ProtocolTCP
-	}
+	proto := protoOrTCP(sp.Protocol)
 	for _, c := range p.Spec.Containers {
 		for _, cp := range c.Ports {
-			cpProto := cp.Protocol
-			if cpProto == "" {
-				cpProto = corev1.ProtocolTCP
-			}
-			if cp.Name == tp.StrVal && cpProto == proto {
+			if cp.Name == tp.StrVal && protoOrTCP(cp.Protocol) == proto {
 				return uint16(cp.ContainerPort)
 			}
 		}

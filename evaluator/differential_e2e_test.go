@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowpol/flowpol/internal/randnet"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -167,11 +168,11 @@ func checkExpected(t *testing.T, step string, rs []result, want map[probe]bool) 
 func e2eWorld(addrs []string) (*world, error) {
 	w := &world{}
 	for i, ns := range []string{"x", "y", "z"} {
-		w.namespaces = append(w.namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
+		w.Namespaces = append(w.Namespaces, corev1.Namespace{ObjectMeta: metav1.ObjectMeta{
 			Name: ns, Labels: map[string]string{"ns": ns, corev1.LabelMetadataName: ns},
 		}})
 		for j, name := range []string{"a", "b", "c"} {
-			w.pods = append(w.pods, e2ePod(ns, name, fmt.Sprintf("10.0.%d.%d", i+1, j+1)))
+			w.Pods = append(w.Pods, e2ePod(ns, name, fmt.Sprintf("10.0.%d.%d", i+1, j+1)))
 		}
 	}
 	for _, s := range addrs {
@@ -182,7 +183,7 @@ func e2eWorld(addrs []string) (*world, error) {
 		if !a.Is4() || a.String() == hostIP {
 			return nil, fmt.Errorf("address %s: probes are IPv4 and not the node's %s", a, hostIP)
 		}
-		w.addrs = append(w.addrs, a)
+		w.Addrs = append(w.Addrs, a)
 	}
 	return w, nil
 }
@@ -195,7 +196,7 @@ func e2ePod(ns, name, ip string) corev1.Pod {
 		Status:     corev1.PodStatus{PodIPs: []corev1.PodIP{{IP: ip}}},
 	}
 	for _, port := range []int32{80, 81} {
-		for _, proto := range allProtocols() {
+		for _, proto := range randnet.Protocols() {
 			suffix := fmt.Sprintf("%d-%s", port, strings.ToLower(string(proto)))
 			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{
 				Name:  "cont-" + suffix,
@@ -208,21 +209,21 @@ func e2ePod(ns, name, ip string) corev1.Pod {
 
 func applyStep(w *world, s e2eStep) error {
 	for ns, l := range s.NamespaceLabels {
-		i := slices.IndexFunc(w.namespaces, func(n corev1.Namespace) bool { return n.Name == ns })
+		i := slices.IndexFunc(w.Namespaces, func(n corev1.Namespace) bool { return n.Name == ns })
 		if i < 0 {
 			return fmt.Errorf("no namespace %s", ns)
 		}
 		for k, v := range l {
-			w.namespaces[i].Labels[k] = v
+			w.Namespaces[i].Labels[k] = v
 		}
 	}
 	for key, l := range s.PodLabels {
-		i := slices.IndexFunc(w.pods, func(p corev1.Pod) bool { return podKey(&p) == key })
+		i := slices.IndexFunc(w.Pods, func(p corev1.Pod) bool { return podKey(&p) == key })
 		if i < 0 {
 			return fmt.Errorf("no pod %s", key)
 		}
 		for k, v := range l {
-			w.pods[i].Labels[k] = v
+			w.Pods[i].Labels[k] = v
 		}
 	}
 	for _, np := range s.Policies {
@@ -230,13 +231,13 @@ func applyStep(w *world, s e2eStep) error {
 			return fmt.Errorf("policy %s has no namespace", np.Name)
 		}
 		key := np.Namespace + "/" + np.Name
-		w.policies = slices.DeleteFunc(w.policies, func(p networkingv1.NetworkPolicy) bool { return p.Namespace+"/"+p.Name == key })
-		w.policies = append(w.policies, np)
+		w.Policies = slices.DeleteFunc(w.Policies, func(p networkingv1.NetworkPolicy) bool { return p.Namespace+"/"+p.Name == key })
+		w.Policies = append(w.Policies, np)
 	}
 	for _, key := range s.DeletePolicies {
-		n := len(w.policies)
-		w.policies = slices.DeleteFunc(w.policies, func(p networkingv1.NetworkPolicy) bool { return p.Namespace+"/"+p.Name == key })
-		if len(w.policies) == n {
+		n := len(w.Policies)
+		w.Policies = slices.DeleteFunc(w.Policies, func(p networkingv1.NetworkPolicy) bool { return p.Namespace+"/"+p.Name == key })
+		if len(w.Policies) == n {
 			return fmt.Errorf("no policy %s to delete", key)
 		}
 	}
@@ -273,7 +274,7 @@ func expectations(w *world, lines []string) (map[probe]bool, error) {
 func parsePortProto(s string) (uint16, corev1.Protocol, error) {
 	num, proto, ok := strings.Cut(s, "/")
 	port, err := strconv.ParseUint(num, 10, 16)
-	if !ok || err != nil || !slices.Contains(allProtocols(), corev1.Protocol(proto)) {
+	if !ok || err != nil || !slices.Contains(randnet.Protocols(), corev1.Protocol(proto)) {
 		return 0, "", fmt.Errorf("%q is not PORT/TCP|UDP|SCTP", s)
 	}
 	return uint16(port), corev1.Protocol(proto), nil
@@ -282,13 +283,13 @@ func parsePortProto(s string) (uint16, corev1.Protocol, error) {
 // endsOf expands a pattern: "*", "x/*", "x/a", or an address probed in w.
 func endsOf(w *world, pattern string) []string {
 	var out []string
-	for i := range w.pods {
-		key := podKey(&w.pods[i])
-		if pattern == "*" || pattern == key || pattern == w.pods[i].Namespace+"/*" {
+	for i := range w.Pods {
+		key := podKey(&w.Pods[i])
+		if pattern == "*" || pattern == key || pattern == w.Pods[i].Namespace+"/*" {
 			out = append(out, key)
 		}
 	}
-	for _, a := range w.addrs {
+	for _, a := range w.Addrs {
 		if a.String() == pattern {
 			out = append(out, pattern)
 		}

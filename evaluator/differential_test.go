@@ -3,7 +3,6 @@ package evaluator_test
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -17,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/internal/randnet"
 )
 
 // The differential tests give the same cluster to this package and to an
@@ -53,32 +53,8 @@ const (
 	unprobedPort = 1
 )
 
-// allProtocols are the protocols every port is probed on.
-func allProtocols() []corev1.Protocol {
-	return []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP, corev1.ProtocolSCTP}
-}
-
 // world is what both engines are given.
-type world struct {
-	namespaces []corev1.Namespace
-	pods       []corev1.Pod
-	policies   []networkingv1.NetworkPolicy
-	addrs      []netip.Addr // IPv4, none of them a node's
-}
-
-func (w *world) clone() *world {
-	c := &world{addrs: slices.Clone(w.addrs)}
-	for i := range w.namespaces {
-		c.namespaces = append(c.namespaces, *w.namespaces[i].DeepCopy())
-	}
-	for i := range w.pods {
-		c.pods = append(c.pods, *w.pods[i].DeepCopy())
-	}
-	for i := range w.policies {
-		c.policies = append(c.policies, *w.policies[i].DeepCopy())
-	}
-	return c
-}
+type world = randnet.World
 
 // probe is one connection to judge: src and dst are "namespace/pod" or an
 // address.
@@ -122,7 +98,7 @@ func disagreements(rs []result) []result {
 // built from ours, and with netpol-analyzer, built from theirs (the same
 // world, but for the negative control).
 func compare(ours, theirs *world, ports []uint16) ([]result, error) {
-	e, err := evaluator.New(namespaceLabels(ours), ours.policies)
+	e, err := evaluator.New(namespaceLabels(ours), ours.Policies)
 	if err != nil {
 		return nil, fmt.Errorf("flowpol engine: %w", err)
 	}
@@ -155,9 +131,9 @@ func compare(ours, theirs *world, ports []uint16) ([]result, error) {
 // pods are no end of a probe (see above).
 func probes(w *world, ports []uint16) []probe {
 	var pods []string
-	for i := range w.pods {
-		if !w.pods[i].Spec.HostNetwork {
-			pods = append(pods, podKey(&w.pods[i]))
+	for i := range w.Pods {
+		if !w.Pods[i].Spec.HostNetwork {
+			pods = append(pods, podKey(&w.Pods[i]))
 		}
 	}
 	var ends [][2]string
@@ -165,14 +141,14 @@ func probes(w *world, ports []uint16) []probe {
 		for _, q := range pods {
 			ends = append(ends, [2]string{p, q})
 		}
-		for _, a := range w.addrs {
+		for _, a := range w.Addrs {
 			ends = append(ends, [2]string{p, a.String()}, [2]string{a.String(), p})
 		}
 	}
 	var out []probe
 	for _, e := range ends {
 		for _, port := range ports {
-			for _, proto := range allProtocols() {
+			for _, proto := range randnet.Protocols() {
 				out = append(out, probe{src: e[0], dst: e[1], port: port, proto: proto})
 			}
 		}
@@ -190,7 +166,7 @@ func isAddr(end string) bool { return !strings.Contains(end, "/") }
 // flowpol takes the labels as given, so it is added here.
 func namespaceLabels(w *world) map[string]map[string]string {
 	out := map[string]map[string]string{}
-	for _, ns := range w.namespaces {
+	for _, ns := range w.Namespaces {
 		l := map[string]string{corev1.LabelMetadataName: ns.Name}
 		for k, v := range ns.Labels {
 			l[k] = v
@@ -201,8 +177,8 @@ func namespaceLabels(w *world) map[string]map[string]string {
 }
 
 func ourPeer(w *world, s string) evaluator.Peer {
-	for i := range w.pods {
-		p := &w.pods[i]
+	for i := range w.Pods {
+		p := &w.Pods[i]
 		if podKey(p) == s {
 			var ports []corev1.ContainerPort
 			for _, c := range p.Spec.Containers {
@@ -222,14 +198,14 @@ func newTheirEngine(w *world, forAddrs bool) (*eval.PolicyEngine, error) {
 		return nil, fmt.Errorf("netpol-analyzer: %w", err)
 	}
 	var objs []runtime.Object
-	for i := range w.namespaces {
-		objs = append(objs, w.namespaces[i].DeepCopy())
+	for i := range w.Namespaces {
+		objs = append(objs, w.Namespaces[i].DeepCopy())
 	}
-	for i := range w.pods {
-		objs = append(objs, theirPod(&w.pods[i]))
+	for i := range w.Pods {
+		objs = append(objs, theirPod(&w.Pods[i]))
 	}
-	for i := range w.policies {
-		objs = append(objs, theirPolicy(&w.policies[i], forAddrs))
+	for i := range w.Policies {
+		objs = append(objs, theirPolicy(&w.Policies[i], forAddrs))
 	}
 	for _, o := range objs {
 		if err := pe.InsertObject(o); err != nil {
@@ -310,23 +286,23 @@ func dumpWorld(w *world) string {
 		}
 		docs = append(docs, string(b))
 	}
-	for i := range w.namespaces {
-		ns := w.namespaces[i].DeepCopy()
+	for i := range w.Namespaces {
+		ns := w.Namespaces[i].DeepCopy()
 		ns.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"}
 		add(ns)
 	}
-	for i := range w.pods {
-		p := w.pods[i].DeepCopy()
+	for i := range w.Pods {
+		p := w.Pods[i].DeepCopy()
 		p.TypeMeta = metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}
 		add(p)
 	}
-	for i := range w.policies {
-		np := w.policies[i].DeepCopy()
+	for i := range w.Policies {
+		np := w.Policies[i].DeepCopy()
 		np.TypeMeta = metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"}
 		add(np)
 	}
 	addrs := []string{"none"}
-	for i, a := range w.addrs {
+	for i, a := range w.Addrs {
 		if i == 0 {
 			addrs = nil
 		}

@@ -110,7 +110,7 @@ func compile(np *networkingv1.NetworkPolicy) (*policy, error) {
 		return nil, fmt.Errorf("podSelector: %w", err)
 	}
 	p := &policy{name: ns + "/" + np.Name, ns: ns, podSel: sel}
-	p.ingress, p.egress = directions(np)
+	p.ingress, p.egress = PolicyTypes(np)
 	for i, r := range np.Spec.Ingress {
 		cr, err := compileRule(r.From, r.Ports)
 		if err != nil {
@@ -128,9 +128,9 @@ func compile(np *networkingv1.NetworkPolicy) (*policy, error) {
 	return p, nil
 }
 
-// directions are the policy's policyTypes, or their defaults: Ingress, and
-// Egress when it has egress rules.
-func directions(np *networkingv1.NetworkPolicy) (ingress, egress bool) {
+// PolicyTypes are the directions a policy isolates: its policyTypes, or
+// their defaults, Ingress, and Egress when it has egress rules.
+func PolicyTypes(np *networkingv1.NetworkPolicy) (ingress, egress bool) {
 	if len(np.Spec.PolicyTypes) == 0 {
 		return true, len(np.Spec.Egress) > 0
 	}

@@ -2,13 +2,16 @@ package aggregator
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -16,9 +19,13 @@ import (
 type commitBatch struct {
 	pending   map[edgeKey]*pendingEdge
 	ends      []topology.End
-	known     map[edgeKey]knownEdge                      // edges committed before, as committed
+	known     map[edgeKey]*knownEdge                     // edges committed before, as committed
 	workloads map[topology.WorkloadRef]topology.Workload // nil: unchanged
 	cluster   topology.Cluster
+	delivered map[string]uint64 // each sender's last batch in this commit
+	// keepWaiting replaces the stored waiting records with waiting.
+	keepWaiting bool
+	waiting     []flow.Record
 }
 
 // knownEdge is an edge's id and record as the file holds them.
@@ -38,39 +45,50 @@ type edgeRecord struct {
 	DstComms []string      `json:"dst_comms,omitempty"`
 }
 
+// mergedEdge is an edge a commit added or changed, as the file now holds
+// it.
+type mergedEdge struct {
+	key  edgeKey
+	edge knownEdge
+}
+
+// countPut is counts to add to an edge's cell.
 type countPut struct {
-	key []byte
+	bucket int64
+	id     uint64
 	counts
 }
 
-// commit writes a batch in one transaction. It returns the batch's edges as
-// the file now holds them, and how many were new to it.
-func (s *Store) commit(b *commitBatch) (map[edgeKey]knownEdge, int, error) {
+// commit writes a batch in one transaction. It returns the edges it added
+// or changed as the file now holds them, and how many were new to it.
+func (s *Store) commit(b *commitBatch) ([]mergedEdge, int, error) {
 	var newEdges int
-	merged := make(map[edgeKey]knownEdge, len(b.pending))
+	var merged []mergedEdge
 	cells := 0
 	for _, pe := range b.pending {
 		cells += len(pe.cells)
 	}
-	keys := make([]byte, 0, 16*cells) // one allocation for every key
 	err := s.update(func(tx *bolt.Tx) error {
+		var err error
+		if merged, newEdges, err = s.mergeEdges(tx, b); err != nil {
+			return err
+		}
 		puts := make([]countPut, 0, cells)
-		for k, pe := range b.pending {
-			ke, isNew, err := s.mergeEdge(tx, b, k, pe)
-			if err != nil {
-				return err
-			}
-			if isNew {
-				newEdges++
-			}
-			merged[k] = ke
+		for _, pe := range b.pending {
 			for _, c := range pe.cells {
-				keys = appendCountKey(keys, c.bucket, ke.id)
-				puts = append(puts, countPut{keys[len(keys)-16:], c.counts})
+				puts = append(puts, countPut{c.bucket, pe.id, c.counts})
 			}
 		}
 		if err := addCounts(tx.Bucket(bucketCounts), puts); err != nil {
 			return err
+		}
+		if err := putDelivered(tx, b.delivered); err != nil {
+			return err
+		}
+		if b.keepWaiting {
+			if err := putWaiting(tx, b.waiting); err != nil {
+				return err
+			}
 		}
 		if b.workloads != nil {
 			return putInventory(tx, b.workloads, b.cluster)
@@ -83,33 +101,85 @@ func (s *Store) commit(b *commitBatch) (map[edgeKey]knownEdge, int, error) {
 	return merged, newEdges, nil
 }
 
-// mergeEdge adds a pending edge's pods and nodes to its record, and writes
-// the record when they changed it. An edge not known from an earlier batch
-// is looked up, or created with a new id.
-func (s *Store) mergeEdge(tx *bolt.Tx, b *commitBatch, k edgeKey, pe *pendingEdge) (knownEdge, bool, error) {
-	ke, ok := b.known[k]
-	isNew := false
-	if !ok {
-		edge := topology.Edge{Src: b.ends[k.src], Dst: b.ends[k.dst], Port: k.port, Proto: k.proto}
-		var err error
-		if ke, isNew, err = loadEdge(tx, edge); err != nil {
-			return ke, false, fmt.Errorf("edge %s: %w", edge, err)
+// mergeEdges gives each pending edge its id, merges the pods and nodes
+// the file's record lacks into it, and writes the records that changed. It
+// returns those, and how many edges were new to the file.
+func (s *Store) mergeEdges(tx *bolt.Tx, b *commitBatch) ([]mergedEdge, int, error) {
+	var merged []mergedEdge
+	var unknown []unknownEdge
+	for k, pe := range b.pending {
+		known := pe.known
+		if known == nil {
+			known = b.known[k]
+		}
+		switch {
+		case known == nil:
+			edge := topology.Edge{Src: b.ends[k.src], Dst: b.ends[k.dst], Port: k.port, Proto: k.proto}
+			unknown = append(unknown, unknownEdge{k, pe, edge, edge.String()})
+		case pe.known == known && !pe.fresh:
+			pe.id = known.id // nothing to merge
+		default:
+			ke, err := s.mergeEdge(tx, *known, pe, false)
+			if err != nil {
+				return nil, 0, err
+			}
+			if ke != nil {
+				merged = append(merged, mergedEdge{k, *ke})
+			}
 		}
 	}
+	// In the index's order: a new edge's key then goes after the last, not
+	// into the middle of a node bbolt has to move.
+	slices.SortFunc(unknown, func(x, y unknownEdge) int { return strings.Compare(x.index, y.index) })
+	newEdges := 0
+	for _, u := range unknown {
+		ke, isNew, err := loadEdge(tx, u.edge, u.index)
+		if err != nil {
+			return nil, 0, fmt.Errorf("edge %s: %w", u.edge, err)
+		}
+		if isNew {
+			newEdges++
+		}
+		m, err := s.mergeEdge(tx, ke, u.pe, isNew)
+		if err != nil {
+			return nil, 0, err
+		}
+		if m == nil {
+			m = &ke
+		}
+		merged = append(merged, mergedEdge{u.key, *m}) // not known to the learner yet
+	}
+	return merged, newEdges, nil
+}
+
+// unknownEdge is a pending edge the learner does not know.
+type unknownEdge struct {
+	key   edgeKey
+	pe    *pendingEdge
+	edge  topology.Edge
+	index string // its key in the index
+}
+
+// mergeEdge adds a pending edge's pods and nodes to its record, gives the
+// pending edge its id, and writes the record when they changed it or
+// write is set. It returns the record when it wrote it, else nil.
+func (s *Store) mergeEdge(tx *bolt.Tx, ke knownEdge, pe *pendingEdge, write bool) (*knownEdge, error) {
+	pe.id = ke.id
 	rec, changed := ke.rec.merge(pe)
-	ke.rec = rec
-	if changed || isNew {
-		if err := putJSON(tx.Bucket(bucketEdges), idKey(ke.id), &ke.rec); err != nil {
-			return ke, false, fmt.Errorf("edge %s: %w", rec.Edge, err)
-		}
+	if !changed && !write {
+		return nil, nil
 	}
-	return ke, isNew, nil
+	ke.rec = rec
+	if err := putJSON(tx.Bucket(bucketEdges), idKey(ke.id), &ke.rec); err != nil {
+		return nil, fmt.Errorf("edge %s: %w", rec.Edge, err)
+	}
+	return &ke, nil
 }
 
 // loadEdge reads an edge's record, or gives a new edge its id.
-func loadEdge(tx *bolt.Tx, edge topology.Edge) (knownEdge, bool, error) {
+func loadEdge(tx *bolt.Tx, edge topology.Edge, indexKey string) (knownEdge, bool, error) {
 	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
-	key := []byte(edge.String())
+	key := []byte(indexKey)
 	if v := index.Get(key); v != nil {
 		ke := knownEdge{id: binary.BigEndian.Uint64(v)}
 		if err := json.Unmarshal(edges.Get(idKey(ke.id)), &ke.rec); err != nil {
@@ -179,23 +249,29 @@ func containsSorted(set []uint64, p uint64) bool {
 // addCounts adds counts to their cells in key order, which keeps bbolt's
 // pages filling from the left.
 func addCounts(b *bolt.Bucket, puts []countPut) error {
-	slices.SortFunc(puts, func(x, y countPut) int { return bytes.Compare(x.key, y.key) })
+	slices.SortFunc(puts, func(x, y countPut) int { // as their keys sort
+		return cmp.Or(cmp.Compare(uint64(x.bucket), uint64(y.bucket)), cmp.Compare(x.id, y.id))
+	})
 	b.FillPercent = 0.9
-	// Values must stay valid until the transaction commits: they share one
-	// arena, sized for the longest encoding so it never moves.
-	arena := make([]byte, 0, 4*binary.MaxVarintLen64*len(puts))
+	// Keys and values must stay valid until the transaction commits: they
+	// share one arena, sized for the longest encodings so it never moves.
+	arena := make([]byte, 0, (16+4*binary.MaxVarintLen64)*len(puts))
+	cur := b.Cursor() // one for every lookup: b.Get makes one each time
 	for _, p := range puts {
+		start := len(arena)
+		arena = appendCountKey(arena, p.bucket, p.id)
+		key := arena[start:len(arena):len(arena)]
 		c := p.counts
-		if v := b.Get(p.key); v != nil {
+		if k, v := cur.Seek(key); v != nil && bytes.Equal(k, key) {
 			old, err := decodeCounts(v)
 			if err != nil {
-				return fmt.Errorf("counts at %x: %w", p.key, err)
+				return fmt.Errorf("counts at %x: %w", key, err)
 			}
 			c.add(old)
 		}
-		start := len(arena)
+		start = len(arena)
 		arena = c.appendTo(arena)
-		if err := b.Put(p.key, arena[start:len(arena):len(arena)]); err != nil {
+		if err := b.Put(key, arena[start:len(arena):len(arena)]); err != nil {
 			return err
 		}
 	}

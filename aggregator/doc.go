@@ -5,7 +5,8 @@
 // a Service's backends and target port, a node or hostNetwork pod, the API
 // server, an external address, or an end it cannot place, with the reason.
 // A Learner aggregates resolved flows into edges with per-bucket counts and
-// commits them to a Store in batches.
+// commits them to a Store in batches; Learner.Seal takes a batch out of it,
+// so that one goroutine can commit the batch while another adds the next.
 //
 // The Store is a bbolt file: edges, their counts in time buckets (one minute
 // by default), first and last seen, distinct pods and reporting nodes, and

@@ -41,6 +41,11 @@ type LearnOptions struct {
 	// MaxWaiting bounds how many records wait; zero means 100,000. Past
 	// it a record is stored as it resolves, and counted.
 	MaxWaiting int
+	// KeepWaiting stores the records waiting for the cluster state in the
+	// file with each commit, and Restore takes them back, so that a
+	// process that ends abruptly loses none of them; zero keeps them in
+	// memory only.
+	KeepWaiting bool
 }
 
 // Summary is what a learning run did.
@@ -63,7 +68,8 @@ type Summary struct {
 }
 
 // Learner aggregates resolved records into edges and commits them to a
-// Store in batches. It is not safe for concurrent use.
+// Store in batches. It is not safe for concurrent use, except that a
+// Sealed batch may commit while it adds (see Seal).
 type Learner struct {
 	store    *Store
 	res      *Resolver
@@ -73,12 +79,17 @@ type Learner struct {
 	inBatch  int
 	lastLine int
 	since    time.Time
-	known    map[edgeKey]knownEdge
-	newEdges int // pending edges not in known
+	known    map[edgeKey]*knownEdge
+	newEdges int                      // pending edges not in known
+	spare    map[edgeKey]*pendingEdge // an emptied pending map, for the next
+	free     []*pendingEdge           // emptied pending edges, for the next
 	waiting  []waitingRecord
 	asked    time.Time // when Refresh was last asked
 	sum      Summary
 	wroteInv bool
+	// waitingChanged says the waiting records changed since the last
+	// commit (KeepWaiting stores them again).
+	waitingChanged bool
 }
 
 // waitingRecord is a record waiting for the inventory to know its ends.
@@ -94,6 +105,9 @@ type edgeKey struct {
 }
 
 type pendingEdge struct {
+	known            *knownEdge // as committed (Committed keeps it so); nil: not known when first added
+	fresh            bool       // holds a pod, node or process known lacked when added
+	id               uint64     // the edge's id, set by the commit
 	first, last      int64
 	cells            []cell
 	srcPods, dstPods []uint64
@@ -144,7 +158,7 @@ func NewLearner(s *Store, r *Resolver, opts LearnOptions) *Learner {
 		store: s, res: r, opts: opts,
 		width:   int64(s.Bucket() / time.Second),
 		pending: map[edgeKey]*pendingEdge{},
-		known:   map[edgeKey]knownEdge{},
+		known:   map[edgeKey]*knownEdge{},
 		since:   opts.Now(),
 	}
 	l.sum = Summary{Source: opts.Source, Started: l.since.UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
@@ -206,15 +220,14 @@ func (l *Learner) add(rec *flow.Record, p placed) {
 		k := edgeKey{src: p.src.end, dst: d.end, port: d.port, proto: rec.Proto}
 		pe := l.pending[k]
 		if pe == nil {
-			pe = &pendingEdge{first: ts, last: ts}
+			pe = l.newPending(ts, l.known[k])
 			l.pending[k] = pe
-			if _, ok := l.known[k]; !ok {
+			if pe.known == nil {
 				l.newEdges++
 			}
 		}
 		pe.add(bucket, ts, rec)
-		pe.srcPods = addPod(pe.srcPods, p.src.pod)
-		pe.dstPods = addPod(pe.dstPods, d.pod)
+		pe.addPods(p.src.pod, d.pod)
 	}
 }
 
@@ -227,6 +240,7 @@ func (l *Learner) queue(rec *flow.Record) bool {
 	}
 	l.sum.Waited++
 	l.waiting = append(l.waiting, waitingRecord{rec: *rec, since: l.opts.Now()})
+	l.waitingChanged = true
 	return true
 }
 
@@ -280,6 +294,9 @@ func (l *Learner) refresh(force bool) {
 		}
 		l.add(&w.rec, p)
 	}
+	if len(kept) != len(l.waiting) {
+		l.waitingChanged = true
+	}
 	clear(l.waiting[len(kept):])
 	l.waiting = kept
 }
@@ -312,12 +329,57 @@ func (pe *pendingEdge) add(bucket, ts int64, rec *flow.Record) {
 		o.client = rec.Count
 	}
 	pe.cell(bucket).add(o)
-	pe.nodes = addString(pe.nodes, rec.Node)
-	if rec.Observer == flow.Server {
-		pe.dstComms = addString(pe.dstComms, rec.Comm)
-	} else {
-		pe.srcComms = addString(pe.srcComms, rec.Comm)
+	var knownNodes, knownSrc, knownDst []string
+	if k := pe.known; k != nil {
+		knownNodes, knownSrc, knownDst = k.rec.Nodes, k.rec.SrcComms, k.rec.DstComms
 	}
+	var fresh [2]bool
+	pe.nodes, fresh[0] = addNewString(pe.nodes, knownNodes, rec.Node)
+	if rec.Observer == flow.Server {
+		pe.dstComms, fresh[1] = addNewString(pe.dstComms, knownDst, rec.Comm)
+	} else {
+		pe.srcComms, fresh[1] = addNewString(pe.srcComms, knownSrc, rec.Comm)
+	}
+	pe.fresh = pe.fresh || fresh[0] || fresh[1]
+}
+
+// addPods adds the pods at the ends.
+func (pe *pendingEdge) addPods(src, dst uint64) {
+	var knownSrc, knownDst []uint64
+	if k := pe.known; k != nil {
+		knownSrc, knownDst = k.rec.SrcPods, k.rec.DstPods
+	}
+	var fresh [2]bool
+	pe.srcPods, fresh[0] = addNewPod(pe.srcPods, knownSrc, src)
+	pe.dstPods, fresh[1] = addNewPod(pe.dstPods, knownDst, dst)
+	pe.fresh = pe.fresh || fresh[0] || fresh[1]
+}
+
+// addNewString adds s to set unless known, the committed record's sorted
+// set, is full or holds it already; it says whether merging s would change
+// the record.
+func addNewString(set, known []string, s string) ([]string, bool) {
+	if len(known) >= maxStrings {
+		return set, false
+	}
+	n := len(set)
+	if set = addString(set, s); len(set) == n {
+		return set, false
+	}
+	_, found := slices.BinarySearch(known, s)
+	return set, !found
+}
+
+// addNewPod is addNewString for pods.
+func addNewPod(set, known []uint64, pod uint64) ([]uint64, bool) {
+	if len(known) >= maxPodSet {
+		return set, false
+	}
+	n := len(set)
+	if set = addPod(set, pod); len(set) == n {
+		return set, false
+	}
+	return set, !containsSorted(known, pod)
 }
 
 // maxStrings bounds the nodes and process names remembered per edge.
@@ -364,32 +426,20 @@ func (l *Learner) CommitAll(ctx context.Context) error {
 }
 
 // Commit writes what was aggregated since the last commit in one
-// transaction. Records waiting for the inventory stay waiting.
-func (l *Learner) Commit() error {
-	if l.inBatch == 0 && l.wroteInv {
+// transaction. Records waiting for the inventory stay waiting. After a
+// failed commit the learner no longer matches the file: start again from
+// the file.
+func (l *Learner) Commit() error { return l.commit(nil) }
+
+func (l *Learner) commit(delivered map[string]uint64) error {
+	s := l.Seal(delivered)
+	if s == nil {
 		return nil
 	}
-	b := &commitBatch{pending: l.pending, ends: l.res.ends, known: l.known}
-	if !l.wroteInv {
-		b.workloads, b.cluster = l.res.Workloads(), l.res.Cluster()
-	}
-	merged, newEdges, err := l.store.commit(b)
-	if err != nil {
+	if err := s.Commit(); err != nil {
 		return err
 	}
-	for k, ke := range merged {
-		l.known[k] = ke
-	}
-	l.wroteInv = true
-	l.sum.NewEdges += newEdges
-	l.sum.Edges = len(l.known)
-	l.sum.Stored = l.sum.Records
-	l.sum.StoredLines = l.lastLine
-	l.sum.Batches++
-	l.pending = map[edgeKey]*pendingEdge{}
-	l.newEdges = 0
-	l.inBatch = 0
-	l.since = l.opts.Now()
+	l.Committed(s)
 	return nil
 }
 

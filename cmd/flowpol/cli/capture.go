@@ -3,16 +3,12 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/collector"
@@ -49,21 +45,14 @@ func (o *captureOptions) start(ctx context.Context, log *slog.Logger) (*collecto
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.metricsAddr == "" {
-		return c, func() { c.Close() }, nil
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.NewMetrics(c.Stats))
-	ln, err := net.Listen("tcp", o.metricsAddr)
+	stop, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg)
 	if err != nil {
 		c.Close()
-		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+		return nil, nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln) // ends when Close is called
-	return c, func() { srv.Close(); c.Close() }, nil
+	return c, func() { stop(); c.Close() }, nil
 }
 
 type captureCmdOptions struct {

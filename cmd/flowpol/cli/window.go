@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -10,10 +11,11 @@ import (
 	"github.com/flowpol/flowpol/topology"
 )
 
-// windowOptions choose a window of a baseline file: the commands that read
-// one share them.
+// windowOptions choose a window of a baseline, in a file or at an
+// aggregator: the commands that read one share them.
 type windowOptions struct {
 	db          string
+	server      serverOptions
 	window      time.Duration
 	until       string
 	lockTimeout time.Duration
@@ -25,6 +27,8 @@ func (o *windowOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.window, "window", 3*time.Hour, "how far back from --until to look")
 	f.StringVar(&o.until, "until", "", "end of the window, RFC 3339 (default now)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
+	o.server.addFlags(cmd, "read the baseline from the aggregator at this URL instead of --db")
+	cmd.MarkFlagsMutuallyExclusive("db", "server")
 }
 
 func (o *windowOptions) span(now time.Time) (from, to time.Time, err error) {
@@ -40,11 +44,19 @@ func (o *windowOptions) span(now time.Time) (from, to time.Time, err error) {
 	return to.Add(-o.window), to, nil
 }
 
-// read opens the baseline read-only and returns the window.
+// read opens the baseline read-only, or asks the aggregator, and returns
+// the window.
 func (o *windowOptions) read() (*topology.Window, error) {
 	from, to, err := o.span(time.Now())
 	if err != nil {
 		return nil, err
+	}
+	if o.server.url != "" {
+		c, err := o.server.client()
+		if err != nil {
+			return nil, err
+		}
+		return c.Window(context.Background(), from, to)
 	}
 	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, ReadOnly: true})
 	if err != nil {

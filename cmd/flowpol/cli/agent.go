@@ -1,0 +1,225 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/flowpol/flowpol/collector"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest"
+)
+
+type agentOptions struct {
+	capture       captureOptions
+	server        serverOptions
+	from          string
+	spool         string
+	spoolMaxBytes int64
+	batchRecords  int
+	batchInterval time.Duration
+	aggregate     time.Duration
+	minBackoff    time.Duration
+	maxBackoff    time.Duration
+}
+
+func newAgentCommand(s Streams) *cobra.Command {
+	o := &agentOptions{}
+	cmd := &cobra.Command{
+		Use:   "agent --server URL --token-file FILE [--from FILE] [--spool DIR]",
+		Short: "Capture this node's flows and ship them to the aggregator",
+		Long: `Agent captures this node's flows, as capture does (or, with --from, replays
+flow records from a file, "-" for standard input), merges repeats, and seals
+them into batches in an on-disk spool at least every --batch-interval. It
+ships the oldest batch to the aggregator, one at a time, until acknowledged,
+retrying with exponential backoff, so that an aggregator restart loses
+nothing; when the spool is full the oldest batches are dropped and counted.
+With --from it exits once everything read is acknowledged. Capture needs
+root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAgent(cmd.Context(), o, s)
+		},
+	}
+	o.addFlags(cmd)
+	return cmd
+}
+
+func (o *agentOptions) addFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	o.server.addFlags(cmd, "the aggregator's URL, e.g. http://flowpol-aggregator.flowpol:8443")
+	cmd.MarkFlagRequired("server")
+	f.StringVar(&o.from, "from", "", `replay flow records from this file ("-" for standard input) instead of capturing`)
+	f.StringVar(&o.spool, "spool", "/var/lib/flowpol/spool", "directory of the batches waiting to be shipped")
+	f.Int64Var(&o.spoolMaxBytes, "spool-max-bytes", 256<<20, "spool size above which the oldest batches are dropped")
+	f.IntVar(&o.batchRecords, "batch-records", 10_000, "records (after merging repeats) per batch, at most")
+	f.DurationVar(&o.batchInterval, "batch-interval", time.Second, "seal a batch at least this often")
+	f.DurationVar(&o.aggregate, "aggregate", time.Second, "merge repeats of a flow within this window (0 merges nothing)")
+	f.DurationVar(&o.minBackoff, "min-backoff", 200*time.Millisecond, "first wait before shipping a batch again")
+	f.DurationVar(&o.maxBackoff, "max-backoff", 30*time.Second, "longest wait before shipping a batch again")
+	o.capture.addFlags(cmd)
+}
+
+func (o *agentOptions) nodeName() string {
+	if o.capture.node != "" {
+		return o.capture.node
+	}
+	if n := os.Getenv("NODE_NAME"); n != "" { // the downward API
+		return n
+	}
+	n, _ := os.Hostname()
+	return n
+}
+
+// agentParts are a running agent's pieces.
+type agentParts struct {
+	agent *ingest.Agent
+	spool *ingest.Spool
+	reg   *prometheus.Registry
+	log   *slog.Logger
+	node  string
+}
+
+func runAgent(ctx context.Context, o *agentOptions, s Streams) error {
+	log := slog.New(slog.NewTextHandler(s.Err, nil))
+	var c *collector.Collector
+	if o.from == "" {
+		var stop func()
+		var err error
+		if c, stop, err = (&captureOptions{node: o.nodeName(), flush: o.capture.flush, mapSize: o.capture.mapSize, tcpAttach: o.capture.tcpAttach}).start(ctx, log); err != nil {
+			return err
+		}
+		defer stop()
+	}
+	p, err := o.build(c, log)
+	if err != nil {
+		return err
+	}
+	stopMetrics, err := serveMetrics(o.capture.metricsAddr, "--metrics-addr", p.reg)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	shipCtx, stopShip := context.WithCancel(context.Background())
+	shipped := make(chan struct{})
+	go func() { p.agent.Ship(shipCtx); close(shipped) }()
+	defer func() { stopShip(); <-shipped }()
+	if c == nil {
+		return o.replay(ctx, p, s)
+	}
+	return o.live(ctx, p, c)
+}
+
+// build opens the spool and makes the agent, its client and its metrics,
+// with the collector's when capturing (c is nil when replaying).
+func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentParts, error) {
+	if o.aggregate == 0 {
+		o.aggregate = -1 // the flag's 0 merges nothing; the option's zero is the default
+	}
+	p := &agentParts{node: o.nodeName(), reg: prometheus.NewRegistry(), log: log}
+	client, err := o.server.client()
+	if err != nil {
+		return nil, err
+	}
+	if p.spool, err = ingest.OpenSpool(ingest.SpoolOptions{Dir: o.spool, MaxBytes: o.spoolMaxBytes, Node: p.node}); err != nil {
+		return nil, err
+	}
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts := ingest.AgentOptions{
+		Client: client, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
+		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: ingest.NewAgentMetrics(p.reg), Logger: p.log,
+	}
+	if c != nil {
+		p.reg.MustRegister(collector.NewMetrics(c.Stats))
+		opts.RingLost = func() uint64 {
+			st, _ := c.Stats() // on error, no losses are reported
+			return st.Lost
+		}
+	}
+	p.agent, err = ingest.NewAgent(opts)
+	if err != nil {
+		return nil, err
+	}
+	if n, _ := p.spool.Len(); n > 0 {
+		p.log.Info("spool holds batches from before", "batches", n, "spool", o.spool)
+	}
+	return p, nil
+}
+
+// replay reads records from --from, ships them, and waits until the
+// aggregator has them all. On a malformed record it ships those before it
+// and fails naming the line.
+func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) error {
+	in, name, err := openInput(o.from, s.In)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	sealCtx, stopSeal := context.WithCancel(ctx)
+	defer stopSeal()
+	go o.sealEvery(sealCtx, p)
+	rd := flow.NewReader(in, name)
+	n, readErr := 0, error(nil)
+	for ctx.Err() == nil {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		n++
+		if err := p.agent.Add(rec); err != nil {
+			return err
+		}
+	}
+	stopSeal()
+	if err := p.agent.Seal(); err != nil {
+		return err
+	}
+	if err := p.agent.WaitShipped(ctx); err != nil {
+		return fmt.Errorf("interrupted with batches still to ship; they stay in %s for the next run: %w", o.spool, err)
+	}
+	if readErr != nil {
+		return fmt.Errorf("%w\nthe %d records before it were shipped", readErr, n)
+	}
+	fmt.Fprintf(s.Out, "agent %s: shipped %d records from %s\n", p.spool.Agent(), n, name)
+	return nil
+}
+
+// live captures until ctx ends, then seals what is left; the spool keeps
+// what could not be shipped for the next start.
+func (o *agentOptions) live(ctx context.Context, p *agentParts, c *collector.Collector) error {
+	sealCtx, stopSeal := context.WithCancel(ctx)
+	defer stopSeal()
+	go o.sealEvery(sealCtx, p)
+	runErr := c.Run(ctx, p.agent.Add)
+	stopSeal()
+	if err := p.agent.Seal(); err != nil {
+		return errors.Join(runErr, err)
+	}
+	drainCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := p.agent.WaitShipped(drainCtx); err != nil {
+		n, _ := p.spool.Len()
+		p.log.Info("batches left in the spool for the next start", "batches", n)
+	}
+	return runErr
+}
+
+// sealEvery seals a batch every --batch-interval; a failure is logged, and
+// the next full batch reports it as an error.
+func (o *agentOptions) sealEvery(ctx context.Context, p *agentParts) {
+	if err := p.agent.SealEvery(ctx, o.batchInterval); err != nil {
+		p.log.Error("seal batch", "error", err)
+	}
+}

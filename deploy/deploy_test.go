@@ -1,0 +1,215 @@
+package deploy_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/restmapper"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/flowpol/flowpol/internal/kubeenv"
+)
+
+// render builds a kustomization as kubectl apply -k would.
+func render(t testing.TB, dir string) []*unstructured.Unstructured {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	rm, err := k.Run(filesys.MakeFsOnDisk(), dir)
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", dir, err)
+	}
+	var out []*unstructured.Unstructured
+	for _, r := range rm.Resources() {
+		m, err := r.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, &unstructured.Unstructured{Object: m})
+	}
+	return out
+}
+
+func find[T any](t testing.TB, objs []*unstructured.Unstructured, kind, name string) *T {
+	t.Helper()
+	for _, o := range objs {
+		if o.GetKind() == kind && o.GetName() == name {
+			var v T
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructuredWithValidation(o.Object, &v, true); err != nil {
+				t.Fatalf("%s %s: %v", kind, name, err)
+			}
+			return &v
+		}
+	}
+	t.Fatalf("no %s %s", kind, name)
+	return nil
+}
+
+// The agent holds only the capabilities it needs, is not privileged, and
+// reaches the host only through the volumes explained in agent.yaml.
+func TestAgentPrivileges(t *testing.T) {
+	ds := find[appsv1.DaemonSet](t, render(t, "base"), "DaemonSet", "flowpol-agent")
+	spec := ds.Spec.Template.Spec
+	if spec.HostNetwork || spec.HostPID || spec.HostIPC {
+		t.Error("the agent shares a host namespace")
+	}
+	sc := spec.Containers[0].SecurityContext
+	if sc == nil || sc.Privileged == nil || *sc.Privileged || sc.Capabilities == nil {
+		t.Fatal("the agent is privileged, or says nothing of its capabilities")
+	}
+	var add []string
+	for _, c := range sc.Capabilities.Add {
+		add = append(add, string(c))
+	}
+	slices.Sort(add)
+	if !slices.Equal(add, []string{"BPF", "NET_ADMIN", "PERFMON"}) || len(sc.Capabilities.Drop) != 1 || sc.Capabilities.Drop[0] != "ALL" {
+		t.Errorf("capabilities add %v drop %v; want exactly BPF, PERFMON, NET_ADMIN on top of none", add, sc.Capabilities.Drop)
+	}
+	var host []string
+	for _, v := range spec.Volumes {
+		if v.HostPath != nil {
+			host = append(host, v.HostPath.Path)
+		}
+	}
+	if !slices.Equal(host, []string{"/var/lib/flowpol/spool", "/sys/fs/cgroup"}) {
+		t.Errorf("host paths %v: each needs a reason in agent.yaml and here", host)
+	}
+	if spec.AutomountServiceAccountToken == nil || *spec.AutomountServiceAccountToken {
+		t.Error("the agent mounts an API token it never uses")
+	}
+}
+
+// RBAC: the aggregator and the job only read, and only what they use; the
+// apply overlay adds writing NetworkPolicies and nothing else.
+func TestRBACLeastPrivilege(t *testing.T) {
+	objs := render(t, "base")
+	agg := find[rbacv1.ClusterRole](t, objs, "ClusterRole", "flowpol-aggregator")
+	var kinds []string
+	for _, r := range agg.Rules {
+		if !slices.Equal(r.Verbs, []string{"list", "watch"}) {
+			t.Errorf("aggregator rule %v: verbs %v, want list and watch only", r.Resources, r.Verbs)
+		}
+		kinds = append(kinds, r.Resources...)
+	}
+	slices.Sort(kinds)
+	want := []string{"cronjobs", "daemonsets", "deployments", "endpointslices", "jobs", "namespaces", "nodes", "pods", "replicasets", "services", "statefulsets"}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("aggregator reads %v, want the kinds enrichment reads: %v", kinds, want)
+	}
+	rec := find[rbacv1.ClusterRole](t, objs, "ClusterRole", "flowpol-recommend")
+	if len(rec.Rules) != 1 || !slices.Equal(rec.Rules[0].Verbs, []string{"list"}) {
+		t.Errorf("recommend's cluster role %v: want list on networkpolicies only", rec.Rules)
+	}
+	apply := find[rbacv1.ClusterRole](t, render(t, "apply"), "ClusterRole", "flowpol-recommend-apply")
+	if len(apply.Rules) != 1 || !slices.Equal(apply.Rules[0].Resources, []string{"networkpolicies"}) {
+		t.Errorf("apply overlay role %v: want networkpolicies only", apply.Rules)
+	}
+}
+
+// One aggregator at a time holds the baseline file, and every image is a
+// tagged flowpol image.
+func TestAggregatorAndImages(t *testing.T) {
+	objs := render(t, "base")
+	d := find[appsv1.Deployment](t, objs, "Deployment", "flowpol-aggregator")
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
+		t.Error("the aggregator must be one replica, recreated: the baseline file has one writer")
+	}
+	for _, o := range objs {
+		for _, img := range images(o.Object) {
+			name, tag, ok := strings.Cut(img, ":")
+			if name != "ghcr.io/flowpol/flowpol" || !ok || tag == "" || tag == "latest" {
+				t.Errorf("%s %s: image %q, want ghcr.io/flowpol/flowpol with a version tag", o.GetKind(), o.GetName(), img)
+			}
+		}
+	}
+	cj := find[batchv1.CronJob](t, render(t, "apply"), "CronJob", "flowpol-recommend")
+	args := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--apply") {
+		t.Errorf("the apply overlay's job args %v lack --apply", args)
+	}
+}
+
+// images finds every "image" value in an object.
+func images(v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok && k == "image" {
+				out = append(out, s)
+			}
+			out = append(out, images(e)...)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, images(e)...)
+		}
+	}
+	return out
+}
+
+// Every manifest of both kustomizations is accepted by a real API server,
+// with strict field validation, in a server-side dry run (the namespace is
+// created for real, since namespaced objects need it).
+func TestManifestsDryRun(t *testing.T) {
+	env := kubeenv.Start(t)
+	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
+	dyn, err := dynamic.NewForConfig(env.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, dir := range []string{"base", "apply"} {
+		objs := render(t, dir)
+		slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
+			return boolInt(b.GetKind() == "Namespace") - boolInt(a.GetKind() == "Namespace")
+		})
+		for _, o := range objs {
+			gvk := o.GroupVersionKind()
+			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if err != nil {
+				t.Fatalf("%s: %s %s: %v", dir, gvk, o.GetName(), err)
+			}
+			ri := dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+			_, err = ri.Create(ctx, o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"})
+			if o.GetKind() == "Namespace" && apierrors.IsAlreadyExists(err) {
+				continue // created by the first kustomization
+			}
+			if err != nil {
+				t.Errorf("%s: the API server refused %s %s/%s: %v", dir, gvk.Kind, o.GetNamespace(), o.GetName(), err)
+				continue
+			}
+			if o.GetKind() == "Namespace" {
+				if _, err := ri.Create(ctx, o, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+					t.Fatal(err)
+				}
+			}
+		}
+		if len(objs) < 15 {
+			t.Errorf("%s: only %d objects rendered", dir, len(objs))
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,280 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flowpol/flowpol/flow"
+)
+
+// AgentOptions configure NewAgent.
+type AgentOptions struct {
+	// Client ships batches; required.
+	Client *Client
+	// Spool keeps batches until they are shipped; required.
+	Spool *Spool
+	// Node is this node's name, sent with each batch.
+	Node string
+	// BatchRecords seals a batch when it holds this many records after
+	// pre-aggregation; zero means 10,000.
+	BatchRecords int
+	// Aggregate merges records that differ only in source port, process
+	// id and time within this window into one, counts added and the first
+	// time kept; zero means 1 s, a negative value merges nothing.
+	Aggregate time.Duration
+	// MinBackoff and MaxBackoff bound the wait before shipping a batch
+	// again after a failure; it doubles each time, with jitter. Zero means
+	// 200 ms and 30 s.
+	MinBackoff, MaxBackoff time.Duration
+	// RingLost, when set, reads the capture's running total of new flows
+	// its ring buffer had no room for, sent with each batch.
+	RingLost func() uint64
+	// Metrics, when set, are kept up to date.
+	Metrics *AgentMetrics
+	// Logger receives failures to ship; zero means slog.Default().
+	Logger *slog.Logger
+}
+
+// Agent pre-aggregates records into batches, spools them and ships them.
+// Add and Seal are safe for concurrent use with Ship.
+type Agent struct {
+	opts AgentOptions
+
+	mu      sync.Mutex
+	pending []flow.Record
+	index   map[aggKey]int
+	dropped atomic.Uint64 // records dropped or refused, since start
+}
+
+// aggKey is what a pre-aggregated record keeps apart.
+type aggKey struct {
+	slot                            int64
+	proto                           flow.Proto
+	observer                        flow.Observer
+	src                             netip.Addr
+	dst                             netip.AddrPort
+	node, comm, podUID, containerID string
+	cgroup                          uint64
+	netns                           uint32
+}
+
+// NewAgent builds an agent; it ships nothing until Ship runs.
+func NewAgent(opts AgentOptions) (*Agent, error) {
+	if opts.Client == nil || opts.Spool == nil {
+		return nil, errors.New("agent: a client and a spool are required")
+	}
+	if opts.BatchRecords <= 0 {
+		opts.BatchRecords = 10_000
+	}
+	if opts.Aggregate == 0 {
+		opts.Aggregate = time.Second
+	}
+	if opts.MinBackoff <= 0 {
+		opts.MinBackoff = 200 * time.Millisecond
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Agent{opts: opts, index: map[aggKey]int{}}, nil
+}
+
+// Add pre-aggregates a record, and seals a batch when one is full.
+func (a *Agent) Add(rec *flow.Record) error {
+	if m := a.opts.Metrics; m != nil {
+		m.recordsRead.Inc()
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.merge(rec)
+	if len(a.pending) >= a.opts.BatchRecords {
+		return a.seal()
+	}
+	return nil
+}
+
+// merge adds a record to the pending batch, or its count to the pending
+// record it merges with.
+func (a *Agent) merge(rec *flow.Record) {
+	if a.opts.Aggregate < 0 {
+		a.pending = append(a.pending, *rec)
+		return
+	}
+	k := a.key(rec)
+	i, ok := a.index[k]
+	if !ok {
+		a.index[k] = len(a.pending)
+		a.pending = append(a.pending, *rec)
+		return
+	}
+	p := &a.pending[i]
+	p.Count += rec.Count
+	if rec.Time.Before(p.Time) {
+		p.Time = rec.Time
+	}
+}
+
+func (a *Agent) key(r *flow.Record) aggKey {
+	return aggKey{slot: r.Time.UnixNano() / int64(a.opts.Aggregate), proto: r.Proto, observer: r.Observer,
+		src: r.Src.Addr().Unmap(), dst: netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port()),
+		node: r.Node, comm: r.Comm, podUID: r.PodUID, containerID: r.ContainerID, cgroup: r.CgroupID, netns: r.Netns}
+}
+
+// Seal writes the records added since the last batch to the spool as one
+// batch.
+func (a *Agent) Seal() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seal()
+}
+
+func (a *Agent) seal() error {
+	if len(a.pending) == 0 {
+		return nil
+	}
+	b := &Batch{Node: a.opts.Node, Dropped: a.dropped.Load(), Records: a.pending}
+	if a.opts.RingLost != nil {
+		b.RingLost = a.opts.RingLost()
+	}
+	dropped, err := a.opts.Spool.Put(b)
+	a.lost("spool_full", dropped)
+	if err != nil {
+		return err
+	}
+	a.pending = a.pending[:0]
+	clear(a.index)
+	if m := a.opts.Metrics; m != nil {
+		m.batchesSpooled.Inc()
+	}
+	a.spoolGauges()
+	return nil
+}
+
+func (a *Agent) lost(reason string, records int) {
+	if records == 0 {
+		return
+	}
+	a.dropped.Add(uint64(records))
+	if m := a.opts.Metrics; m != nil {
+		m.recordsLost.WithLabelValues(reason).Add(float64(records))
+	}
+	a.opts.Logger.Error("records lost", "reason", reason, "records", records)
+}
+
+func (a *Agent) spoolGauges() {
+	if m := a.opts.Metrics; m != nil {
+		n, size := a.opts.Spool.Len()
+		m.spoolBatches.Set(float64(n))
+		m.spoolBytes.Set(float64(size))
+	}
+}
+
+// SealEvery seals a batch every interval until ctx ends, so that records
+// wait at most that long for a full batch.
+func (a *Agent) SealEvery(ctx context.Context, interval time.Duration) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := a.Seal(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Ship sends the spooled batches, oldest first, one at a time, until ctx
+// ends; a failure is retried after a backoff. A batch the aggregator
+// refuses as malformed or too large is dropped, and counted: sending it
+// again would not help.
+func (a *Agent) Ship(ctx context.Context) {
+	backoff := a.opts.MinBackoff
+	for attempt := 1; ctx.Err() == nil; {
+		b, ok := a.opts.Spool.Oldest()
+		if !ok {
+			select {
+			case <-a.opts.Spool.Wake():
+			case <-ctx.Done():
+			}
+			continue
+		}
+		err := a.ship(ctx, b)
+		if err == nil {
+			backoff, attempt = a.opts.MinBackoff, 1
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if m := a.opts.Metrics; m != nil {
+			m.batchesRetried.Inc()
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		a.opts.Logger.Warn("ship batch", "seq", b.Seq, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "error", err)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		backoff, attempt = min(2*backoff, a.opts.MaxBackoff), attempt+1
+	}
+}
+
+// ship sends one batch and removes it once acknowledged or refused for
+// good.
+func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
+	data, err := a.opts.Spool.Read(b)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // dropped to make room meanwhile
+	}
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	_, err = a.opts.Client.SendBatch(ctx, data)
+	switch {
+	case isPermanent(err):
+		a.opts.Logger.Error("aggregator refused batch", "seq", b.Seq, "error", err)
+		a.lost("rejected", b.Records)
+		if m := a.opts.Metrics; m != nil {
+			m.batchesRejected.Inc()
+		}
+	case err != nil:
+		return err
+	default:
+		if m := a.opts.Metrics; m != nil {
+			m.batchesShipped.Inc()
+			m.shipSeconds.Observe(time.Since(start).Seconds())
+		}
+	}
+	err = a.opts.Spool.Remove(b)
+	a.spoolGauges()
+	return err
+}
+
+// WaitShipped waits until the spool is empty or ctx ends.
+func (a *Agent) WaitShipped(ctx context.Context) error {
+	t := time.NewTicker(20 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if n, _ := a.opts.Spool.Len(); n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+}

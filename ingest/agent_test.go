@@ -1,0 +1,167 @@
+package ingest_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest"
+)
+
+// An agent whose aggregator fails, and whose acknowledgements get lost,
+// retries until every batch is in, and none is counted twice.
+func TestAgentRetries(t *testing.T) {
+	env := startAggregator(t, ingest.ServerOptions{})
+	var calls atomic.Int64
+	real := newProxy(t, env.url)
+	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n := calls.Add(1); {
+		case n%3 == 1:
+			http.Error(w, "down", http.StatusServiceUnavailable) // never reaches the aggregator
+		case n%3 == 2:
+			real.ServeHTTP(httptest.NewRecorder(), r) // reaches it, but the answer is lost
+			http.Error(w, "timeout", http.StatusGatewayTimeout)
+		default:
+			real.ServeHTTP(w, r)
+		}
+	}))
+	defer flaky.Close()
+	reg := prometheus.NewRegistry()
+	m := ingest.NewAgentMetrics(reg)
+	a, spool := newAgent(t, flaky.URL, env.tokenFile, 0, m)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	go a.Ship(ctx)
+	var want uint64
+	for i := range 50 {
+		rec := frontendToAPI(i%60, uint64(i+1))
+		want += rec.Count
+		if err := a.Add(&rec); err != nil {
+			t.Fatal(err)
+		}
+		if i%10 == 9 {
+			if err := a.Seal(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := a.WaitShipped(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := env.connections(t); got != want {
+		t.Errorf("baseline holds %d connections, want %d", got, want)
+	}
+	if r := metricValue(t, reg, "flowpol_agent_batches_retried_total"); r < 5 {
+		t.Errorf("%v retries; the flaky server should have caused at least 5", r)
+	}
+	if n, _ := spool.Len(); n != 0 {
+		t.Errorf("%d batches left in the spool", n)
+	}
+}
+
+// A full spool drops its oldest batches, and says how many records.
+func TestSpoolDropsOldest(t *testing.T) {
+	dir := t.TempDir()
+	s, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: dir, MaxBytes: 300, Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dropped int
+	for i := range 20 {
+		n, err := s.Put(&ingest.Batch{Records: []flow.Record{frontendToAPI(i, 1), frontendToAPI(i, 2)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped += n
+	}
+	batches, size := s.Len()
+	if size > 300 || batches == 0 || dropped != 2*(20-batches) {
+		t.Errorf("%d batches (%d bytes) kept, %d records dropped; want at most 300 bytes and the rest dropped", batches, size, dropped)
+	}
+	oldest, _ := s.Oldest()
+	// Reopened, the spool has the same batches and numbers on.
+	s2, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: dir, MaxBytes: 300})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s2.Agent() != s.Agent() {
+		t.Errorf("agent id changed on reopening: %s, then %s", s.Agent(), s2.Agent())
+	}
+	if o2, _ := s2.Oldest(); o2 != oldest {
+		t.Errorf("oldest batch %+v after reopening, want %+v", o2, oldest)
+	}
+	b := &ingest.Batch{Records: []flow.Record{frontendToAPI(0, 1)}}
+	if _, err := s2.Put(b); err != nil {
+		t.Fatal(err)
+	}
+	if b.Seq != 21 {
+		t.Errorf("the next batch after reopening is number %d, want 21", b.Seq)
+	}
+}
+
+func newAgent(t testing.TB, url, tokenFile string, batch int, m *ingest.AgentMetrics) (*ingest.Agent, *ingest.Spool) {
+	t.Helper()
+	c, err := ingest.NewClient(ingest.ClientOptions{Server: url, TokenFile: tokenFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: t.TempDir(), Node: "node-a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ingest.NewAgent(ingest.AgentOptions{Client: c, Spool: s, Node: "node-a", BatchRecords: batch, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, s
+}
+
+// newProxy forwards requests to url.
+func newProxy(t testing.TB, url string) http.Handler {
+	t.Helper()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := http.NewRequestWithContext(r.Context(), r.Method, url+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		req.Header = r.Header.Clone()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	})
+}
+
+// metricValue reads a counter or gauge without labels from reg.
+func metricValue(t testing.TB, reg prometheus.Gatherer, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if c := m.GetCounter(); c != nil {
+				return c.GetValue()
+			}
+			return m.GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}

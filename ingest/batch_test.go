@@ -1,0 +1,144 @@
+package ingest_test
+
+import (
+	"errors"
+	"net/netip"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest"
+)
+
+func sampleBatch() *ingest.Batch {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
+	return &ingest.Batch{Agent: "node-a-0123", Seq: 42, Node: "node-a", Dropped: 7, RingLost: 9, Records: []flow.Record{
+		{Time: t0, Node: "node-a", Proto: flow.TCP, Src: netip.MustParseAddrPort("10.244.1.10:43122"), Dst: netip.MustParseAddrPort("10.96.14.3:7070"),
+			Observer: flow.Client, PID: 4242, Comm: "curl", CgroupID: 1 << 40, PodUID: "1f4e6a2b-0003-4000-8000-000000000003", ContainerID: "abc", Netns: 4026531840, Count: 1},
+		{Time: t0.Add(-time.Hour), Proto: flow.UDP, Src: netip.MustParseAddrPort("[fd00::1]:5353"), Dst: netip.MustParseAddrPort("[fd00::a]:53"), Observer: flow.Server, Count: 1 << 50},
+		{Time: t0.Add(time.Millisecond), Node: "node-a", Proto: flow.SCTP, Src: netip.MustParseAddrPort("[::ffff:10.0.0.1]:1"), Dst: netip.MustParseAddrPort("10.0.0.2:2"), Observer: flow.Client, Comm: "curl", Count: 3},
+	}}
+}
+
+// Every field survives the round trip; IPv4-mapped addresses come back as
+// IPv4, as the flow format reads them.
+func TestBatchRoundTrip(t *testing.T) {
+	b := sampleBatch()
+	data, err := ingest.AppendBatch(nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ingest.DecodeBatch(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := sampleBatch()
+	for i := range want.Records {
+		want.Records[i].Normalize()
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("round trip:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestAppendBatchRefuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*ingest.Batch)
+	}{
+		{"no agent", func(b *ingest.Batch) { b.Agent = "" }},
+		{"count 0", func(b *ingest.Batch) { b.Records[0].Count = 0 }},
+		{"no protocol", func(b *ingest.Batch) { b.Records[1].Proto = 0 }},
+		{"no observer", func(b *ingest.Batch) { b.Records[1].Observer = 0 }},
+		{"no source address", func(b *ingest.Batch) { b.Records[2].Src = netip.AddrPort{} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := sampleBatch()
+			tt.mutate(b)
+			if _, err := ingest.AppendBatch(nil, b); err == nil {
+				t.Fatal("encoded; want an error")
+			}
+		})
+	}
+}
+
+// A malformed batch is an error that says where; a valid one with too many
+// records is ErrTooLarge.
+func TestDecodeBatchRefuses(t *testing.T) {
+	good, err := ingest.AppendBatch(nil, sampleBatch())
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := encodeOne(t)
+	set := func(i int, v byte) []byte { b := append([]byte(nil), one...); b[i] = v; return b }
+	recordsStart := len(one) - minimalRecord
+	tests := []struct {
+		name  string
+		data  []byte
+		field string
+	}{
+		{"empty", nil, "magic"},
+		{"JSON", []byte(`{"time":"x"}`), "magic"},
+		{"truncated", good[:len(good)-1], "container_id"},
+		{"trailing byte", append(append([]byte(nil), good...), 0), "end"},
+		{"bad flags", set(recordsStart, 0xff), "proto"},
+		{"observer 0", set(recordsStart, 1), "observer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ingest.DecodeBatch(tt.data, 0)
+			var be *ingest.BatchError
+			if !errors.As(err, &be) || !errors.Is(err, ingest.ErrMalformed) {
+				t.Fatalf("got %v, want a *BatchError", err)
+			}
+			if be.Field != tt.field {
+				t.Errorf("error %q names field %q, want %q", err, be.Field, tt.field)
+			}
+		})
+	}
+	if _, err := ingest.DecodeBatch(good, 2); !errors.Is(err, ingest.ErrTooLarge) {
+		t.Errorf("3 records with a limit of 2: %v, want ErrTooLarge", err)
+	}
+}
+
+// minimalRecord is the encoding's length of encodeOne's record: flags,
+// time, two IPv4 addresses and ports, and eight one-byte numbers.
+const minimalRecord = 1 + 1 + 4 + 1 + 4 + 1 + 8
+
+// encodeOne encodes a batch of one minimal record, which ends it.
+func encodeOne(t *testing.T) []byte {
+	b := &ingest.Batch{Agent: "a", Seq: 1, Records: []flow.Record{{Time: time.Unix(1, 0), Proto: flow.TCP, Observer: flow.Client,
+		Src: netip.MustParseAddrPort("10.0.0.1:1"), Dst: netip.MustParseAddrPort("10.0.0.2:2"), Count: 1}}}
+	data, err := ingest.AppendBatch(nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// FuzzDecodeBatch: no input panics, and what decodes encodes back to
+// something that decodes the same.
+func FuzzDecodeBatch(f *testing.F) {
+	good, err := ingest.AppendBatch(nil, sampleBatch())
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add(good[:20])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, err := ingest.DecodeBatch(data, 1000)
+		if err != nil {
+			return
+		}
+		again, err := ingest.AppendBatch(nil, b)
+		if err != nil {
+			t.Fatalf("a decoded batch does not encode: %v", err)
+		}
+		b2, err := ingest.DecodeBatch(again, 1000)
+		if err != nil || !reflect.DeepEqual(b, b2) {
+			t.Fatalf("re-encoded batch decodes differently: %v", err)
+		}
+	})
+}

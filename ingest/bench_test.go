@@ -1,0 +1,291 @@
+package ingest_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/inventory"
+)
+
+const (
+	benchAgents      = 100
+	benchBatchRecs   = 1000
+	benchDefaultRecs = 4_000_000
+)
+
+// BenchmarkIngest is the aggregator taking batches from 100 simulated
+// agents over loopback HTTP, with token authentication: each agent sends
+// its pre-encoded batches one at a time, as an agent does, and waits for
+// each acknowledgement, which comes only after the commit. The traffic is
+// two hours of the synthetic cluster (2,000 workloads, the same edges each
+// hour), so the growth of the file from the first hour to the second is
+// its growth per hour at a steady edge set. FLOWPOL_BENCH_RECORDS sets the
+// records (4 M by default), split evenly over the two hours. Reported:
+// records/s, p99 batch latency (send to acknowledgement), peak resident
+// memory (the pre-encoded batches, bodies-MiB, included), and db growth
+// per hour.
+func BenchmarkIngest(b *testing.B) {
+	records := benchDefaultRecs
+	if s := os.Getenv("FLOWPOL_BENCH_RECORDS"); s != "" {
+		records = synth.BenchRecords(b)
+	}
+	inv, hours, bodyBytes := benchInputs(b, records/2)
+	b.Logf("GOMAXPROCS=%d, %d agents, %d records in batches of %d, %.0f MiB of batches",
+		runtime.GOMAXPROCS(0), benchAgents, records, benchBatchRecs, float64(bodyBytes)/(1<<20))
+	runtime.GC()
+	debug.FreeOSMemory()
+	rssOK := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	cpu0, cpuOK := cpuTime()
+	var lat []time.Duration
+	var growth, size int64
+	var edges int
+	for b.Loop() {
+		b.StopTimer()
+		srv := startBenchServer(b, inv)
+		b.StartTimer()
+		var sizes [2]int64
+		for h, agents := range hours {
+			lat = append(lat, sendAll(b, srv.url, srv.tokenFile, agents)...)
+			b.StopTimer()
+			sizes[h] = srv.size(b)
+			b.StartTimer()
+		}
+		b.StopTimer()
+		growth, size, edges = sizes[1]-sizes[0], sizes[1], srv.edges(b)
+		srv.stop(b)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
+	if cpu1, ok := cpuTime(); cpuOK && ok { // setup between iterations included
+		b.ReportMetric(float64(records)*float64(b.N)/(cpu1-cpu0).Seconds(), "records/cpu-s")
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-batch-ms")
+	if rss, ok := peakRSS(); rssOK && ok {
+		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
+	}
+	b.ReportMetric(float64(bodyBytes)/(1<<20), "bodies-MiB")
+	b.ReportMetric(float64(growth)/(1<<20), "db-growth-MiB/h")
+	b.ReportMetric(float64(size)/(1<<20), "db-MiB")
+	b.ReportMetric(float64(edges), "edges")
+}
+
+// benchInputs builds the cluster and encodes each hour's records into
+// batches, dealt round-robin to the agents (agent i's batches numbered
+// on from one hour to the next).
+func benchInputs(b *testing.B, perHour int) (*inventory.Inventory, [2][][][]byte, int) {
+	dir := b.TempDir()
+	var hours [2][][][]byte
+	var inv *inventory.Inventory
+	total := 0
+	seqs := make([]uint64, benchAgents)
+	for h := range hours {
+		c, err := synth.New(synth.Options{End: time.Date(2026, 11, 22, 12+h, 0, 0, 0, time.UTC)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if inv == nil {
+			inv = loadInventory(b, c, dir)
+		}
+		hours[h] = make([][][]byte, benchAgents)
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(c.WriteFlows(pw, perHour)) }()
+		rd := flow.NewReader(bufio.NewReaderSize(pr, 1<<20), "synth")
+		batch := make([]flow.Record, 0, benchBatchRecs)
+		for n := 0; ; n++ {
+			rec, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			batch = append(batch, *rec)
+			if len(batch) == benchBatchRecs {
+				total += encodeFor(b, hours[h], seqs, n/benchBatchRecs%benchAgents, batch)
+				batch = batch[:0]
+			}
+		}
+		if len(batch) > 0 {
+			total += encodeFor(b, hours[h], seqs, 0, batch)
+		}
+	}
+	return inv, hours, total
+}
+
+func encodeFor(b *testing.B, agents [][][]byte, seqs []uint64, i int, recs []flow.Record) int {
+	seqs[i]++
+	data, err := ingest.AppendBatch(nil, &ingest.Batch{Agent: fmt.Sprintf("node-%03d-bench", i), Seq: seqs[i], Node: fmt.Sprintf("node-%03d", i), Records: recs})
+	if err != nil {
+		b.Fatal(err)
+	}
+	agents[i] = append(agents[i], data)
+	return len(data)
+}
+
+func loadInventory(b *testing.B, c *synth.Cluster, dir string) *inventory.Inventory {
+	path := filepath.Join(dir, "cluster.yaml")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.WriteInventory(f); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	inv, err := inventory.LoadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return inv
+}
+
+// benchServer is an aggregator on a loopback port, as the command runs it.
+type benchServer struct {
+	url, tokenFile string
+	store          *aggregator.Store
+	l              *aggregator.Learner
+	http           *http.Server
+	cancel         func()
+	done           chan error
+}
+
+func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
+	dir := b.TempDir()
+	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), ingest.LearnOptions(aggregator.LearnOptions{}))
+	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &benchServer{store: store, l: l, tokenFile: filepath.Join(dir, "token"), done: make(chan error, 1)}
+	if err := os.WriteFile(s.tokenFile, []byte(testToken), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	tokens, err := ingest.NewTokenFile(s.tokenFile)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	go func() { s.done <- sink.Run(ctx) }()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.url = "http://" + ln.Addr().String()
+	s.http = &http.Server{Handler: ingest.NewServer(ingest.ServerOptions{Sink: sink, Tokens: tokens})}
+	go s.http.Serve(ln)
+	return s
+}
+
+func (s *benchServer) size(b *testing.B) int64 {
+	n, err := s.store.Size()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func (s *benchServer) edges(b *testing.B) int {
+	n, err := s.store.EdgeCount()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return n
+}
+
+func (s *benchServer) stop(b *testing.B) {
+	s.http.Close()
+	s.cancel()
+	if err := <-s.done; err != nil {
+		b.Fatal(err)
+	}
+	s.store.Close()
+}
+
+// sendAll has every agent send its batches, one at a time; it returns each
+// batch's latency.
+func sendAll(b *testing.B, url, tokenFile string, agents [][][]byte) []time.Duration {
+	var mu sync.Mutex
+	var all []time.Duration
+	var wg sync.WaitGroup
+	for _, batches := range agents {
+		c, err := ingest.NewClient(ingest.ClientOptions{Server: url, TokenFile: tokenFile, Timeout: 5 * time.Minute})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wg.Go(func() {
+			lat := make([]time.Duration, 0, len(batches))
+			for _, body := range batches {
+				start := time.Now()
+				if _, err := c.SendBatch(context.Background(), body); err != nil {
+					b.Error(err)
+					return
+				}
+				lat = append(lat, time.Since(start))
+			}
+			mu.Lock()
+			all = append(all, lat...)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return all
+}
+
+// cpuTime returns the CPU time, user and system, the process has used
+// (Linux), in ticks of 10 ms: on a shared machine the wall clock also
+// counts other processes.
+func cpuTime() (time.Duration, bool) {
+	stat, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0, false
+	}
+	// The fields after the command name, which is in parentheses, start
+	// with the state (field 3); utime and stime are fields 14 and 15.
+	f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseUint(string(f[11]), 10, 64)
+	stime, err2 := strconv.ParseUint(string(f[12]), 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond, err1 == nil && err2 == nil
+}
+
+// peakRSS returns the process's peak resident set since the last reset.
+func peakRSS() (uint64, bool) {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		if rest, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
+			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
+			return kb << 10, err == nil
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,153 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/flowpol/flowpol/topology"
+)
+
+// ClientOptions configure NewClient.
+type ClientOptions struct {
+	// Server is the aggregator's base URL, http:// or https://; required.
+	Server string
+	// TokenFile holds the bearer token; it is read for every request, so
+	// a rotated token is used at once. Zero sends none (mTLS).
+	TokenFile string
+	// CAFile verifies the aggregator's certificate; zero means the
+	// system's roots.
+	CAFile string
+	// CertFile and KeyFile are a client certificate for mTLS; zero means
+	// none.
+	CertFile, KeyFile string
+	// Timeout bounds one request; zero means 30 s.
+	Timeout time.Duration
+}
+
+// Client talks to an aggregator.
+type Client struct {
+	base      *url.URL
+	tokenFile string
+	http      *http.Client
+}
+
+// NewClient checks the options and builds a client.
+func NewClient(opts ClientOptions) (*Client, error) {
+	u, err := url.Parse(opts.Server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("server %q: want an http:// or https:// URL", opts.Server)
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if u.Scheme == "https" {
+		if tr.TLSClientConfig, err = ClientTLS(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
+			return nil, err
+		}
+	}
+	tr.MaxIdleConnsPerHost = 4
+	return &Client{base: u, tokenFile: opts.TokenFile, http: &http.Client{Transport: tr, Timeout: opts.Timeout}}, nil
+}
+
+// StatusError is an aggregator's refusal.
+type StatusError struct {
+	Code    int
+	Message string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("aggregator answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+}
+
+// Permanent says sending the same request again cannot succeed.
+func (e *StatusError) Permanent() bool {
+	return e.Code == http.StatusBadRequest || e.Code == http.StatusRequestEntityTooLarge
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) ([]byte, error) {
+	u := c.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if c.tokenFile != "" {
+		tok, err := os.ReadFile(c.tokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("token: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+	}
+	if resp.StatusCode/100 != 2 {
+		return nil, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+	}
+	return data, nil
+}
+
+// SendBatch sends an encoded batch.
+func (c *Client) SendBatch(ctx context.Context, batch []byte) (BatchResponse, error) {
+	var res BatchResponse
+	data, err := c.do(ctx, http.MethodPost, PathBatches, nil, ContentType, batch)
+	if err != nil {
+		return res, err
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		return res, fmt.Errorf("aggregator's answer: %w", err)
+	}
+	return res, nil
+}
+
+// Window reads the window [from, until) of the aggregator's baseline, as
+// Store.Window would.
+func (c *Client) Window(ctx context.Context, from, until time.Time) (*topology.Window, error) {
+	q := url.Values{"from": {from.UTC().Format(time.RFC3339Nano)}, "until": {until.UTC().Format(time.RFC3339Nano)}}
+	data, err := c.do(ctx, http.MethodGet, PathWindow, q, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
+	}
+	var j windowJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
+	}
+	return j.window(), nil
+}
+
+// Report tells the aggregator how a recommendation run went.
+func (c *Client) Report(ctx context.Context, r Report) error {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	if _, err := c.do(ctx, http.MethodPost, PathReports, nil, "application/json", body); err != nil {
+		return fmt.Errorf("report to %s: %w", c.base.Redacted(), err)
+	}
+	return nil
+}
+
+// isPermanent says an error from SendBatch will not go away by retrying.
+func isPermanent(err error) bool {
+	var se *StatusError
+	return errors.As(err, &se) && se.Permanent()
+}

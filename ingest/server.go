@@ -1,0 +1,274 @@
+package ingest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Paths the Server serves.
+const (
+	PathBatches = "/api/v1/batches"
+	PathWindow  = "/api/v1/window"
+	PathReports = "/api/v1/reports"
+)
+
+// ServerOptions configure NewServer.
+type ServerOptions struct {
+	// Sink takes the batches; required.
+	Sink *Sink
+	// Window reads a window of the baseline for the read API; nil leaves
+	// the read API out.
+	Window func(from, to time.Time) (*topology.Window, error)
+	// Tokens, when set, accepts requests with one of its bearer tokens.
+	Tokens *TokenFile
+	// ClientCerts accepts requests over TLS with a client certificate the
+	// server's TLS configuration verified (see ServerTLS).
+	ClientCerts bool
+	// MaxBatchBytes bounds a batch's encoding; zero means 8 MiB.
+	MaxBatchBytes int64
+	// MaxBatchRecords bounds a batch's records; zero means 100,000.
+	MaxBatchRecords int
+	// Gatherer is served on /metrics; nil leaves it out.
+	Gatherer prometheus.Gatherer
+	// Metrics, when set, count the batches refused and the reads served.
+	Metrics *AggregatorMetrics
+	// Ready says whether the aggregator is ready (/readyz); nil means it is.
+	Ready func() error
+	// Logger receives refused batches; zero means slog.Default().
+	Logger *slog.Logger
+}
+
+// Server is the aggregator's HTTP API: batches in, windows out, metrics
+// and health. /metrics, /healthz and /readyz need no authentication;
+// everything else does.
+type Server struct {
+	opts ServerOptions
+	mux  *http.ServeMux
+	bufs sync.Pool // of *bytes.Buffer, for bodies
+	// batches holds decoded batches the sink is done with, for their
+	// records' memory: under load, most of what a request allocates.
+	batches sync.Pool
+	strings stringCache
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// NewServer builds the handler.
+func NewServer(opts ServerOptions) *Server {
+	if opts.MaxBatchBytes <= 0 {
+		opts.MaxBatchBytes = 8 << 20
+	}
+	if opts.MaxBatchRecords <= 0 {
+		opts.MaxBatchRecords = 100_000
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.bufs.New = func() any { return new(bytes.Buffer) }
+	s.batches.New = func() any { return new(Batch) }
+	s.mux.HandleFunc("POST "+PathBatches, s.postBatch)
+	s.mux.HandleFunc("POST "+PathReports, s.reports)
+	if opts.Window != nil {
+		s.mux.HandleFunc("GET "+PathWindow, s.window)
+	}
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if opts.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{}))
+	}
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// HealthHandler serves only /metrics, /healthz and /readyz, for a listener
+// of their own.
+func (s *Server) HealthHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.opts.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{}))
+	}
+	return mux
+}
+
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	if s.opts.ClientCerts && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+		return true
+	}
+	if s.opts.Tokens != nil && s.opts.Tokens.Valid(bearer(r)) {
+		return true
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="flowpol"`)
+	http.Error(w, "unauthorized: a valid bearer token or client certificate is required", http.StatusUnauthorized)
+	return false
+}
+
+// BatchResponse is the aggregator's answer to an accepted batch.
+type BatchResponse struct {
+	Agent     string `json:"agent"`
+	Seq       uint64 `json:"seq"`
+	Records   int    `json:"records"`
+	Duplicate bool   `json:"duplicate,omitempty"`
+}
+
+func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	if !s.authorized(w, r) {
+		s.count("unauthorized")
+		return
+	}
+	b, code, err := s.readBatch(w, r)
+	if err != nil {
+		s.refuse(w, r, code, err)
+		return
+	}
+	res, done, err := s.opts.Sink.deliver(r.Context(), b)
+	if done {
+		defer s.batches.Put(b)
+	}
+	if err != nil {
+		s.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("batch %s: %w", b.ID(), err))
+		return
+	}
+	if m := s.opts.Metrics; m != nil {
+		m.batchSeconds.Observe(time.Since(start).Seconds())
+	}
+	writeJSON(w, BatchResponse{Agent: b.Agent, Seq: b.Seq, Records: len(b.Records), Duplicate: res.Duplicate})
+}
+
+// readBatch reads and decodes a batch, or says which status refuses it.
+func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int, error) {
+	max := s.opts.MaxBatchBytes
+	if r.ContentLength > max {
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, at most %d accepted", ErrTooLarge, r.ContentLength, max)
+	}
+	buf := s.bufs.Get().(*bytes.Buffer)
+	defer s.bufs.Put(buf)
+	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max)); err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+		}
+		return nil, http.StatusBadRequest, fmt.Errorf("read batch: %w", err)
+	}
+	b := s.batches.Get().(*Batch)
+	err := decodeBatch(b, buf.Bytes(), s.opts.MaxBatchRecords, &s.strings) // copies what it keeps
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		s.batches.Put(b)
+		return nil, http.StatusRequestEntityTooLarge, err
+	case err != nil:
+		s.batches.Put(b)
+		return nil, http.StatusBadRequest, err
+	}
+	return b, 0, nil
+}
+
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, err error) {
+	result := map[int]string{http.StatusBadRequest: "malformed", http.StatusRequestEntityTooLarge: "too_large"}[code]
+	if result == "" {
+		result = "unavailable"
+	}
+	s.count(result)
+	s.opts.Logger.Warn("batch refused", "from", r.RemoteAddr, "status", code, "error", err)
+	http.Error(w, err.Error(), code)
+}
+
+func (s *Server) count(result string) {
+	if m := s.opts.Metrics; m != nil {
+		m.batches.WithLabelValues(result).Inc()
+	}
+}
+
+func (s *Server) window(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	start := time.Now()
+	from, err1 := time.Parse(time.RFC3339Nano, r.URL.Query().Get("from"))
+	until, err2 := time.Parse(time.RFC3339Nano, r.URL.Query().Get("until"))
+	if err := errors.Join(err1, err2); err != nil || !from.Before(until) {
+		http.Error(w, "want from and until, RFC 3339 times, from before until", http.StatusBadRequest)
+		return
+	}
+	win, err := s.opts.Window(from, until)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeJSON(w, toJSON(win))
+	if m := s.opts.Metrics; m != nil {
+		m.windowSeconds.Observe(time.Since(start).Seconds())
+	}
+}
+
+// Report is what a recommendation run tells the aggregator, for its
+// metrics.
+type Report struct {
+	GenerateSeconds float64 `json:"generate_seconds"`
+	Policies        int     `json:"policies"`
+	Changes         int     `json:"changes"`
+}
+
+func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	var rep Report
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&rep); err != nil {
+		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if m := s.opts.Metrics; m != nil {
+		m.generate.WithLabelValues("generate_seconds").Set(rep.GenerateSeconds)
+		m.generate.WithLabelValues("policies").Set(float64(rep.Policies))
+		m.generate.WithLabelValues("changes").Set(float64(rep.Changes))
+		m.generateLastOK.SetToCurrentTime()
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	if err := s.opts.Sink.Err(); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	err := s.opts.Sink.Err()
+	if err == nil && s.opts.Ready != nil {
+		err = s.opts.Ready()
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	io.WriteString(w, "ok\n")
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v) // an error here is the client's connection
+}

@@ -1,0 +1,358 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/flowpol/flowpol/aggregator"
+)
+
+// SinkOptions tunes NewSink. The zero value is ready to use.
+type SinkOptions struct {
+	// GroupRecords bounds the records of the batches committed in one
+	// transaction; zero means 200,000. Batches that arrive while a commit
+	// runs are added meanwhile and go into the next, so under load each
+	// commit takes many; past GroupRecords they wait.
+	GroupRecords int
+	// Linger is how long a group of fewer than a quarter of GroupRecords
+	// records waits for more batches before it is committed; zero means
+	// 100 ms. Under load a group fills while the commit before it runs;
+	// lingering makes commits fewer and larger, which spends less CPU and
+	// grows the file less (each commit rewrites the pages it touches).
+	Linger time.Duration
+	// Tick is how often, with no batches arriving, records waiting for the
+	// cluster state are retried and committed; zero means 1 s.
+	Tick time.Duration
+	// Metrics, when set, are kept up to date.
+	Metrics *AggregatorMetrics
+}
+
+// Sink adds batches to the baseline through a Learner it owns, and
+// acknowledges each only once its records and its sequence number are
+// committed together. It is safe for concurrent use.
+type Sink struct {
+	store *aggregator.Store
+	l     *aggregator.Learner
+	opts  SinkOptions
+	in    chan *delivery
+	done  chan struct{} // closed when Run ends
+
+	mu        sync.Mutex
+	err       error // why Run ended
+	delivered map[string]uint64
+	line      int
+	last      aggregator.Summary // the learner's summary at the last commit, for metrics
+}
+
+// delivery is one batch on its way into the baseline.
+type delivery struct {
+	b      *Batch
+	dup    bool
+	result chan error
+}
+
+// Result says what became of a delivered batch.
+type Result struct {
+	// Duplicate says the batch was delivered before and was not counted
+	// again.
+	Duplicate bool
+}
+
+// NewSink adds to l, which must learn into store and never commit on its
+// own (BatchRecords and BatchInterval larger than any run). It reads which
+// batches store holds already.
+func NewSink(store *aggregator.Store, l *aggregator.Learner, opts SinkOptions) (*Sink, error) {
+	if opts.GroupRecords <= 0 {
+		opts.GroupRecords = 200_000
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = 100 * time.Millisecond
+	}
+	if opts.Tick <= 0 {
+		opts.Tick = time.Second
+	}
+	delivered, err := store.Delivered()
+	if err != nil {
+		return nil, err
+	}
+	s := &Sink{store: store, l: l, opts: opts, in: make(chan *delivery, 1024), done: make(chan struct{}), delivered: delivered}
+	s.last = l.Summary()
+	s.last.Unresolved = maps.Clone(s.last.Unresolved)
+	return s, nil
+}
+
+// Deliver adds a batch and returns once it is committed, or was delivered
+// before. Its records must not be changed until then.
+func (s *Sink) Deliver(ctx context.Context, b *Batch) (Result, error) {
+	res, _, err := s.deliver(ctx, b)
+	return res, err
+}
+
+// deliver is Deliver; it also says whether the sink is done with b, which
+// it is unless ctx ended while it held b.
+func (s *Sink) deliver(ctx context.Context, b *Batch) (Result, bool, error) {
+	d := &delivery{b: b, result: make(chan error, 1)}
+	select {
+	case s.in <- d:
+	case <-s.done:
+		return Result{}, true, s.stopped()
+	case <-ctx.Done():
+		return Result{}, true, ctx.Err()
+	}
+	select {
+	case err := <-d.result:
+		return Result{Duplicate: d.dup}, true, err
+	case <-ctx.Done():
+		return Result{}, false, ctx.Err() // committed or not, a resend is safe
+	}
+}
+
+func (s *Sink) stopped() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, s.err)
+	}
+	return fmt.Errorf("%w: shutting down", ErrUnavailable)
+}
+
+// Err returns why the sink stopped, or nil while it runs.
+func (s *Sink) Err() error {
+	select {
+	case <-s.done:
+		return s.stopped()
+	default:
+		return nil
+	}
+}
+
+// Run adds and commits batches until ctx ends or a commit fails; then it
+// records the run in the store. A failed commit ends it with the error:
+// the learner's state no longer matches the file, and the process should
+// start again from the file.
+func (s *Sink) Run(ctx context.Context) error {
+	err := s.loop(ctx)
+	if ferr := s.l.Finish(err); err == nil {
+		err = ferr
+	}
+	s.mu.Lock()
+	s.err = err
+	s.mu.Unlock()
+	close(s.done)
+	return err
+}
+
+// loop adds batches as they come and commits them in groups. While one
+// group commits, on a goroutine of its own, the next is added: the learner
+// is double-buffered (aggregator.Learner.Seal). A group is acknowledged
+// after its commit, and only then is the next sealed, so the edges it
+// merges into are those the file holds. A finished commit is taken before
+// the next batch is added, so that the committer waits on the adder only
+// while a group lingers (see SinkOptions.Linger).
+func (s *Sink) loop(ctx context.Context) error {
+	tick := time.NewTicker(s.opts.Tick)
+	defer tick.Stop()
+	var next, running *group // added, not sealed; being committed
+	done := make(chan error, 1)
+	for {
+		if running != nil {
+			select {
+			case err := <-done:
+				if err := s.finish(running, err); err != nil {
+					next.ack(err)
+					return err
+				}
+				running = nil
+			default:
+			}
+		}
+		var linger <-chan time.Time
+		if running == nil {
+			if wait := s.linger(next); wait > 0 {
+				linger = time.After(wait)
+			} else {
+				running, next = s.start(next, done), nil
+			}
+		}
+		in := s.in
+		if next.records() >= s.opts.GroupRecords {
+			in = nil // full: wait for the running commit
+		}
+		select {
+		case <-ctx.Done():
+			return s.drain(running, next, done)
+		case d := <-in:
+			next = s.add(next, d)
+		case err := <-done:
+			if err := s.finish(running, err); err != nil {
+				next.ack(err)
+				return err
+			}
+			running = nil
+		case <-linger:
+		case <-tick.C:
+			s.l.Retry()
+		}
+	}
+}
+
+// linger returns how much longer g waits for more batches before it is
+// committed.
+func (s *Sink) linger(g *group) time.Duration {
+	if g == nil || g.n >= s.opts.GroupRecords/4 {
+		return 0
+	}
+	return s.opts.Linger - time.Since(g.first)
+}
+
+// start seals what was added and commits it on a goroutine of its own,
+// which reports to done. It returns nil when there was nothing to commit.
+func (s *Sink) start(g *group, done chan<- error) *group {
+	if g == nil {
+		g = &group{}
+	}
+	g.sealed = s.l.Seal(g.changed)
+	if g.sealed == nil {
+		g.ack(nil) // duplicates only
+		return nil
+	}
+	g.start = time.Now()
+	go func() { done <- g.sealed.Commit() }()
+	return g
+}
+
+// finish takes a commit's result and acknowledges its batches.
+func (s *Sink) finish(g *group, err error) error {
+	if err != nil {
+		err = fmt.Errorf("commit %d batches: %w", len(g.batches), err)
+	} else {
+		s.l.Committed(g.sealed)
+	}
+	s.observe(g.batches, time.Since(g.start))
+	g.ack(err)
+	return err
+}
+
+// drain ends the loop: it waits for the running commit, then commits what
+// was added since.
+func (s *Sink) drain(running, next *group, done chan error) error {
+	if running != nil {
+		if err := s.finish(running, <-done); err != nil {
+			next.ack(err)
+			return err
+		}
+	}
+	if running = s.start(next, done); running != nil {
+		return s.finish(running, <-done)
+	}
+	return nil
+}
+
+// group is the batches of one commit.
+type group struct {
+	batches []*delivery
+	n       int               // their records
+	changed map[string]uint64 // the agents' new last batches
+	first   time.Time         // when its first batch was added
+	sealed  *aggregator.Sealed
+	start   time.Time // when its commit started
+}
+
+func (g *group) records() int {
+	if g == nil {
+		return 0
+	}
+	return g.n
+}
+
+// ack answers the group's batches.
+func (g *group) ack(err error) {
+	if g == nil {
+		return
+	}
+	for _, d := range g.batches {
+		d.result <- err
+	}
+}
+
+// add adds a batch's records to g unless it was delivered before, and
+// returns g, which it makes when nil.
+func (s *Sink) add(g *group, d *delivery) *group {
+	if g == nil {
+		g = &group{changed: map[string]uint64{}, first: time.Now()}
+	}
+	g.batches = append(g.batches, d)
+	g.n += len(d.b.Records)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d.b.Seq <= s.delivered[d.b.Agent] {
+		d.dup = true
+		return g
+	}
+	for i := range d.b.Records {
+		s.line++
+		s.l.Add(&d.b.Records[i], s.line) // never commits: see NewSink
+	}
+	s.delivered[d.b.Agent] = d.b.Seq
+	g.changed[d.b.Agent] = d.b.Seq
+	return g
+}
+
+// Delivered returns each agent's last committed batch.
+func (s *Sink) Delivered() map[string]uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.delivered)
+}
+
+// observe brings the metrics up to date after a commit.
+func (s *Sink) observe(group []*delivery, took time.Duration) {
+	m := s.opts.Metrics
+	if m == nil {
+		return
+	}
+	if len(group) > 0 {
+		m.commitSeconds.Observe(took.Seconds())
+	}
+	for _, d := range group {
+		result := "accepted"
+		if d.dup {
+			result = "duplicate"
+		} else {
+			m.records.WithLabelValues(d.b.Node).Add(float64(len(d.b.Records)))
+		}
+		m.batches.WithLabelValues(result).Inc()
+		m.nodeLost.WithLabelValues(d.b.Node, "dropped").Set(float64(d.b.Dropped))
+		m.nodeLost.WithLabelValues(d.b.Node, "ring_buffer").Set(float64(d.b.RingLost))
+	}
+	sum := s.l.Summary()
+	for reason, n := range sum.Unresolved {
+		if d := n - s.last.Unresolved[reason]; d > 0 {
+			m.unresolved.WithLabelValues(reason).Add(float64(d))
+		}
+	}
+	m.waited.WithLabelValues("waited").Add(float64(sum.Waited - s.last.Waited))
+	m.waited.WithLabelValues("still_unknown").Add(float64(sum.WaitedOut - s.last.WaitedOut))
+	m.waited.WithLabelValues("overflow").Add(float64(sum.WaitFull - s.last.WaitFull))
+	sum.Unresolved = maps.Clone(sum.Unresolved)
+	s.last = sum
+	m.waiting.Set(float64(s.l.Waiting()))
+	m.edges.Set(float64(s.l.Edges()))
+	if size, err := s.store.Size(); err == nil {
+		m.dbBytes.Set(float64(size))
+	}
+}
+
+// LearnOptions returns opts made fit for a Sink's learner: it never commits
+// on its own, and it keeps the records waiting for the cluster state in the
+// file, so that what a commit acknowledges survives a crash whole.
+func LearnOptions(opts aggregator.LearnOptions) aggregator.LearnOptions {
+	opts.BatchRecords = math.MaxInt
+	opts.BatchInterval = time.Duration(math.MaxInt64)
+	opts.KeepWaiting = true
+	return opts
+}

@@ -10,39 +10,99 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowpol/flowpol/check"
 	"github.com/flowpol/flowpol/topology"
+	"github.com/flowpol/flowpol/topology/render"
 )
 
 type topologyOptions struct {
 	windowOptions
-	format string
+	overrides overridesOption
+	policies  string
+	format    string
 }
 
 func newTopologyCommand(s Streams) *cobra.Command {
 	o := &topologyOptions{}
 	cmd := &cobra.Command{
-		Use:   "topology --db FILE [--window 3h]",
+		Use:   "topology --db FILE [--window 3h] [--policies DIR|-] [--format table|dot|mermaid|html]",
 		Short: "Show what was seen: each workload's peers, ports and evidence",
 		Long: `Topology lists, per workload, its ingress and egress peers in the window with
 port and protocol, connections, first and last seen, how many pods (source →
 destination) and which nodes showed them, and the process names the
 collector recorded. Edges with an external or unresolved end are listed
-apart, after the workloads.`,
+apart, after the workloads.
+
+--format dot, mermaid or html draws it instead: workloads grouped by
+namespace, external and unresolved peers marked, each link with its ports
+and connection counts. The HTML is one self-contained page that works
+offline. With --policies (as check reads them), the observed flows those
+policies would deny are marked: drawn red, or a DENIED column in the table.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			if o.format != "table" {
-				return fmt.Errorf("--format %q: want table", o.format)
-			}
-			w, err := o.read()
-			if err != nil {
-				return err
-			}
-			return writeTopology(s.Out, w)
+			return runTopology(o, s)
 		},
 	}
 	o.windowOptions.addFlags(cmd)
-	cmd.Flags().StringVar(&o.format, "format", "table", "output: table")
+	cmd.Flags().StringVar(&o.format, "format", "table", "output: table, dot (Graphviz), mermaid or html (one self-contained page)")
+	cmd.Flags().StringVar(&o.policies, "policies", "", `mark the observed flows these policies would deny: a directory, or "-" for standard input`)
+	o.overrides.addFlag(cmd)
 	return cmd
+}
+
+func runTopology(o *topologyOptions, s Streams) error {
+	draw := topologyFormat(o.format)
+	if draw == nil {
+		return fmt.Errorf("--format %q: want table, dot, mermaid or html", o.format)
+	}
+	w, err := o.read()
+	if err != nil {
+		return err
+	}
+	var opts render.Options
+	if o.policies != "" {
+		if opts.Denied, err = o.denied(w, s.In); err != nil {
+			return err
+		}
+	}
+	return draw(s.Out, w, opts)
+}
+
+// topologyFormat is what writes a --format, or nil.
+func topologyFormat(name string) func(io.Writer, *topology.Window, render.Options) error {
+	switch name {
+	case "table":
+		return writeTopology
+	case "dot":
+		return render.DOT
+	case "mermaid":
+		return render.Mermaid
+	case "html":
+		return render.HTML
+	}
+	return nil
+}
+
+// denied replays the window against the policies, as check does, and
+// returns the edges they would deny with why.
+func (o *topologyOptions) denied(w *topology.Window, stdin io.Reader) (map[topology.Edge]string, error) {
+	policies, _, err := policiesFromFiles(o.policies, stdin)
+	if err != nil {
+		return nil, err
+	}
+	ov, err := o.overrides.load()
+	if err != nil {
+		return nil, err
+	}
+	res, err := check.Run(w, policies, ov)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[topology.Edge]string, len(res.Denials))
+	for _, d := range res.Denials {
+		out[d.Edge] = fmt.Sprintf("%s denied by %s: %s", direction(d), strings.Join(d.Policies, ", "), d.Reason)
+	}
+	return out, nil
 }
 
 // topologyRow is one peer of one workload.
@@ -53,7 +113,9 @@ type topologyRow struct {
 	e        topology.EdgeStats
 }
 
-func writeTopology(out io.Writer, w *topology.Window) error {
+// writeTopology writes the table; with denials (opts.Denied not nil) a
+// last column says which rows' flows the policies would deny.
+func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error {
 	var rows []topologyRow
 	var apart []topology.EdgeStats
 	for _, e := range w.Edges {
@@ -81,15 +143,26 @@ func writeTopology(out io.Writer, w *topology.Window) error {
 	})
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "window %s to %s\n\n", w.From.Format(time.RFC3339), w.To.Format(time.RFC3339))
-	fmt.Fprintln(tw, "WORKLOAD\tDIRECTION\tPEER\tPORT\tCONNECTIONS\tFIRST SEEN\tLAST SEEN\tPODS\tNODES\tPROCESSES")
+	verdict := func(topology.Edge) string { return "" }
+	header := "WORKLOAD\tDIRECTION\tPEER\tPORT\tCONNECTIONS\tFIRST SEEN\tLAST SEEN\tPODS\tNODES\tPROCESSES"
+	if opts.Denied != nil {
+		header += "\tDENIED"
+		verdict = func(e topology.Edge) string {
+			if _, ok := opts.Denied[e]; ok {
+				return "\tdenied"
+			}
+			return "\t-"
+		}
+	}
+	fmt.Fprintln(tw, header)
 	for _, r := range rows {
 		dir := "egress"
 		if r.ingress {
 			dir = "ingress"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%s\t%d\t%s\t%s\t%d→%d\t%s\t%s\n", r.workload, dir, r.peer, r.e.Port, r.e.Proto, r.e.Count,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%s\t%d\t%s\t%s\t%d→%d\t%s\t%s%s\n", r.workload, dir, r.peer, r.e.Port, r.e.Proto, r.e.Count,
 			r.e.First.Format(time.RFC3339), r.e.Last.Format(time.RFC3339), r.e.SrcPods, r.e.DstPods,
-			orDash(strings.Join(r.e.Nodes, ",")), processes(r.e))
+			orDash(strings.Join(r.e.Nodes, ",")), processes(r.e), verdict(r.e.Edge))
 	}
 	if err := tw.Flush(); err != nil || len(apart) == 0 {
 		return err

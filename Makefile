@@ -6,12 +6,23 @@ EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build example test fuzz bench vet generate check-generate kube-env clean
+.PHONY: all build demo example test fuzz bench vet generate check-generate kube-env clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/flowpol
+
+## demo: a cluster of network-namespace pods running a small app on this
+## machine: learn it live, generate, check and enforce its policies, and
+## remove everything. Needs root (it uses sudo when not run as root).
+## DEMOLEARN sets how long it learns; what it writes is kept in DEMODIR.
+DEMOLEARN ?= 30s
+DEMODIR   ?= $(or $(TMPDIR),/tmp)/flowpol-demo
+SUDO      := $(if $(filter 0,$(shell id -u)),,sudo)
+demo: build
+	$(GO) build -o bin/flowpol-demo ./cmd/flowpol-demo
+	$(SUDO) bin/flowpol-demo --flowpol $(BIN) --learn $(DEMOLEARN) --dir $(DEMODIR)
 
 ## example: learn the bundled example and print the policies it yields.
 example: build
@@ -47,8 +58,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest
 
-## bench: the pipeline benchmarks (the last two need root and kube-env); figures are printed. Learning runs on one
+## bench: the pipeline benchmarks (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
 ## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default.
 bench: kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
@@ -58,6 +70,8 @@ bench: kube-env
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
+	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest
+	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
 
 clean:
 	rm -rf bin $(EXAMPLEDB)

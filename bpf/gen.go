@@ -3,8 +3,9 @@
 // committed so that building flowpol needs no C compiler. `make generate`
 // regenerates them (it needs clang and libbpf's headers).
 //
-// Nothing here attaches anything: the collector loads and attaches these
-// programs and owns their maps.
+// Nothing here attaches anything: the collector and the enforcer load and
+// attach these programs and own their maps.
 package bpf
 
 //go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -output-stem flows_bpf -type event -type stat Flows flows.c -- -I.
+//go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror -D__TARGET_ARCH_x86" -target amd64 -output-stem enforce_bpf -type verdict -type stat -type tuple -type ct_val -type policy_key -type lpm_addr -type iso_key -type state Enforce enforce.c -- -I.

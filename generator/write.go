@@ -89,14 +89,16 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 	for i, b := range docs {
 		name := FileName(&policies[i])
 		keep[name] = true
-		if err := writeAtomic(filepath.Join(dir, name), append([]byte(header), b...)); err != nil {
+		if err := WriteAtomic(filepath.Join(dir, name), append([]byte(header), b...)); err != nil {
 			return nil, err
 		}
 	}
 	return removeStale(dir, keep)
 }
 
-func writeAtomic(path string, data []byte) error {
+// WriteAtomic writes data to path through a temporary file renamed into
+// place: readers see the old file or the new one, never part of it.
+func WriteAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), ".flowpol-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

@@ -57,6 +57,18 @@ func helper(mode string, args []string) error {
 			return err
 		}
 		return tcpRate(args[0], d)
+	case "tcp-echo":
+		return tcpEcho(args[0])
+	case "probe":
+		return probe(args)
+	case "tcp-hold":
+		return tcpHold(args[0])
+	case "tcp-stream":
+		d, err := time.ParseDuration(args[1])
+		if err != nil {
+			return err
+		}
+		return tcpStream(args[0], d)
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }
@@ -64,6 +76,16 @@ func helper(mode string, args []string) error {
 // tcpServe accepts connections and reads each to its end; it says "ready"
 // on standard output once listening.
 func tcpServe(addr string) error {
+	return serveTCP(addr, func(c net.Conn) { io.Copy(io.Discard, c) })
+}
+
+// tcpEcho echoes every connection back; it says "ready" once listening.
+func tcpEcho(addr string) error {
+	return serveTCP(addr, func(c net.Conn) { io.Copy(c, c) })
+}
+
+// serveTCP handles each connection accepted on addr, then closes it.
+func serveTCP(addr string, handle func(net.Conn)) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -75,7 +97,7 @@ func tcpServe(addr string) error {
 			return err
 		}
 		go func() {
-			io.Copy(io.Discard, c)
+			handle(c)
 			c.Close()
 		}()
 	}

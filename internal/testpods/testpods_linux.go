@@ -49,6 +49,7 @@ type Pod struct {
 	Netns       string
 	Addrs       []netip.Prefix
 	CgroupDir   string // absolute
+	HostIface   string // the host side of its veth, in the node namespace
 	procs       []*exec.Cmd
 	deleted     bool
 }
@@ -66,6 +67,10 @@ func New(t testing.TB, cgroupRoot string) *Cluster {
 	c.run("ip", "-n", c.node, "link", "set", "lo", "up")
 	return c
 }
+
+// Node is the name of the node's network namespace, where the bridge and
+// the host sides of the pods' veths are.
+func (c *Cluster) Node() string { return c.node }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -103,6 +108,7 @@ func (c *Cluster) AddPod(name, uid string, addrs ...netip.Prefix) *Pod {
 	c.pods = append(c.pods, p)
 	c.mu.Unlock()
 	host, peer := fmt.Sprintf("fp%sh%d", c.id, n), fmt.Sprintf("fp%sp%d", c.id, n)
+	p.HostIface = host
 	c.run("ip", "netns", "add", p.Netns)
 	c.run("ip", "-n", c.node, "link", "add", host, "type", "veth", "peer", "name", peer, "netns", p.Netns)
 	c.run("ip", "-n", c.node, "link", "set", host, "master", "br0", "up")

@@ -5,9 +5,11 @@ import (
 	"context"
 	"flag"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/flowpol/flowpol/cmd/flowpol/cli"
@@ -19,8 +21,11 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 // TestMain lets a test run this binary as flowpol itself (see runSelf).
 func TestMain(m *testing.M) {
 	testpods.MaybeRunHelper()
-	if os.Getenv("FLOWPOL_TEST_MAIN") == "1" {
-		os.Exit(cli.Run(context.Background(), os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr}))
+	if os.Getenv("FLOWPOL_TEST_MAIN") == "1" { // as cmd/flowpol runs it
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := cli.Run(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
+		stop()
+		os.Exit(code)
 	}
 	os.Exit(m.Run())
 }

@@ -13,20 +13,25 @@ import (
 type generateOptions struct {
 	windowOptions
 	generationOptions
-	out string
+	out    string
+	format string
 }
 
 func newGenerateCommand(s Streams) *cobra.Command {
 	o := &generateOptions{}
 	cmd := &cobra.Command{
-		Use:   "generate --db FILE [--window 3h] [--until TIME] [-o DIR|-]",
+		Use:   "generate --db FILE [--window 3h] [--until TIME] [--format yaml|enforcer] [-o DIR|-]",
 		Short: "Generate NetworkPolicies from a window of the baseline",
 		Long: `Generate writes one NetworkPolicy per workload seen in the window, isolating
 it for ingress and egress and allowing exactly the peers and target ports it
 was seen to use. Edges last seen before the window are left out. With -o DIR
 each policy goes to DIR/<namespace>.<name>.yaml, and files of earlier runs
 whose workloads are gone are removed; with -o - (the default) they go to
-standard output as one YAML stream. Warnings go to standard error.`,
+standard output as one YAML stream. Warnings go to standard error.
+
+With --format enforcer the same policies are compiled into the rules
+flowpol enforce applies (see flowpol compile), written to standard output or
+to the file -o names.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runGenerate(cmd.Context(), o, s)
@@ -34,11 +39,15 @@ standard output as one YAML stream. Warnings go to standard error.`,
 	}
 	o.windowOptions.addFlags(cmd)
 	o.generationOptions.addFlags(cmd)
-	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `directory to write policies to, or "-" for standard output`)
+	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `directory to write policies to (a file with --format enforcer), or "-" for standard output`)
+	cmd.Flags().StringVar(&o.format, "format", "yaml", "output: yaml (NetworkPolicies) or enforcer (native rules)")
 	return cmd
 }
 
 func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
+	if o.format != "yaml" && o.format != "enforcer" {
+		return fmt.Errorf("--format %q: want yaml or enforcer", o.format)
+	}
 	w, err := o.read()
 	if err != nil {
 		return err
@@ -49,6 +58,9 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	}
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)
+	if o.format == "enforcer" {
+		return writeRules(s.Out, o.out, res.Policies)
+	}
 	if o.out == "-" {
 		return generator.WriteStream(s.Out, res.Policies)
 	}

@@ -1,0 +1,475 @@
+//go:build ignore
+
+/* flowpol's enforcer: TC programs on the host side of pod interfaces. A
+ * packet leaving a pod (tc ingress of its host-side interface) is decided by
+ * the source pod's egress rules, a packet entering one (tc egress) by the
+ * destination pod's ingress rules.
+ *
+ * Each address maps to an identity: a pod's address through the endpoints
+ * hash, any other address through the longest matching prefix of the
+ * policies' CIDRs (the cidrs LPM trie), or WORLD. A pod is isolated for a
+ * direction when the isolation hash holds (identity, direction); then the
+ * policy LPM trie, keyed by (self, other, direction, proto, port) with ports
+ * and protocols as prefixes, must allow the connection.
+ *
+ * Connections are tracked in an LRU hash per hook direction, so replies and
+ * later packets skip the decision. The rule tables are double-buffered
+ * (arrays of two maps each) and switched by one 32-bit write of
+ * current.revision, whose low bit names the slot in use; a tracked
+ * connection decided under an older revision is decided again on its next
+ * packet: kept if still allowed, cut if not. In audit mode nothing is dropped. New connections' verdicts
+ * go to user space through a ring buffer. */
+
+#include "headers/kernel.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#define TC_ACT_UNSPEC (-1)
+#define TC_ACT_SHOT 2
+
+#define ETH_HLEN 14
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define IPPROTO_SCTP 132
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+
+#define DIR_EGRESS 0  /* leaving a pod */
+#define DIR_INGRESS 1 /* entering a pod */
+
+#define WORLD 1 /* the identity of an address no policy CIDR holds */
+
+enum verdict_kind {
+	VERDICT_ALLOW = 0, /* a new connection, allowed */
+	VERDICT_DENY = 1,  /* a new connection, denied (dropped unless audit) */
+	VERDICT_CUT = 2,   /* a tracked connection a rule update no longer allows */
+};
+
+enum stat {
+	STAT_NEW = 0,      /* connections decided */
+	STAT_TRACKED = 1,  /* packets of tracked connections */
+	STAT_DROPPED = 2,  /* packets dropped */
+	STAT_AUDITED = 3,  /* packets that would have been dropped */
+	STAT_REDECIDED = 4,/* tracked connections decided again after an update */
+	STAT_LOST = 5,     /* verdicts the ring buffer had no room for */
+	STAT_MAX = 6,
+};
+
+/* Set before load. */
+volatile const __u8 audit = 0;
+
+struct state {
+	__u32 revision; /* bumped on each switch; its low bit is the slot in use */
+	__u32 pad;
+};
+
+struct lpm_addr {
+	__u32 prefixlen;
+	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
+};
+
+struct iso_key {
+	__u32 id;
+	__u32 dir;
+};
+
+struct policy_key {
+	__u32 prefixlen;
+	__u32 self;
+	__u32 other;
+	__u8 dir;
+	__u8 proto;
+	__be16 port;
+};
+
+struct tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u16 pad;
+};
+
+struct ct_val {
+	__u32 revision;
+	__u32 why; /* rule id when allowed, policy id when denied */
+	__u8 denied;
+	__u8 pad[7];
+};
+
+struct verdict {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__be16 sport;
+	__be16 dport;
+	__u8 proto;
+	__u8 dir;
+	__u8 kind;
+	__u8 audit;
+	__u32 revision;
+	__u32 why;
+	__u32 ifindex;
+	__u32 pad;
+};
+
+/* Referenced so their BTF is complete, for bpf2go and the inner maps. */
+const struct verdict *unused_verdict __attribute__((unused));
+const enum stat *unused_stat __attribute__((unused));
+const struct lpm_addr *unused_lpm_addr __attribute__((unused));
+const struct iso_key *unused_iso_key __attribute__((unused));
+const struct policy_key *unused_policy_key __attribute__((unused));
+const struct tuple *unused_tuple __attribute__((unused));
+const struct ct_val *unused_ct_val __attribute__((unused));
+const struct state *unused_state __attribute__((unused));
+
+struct endpoints_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u8[16]);
+	__type(value, __u32);
+};
+
+struct cidrs_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lpm_addr);
+	__type(value, __u32);
+};
+
+struct isolation_inner {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct iso_key);
+	__type(value, __u32);
+};
+
+struct policy_inner {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 1048576);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct policy_key);
+	__type(value, __u32);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct endpoints_inner);
+} endpoints SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct cidrs_inner);
+} cidrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct isolation_inner);
+} isolation SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__array(values, struct policy_inner);
+} policy SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct state);
+} current SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 262144);
+	__type(key, struct tuple);
+	__type(value, struct ct_val);
+} conntrack SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} verdicts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/* tables are the active slot's rule maps. */
+struct tables {
+	void *endpoints;
+	void *cidrs;
+	void *isolation;
+	void *policy;
+};
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *n = bpf_map_lookup_elem(&stats, &stat);
+	if (n)
+		*n += 1;
+}
+
+static __always_inline bool load_tables(__u32 slot, struct tables *tb)
+{
+	tb->endpoints = bpf_map_lookup_elem(&endpoints, &slot);
+	tb->cidrs = bpf_map_lookup_elem(&cidrs, &slot);
+	tb->isolation = bpf_map_lookup_elem(&isolation, &slot);
+	tb->policy = bpf_map_lookup_elem(&policy, &slot);
+	return tb->endpoints && tb->cidrs && tb->isolation && tb->policy;
+}
+
+/* parse reads a TCP, UDP or SCTP packet's tuple; anything else (ARP, ICMP,
+ * a later IPv4 fragment, an unknown IPv6 extension) is not governed. */
+static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *flags)
+{
+	__be16 eth;
+	if (bpf_skb_load_bytes(skb, 12, &eth, 2) < 0)
+		return false;
+	__u32 l4;
+	if (eth == bpf_htons(ETH_P_IP)) {
+		__u8 ip[20];
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, ip, 20) < 0)
+			return false;
+		if (((ip[6] & 0x1f) | ip[7]) != 0)
+			return false; /* a later fragment: its first was decided */
+		t->saddr[10] = t->saddr[11] = 0xff;
+		t->daddr[10] = t->daddr[11] = 0xff;
+		__builtin_memcpy(&t->saddr[12], &ip[12], 4);
+		__builtin_memcpy(&t->daddr[12], &ip[16], 4);
+		t->proto = ip[9];
+		l4 = ETH_HLEN + (ip[0] & 0xf) * 4;
+	} else if (eth == bpf_htons(ETH_P_IPV6)) {
+		__u8 ip6[40];
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, ip6, 40) < 0)
+			return false;
+		__builtin_memcpy(t->saddr, &ip6[8], 16);
+		__builtin_memcpy(t->daddr, &ip6[24], 16);
+		__u8 next = ip6[6];
+		l4 = ETH_HLEN + 40;
+#pragma unroll
+		for (int i = 0; i < 4; i++) {
+			if (next != 0 && next != 43 && next != 60 && next != 44)
+				break;
+			__u8 ext[4];
+			if (bpf_skb_load_bytes(skb, l4, ext, 4) < 0)
+				return false;
+			if (next == 44) {
+				if (((ext[2] << 8 | ext[3]) & 0xfff8) != 0)
+					return false; /* a later fragment */
+				l4 += 8;
+			} else {
+				l4 += (ext[1] + 1) * 8;
+			}
+			next = ext[0];
+		}
+		t->proto = next;
+	} else {
+		return false;
+	}
+	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP && t->proto != IPPROTO_SCTP)
+		return false;
+	__be16 ports[2];
+	if (bpf_skb_load_bytes(skb, l4, ports, 4) < 0)
+		return false;
+	t->sport = ports[0];
+	t->dport = ports[1];
+	*flags = 0;
+	if (t->proto == IPPROTO_TCP && bpf_skb_load_bytes(skb, l4 + 13, flags, 1) < 0)
+		return false;
+	return true;
+}
+
+static __always_inline __u32 identity(struct tables *tb, const __u8 *addr)
+{
+	__u32 *id = bpf_map_lookup_elem(tb->endpoints, addr);
+	if (id)
+		return *id;
+	struct lpm_addr k = {.prefixlen = 128};
+	__builtin_memcpy(k.addr, addr, 16);
+	id = bpf_map_lookup_elem(tb->cidrs, &k);
+	return id ? *id : WORLD;
+}
+
+static __always_inline bool same_addr(const __u8 *a, const __u8 *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* decide applies the pod's rules for one direction to a connection's first
+ * packet: why is the allowing rule, or the isolating policy, or 0 when the
+ * pod is not isolated (or not a pod). */
+static __always_inline bool decide(struct tables *tb, const struct tuple *t, __u32 *why)
+{
+	*why = 0;
+	const __u8 *self = t->dir == DIR_EGRESS ? t->saddr : t->daddr;
+	const __u8 *other = t->dir == DIR_EGRESS ? t->daddr : t->saddr;
+	if (same_addr(t->saddr, t->daddr))
+		return true; /* a pod may always reach itself */
+	__u32 *self_id = bpf_map_lookup_elem(tb->endpoints, self);
+	if (!self_id)
+		return true;
+	struct iso_key ik = {.id = *self_id, .dir = t->dir};
+	__u32 *iso = bpf_map_lookup_elem(tb->isolation, &ik);
+	if (!iso)
+		return true;
+	struct policy_key pk = {
+		.prefixlen = 96,
+		.self = *self_id,
+		.other = identity(tb, other),
+		.dir = t->dir,
+		.proto = t->proto,
+		.port = t->dport,
+	};
+	__u32 *rule = bpf_map_lookup_elem(tb->policy, &pk);
+	if (rule) {
+		*why = *rule;
+		return true;
+	}
+	*why = *iso;
+	return false;
+}
+
+static __always_inline void report(struct __sk_buff *skb, const struct tuple *t, __u8 kind, __u32 why, __u32 revision)
+{
+	struct verdict *v = bpf_ringbuf_reserve(&verdicts, sizeof(*v), 0);
+	if (!v) {
+		count(STAT_LOST);
+		return;
+	}
+	__builtin_memcpy(v->saddr, t->saddr, 16);
+	__builtin_memcpy(v->daddr, t->daddr, 16);
+	v->sport = t->sport;
+	v->dport = t->dport;
+	v->proto = t->proto;
+	v->dir = t->dir;
+	v->kind = kind;
+	v->audit = audit;
+	v->revision = revision;
+	v->why = why;
+	v->ifindex = skb->ifindex;
+	v->pad = 0;
+	bpf_ringbuf_submit(v, 0);
+}
+
+static __always_inline int pass_or_drop(bool denied)
+{
+	if (!denied)
+		return TC_ACT_UNSPEC;
+	if (audit) {
+		count(STAT_AUDITED);
+		return TC_ACT_UNSPEC;
+	}
+	count(STAT_DROPPED);
+	return TC_ACT_SHOT;
+}
+
+/* tracked handles a packet of a known connection, deciding it again when
+ * the rules changed since it was decided. */
+static __always_inline int tracked(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
+				   struct ct_val *c)
+{
+	count(STAT_TRACKED);
+	if (c->revision != st->revision) {
+		struct tables tb;
+		if (!load_tables(st->revision & 1, &tb))
+			return TC_ACT_UNSPEC;
+		count(STAT_REDECIDED);
+		__u32 why;
+		bool allowed = decide(&tb, key, &why);
+		if (!allowed && !c->denied)
+			report(skb, key, VERDICT_CUT, why, st->revision);
+		c->denied = !allowed;
+		c->why = why;
+		c->revision = st->revision;
+	}
+	return pass_or_drop(c->denied);
+}
+
+static __always_inline void reverse(const struct tuple *t, struct tuple *r)
+{
+	__builtin_memcpy(r->saddr, t->daddr, 16);
+	__builtin_memcpy(r->daddr, t->saddr, 16);
+	r->sport = t->dport;
+	r->dport = t->sport;
+	r->proto = t->proto;
+	r->dir = t->dir ^ 1;
+	r->pad = 0;
+}
+
+static __always_inline int track(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
+				 bool allowed, __u32 why)
+{
+	struct ct_val c = {.revision = st->revision, .why = why, .denied = !allowed};
+	bpf_map_update_elem(&conntrack, key, &c, BPF_ANY);
+	report(skb, key, allowed ? VERDICT_ALLOW : VERDICT_DENY, why, st->revision);
+	return pass_or_drop(!allowed);
+}
+
+static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
+{
+	struct tuple t = {.dir = dir};
+	__u8 flags;
+	if (!parse(skb, &t, &flags))
+		return TC_ACT_UNSPEC;
+	__u32 zero = 0;
+	struct state *st = bpf_map_lookup_elem(&current, &zero);
+	if (!st)
+		return TC_ACT_UNSPEC;
+
+	struct ct_val *c = bpf_map_lookup_elem(&conntrack, &t);
+	if (c)
+		return tracked(skb, st, &t, c);
+	struct tuple r;
+	reverse(&t, &r);
+	c = bpf_map_lookup_elem(&conntrack, &r);
+	if (c)
+		return tracked(skb, st, &r, c); /* a reply */
+
+	struct tables tb;
+	if (!load_tables(st->revision & 1, &tb))
+		return TC_ACT_UNSPEC; /* no rules loaded yet */
+	count(STAT_NEW);
+	__u32 why;
+	bool allowed = decide(&tb, &t, &why);
+	if (!allowed && t.proto == IPPROTO_TCP && !(flags & TCP_FLAG_SYN)) {
+		/* Mid-stream: a connection that began before it could be
+		 * tracked. If this packet is its reply side, track it so. */
+		__u32 rwhy;
+		if (decide(&tb, &r, &rwhy))
+			return track(skb, st, &r, true, rwhy);
+	}
+	return track(skb, st, &t, allowed, why);
+}
+
+SEC("tc")
+int from_pod(struct __sk_buff *skb)
+{
+	return handle(skb, DIR_EGRESS);
+}
+
+SEC("tc")
+int to_pod(struct __sk_buff *skb)
+{
+	return handle(skb, DIR_INGRESS);
+}
+
+char __license[] SEC("license") = "Dual MIT/GPL";

@@ -1,0 +1,255 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/cobra"
+
+	"github.com/flowpol/flowpol/enforce"
+	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/rules"
+)
+
+type enforceOptions struct {
+	clusterOptions
+	mode        string
+	policies    string
+	rulesFile   string
+	ifaces      []string
+	netns       string
+	attach      string
+	pin         string
+	unpin       bool
+	metricsAddr string
+	logAllowed  bool
+	refresh     time.Duration
+}
+
+func newEnforceCommand(s Streams) *cobra.Command {
+	o := &enforceOptions{}
+	cmd := &cobra.Command{
+		Use:   "enforce --mode audit|enforce (--policies DIR | --rules FILE) (--inventory FILE | --kubeconfig FILE) [--iface LIST]",
+		Short: "Apply policies with the TC enforcer, in audit or enforce mode",
+		Long: `Enforce compiles the policies (or takes compiled rules), binds them to the
+pods of the cluster, and applies them with eBPF programs on the host side of
+the pods' interfaces: every veth of the network namespace, or those --iface
+names. Connections are tracked, so replies and established connections pass.
+In audit mode nothing is dropped; each connection enforce mode would drop is
+logged. In enforce mode those are dropped and logged. Each verdict is also
+counted per policy and rule on --metrics-addr.
+
+Rules are replaced atomically, without breaking established connections that
+are still allowed (those no longer allowed are cut): on SIGHUP, when the
+files are read again, and, with --kubeconfig, when pods or namespaces change.
+"ready:" is printed on standard output once the rules are in force.
+
+On exit the programs are detached: enforcement fails open. With --pin DIR (a
+bpffs directory) they stay attached and pinned after the process ends, and
+a later enforce with the same --pin replaces them; --unpin --pin DIR removes
+them.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.unpin {
+				if o.pin == "" {
+					return fmt.Errorf("--unpin needs --pin DIR")
+				}
+				return enforce.Unpin(o.pin)
+			}
+			return runEnforce(cmd.Context(), o, s)
+		},
+	}
+	o.clusterOptions.addFlags(cmd)
+	f := cmd.Flags()
+	f.StringVar(&o.mode, "mode", "audit", "audit (log would-be drops) or enforce (drop them)")
+	f.StringVar(&o.policies, "policies", "", `policy files: a directory, or "-" for standard input`)
+	f.StringVar(&o.rulesFile, "rules", "", "compiled rules (flowpol compile, generate --format enforcer)")
+	f.StringSliceVar(&o.ifaces, "iface", nil, "interfaces to attach to (default every veth)")
+	f.StringVar(&o.netns, "netns", "", "network namespace of the interfaces: a name under /var/run/netns or a path (default this process's)")
+	f.StringVar(&o.attach, "attach", enforce.AttachAuto, "auto, tcx or tc (cls_bpf)")
+	f.StringVar(&o.pin, "pin", "", "bpffs directory to pin the attachments in, so they outlive the process")
+	f.BoolVar(&o.unpin, "unpin", false, "detach what an earlier enforce pinned in --pin, and exit")
+	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9091")
+	f.BoolVar(&o.logAllowed, "log-allowed", false, "log allowed connections too")
+	f.DurationVar(&o.refresh, "refresh", 2*time.Second, "how often to look for pod changes (with --kubeconfig)")
+	cmd.MarkFlagsMutuallyExclusive("policies", "rules")
+	return cmd
+}
+
+func (o *enforceOptions) validate() error {
+	if o.mode != "audit" && o.mode != "enforce" {
+		return fmt.Errorf("--mode %q: want audit or enforce", o.mode)
+	}
+	if (o.policies == "") == (o.rulesFile == "") {
+		return fmt.Errorf("say what to enforce: --policies DIR or --rules FILE")
+	}
+	return nil
+}
+
+// loadSet reads the rules, or compiles the policies.
+func (o *enforceOptions) loadSet(stdin io.Reader) (*rules.Set, error) {
+	if o.rulesFile != "" {
+		return rules.Load(o.rulesFile)
+	}
+	policies, _, err := policiesFromFiles(o.policies, stdin)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Compile(policies)
+}
+
+func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	set, err := o.loadSet(s.In)
+	if err != nil {
+		return err
+	}
+	inv, refresh, err := o.clusterOptions.load(ctx)
+	if err != nil {
+		return err
+	}
+	tables, err := bind(set, inv)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(s.Err, nil))
+	e, err := enforce.New(enforce.Options{Audit: o.mode == "audit", Netns: o.netns, Interfaces: o.ifaces, Attach: o.attach, Pin: o.pin, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	if err := e.Update(tables); err != nil {
+		return err
+	}
+	metrics, stopMetrics, err := o.serveMetrics(e)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
+	fmt.Fprintf(s.Out, "ready: %s mode on %d interfaces; %s\n", o.mode, len(e.Attached()), describeTables(tables))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- e.Run(ctx, func(v enforce.Verdict) {
+			metrics.observe(v)
+			if v.Kind != enforce.Allowed || o.logAllowed {
+				fmt.Fprintln(s.Err, v)
+			}
+		})
+	}()
+	return o.watch(ctx, e, inv, refresh, s, done)
+}
+
+// watch puts new tables in force on SIGHUP and on cluster changes, until
+// ctx ends or reading verdicts fails.
+func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last *inventory.Inventory, refresh func() *inventory.Inventory, s Streams, done <-chan error) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	tick := time.NewTicker(o.refresh)
+	defer tick.Stop()
+	for {
+		var inv *inventory.Inventory
+		select {
+		case <-ctx.Done():
+			return <-done
+		case err := <-done:
+			return err
+		case <-hup:
+			var err error
+			if inv, err = o.reloadCluster(last, refresh); err != nil {
+				fmt.Fprintf(s.Err, "reload: %v; the rules in force stay\n", err)
+				continue
+			}
+		case <-tick.C:
+			if refresh == nil {
+				continue
+			}
+			if inv = refresh(); inv == nil {
+				continue
+			}
+		}
+		if err := o.update(e, inv, s); err != nil {
+			fmt.Fprintf(s.Err, "update: %v; the rules in force stay\n", err)
+			continue
+		}
+		last = inv
+	}
+}
+
+// reloadCluster reads the inventory file again, or takes the live state's
+// newest snapshot (the last one when nothing changed).
+func (o *enforceOptions) reloadCluster(last *inventory.Inventory, refresh func() *inventory.Inventory) (*inventory.Inventory, error) {
+	if refresh == nil {
+		return inventory.LoadFile(o.inventory)
+	}
+	if inv := refresh(); inv != nil {
+		return inv, nil
+	}
+	return last, nil
+}
+
+func (o *enforceOptions) update(e *enforce.Enforcer, inv *inventory.Inventory, s Streams) error {
+	set, err := o.loadSet(s.In)
+	if err != nil {
+		return err
+	}
+	tables, err := bind(set, inv)
+	if err != nil {
+		return err
+	}
+	if err := e.Update(tables); err != nil {
+		return err
+	}
+	fmt.Fprintf(s.Err, "rules updated: %s\n", describeTables(tables))
+	return nil
+}
+
+func bind(set *rules.Set, inv *inventory.Inventory) (*rules.Tables, error) {
+	pods, namespaces, err := rulePods(inv)
+	if err != nil {
+		return nil, err
+	}
+	return rules.Resolve(set, pods, namespaces)
+}
+
+func describeTables(t *rules.Tables) string {
+	policies := map[string]bool{}
+	for _, iso := range t.Set.Isolation {
+		policies[iso.Policy] = true
+	}
+	return fmt.Sprintf("%d rules from %d policies, %d pod addresses, %d identity classes, %d datapath entries",
+		len(t.Set.Rules), len(policies), len(t.Endpoints), len(t.Classes), len(t.Policy))
+}
+
+// enforceMetrics counts verdicts when metrics are served.
+type enforceMetrics struct{ m *enforce.Metrics }
+
+func (em enforceMetrics) observe(v enforce.Verdict) {
+	if em.m != nil {
+		em.m.Observe(v)
+	}
+}
+
+func (o *enforceOptions) serveMetrics(e *enforce.Enforcer) (enforceMetrics, func(), error) {
+	if o.metricsAddr == "" {
+		return enforceMetrics{}, func() {}, nil
+	}
+	reg := prometheus.NewRegistry()
+	m, err := enforce.NewMetrics(reg, e.Stats)
+	if err != nil {
+		return enforceMetrics{}, nil, err
+	}
+	stop, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg)
+	return enforceMetrics{m}, stop, err
+}

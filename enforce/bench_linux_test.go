@@ -1,0 +1,211 @@
+//go:build linux
+
+package enforce
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"text/tabwriter"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"golang.org/x/sys/unix"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/flowpol/flowpol/internal/testpods"
+	"github.com/flowpol/flowpol/rules"
+)
+
+// benchSetup is one way of guarding the server: nothing, the enforcer, or
+// iptables, with a number of rules.
+type benchSetup struct {
+	name  string
+	rules int
+}
+
+// BenchmarkEnforce measures, side by side in one run, TCP throughput (one
+// connection, 3 s) and short connections per second (two workers, 3 s)
+// from a client pod to a server pod with no program, with the enforcer
+// holding 10, 1,000 and 10,000 rules, and with the same policy as iptables
+// rules in the server's namespace (conntrack first, then one rule per
+// peer, the client's last, as a rule list has no better order to offer).
+// It prints a table of the figures and their ratio to no program (the
+// mean of three runs spread through the benchmark), and the enforcer's
+// mean cost per packet from the kernel's run-time statistics, which the
+// machine's other load does not blur.
+func BenchmarkEnforce(b *testing.B) {
+	testpods.RequireRoot(b)
+	cl := testpods.New(b, cgroupRoot)
+	server := cl.AddPod("server", testpods.NewUID(), netip.MustParsePrefix("10.199.12.2/24"))
+	server.StartServer(b, "tcp-serve", "10.199.12.2:8080")
+	// No program is measured before, between and after the others, and
+	// the ratios are to the mean of those runs: the machine drifts.
+	setups := []benchSetup{{"none", 0}}
+	for _, kind := range []string{"enforcer", "iptables"} {
+		for _, n := range []int{10, 1000, 10000} {
+			setups = append(setups, benchSetup{kind, n})
+		}
+		setups = append(setups, benchSetup{"none", 0})
+	}
+	stats, err := ebpf.EnableStats(unix.BPF_STATS_RUN_TIME)
+	if err != nil {
+		b.Fatalf("enable program run-time statistics: %v", err)
+	}
+	defer stats.Close()
+	type figures struct{ gbps, cps, nsPerRun float64 }
+	results := make([]figures, len(setups))
+	clients := 0
+	for b.Loop() {
+		for i, s := range setups {
+			clients++
+			client := cl.AddPod("client"+strconv.Itoa(clients), testpods.NewUID(), netip.MustParsePrefix(fmt.Sprintf("10.199.12.%d/24", 10+clients)))
+			cost, teardown := guard(b, s, cl, server, client)
+			results[i].cps = float64(atoi(b, client.RunClientOutput(b, "tcp-rate", "10.199.12.2:8080", "3s"))) / 3
+			results[i].gbps = float64(atoi(b, client.RunClientOutput(b, "tcp-stream", "10.199.12.2:8080", "3s"))) * 8 / 1e9
+			results[i].nsPerRun = cost()
+			teardown()
+			client.Delete()
+		}
+	}
+	var base figures
+	nones := 0.0
+	for i, s := range setups {
+		if s.name == "none" {
+			base.gbps += results[i].gbps
+			base.cps += results[i].cps
+			nones++
+		}
+	}
+	base.gbps, base.cps = base.gbps/nones, base.cps/nones
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "guard\trules\tGbit/s\tratio\tconn/s\tratio\tns/packet\t")
+	for i, s := range setups {
+		r := results[i]
+		cost := "-"
+		if r.nsPerRun > 0 {
+			cost = fmt.Sprintf("%.0f", r.nsPerRun)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.3f\t%.0f\t%.3f\t%s\t\n", s.name, s.rules, r.gbps, r.gbps/base.gbps, r.cps, r.cps/base.cps, cost)
+		if s.name == "enforcer" {
+			b.ReportMetric(r.nsPerRun, fmt.Sprintf("ns/packet-%s-%d", s.name, s.rules))
+		}
+		if s.name != "none" {
+			b.ReportMetric(r.cps/base.cps, fmt.Sprintf("conn-ratio-%s-%d", s.name, s.rules))
+			b.ReportMetric(r.gbps/base.gbps, fmt.Sprintf("tput-ratio-%s-%d", s.name, s.rules))
+		}
+	}
+	tw.Flush()
+}
+
+func atoi(tb testing.TB, s string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// guard puts a setup in place and returns what its programs cost per run
+// so far, in ns (the kernel's run-time statistics; 0 without programs),
+// and how to remove it.
+func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *testpods.Pod) (func() float64, func()) {
+	clientIP := strings.Split(client.Addrs[0].String(), "/")[0]
+	none := func() float64 { return 0 }
+	switch s.name {
+	case "enforcer":
+		e, err := New(Options{Netns: cl.Node(), Interfaces: []string{server.HostIface}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := e.Update(benchTables(b, s.rules, clientIP)); err != nil {
+			b.Fatal(err)
+		}
+		return func() float64 { return nsPerRun(b, e.objs.FromPod, e.objs.ToPod) }, func() { e.Close() }
+	case "iptables":
+		iptablesRestore(b, server, benchIptables(s.rules, clientIP))
+		return none, func() { iptablesRestore(b, server, "*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n") }
+	}
+	return none, func() {}
+}
+
+// nsPerRun is the programs' mean run time.
+func nsPerRun(b *testing.B, progs ...*ebpf.Program) float64 {
+	var total time.Duration
+	var runs uint64
+	for _, p := range progs {
+		st, err := p.Stats()
+		if err != nil {
+			b.Fatal(err)
+		}
+		total += st.Runtime
+		runs += st.RunCount
+	}
+	if runs == 0 {
+		return 0
+	}
+	return float64(total.Nanoseconds()) / float64(runs)
+}
+
+// benchTables is a policy on the server with n ingress rules on 8080: from
+// n-1 outside addresses, and from the client.
+func benchTables(b *testing.B, n int, clientIP string) *rules.Tables {
+	port := intstr.FromInt32(8080)
+	ports := []networkingv1.NetworkPolicyPort{{Port: &port}}
+	var ingress []networkingv1.NetworkPolicyIngressRule
+	for i := range n - 1 {
+		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{Ports: ports, From: []networkingv1.NetworkPolicyPeer{
+			{IPBlock: &networkingv1.IPBlock{CIDR: benchPeer(i) + "/32"}}}})
+	}
+	ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{Ports: ports, From: []networkingv1.NetworkPolicyPeer{
+		{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "client"}}}}})
+	set, err := rules.Compile([]networkingv1.NetworkPolicy{{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: "server"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "server"}},
+			Ingress:     ingress,
+		},
+	}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	pods := []rules.Pod{
+		{Namespace: "bench", Name: "server", Labels: map[string]string{"app": "server"}, IPs: []netip.Addr{netip.MustParseAddr("10.199.12.2")}},
+		{Namespace: "bench", Name: "client", Labels: map[string]string{"app": "client"}, IPs: []netip.Addr{netip.MustParseAddr(clientIP)}},
+	}
+	t, err := rules.Resolve(set, pods, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
+}
+
+// benchPeer is the i-th outside address, in 172.16.0.0/12.
+func benchPeer(i int) string { return fmt.Sprintf("172.16.%d.%d", i/250, 1+i%250) }
+
+// benchIptables is the same policy as iptables-restore input.
+func benchIptables(n int, clientIP string) string {
+	var sb strings.Builder
+	sb.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FLOWPOL - [0:0]\n")
+	sb.WriteString("-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -p tcp -j FLOWPOL\n")
+	for i := range n - 1 {
+		fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp --dport 8080 -j ACCEPT\n", benchPeer(i))
+	}
+	fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp --dport 8080 -j ACCEPT\n-A FLOWPOL -j DROP\nCOMMIT\n", clientIP)
+	return sb.String()
+}
+
+func iptablesRestore(b *testing.B, p *testpods.Pod, rules string) {
+	cmd := exec.Command("ip", "netns", "exec", p.Netns, "iptables-restore")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("iptables-restore: %v\n%s", err, out)
+	}
+}

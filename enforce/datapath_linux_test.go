@@ -1,0 +1,177 @@
+//go:build linux
+
+package enforce
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"os"
+	"testing"
+
+	"github.com/cilium/ebpf"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/internal/randnet"
+	"github.com/flowpol/flowpol/internal/testpods"
+	"github.com/flowpol/flowpol/rules"
+)
+
+func TestMain(m *testing.M) {
+	testpods.MaybeRunHelper()
+	os.Exit(m.Run())
+}
+
+const (
+	tcActUnspec = -1 // pass (no opinion)
+	tcActShot   = 2  // drop
+)
+
+// packet is an Ethernet frame with an IPv4 or IPv6 header and the first
+// bytes of a TCP (flags as given), UDP or SCTP header.
+func packet(src, dst netip.Addr, sport, dport uint16, proto uint8, tcpFlags byte) []byte {
+	var b []byte
+	b = append(b, make([]byte, 12)...) // MAC addresses
+	l4 := make([]byte, 20)
+	binary.BigEndian.PutUint16(l4[0:], sport)
+	binary.BigEndian.PutUint16(l4[2:], dport)
+	l4[12] = 5 << 4
+	l4[13] = tcpFlags
+	if src.Is4() {
+		b = binary.BigEndian.AppendUint16(b, 0x0800)
+		ip := make([]byte, 20)
+		ip[0], ip[8], ip[9] = 0x45, 64, proto
+		binary.BigEndian.PutUint16(ip[2:], uint16(20+len(l4)))
+		s, d := src.As4(), dst.As4()
+		copy(ip[12:], s[:])
+		copy(ip[16:], d[:])
+		b = append(b, ip...)
+	} else {
+		b = binary.BigEndian.AppendUint16(b, 0x86dd)
+		ip := make([]byte, 40)
+		ip[0], ip[6], ip[7] = 0x60, proto, 64
+		binary.BigEndian.PutUint16(ip[4:], uint16(len(l4)))
+		s, d := src.As16(), dst.As16()
+		copy(ip[8:], s[:])
+		copy(ip[24:], d[:])
+		b = append(b, ip...)
+	}
+	return append(b, l4...)
+}
+
+func run(t testing.TB, prog *ebpf.Program, pkt []byte) int32 {
+	t.Helper()
+	ret, err := prog.Run(&ebpf.RunOptions{Data: pkt})
+	if err != nil {
+		t.Fatalf("test run: %v", err)
+	}
+	return int32(ret)
+}
+
+func protoNumber(p corev1.Protocol) uint8 {
+	return map[corev1.Protocol]uint8{corev1.ProtocolTCP: 6, corev1.ProtocolUDP: 17, corev1.ProtocolSCTP: 132}[p]
+}
+
+// TestDatapathMatchesEvaluator runs the loaded programs on crafted first
+// packets (BPF_PROG_TEST_RUN) for random clusters: leaving the source pod,
+// then entering the destination, for every ordered pair of pods over IPv4
+// and IPv6 and every pod with every outside address both ways, on each
+// port and protocol. A connection passes both hooks exactly when the
+// evaluator allows it; this is the kernel code deciding, not a model of it.
+func TestDatapathMatchesEvaluator(t *testing.T) {
+	testpods.RequireRoot(t)
+	e, err := load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	cases := 150
+	if testing.Short() {
+		cases = 30
+	}
+	sport := uint16(10000)
+	var probes, allowed int
+	for i := range cases {
+		w := randnet.New(20261124, i).World()
+		ends, engine, tables := bind(t, w)
+		if err := e.Update(tables); err != nil {
+			t.Fatal(err)
+		}
+		for _, pr := range pairs(ends, w.Addrs) {
+			for _, port := range randnet.Ports() {
+				for _, proto := range randnet.Protocols() {
+					sport++ // a new connection each time, never a tracked one
+					pkt := packet(pr[0].addr, pr[1].addr, sport, port, protoNumber(proto), 0x02)
+					got := run(t, e.objs.FromPod, pkt) == tcActUnspec && run(t, e.objs.ToPod, pkt) == tcActUnspec
+					want := engine.Check(pr[0].peer, pr[1].peer, port, proto)
+					if got != want.Allowed {
+						y, _ := rules.Marshal(tables.Set)
+						t.Fatalf("case %d: %s -> %s %d/%s: datapath allowed=%v, evaluator %v (%s)\n%s",
+							i, pr[0].addr, pr[1].addr, port, proto, got, want.Allowed, want.Reason, y)
+					}
+					probes++
+					if got {
+						allowed++
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d cases, %d probes through the kernel programs, %d allowed", cases, probes, allowed)
+	if allowed < probes/10 || probes-allowed < probes/10 {
+		t.Errorf("%d of %d allowed: too lax or too strict to compare", allowed, probes)
+	}
+}
+
+type probeEnd struct {
+	peer evaluator.Peer
+	addr netip.Addr
+}
+
+// bind gives each pod of w its addresses and returns both engines.
+func bind(t testing.TB, w *randnet.World) ([][2]probeEnd, *evaluator.Engine, *rules.Tables) {
+	t.Helper()
+	engine, err := evaluator.New(w.NamespaceLabels(), w.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.Compile(w.Policies)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ends [][2]probeEnd
+	var pods []rules.Pod
+	for i := range w.Pods {
+		p := &w.Pods[i]
+		v4, v6 := randnet.PodAddrs(i)
+		ports := randnet.ContainerPorts(p)
+		pods = append(pods, rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IPs: []netip.Addr{v4, v6}, Ports: ports})
+		peer := evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: ports}}
+		ends = append(ends, [2]probeEnd{{peer, v4}, {peer, v6}})
+	}
+	tables, err := rules.Resolve(set, pods, w.NamespaceLabels())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ends, engine, tables
+}
+
+// pairs are the ordered pairs of pods, in each family, and each pod with
+// each outside address, both ways.
+func pairs(pods [][2]probeEnd, addrs []netip.Addr) [][2]probeEnd {
+	var out [][2]probeEnd
+	for _, p := range pods {
+		for _, q := range pods {
+			out = append(out, [2]probeEnd{p[0], q[0]}, [2]probeEnd{p[1], q[1]})
+		}
+		for _, a := range append(addrs, netip.MustParseAddr("2001:db8::1")) {
+			e := probeEnd{evaluator.Peer{Addr: a}, a}
+			fam := 0
+			if a.Is6() {
+				fam = 1
+			}
+			out = append(out, [2]probeEnd{p[fam], e}, [2]probeEnd{e, p[fam]})
+		}
+	}
+	return out
+}

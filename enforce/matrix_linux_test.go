@@ -1,0 +1,140 @@
+//go:build linux
+
+package enforce
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/internal/randnet"
+	"github.com/flowpol/flowpol/internal/testpods"
+	"github.com/flowpol/flowpol/rules"
+)
+
+// TestConnectivityMatrix builds a seeded random cluster as network
+// namespaces, every pod serving TCP and UDP on the probed ports, and one
+// namespace per outside address, then enforces the cluster's policies and
+// measures every connection (pod to pod, pod to outside and back, TCP and
+// UDP on each port): the matrix measured through the enforcer must equal
+// the evaluator's verdicts.
+func TestConnectivityMatrix(t *testing.T) {
+	testpods.RequireRoot(t)
+	for _, i := range mixedWorlds(t, 2) {
+		t.Run("world"+strconv.Itoa(i), func(t *testing.T) { testMatrix(t, randnet.New(matrixSeed, i).World()) })
+	}
+}
+
+const matrixSeed = 20261125
+
+// mixedWorlds are the indexes of the first n worlds with three to six pods
+// whose policies allow between a fifth and four fifths of the connections
+// probed: worlds that allow everything or nothing prove little.
+func mixedWorlds(t *testing.T, n int) []int {
+	var out []int
+	for i := 0; len(out) < n; i++ {
+		w := randnet.New(matrixSeed, i).World()
+		if len(w.Pods) < 3 || len(w.Pods) > 6 {
+			continue
+		}
+		ends, engine, _ := bind(t, w)
+		var probes, allowed int
+		for _, pr := range pairs(ends, w.Addrs) {
+			for _, port := range randnet.Ports() {
+				probes++
+				if engine.Check(pr[0].peer, pr[1].peer, port, corev1.ProtocolTCP).Allowed {
+					allowed++
+				}
+			}
+		}
+		if allowed*5 >= probes && allowed*5 <= probes*4 {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// matrixEnd is a pod or an outside address, as a namespace of its own.
+type matrixEnd struct {
+	pod  *testpods.Pod
+	addr netip.Addr
+	peer evaluator.Peer
+}
+
+func testMatrix(t *testing.T, w *randnet.World) {
+	c := testpods.New(t, cgroupRoot)
+	_, engine, tables := bind(t, w)
+	var ends []matrixEnd
+	var ifaces []string
+	for i := range w.Pods {
+		p := &w.Pods[i]
+		v4, _ := randnet.PodAddrs(i)
+		tp := c.AddPod(fmt.Sprintf("p%d", i), testpods.NewUID(), netip.PrefixFrom(v4, 24))
+		ends = append(ends, matrixEnd{tp, v4, evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: randnet.ContainerPorts(p)}}})
+		ifaces = append(ifaces, tp.HostIface)
+	}
+	for i, a := range w.Addrs {
+		tp := c.AddPod(fmt.Sprintf("out%d", i), testpods.NewUID(), netip.PrefixFrom(a, 32))
+		tp.Run("ip", "route", "add", "10.244.0.0/24", "dev", "eth0")
+		ends = append(ends, matrixEnd{tp, a, evaluator.Peer{Addr: a}})
+		ifaces = append(ifaces, tp.HostIface)
+	}
+	for _, e := range ends[:len(w.Pods)] {
+		for _, a := range w.Addrs {
+			e.pod.Run("ip", "route", "add", a.String()+"/32", "dev", "eth0")
+		}
+	}
+	for _, e := range ends {
+		for _, port := range randnet.Ports() {
+			hp := netip.AddrPortFrom(e.addr, port).String()
+			e.pod.StartServer(t, "tcp-serve", hp)
+			e.pod.StartServer(t, "udp-serve", hp)
+		}
+	}
+	enf, err := New(Options{Netns: c.Node(), Interfaces: ifaces})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { enf.Close() })
+	if err := enf.Update(tables); err != nil {
+		t.Fatal(err)
+	}
+	var checked, allowed int
+	for i, src := range ends {
+		var targets []string
+		var want []bool
+		for j, dst := range ends {
+			if i == j || (i >= len(w.Pods) && j >= len(w.Pods)) {
+				continue // itself, or outside to outside: no pod in between
+			}
+			for _, port := range randnet.Ports() {
+				for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
+					targets = append(targets, fmt.Sprintf("%s:%s", map[corev1.Protocol]string{"TCP": "tcp", "UDP": "udp"}[proto], netip.AddrPortFrom(dst.addr, port)))
+					want = append(want, engine.Check(src.peer, dst.peer, port, proto).Allowed)
+				}
+			}
+		}
+		got := probe(t, src.pod, targets...)
+		for k, target := range targets {
+			if (got[target] == "ok") != want[k] {
+				t.Errorf("%s -> %s: %s, evaluator allowed=%v", src.addr, target, got[target], want[k])
+			}
+			checked++
+			if want[k] {
+				allowed++
+			}
+		}
+	}
+	t.Logf("%d pods, %d outside addresses, %d connections measured, %d allowed", len(w.Pods), len(w.Addrs), checked, allowed)
+	if allowed == 0 || allowed == checked {
+		t.Errorf("%d of %d allowed: the world does not exercise the enforcer", allowed, checked)
+	}
+	if t.Failed() {
+		y, _ := rules.Marshal(tables.Set)
+		t.Logf("rules:\n%s", y)
+	}
+}

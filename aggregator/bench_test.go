@@ -1,8 +1,6 @@
 package aggregator_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,12 +9,12 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
 )
@@ -132,8 +130,8 @@ type usage struct {
 func startUsage() *usage {
 	runtime.GC()
 	debug.FreeOSMemory() // setup's garbage is not the learn path's memory
-	u := &usage{rssOK: resetPeakRSS()}
-	u.cpu0, u.cpuOK = cpuTime()
+	u := &usage{rssOK: procstat.ResetPeakRSS()}
+	u.cpu0, u.cpuOK = procstat.CPUTime()
 	u.meter = startMeter()
 	return u
 }
@@ -145,11 +143,11 @@ func (u *usage) report(b *testing.B, records int) {
 	goPeak := u.meter.stop()
 	n := float64(records) * float64(b.N)
 	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
-	if cpu1, ok := cpuTime(); u.cpuOK && ok {
+	if cpu1, ok := procstat.CPUTime(); u.cpuOK && ok {
 		b.ReportMetric(n/(cpu1-u.cpu0).Seconds(), "records/cpu-s")
 	}
 	b.ReportMetric(float64(goPeak)/(1<<20), "go-peak-MiB")
-	if rss, ok := peakRSS(); u.rssOK && ok {
+	if rss, ok := procstat.PeakRSS(); u.rssOK && ok {
 		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
 	} else {
 		b.Log("no peak resident set on this system: see go-peak-MiB")
@@ -190,46 +188,4 @@ func (m *meter) stop() uint64 {
 	close(m.done)
 	<-m.stopped
 	return m.peak
-}
-
-// resetPeakRSS resets the kernel's record of the process's peak resident
-// set (Linux 4.0 and later); it reports false where that is not possible.
-func resetPeakRSS() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-}
-
-// cpuTime returns the CPU time, user and system, the process has used
-// (Linux), in ticks of 10 ms.
-func cpuTime() (time.Duration, bool) {
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The fields after the command name, which is in parentheses, start
-	// with the state (field 3); utime and stime are fields 14 and 15.
-	f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
-	if len(f) < 13 {
-		return 0, false
-	}
-	utime, err1 := strconv.ParseUint(string(f[11]), 10, 64)
-	stime, err2 := strconv.ParseUint(string(f[12]), 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond, err1 == nil && err2 == nil
-}
-
-// peakRSS returns the process's peak resident set since the last reset:
-// everything it has touched, the baseline file's mapped pages included.
-func peakRSS() (uint64, bool) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("VmHWM:")); ok {
-			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }

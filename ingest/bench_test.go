@@ -2,7 +2,6 @@ package ingest_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -22,6 +20,7 @@ import (
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
 )
@@ -53,8 +52,8 @@ func BenchmarkIngest(b *testing.B) {
 		runtime.GOMAXPROCS(0), benchAgents, records, benchBatchRecs, float64(bodyBytes)/(1<<20))
 	runtime.GC()
 	debug.FreeOSMemory()
-	rssOK := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-	cpu0, cpuOK := cpuTime()
+	rssOK := procstat.ResetPeakRSS()
+	cpu0, cpuOK := procstat.CPUTime()
 	var lat []time.Duration
 	var growth, size int64
 	var edges int
@@ -75,12 +74,12 @@ func BenchmarkIngest(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(records)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
-	if cpu1, ok := cpuTime(); cpuOK && ok { // setup between iterations included
+	if cpu1, ok := procstat.CPUTime(); cpuOK && ok { // setup between iterations included
 		b.ReportMetric(float64(records)*float64(b.N)/(cpu1-cpu0).Seconds(), "records/cpu-s")
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-batch-ms")
-	if rss, ok := peakRSS(); rssOK && ok {
+	if rss, ok := procstat.PeakRSS(); rssOK && ok {
 		b.ReportMetric(float64(rss)/(1<<20), "peak-MiB")
 	}
 	b.ReportMetric(float64(bodyBytes)/(1<<20), "bodies-MiB")
@@ -254,38 +253,4 @@ func sendAll(b *testing.B, url, tokenFile string, agents [][][]byte) []time.Dura
 	}
 	wg.Wait()
 	return all
-}
-
-// cpuTime returns the CPU time, user and system, the process has used
-// (Linux), in ticks of 10 ms: on a shared machine the wall clock also
-// counts other processes.
-func cpuTime() (time.Duration, bool) {
-	stat, err := os.ReadFile("/proc/self/stat")
-	if err != nil {
-		return 0, false
-	}
-	// The fields after the command name, which is in parentheses, start
-	// with the state (field 3); utime and stime are fields 14 and 15.
-	f := bytes.Fields(stat[bytes.LastIndexByte(stat, ')')+1:])
-	if len(f) < 13 {
-		return 0, false
-	}
-	utime, err1 := strconv.ParseUint(string(f[11]), 10, 64)
-	stime, err2 := strconv.ParseUint(string(f[12]), 10, 64)
-	return time.Duration(utime+stime) * 10 * time.Millisecond, err1 == nil && err2 == nil
-}
-
-// peakRSS returns the process's peak resident set since the last reset.
-func peakRSS() (uint64, bool) {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0, false
-	}
-	for _, line := range bytes.Split(data, []byte("\n")) {
-		if rest, ok := bytes.CutPrefix(line, []byte("VmHWM:")); ok {
-			kb, err := strconv.ParseUint(string(bytes.TrimSuffix(bytes.TrimSpace(rest), []byte(" kB"))), 10, 64)
-			return kb << 10, err == nil
-		}
-	}
-	return 0, false
 }

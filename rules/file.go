@@ -50,6 +50,9 @@ func (s *Set) validate() error {
 		}
 	}
 	for i, r := range s.Rules {
+		if r.ID != i+1 {
+			return fmt.Errorf("rules[%d]: id %d, want %d", i, r.ID, i+1)
+		}
 		if err := r.validate(known); err != nil {
 			return fmt.Errorf("rules[%d] (id %d): %w", i, r.ID, err)
 		}

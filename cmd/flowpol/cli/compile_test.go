@@ -43,6 +43,8 @@ spec:
 	writeFile(t, badRules, "apiVersion: flowpol.io/v1alpha1\nkind: EnforcerRules\nidentities: []\nisolation: []\nrules: []\nextra: 1\n")
 	danglingRules := filepath.Join(dir, "dangling.yaml")
 	writeFile(t, danglingRules, "apiVersion: flowpol.io/v1alpha1\nkind: EnforcerRules\nidentities: []\nisolation: []\nrules: [{id: 1, policy: a/b, direction: Ingress, index: 0, subject: 7}]\n")
+	misnumbered := filepath.Join(dir, "misnumbered.yaml")
+	writeFile(t, misnumbered, "apiVersion: flowpol.io/v1alpha1\nkind: EnforcerRules\nidentities: [{id: 1, namespace: a}]\nisolation: []\nrules: [{id: 2, policy: a/b, direction: Ingress, index: 0, subject: 1}]\n")
 	inv := repoFile("testdata", "example", "cluster.yaml")
 	for _, tt := range []struct {
 		name string
@@ -53,6 +55,7 @@ spec:
 		{"no policies", []string{"compile"}, `required flag(s) "policies" not set`},
 		{"unknown field names the file", []string{"enforce", "--rules", badRules, "--inventory", inv}, badRules + `: error unmarshaling JSON: while decoding JSON: json: unknown field "extra"`},
 		{"unknown identity", []string{"enforce", "--rules", danglingRules, "--inventory", inv}, "rules[0] (id 1): unknown subject 7"},
+		{"rule ids are their places", []string{"enforce", "--rules", misnumbered, "--inventory", inv}, "rules[0]: id 2, want 1"},
 		{"nothing to enforce", []string{"enforce", "--inventory", inv}, "--policies DIR or --rules FILE"},
 		{"bad mode", []string{"enforce", "--mode", "block", "--rules", badRules, "--inventory", inv}, `--mode "block"`},
 		{"unpin without pin", []string{"enforce", "--unpin"}, "--unpin needs --pin DIR"},

@@ -68,33 +68,7 @@ type matrixEnd struct {
 func testMatrix(t *testing.T, w *randnet.World) {
 	c := testpods.New(t, cgroupRoot)
 	_, engine, tables := bind(t, w)
-	var ends []matrixEnd
-	var ifaces []string
-	for i := range w.Pods {
-		p := &w.Pods[i]
-		v4, _ := randnet.PodAddrs(i)
-		tp := c.AddPod(fmt.Sprintf("p%d", i), testpods.NewUID(), netip.PrefixFrom(v4, 24))
-		ends = append(ends, matrixEnd{tp, v4, evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: randnet.ContainerPorts(p)}}})
-		ifaces = append(ifaces, tp.HostIface)
-	}
-	for i, a := range w.Addrs {
-		tp := c.AddPod(fmt.Sprintf("out%d", i), testpods.NewUID(), netip.PrefixFrom(a, 32))
-		tp.Run("ip", "route", "add", "10.244.0.0/24", "dev", "eth0")
-		ends = append(ends, matrixEnd{tp, a, evaluator.Peer{Addr: a}})
-		ifaces = append(ifaces, tp.HostIface)
-	}
-	for _, e := range ends[:len(w.Pods)] {
-		for _, a := range w.Addrs {
-			e.pod.Run("ip", "route", "add", a.String()+"/32", "dev", "eth0")
-		}
-	}
-	for _, e := range ends {
-		for _, port := range randnet.Ports() {
-			hp := netip.AddrPortFrom(e.addr, port).String()
-			e.pod.StartServer(t, "tcp-serve", hp)
-			e.pod.StartServer(t, "udp-serve", hp)
-		}
-	}
+	ends, ifaces := buildMatrix(t, c, w)
 	enf, err := New(Options{Netns: c.Node(), Interfaces: ifaces})
 	if err != nil {
 		t.Fatal(err)
@@ -137,4 +111,38 @@ func testMatrix(t *testing.T, w *randnet.World) {
 		y, _ := rules.Marshal(tables.Set)
 		t.Logf("rules:\n%s", y)
 	}
+}
+
+// buildMatrix makes a namespace for each pod of w and each outside
+// address, routes between them, and starts a TCP and a UDP server on each
+// probed port of each.
+func buildMatrix(t *testing.T, c *testpods.Cluster, w *randnet.World) ([]matrixEnd, []string) {
+	var ends []matrixEnd
+	var ifaces []string
+	for i := range w.Pods {
+		p := &w.Pods[i]
+		v4, _ := randnet.PodAddrs(i)
+		tp := c.AddPod(fmt.Sprintf("p%d", i), testpods.NewUID(), netip.PrefixFrom(v4, 24))
+		ends = append(ends, matrixEnd{tp, v4, evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: randnet.ContainerPorts(p)}}})
+		ifaces = append(ifaces, tp.HostIface)
+	}
+	for i, a := range w.Addrs {
+		tp := c.AddPod(fmt.Sprintf("out%d", i), testpods.NewUID(), netip.PrefixFrom(a, 32))
+		tp.Run("ip", "route", "add", "10.244.0.0/24", "dev", "eth0")
+		ends = append(ends, matrixEnd{tp, a, evaluator.Peer{Addr: a}})
+		ifaces = append(ifaces, tp.HostIface)
+	}
+	for _, e := range ends[:len(w.Pods)] {
+		for _, a := range w.Addrs {
+			e.pod.Run("ip", "route", "add", a.String()+"/32", "dev", "eth0")
+		}
+	}
+	for _, e := range ends {
+		for _, port := range randnet.Ports() {
+			hp := netip.AddrPortFrom(e.addr, port).String()
+			e.pod.StartServer(t, "tcp-serve", hp)
+			e.pod.StartServer(t, "udp-serve", hp)
+		}
+	}
+	return ends, ifaces
 }

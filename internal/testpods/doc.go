@@ -5,8 +5,9 @@
 // on the cgroup2 hierarchy. Processes started in a pod are put in its cgroup
 // first, then enter its namespace.
 //
-// It needs root and Linux. Everything a Cluster creates is removed by
-// t.Cleanup, also when a test fails. Node is the same for programs (the
-// demo): it returns errors, is removed by Close, and Sweep removes what a
-// killed process left behind, found by its name prefix.
+// It needs root and Linux. A Node builds it for programs (the demo): it
+// returns errors, is removed by Close, and Sweep removes what a killed
+// process left behind, found by its name prefix. A Cluster is a Node for
+// tests: it fails the test instead, and everything it creates is removed
+// by t.Cleanup, also when a test fails.
 package testpods

@@ -36,19 +36,23 @@ type Node struct {
 	cgroupRoot string
 	mu         sync.Mutex
 	pods       []*NodePod
-	procs      []*exec.Cmd
-	files      []*os.File // cgroup directories, open for commands not yet started
 }
 
 // NodePod is a pod of a Node: a network namespace whose eth0 is a veth to
 // the node's bridge, and a cgroup.
 type NodePod struct {
 	Name, UID, Netns string
+	// ContainerID names the pod's container cgroup (empty outside the
+	// cluster).
+	ContainerID string
 	// HostIface is the node's end of the pod's veth, on the bridge.
 	HostIface string
 	Addrs     []netip.Prefix
 	CgroupDir string
 	n         *Node
+	procs     []*exec.Cmd
+	files     []*os.File // its cgroup directory, open for commands not yet started
+	removed   bool
 }
 
 // PodSpec describes a pod to add.
@@ -101,7 +105,8 @@ func (n *Node) AddPod(s PodSpec) (*NodePod, error) {
 	p := &NodePod{Name: s.Name, UID: s.UID, Netns: n.prefix + s.Name, HostIface: "v-" + s.Name[:min(len(s.Name), 13)], Addrs: s.Addrs, n: n}
 	p.CgroupDir = filepath.Join(outsideCgroup(n.cgroupRoot, n.prefix), s.Name)
 	if s.UID != "" {
-		p.CgroupDir = filepath.Join(n.cgroupRoot, "kubepods", "burstable", "pod"+s.UID, randomHex(8))
+		p.ContainerID = randomHex(8)
+		p.CgroupDir = filepath.Join(n.cgroupRoot, "kubepods", "burstable", "pod"+s.UID, p.ContainerID)
 	}
 	if err := os.MkdirAll(p.CgroupDir, 0o755); err != nil {
 		return nil, fmt.Errorf("pod %s: %w", s.Name, err)
@@ -146,20 +151,22 @@ func (p *NodePod) Command(args ...string) (*exec.Cmd, error) {
 	cmd := exec.Command("ip", append([]string{"netns", "exec", p.Netns}, args...)...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd()), Pdeathsig: syscall.SIGKILL}
 	p.n.mu.Lock()
-	p.n.procs = append(p.n.procs, cmd)
-	p.n.files = append(p.n.files, dir) // open until the command starts: closed by Close
+	p.procs = append(p.procs, cmd)
+	p.files = append(p.files, dir) // open until the command starts: closed by RemovePod
 	p.n.mu.Unlock()
 	return cmd, nil
 }
 
-// Close kills the processes started in the pods and removes the pods'
-// namespaces and cgroups and the node's namespace (with the bridge and
-// every veth in it). It removes what it can and reports what it could not.
-func (n *Node) Close() error {
+// RemovePod kills the processes started in the pod and removes its
+// namespace and cgroup; removing it again does nothing.
+func (n *Node) RemovePod(p *NodePod) error {
 	n.mu.Lock()
-	pods, procs, files := n.pods, n.procs, n.files
-	n.pods, n.procs, n.files = nil, nil, nil
+	procs, files, removed := p.procs, p.files, p.removed
+	p.procs, p.files, p.removed = nil, nil, true
 	n.mu.Unlock()
+	if removed {
+		return nil
+	}
 	for _, cmd := range procs {
 		if cmd.Process != nil {
 			cmd.Process.Kill()
@@ -169,10 +176,21 @@ func (n *Node) Close() error {
 	for _, f := range files {
 		f.Close()
 	}
+	removeCgroup(p.CgroupDir)
+	return deleteNetns(p.Netns)
+}
+
+// Close kills the processes started in the pods and removes the pods'
+// namespaces and cgroups and the node's namespace (with the bridge and
+// every veth in it). It removes what it can and reports what it could not.
+func (n *Node) Close() error {
+	n.mu.Lock()
+	pods := n.pods
+	n.pods = nil
+	n.mu.Unlock()
 	var errs []error
 	for _, p := range pods {
-		removeCgroup(p.CgroupDir)
-		errs = append(errs, deleteNetns(p.Netns))
+		errs = append(errs, n.RemovePod(p))
 	}
 	errs = append(errs, deleteNetns(n.Netns))
 	os.Remove(outsideCgroup(n.cgroupRoot, n.prefix)) // when it was made, and is empty now

@@ -5,14 +5,11 @@ package testpods
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -30,47 +27,36 @@ func RequireRoot(t testing.TB) {
 	t.Skip("needs root")
 }
 
-// Cluster is a node namespace with a bridge, and the pods on it.
+// Cluster is a Node for tests: a node namespace with a bridge, and the
+// pods on it, failing the test where a Node returns an error, and removed
+// by t.Cleanup.
 type Cluster struct {
 	t          testing.TB
-	id         string
-	node       string // the node's network namespace
+	node       *Node
 	CgroupRoot string // the cgroup2 mount
-	mu         sync.Mutex
-	pods       []*Pod
 }
 
 // Pod is a network namespace and a cgroup.
 type Pod struct {
-	c           *Cluster
-	Name        string
-	UID         string
-	ContainerID string
-	Netns       string
-	Addrs       []netip.Prefix
-	CgroupDir   string // absolute
-	HostIface   string // the host side of its veth, in the node namespace
-	procs       []*exec.Cmd
-	deleted     bool
+	*NodePod
+	c *Cluster
 }
 
 // New makes an empty cluster; cgroupRoot is the cgroup2 mount.
 func New(t testing.TB, cgroupRoot string) *Cluster {
 	t.Helper()
 	RequireRoot(t)
-	c := &Cluster{t: t, id: randomHex(3), CgroupRoot: cgroupRoot}
-	c.node = "fp-" + c.id + "-node"
-	t.Cleanup(c.cleanup)
-	c.run("ip", "netns", "add", c.node)
-	c.run("ip", "-n", c.node, "link", "add", "br0", "type", "bridge")
-	c.run("ip", "-n", c.node, "link", "set", "br0", "up")
-	c.run("ip", "-n", c.node, "link", "set", "lo", "up")
-	return c
+	n, err := NewNode(NodeOptions{CgroupRoot: cgroupRoot})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return &Cluster{t: t, node: n, CgroupRoot: cgroupRoot}
 }
 
 // Node is the name of the node's network namespace, where the bridge and
 // the host sides of the pods' veths are.
-func (c *Cluster) Node() string { return c.node }
+func (c *Cluster) Node() string { return c.node.Netns }
 
 func randomHex(n int) string {
 	b := make([]byte, n)
@@ -84,45 +70,15 @@ func NewUID() string {
 	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
-func (c *Cluster) run(args ...string) {
-	c.t.Helper()
-	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-	if err != nil {
-		c.t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-}
-
 // AddPod creates a pod with the given addresses (with prefix lengths) on
 // the bridge. IPv6 addresses are usable at once (no duplicate detection).
 func (c *Cluster) AddPod(name, uid string, addrs ...netip.Prefix) *Pod {
 	c.t.Helper()
-	c.mu.Lock()
-	n := len(c.pods)
-	c.mu.Unlock()
-	p := &Pod{c: c, Name: name, UID: uid, ContainerID: randomHex(8), Netns: fmt.Sprintf("fp-%s-%s", c.id, name), Addrs: addrs}
-	p.CgroupDir = filepath.Join(c.CgroupRoot, "kubepods", "burstable", "pod"+uid, p.ContainerID)
-	if err := os.MkdirAll(p.CgroupDir, 0o755); err != nil {
+	np, err := c.node.AddPod(PodSpec{Name: name, UID: uid, Addrs: addrs})
+	if err != nil {
 		c.t.Fatal(err)
 	}
-	c.mu.Lock()
-	c.pods = append(c.pods, p)
-	c.mu.Unlock()
-	host, peer := fmt.Sprintf("fp%sh%d", c.id, n), fmt.Sprintf("fp%sp%d", c.id, n)
-	p.HostIface = host
-	c.run("ip", "netns", "add", p.Netns)
-	c.run("ip", "-n", c.node, "link", "add", host, "type", "veth", "peer", "name", peer, "netns", p.Netns)
-	c.run("ip", "-n", c.node, "link", "set", host, "master", "br0", "up")
-	c.run("ip", "-n", p.Netns, "link", "set", peer, "name", "eth0")
-	c.run("ip", "-n", p.Netns, "link", "set", "eth0", "up")
-	c.run("ip", "-n", p.Netns, "link", "set", "lo", "up")
-	for _, a := range addrs {
-		args := []string{"ip", "-n", p.Netns, "addr", "add", a.String(), "dev", "eth0"}
-		if a.Addr().Is6() {
-			args = append(args, "nodad")
-		}
-		c.run(args...)
-	}
-	return p
+	return &Pod{NodePod: np, c: c}
 }
 
 // Command prepares a command to run in the pod: in its cgroup, then in its
@@ -130,14 +86,10 @@ func (c *Cluster) AddPod(name, uid string, addrs ...netip.Prefix) *Pod {
 // still running.
 func (p *Pod) Command(args ...string) *exec.Cmd {
 	p.c.t.Helper()
-	dir, err := os.Open(p.CgroupDir) // open until cleanup: the command starts later
+	cmd, err := p.NodePod.Command(args...)
 	if err != nil {
 		p.c.t.Fatal(err)
 	}
-	p.c.t.Cleanup(func() { dir.Close() })
-	cmd := exec.Command("ip", append([]string{"netns", "exec", p.Netns}, args...)...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(dir.Fd())}
-	p.procs = append(p.procs, cmd)
 	return cmd
 }
 
@@ -156,18 +108,9 @@ func (p *Pod) Run(args ...string) string {
 // Delete kills the pod's processes and removes its namespace and cgroup.
 func (p *Pod) Delete() {
 	p.c.t.Helper()
-	if p.deleted {
-		return
+	if err := p.c.node.RemovePod(p.NodePod); err != nil {
+		p.c.t.Error(err)
 	}
-	p.deleted = true
-	for _, cmd := range p.procs {
-		if cmd.Process != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	exec.Command("ip", "netns", "del", p.Netns).Run()
-	removeCgroup(p.CgroupDir)
 }
 
 // removeCgroup removes a pod's container cgroup and then its pod cgroup,
@@ -186,14 +129,4 @@ func removeCgroup(dir string) {
 			break // not empty: another pod's, or another test's
 		}
 	}
-}
-
-func (c *Cluster) cleanup() {
-	c.mu.Lock()
-	pods := c.pods
-	c.mu.Unlock()
-	for _, p := range pods {
-		p.Delete()
-	}
-	exec.Command("ip", "netns", "del", c.node).Run()
 }

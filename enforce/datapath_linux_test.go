@@ -11,7 +11,6 @@ import (
 	"github.com/cilium/ebpf"
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/flowpol/flowpol/evaluator"
 	"github.com/flowpol/flowpol/internal/randnet"
 	"github.com/flowpol/flowpol/internal/testpods"
 	"github.com/flowpol/flowpol/rules"
@@ -92,22 +91,21 @@ func TestDatapathMatchesEvaluator(t *testing.T) {
 	sport := uint16(10000)
 	var probes, allowed int
 	for i := range cases {
-		w := randnet.New(20261124, i).World()
-		ends, engine, tables := bind(t, w)
-		if err := e.Update(tables); err != nil {
+		b := bind(t, randnet.New(20261124, i).World())
+		if err := e.Update(b.Tables); err != nil {
 			t.Fatal(err)
 		}
-		for _, pr := range pairs(ends, w.Addrs) {
+		for _, pr := range b.Pairs() {
 			for _, port := range randnet.Ports() {
 				for _, proto := range randnet.Protocols() {
 					sport++ // a new connection each time, never a tracked one
-					pkt := packet(pr[0].addr, pr[1].addr, sport, port, protoNumber(proto), 0x02)
+					pkt := packet(pr[0].Addr, pr[1].Addr, sport, port, protoNumber(proto), 0x02)
 					got := run(t, e.objs.FromPod, pkt) == tcActUnspec && run(t, e.objs.ToPod, pkt) == tcActUnspec
-					want := engine.Check(pr[0].peer, pr[1].peer, port, proto)
+					want := b.Engine.Check(pr[0].Peer, pr[1].Peer, port, proto)
 					if got != want.Allowed {
-						y, _ := rules.Marshal(tables.Set)
+						y, _ := rules.Marshal(b.Tables.Set)
 						t.Fatalf("case %d: %s -> %s %d/%s: datapath allowed=%v, evaluator %v (%s)\n%s",
-							i, pr[0].addr, pr[1].addr, port, proto, got, want.Allowed, want.Reason, y)
+							i, pr[0], pr[1], port, proto, got, want.Allowed, want.Reason, y)
 					}
 					probes++
 					if got {
@@ -123,55 +121,12 @@ func TestDatapathMatchesEvaluator(t *testing.T) {
 	}
 }
 
-type probeEnd struct {
-	peer evaluator.Peer
-	addr netip.Addr
-}
-
-// bind gives each pod of w its addresses and returns both engines.
-func bind(t testing.TB, w *randnet.World) ([][2]probeEnd, *evaluator.Engine, *rules.Tables) {
+// bind binds a world, failing the test when it cannot.
+func bind(t testing.TB, w *randnet.World) *randnet.Bound {
 	t.Helper()
-	engine, err := evaluator.New(w.NamespaceLabels(), w.Policies)
+	b, err := randnet.Bind(w)
 	if err != nil {
 		t.Fatal(err)
 	}
-	set, err := rules.Compile(w.Policies)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var ends [][2]probeEnd
-	var pods []rules.Pod
-	for i := range w.Pods {
-		p := &w.Pods[i]
-		v4, v6 := randnet.PodAddrs(i)
-		ports := randnet.ContainerPorts(p)
-		pods = append(pods, rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IPs: []netip.Addr{v4, v6}, Ports: ports})
-		peer := evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: ports}}
-		ends = append(ends, [2]probeEnd{{peer, v4}, {peer, v6}})
-	}
-	tables, err := rules.Resolve(set, pods, w.NamespaceLabels())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ends, engine, tables
-}
-
-// pairs are the ordered pairs of pods, in each family, and each pod with
-// each outside address, both ways.
-func pairs(pods [][2]probeEnd, addrs []netip.Addr) [][2]probeEnd {
-	var out [][2]probeEnd
-	for _, p := range pods {
-		for _, q := range pods {
-			out = append(out, [2]probeEnd{p[0], q[0]}, [2]probeEnd{p[1], q[1]})
-		}
-		for _, a := range append(addrs, netip.MustParseAddr("2001:db8::1")) {
-			e := probeEnd{evaluator.Peer{Addr: a}, a}
-			fam := 0
-			if a.Is6() {
-				fam = 1
-			}
-			out = append(out, [2]probeEnd{p[fam], e}, [2]probeEnd{e, p[fam]})
-		}
-	}
-	return out
+	return b
 }

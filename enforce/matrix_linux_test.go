@@ -41,12 +41,12 @@ func mixedWorlds(t *testing.T, n int) []int {
 		if len(w.Pods) < 3 || len(w.Pods) > 6 {
 			continue
 		}
-		ends, engine, _ := bind(t, w)
+		b := bind(t, w)
 		var probes, allowed int
-		for _, pr := range pairs(ends, w.Addrs) {
+		for _, pr := range b.Pairs() {
 			for _, port := range randnet.Ports() {
 				probes++
-				if engine.Check(pr[0].peer, pr[1].peer, port, corev1.ProtocolTCP).Allowed {
+				if b.Engine.Check(pr[0].Peer, pr[1].Peer, port, corev1.ProtocolTCP).Allowed {
 					allowed++
 				}
 			}
@@ -67,14 +67,14 @@ type matrixEnd struct {
 
 func testMatrix(t *testing.T, w *randnet.World) {
 	c := testpods.New(t, cgroupRoot)
-	_, engine, tables := bind(t, w)
-	ends, ifaces := buildMatrix(t, c, w)
+	b := bind(t, w)
+	ends, ifaces := buildMatrix(t, c, b)
 	enf, err := New(Options{Netns: c.Node(), Interfaces: ifaces})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { enf.Close() })
-	if err := enf.Update(tables); err != nil {
+	if err := enf.Update(b.Tables); err != nil {
 		t.Fatal(err)
 	}
 	var checked, allowed int
@@ -88,7 +88,7 @@ func testMatrix(t *testing.T, w *randnet.World) {
 			for _, port := range randnet.Ports() {
 				for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
 					targets = append(targets, fmt.Sprintf("%s:%s", map[corev1.Protocol]string{"TCP": "tcp", "UDP": "udp"}[proto], netip.AddrPortFrom(dst.addr, port)))
-					want = append(want, engine.Check(src.peer, dst.peer, port, proto).Allowed)
+					want = append(want, b.Engine.Check(src.peer, dst.peer, port, proto).Allowed)
 				}
 			}
 		}
@@ -108,22 +108,22 @@ func testMatrix(t *testing.T, w *randnet.World) {
 		t.Errorf("%d of %d allowed: the world does not exercise the enforcer", allowed, checked)
 	}
 	if t.Failed() {
-		y, _ := rules.Marshal(tables.Set)
+		y, _ := rules.Marshal(b.Tables.Set)
 		t.Logf("rules:\n%s", y)
 	}
 }
 
-// buildMatrix makes a namespace for each pod of w and each outside
+// buildMatrix makes a namespace for each pod of b and each outside
 // address, routes between them, and starts a TCP and a UDP server on each
 // probed port of each.
-func buildMatrix(t *testing.T, c *testpods.Cluster, w *randnet.World) ([]matrixEnd, []string) {
+func buildMatrix(t *testing.T, c *testpods.Cluster, b *randnet.Bound) ([]matrixEnd, []string) {
+	w := b.World
 	var ends []matrixEnd
 	var ifaces []string
-	for i := range w.Pods {
-		p := &w.Pods[i]
-		v4, _ := randnet.PodAddrs(i)
-		tp := c.AddPod(fmt.Sprintf("p%d", i), testpods.NewUID(), netip.PrefixFrom(v4, 24))
-		ends = append(ends, matrixEnd{tp, v4, evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: randnet.ContainerPorts(p)}}})
+	for i, pod := range b.Pods {
+		v4 := pod[0] // the matrix is measured over IPv4
+		tp := c.AddPod(fmt.Sprintf("p%d", i), testpods.NewUID(), netip.PrefixFrom(v4.Addr, 24))
+		ends = append(ends, matrixEnd{tp, v4.Addr, v4.Peer})
 		ifaces = append(ifaces, tp.HostIface)
 	}
 	for i, a := range w.Addrs {

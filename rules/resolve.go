@@ -53,7 +53,6 @@ type Class struct {
 	ID     uint32
 	Pods   []string     // namespace/name
 	Prefix netip.Prefix // for a CIDR class, in its own family
-	ids    []int        // identities its pods belong to
 	ports  []corev1.ContainerPort
 }
 
@@ -66,6 +65,7 @@ type Tables struct {
 	Isolation map[IsoKey]uint32       // → index+1 into Set.Isolation
 	Policy    map[PolicyKey]uint32    // → Rule.ID
 	PodOf     map[netip.Addr]string   // address → namespace/name
+	members   map[int][]uint32        // identity → the pod classes it holds
 }
 
 // Resolve binds a set to pods and the namespaces' labels. Pods without
@@ -76,7 +76,7 @@ func Resolve(set *Set, pods []Pod, namespaces map[string]map[string]string) (*Ta
 		return nil, err
 	}
 	t := &Tables{Set: set, Endpoints: map[netip.Addr]uint32{}, CIDRs: map[netip.Prefix]uint32{},
-		Isolation: map[IsoKey]uint32{}, Policy: map[PolicyKey]uint32{}, PodOf: map[netip.Addr]string{}}
+		Isolation: map[IsoKey]uint32{}, Policy: map[PolicyKey]uint32{}, PodOf: map[netip.Addr]string{}, members: map[int][]uint32{}}
 	t.Classes = append(t.Classes, Class{ID: World})
 	t.cidrClasses(set)
 	t.podClasses(r, pods)
@@ -198,7 +198,10 @@ func (t *Tables) podClasses(r *resolver, pods []Pod) {
 		if !ok {
 			id = uint32(len(t.Classes) + 1)
 			byKey[key] = id
-			t.Classes = append(t.Classes, Class{ID: id, ids: ids, ports: ports})
+			t.Classes = append(t.Classes, Class{ID: id, ports: ports})
+			for _, identity := range ids {
+				t.members[identity] = append(t.members[identity], id)
+			}
 		}
 		c := &t.Classes[id-1]
 		c.Pods = append(c.Pods, p.Namespace+"/"+p.Name)
@@ -228,16 +231,8 @@ func namedPorts(ports []corev1.ContainerPort) []corev1.ContainerPort {
 	return out
 }
 
-// classesOf are the pod classes an identity holds.
-func (t *Tables) classesOf(identity int) []uint32 {
-	var out []uint32
-	for _, c := range t.Classes {
-		if slices.Contains(c.ids, identity) {
-			out = append(out, c.ID)
-		}
-	}
-	return out
-}
+// classesOf are the pod classes an identity holds, by ID.
+func (t *Tables) classesOf(identity int) []uint32 { return t.members[identity] }
 
 func (t *Tables) isolation() {
 	for i, iso := range t.Set.Isolation {

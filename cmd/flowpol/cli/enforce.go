@@ -147,19 +147,26 @@ func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
 			}
 		})
 	}()
-	return o.watch(ctx, e, inv, refresh, s, done)
+	return o.watch(ctx, e, enforced{set, inv}, refresh, s, done)
 }
 
-// watch puts new tables in force on SIGHUP and on cluster changes, until
-// ctx ends or reading verdicts fails.
-func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last *inventory.Inventory, refresh func() *inventory.Inventory, s Streams, done <-chan error) error {
+// enforced is what the tables in force were bound from.
+type enforced struct {
+	set *rules.Set
+	inv *inventory.Inventory
+}
+
+// watch puts new tables in force on SIGHUP (the files read again) and on
+// cluster changes (the rules rebound), until ctx ends or reading verdicts
+// fails.
+func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last enforced, refresh func() *inventory.Inventory, s Streams, done <-chan error) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	tick := time.NewTicker(o.refresh)
 	defer tick.Stop()
 	for {
-		var inv *inventory.Inventory
+		next := last
 		select {
 		case <-ctx.Done():
 			return <-done
@@ -167,7 +174,7 @@ func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last *i
 			return err
 		case <-hup:
 			var err error
-			if inv, err = o.reloadCluster(last, refresh); err != nil {
+			if next, err = o.reload(last, refresh, s.In); err != nil {
 				fmt.Fprintf(s.Err, "reload: %v; the rules in force stay\n", err)
 				continue
 			}
@@ -175,36 +182,37 @@ func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last *i
 			if refresh == nil {
 				continue
 			}
-			if inv = refresh(); inv == nil {
+			if next.inv = refresh(); next.inv == nil {
 				continue
 			}
 		}
-		if err := o.update(e, inv, s); err != nil {
+		if err := update(e, next, s); err != nil {
 			fmt.Fprintf(s.Err, "update: %v; the rules in force stay\n", err)
 			continue
 		}
-		last = inv
+		last = next
 	}
 }
 
-// reloadCluster reads the inventory file again, or takes the live state's
-// newest snapshot (the last one when nothing changed).
-func (o *enforceOptions) reloadCluster(last *inventory.Inventory, refresh func() *inventory.Inventory) (*inventory.Inventory, error) {
-	if refresh == nil {
-		return inventory.LoadFile(o.inventory)
-	}
-	if inv := refresh(); inv != nil {
-		return inv, nil
-	}
-	return last, nil
-}
-
-func (o *enforceOptions) update(e *enforce.Enforcer, inv *inventory.Inventory, s Streams) error {
-	set, err := o.loadSet(s.In)
+// reload reads the rules or policies again, and the inventory file, or
+// takes the live state's newest snapshot (the last one when nothing
+// changed).
+func (o *enforceOptions) reload(last enforced, refresh func() *inventory.Inventory, stdin io.Reader) (enforced, error) {
+	set, err := o.loadSet(stdin)
 	if err != nil {
-		return err
+		return last, err
 	}
-	tables, err := bind(set, inv)
+	next := enforced{set: set, inv: last.inv}
+	if refresh == nil {
+		next.inv, err = inventory.LoadFile(o.inventory)
+	} else if inv := refresh(); inv != nil {
+		next.inv = inv
+	}
+	return next, err
+}
+
+func update(e *enforce.Enforcer, next enforced, s Streams) error {
+	tables, err := bind(next.set, next.inv)
 	if err != nil {
 		return err
 	}

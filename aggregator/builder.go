@@ -280,7 +280,7 @@ func (b *builder) register(svc *corev1.Service, sp corev1.ServicePort, proto flo
 		info.svc = true
 		t := ts
 		if t == nil {
-			t = []target{{end: b.r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoBackends}), port: uint16(sp.Port)}}
+			t = []target{{end: b.r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoBackends}), port: uint16(sp.Port)}}
 		}
 		info.svcPorts = append(info.svcPorts, svcPort{port: uint16(sp.Port), proto: proto, targets: t})
 	}

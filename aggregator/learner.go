@@ -265,7 +265,7 @@ func (l *Learner) unknown(rec *flow.Record, p placed) bool {
 
 func (l *Learner) unknownAddr(end uint32) bool {
 	e := &l.res.ends[end]
-	return e.Kind == topology.KindUnresolved && e.Reason == ReasonUnknownClusterAddr
+	return e.Kind == topology.KindUnresolved && e.Reason == topology.ReasonUnknownClusterAddr
 }
 
 // refresh asks for a newer inventory, at most once a second unless forced,
@@ -314,7 +314,7 @@ func floorDiv(a, b int64) int64 {
 
 func (l *Learner) noteUnresolved(end uint32) {
 	if e := &l.res.ends[end]; e.Kind == topology.KindUnresolved {
-		l.sum.Unresolved[e.Reason]++
+		l.sum.Unresolved[e.Reason.String()]++
 	}
 }
 

@@ -12,14 +12,6 @@ import (
 	"github.com/flowpol/flowpol/topology"
 )
 
-// Reasons an end is unresolved.
-const (
-	ReasonUnknownClusterAddr = "no pod or service has this cluster address"
-	ReasonNoServicePort      = "service has no such port"
-	ReasonNoBackends         = "service has no backends"
-	ReasonServiceAsSource    = "service address as source"
-)
-
 // ResolverOptions tunes a Resolver. The zero value is ready to use.
 type ResolverOptions struct {
 	// ClusterCIDRs are the pod and service ranges. An address in them that
@@ -195,7 +187,7 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 	case info.ref.end != 0:
 		return info.at(rec.Time.UnixNano())
 	case info.svc:
-		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonServiceAsSource})}
+		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonServiceAsSource})}
 	}
 	return podRef{end: r.outside(addr)}
 }
@@ -218,7 +210,7 @@ func (r *Resolver) destinations(rec *flow.Record) []target {
 				return sp.targets
 			}
 		}
-		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonNoServicePort}), port: port})
+		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort}), port: port})
 	}
 	if slices.Contains(info.apiPorts, port) {
 		return r.one(target{end: r.intern(topology.End{Kind: topology.KindAPIServer}), port: port})
@@ -244,7 +236,7 @@ func (r *Resolver) one(t target) []target {
 func (r *Resolver) outside(addr netip.Addr) uint32 {
 	for _, p := range r.internal {
 		if p.Contains(addr) {
-			return r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: ReasonUnknownClusterAddr})
+			return r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr})
 		}
 	}
 	return r.intern(topology.End{Kind: topology.KindExternal, Addr: addr})

@@ -55,7 +55,49 @@ type End struct {
 	Workload WorkloadRef `json:"workload"`         // KindWorkload
 	Node     string      `json:"node,omitempty"`   // KindHost: the node that has the address, when known
 	Addr     netip.Addr  `json:"addr"`             // KindHost, KindExternal, KindUnresolved
-	Reason   string      `json:"reason,omitempty"` // KindUnresolved
+	Reason   Reason      `json:"reason,omitempty"` // KindUnresolved
+}
+
+// Reason says why an end is unresolved. It is stored as its number: a
+// new reason takes a new number, and rewording one changes no stored key.
+type Reason uint8
+
+// Reasons an end is unresolved.
+const (
+	ReasonNone               Reason = iota
+	ReasonUnknownClusterAddr        // an address in a cluster range that no pod, node or Service holds
+	ReasonNoServicePort             // a Service address on a port the Service does not have
+	ReasonNoBackends                // a Service port with no backends
+	ReasonServiceAsSource           // a Service address as the source of a flow
+)
+
+var reasonText = [...]string{
+	ReasonNone:               "",
+	ReasonUnknownClusterAddr: "no pod or service has this cluster address",
+	ReasonNoServicePort:      "service has no such port",
+	ReasonNoBackends:         "service has no backends",
+	ReasonServiceAsSource:    "service address as source",
+}
+
+func (r Reason) String() string {
+	if int(r) < len(reasonText) {
+		return reasonText[r]
+	}
+	return fmt.Sprintf("Reason(%d)", uint8(r))
+}
+
+// MarshalText writes the reason as its text, for JSON.
+func (r Reason) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a reason's text.
+func (r *Reason) UnmarshalText(b []byte) error {
+	for i, t := range reasonText {
+		if t == string(b) {
+			*r = Reason(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown unresolved reason %q", b)
 }
 
 // String is the end's stable text form, used in keys and reports.
@@ -70,7 +112,7 @@ func (e End) String() string {
 	case KindExternal:
 		return "external/" + e.Addr.String()
 	case KindUnresolved:
-		return "unresolved/" + e.Addr.String() + " (" + e.Reason + ")"
+		return "unresolved/" + e.Addr.String() + " (" + e.Reason.String() + ")"
 	}
 	return e.Kind.String()
 }
@@ -78,7 +120,7 @@ func (e End) String() string {
 // Compare orders ends by kind, then by their fields.
 func (e End) Compare(o End) int {
 	return cmp.Or(cmp.Compare(e.Kind, o.Kind), e.Workload.Compare(o.Workload),
-		strings.Compare(e.Node, o.Node), e.Addr.Compare(o.Addr), strings.Compare(e.Reason, o.Reason))
+		strings.Compare(e.Node, o.Node), e.Addr.Compare(o.Addr), strings.Compare(e.Reason.String(), o.Reason.String()))
 }
 
 // Edge is client → server on the server's port: for a pod, the target port

@@ -161,7 +161,7 @@ func newNode(e topology.End) *node {
 	case topology.KindExternal:
 		n.kind, n.name = "external", e.Addr.String()
 	default:
-		n.kind, n.name, n.note = "unresolved", e.Addr.String(), e.Reason
+		n.kind, n.name, n.note = "unresolved", e.Addr.String(), e.Reason.String()
 	}
 	return n
 }

@@ -23,7 +23,7 @@ var (
 	api      = workload("shop", "Deployment", "api")
 	db       = workload("data", "StatefulSet", "db")
 	external = topology.End{Kind: topology.KindExternal, Addr: netip.MustParseAddr("203.0.113.10")}
-	lost     = topology.End{Kind: topology.KindUnresolved, Addr: netip.MustParseAddr("10.0.0.9"), Reason: `no "pod" <here>`}
+	lost     = topology.End{Kind: topology.KindUnresolved, Addr: netip.MustParseAddr("10.0.0.9"), Reason: topology.ReasonNoServicePort}
 )
 
 func edge(src, dst topology.End, port uint16, proto flow.Proto, count uint64) topology.EdgeStats {
@@ -55,21 +55,21 @@ var formats = []struct {
 		name: "dot",
 		draw: DOT,
 		want: []string{`subgraph cluster_1 {`, `label="namespace data";`, `label="namespace shop";`, `label="external";`, `style=dashed`, `style=dotted`,
-			`n3 -> n2 [label="8080/TCP (230)`, `8443/TCP (7)"`, `n5 -> n2 [label="8080/TCP (2)"];`, `\"pod\" <here>`, `n1 -> n1 [label="5432/TCP (1)"];`},
+			`n3 -> n2 [label="8080/TCP (230)`, `8443/TCP (7)"`, `n5 -> n2 [label="8080/TCP (2)"];`, `service has no such port`, `n1 -> n1 [label="5432/TCP (1)"];`},
 		red: []string{`8080/TCP (230) denied\n8443/TCP (7)", color="#d62728"`},
 	},
 	{
 		name: "mermaid",
 		draw: Mermaid,
 		want: []string{"flowchart LR", `subgraph g1["namespace data"]`, `subgraph g2["namespace shop"]`, `n4[/"external<br>203.0.113.10"/]`,
-			`n3 -->|"8080/TCP (230)`, `8443/TCP (7)"| n2`, "#quot;pod#quot; #lt;here#gt;", "class n5 unresolved", "class n4 external"},
+			`n3 -->|"8080/TCP (230)`, `8443/TCP (7)"| n2`, "10.0.0.9<br>service has no such port", "class n5 unresolved", "class n4 external"},
 		red: []string{"linkStyle 4 stroke:#d62728"},
 	},
 	{
 		name: "html",
 		draw: HTML,
 		want: []string{`<g class="lane workload" id="g1">`, `namespace shop`, `class="node external"`, `class="node unresolved"`,
-			`data-name="shop/Deployment/web -&gt; shop/Deployment/api"`, `<tspan`, `8443/TCP (7)`, `no &#34;pod&#34; &lt;here&gt;`},
+			`data-name="shop/Deployment/web -&gt; shop/Deployment/api"`, `<tspan`, `8443/TCP (7)`, `unresolved/10.0.0.9 (service has no such port) -&gt; shop/Deployment/api`},
 		red: []string{`class="edge denied"`, `marker-end="url(#arrow-denied)"`, `8080/TCP (230) denied`},
 	},
 }

@@ -1,0 +1,141 @@
+package baseline
+
+import (
+	"context"
+	"time"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Store is a baseline. Implementations are safe for concurrent use; each
+// method is one transaction.
+type Store interface {
+	// Apply adds a delta: its cells to the edges' counts, its pods, nodes
+	// and processes to their sets, its workloads and cluster facts, and its
+	// delivery marks and waiting records, all or nothing.
+	Apply(ctx context.Context, d *Delta) (Applied, error)
+	// Window returns the edges seen in [from, to), rounded out to whole
+	// buckets, each tier answering at its own width.
+	Window(ctx context.Context, from, to time.Time) (*topology.Window, error)
+	// Delivered returns each sender's last batch held (see Delta.Delivered).
+	Delivered(ctx context.Context) (map[string]uint64, error)
+	// Waiting returns the records stored as waiting for the cluster state.
+	Waiting(ctx context.Context) ([]flow.Record, error)
+	// RecordRun records a learning run.
+	RecordRun(ctx context.Context, r Run) error
+	// Retain rolls buckets older than a tier keeps into the next tier and
+	// deletes what is past the last, as of now.
+	Retain(ctx context.Context, now time.Time) (Retained, error)
+	// Status describes the store.
+	Status(ctx context.Context) (Status, error)
+	// Bucket is the width of the finest tier's buckets.
+	Bucket() time.Duration
+	// Close releases the store.
+	Close() error
+}
+
+// Delta is what one commit adds to a baseline. It is a plain value: the
+// learner that made it keeps no reference to it.
+type Delta struct {
+	// Edges are the edges seen, each at most once.
+	Edges []EdgeDelta
+	// Workloads replaces the workloads it names; the others stay, since
+	// their edges may still be in a window.
+	Workloads map[topology.WorkloadRef]topology.Workload
+	// Cluster, when set, replaces the cluster facts.
+	Cluster *topology.Cluster
+	// Delivered is, for each sender named, the sequence number of its last
+	// batch of records whose records are all in this delta or an earlier
+	// one: a batch sent again can then be recognised and not counted twice.
+	Delivered map[string]uint64
+	// ReplaceWaiting replaces the stored waiting records with Waiting.
+	ReplaceWaiting bool
+	Waiting        []flow.Record
+}
+
+// EdgeDelta is one edge's evidence in a delta.
+type EdgeDelta struct {
+	Edge topology.Edge
+	// Cells are its counts per bucket of the finest tier, in any order.
+	Cells []Cell
+	// SrcPods and DstPods are identities of the pods seen at each end
+	// (never zero); Nodes the nodes that reported it; SrcComms and DstComms
+	// the process names recorded at each end.
+	SrcPods, DstPods   []uint64
+	Nodes              []string
+	SrcComms, DstComms []string
+}
+
+// Cell is an edge's evidence in one bucket: connections as clients and as
+// servers reported them, and the first and last moments seen.
+type Cell struct {
+	// Start is the bucket's start, unix seconds.
+	Start int64
+	// Client and Server are the connections each side reported.
+	Client, Server uint64
+	// FirstMS and LastMS are the first and last moments seen, as
+	// milliseconds after Start.
+	FirstMS, LastMS uint32
+}
+
+// Applied is what Apply did.
+type Applied struct {
+	// NewEdges counts the delta's edges the store did not hold before.
+	NewEdges int
+}
+
+// Run is a learning run's record.
+type Run struct {
+	Source      string            `json:"source"`
+	Started     time.Time         `json:"started"`
+	Records     uint64            `json:"records"`     // records read
+	Connections uint64            `json:"connections"` // their counts added up
+	Stored      uint64            `json:"stored"`      // records in committed batches
+	StoredLines int               `json:"stored_lines"`
+	Batches     int               `json:"batches"`
+	Edges       int               `json:"edges"`     // distinct edges this run
+	NewEdges    int               `json:"new_edges"` // of which new to the baseline
+	Unresolved  map[string]uint64 `json:"unresolved,omitempty"`
+	Waited      uint64            `json:"waited,omitempty"`        // records that waited for the cluster state
+	WaitedOut   uint64            `json:"waited_out,omitempty"`    // of which stored unresolved after the wait
+	WaitFull    uint64            `json:"wait_overflow,omitempty"` // records that could not wait: too many waited
+	Ignored     map[string]uint64 `json:"ignored,omitempty"`
+	Error       string            `json:"error,omitempty"`
+}
+
+// Tier is one level of retention: buckets of a width, kept for a while.
+type Tier struct {
+	Bucket time.Duration
+	// Keep is how long its buckets are kept; zero keeps them for ever.
+	Keep time.Duration
+}
+
+// Retention is a store's tiers, finest first: each tier's buckets, once
+// older than its Keep, roll up into the next tier; past the last they are
+// deleted.
+type Retention []Tier
+
+// Retained is what Retain did.
+type Retained struct {
+	RolledUp     int // cells rolled into a coarser tier
+	Deleted      int // cells deleted past the last tier
+	EdgesRemoved int // edges with nothing left
+}
+
+// Status describes a store.
+type Status struct {
+	Schema    int          `json:"schema"`
+	FileBytes int64        `json:"file_bytes"`
+	Edges     int          `json:"edges"`
+	Tiers     []TierStatus `json:"tiers"`
+	Runs      []Run        `json:"runs"`
+}
+
+// TierStatus is one tier of a store.
+type TierStatus struct {
+	Bucket string    `json:"bucket"` // "1m"
+	Keep   string    `json:"keep"`   // "48h"; "all" for ever
+	Cells  int       `json:"cells"`
+	Oldest time.Time `json:"oldest,omitzero"`
+}

@@ -6,7 +6,7 @@ EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build demo example test fuzz bench vet generate check-generate kube-env clean
+.PHONY: all build demo example test fuzz bench vet lint generate check-generate kube-env clean
 
 all: build
 
@@ -52,6 +52,11 @@ vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+## lint: the layering rules and unchecked errors (.golangci.yaml), with
+## golangci-lint pinned in tools/go.mod (built on first use).
+lint:
+	$(GO) tool -modfile=tools/go.mod golangci-lint run ./...
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s).
 FUZZTIME ?= 30s

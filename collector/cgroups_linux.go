@@ -70,13 +70,13 @@ func (c *cgroupPaths) byHandle(id uint64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer unix.Close(mount)
+	defer closeFD(mount)
 	h := unix.NewFileHandle(fileidKernfs, binary.NativeEndian.AppendUint64(nil, id))
 	fd, err := unix.OpenByHandleAt(mount, h, unix.O_RDONLY|unix.O_DIRECTORY)
 	if err != nil {
 		return "", err
 	}
-	defer unix.Close(fd)
+	defer closeFD(fd)
 	abs, err := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd))
 	if err != nil {
 		return "", err
@@ -88,9 +88,15 @@ func (c *cgroupPaths) byHandle(id uint64) (string, error) {
 	return "/" + strings.TrimPrefix(rel, "/"), nil
 }
 
+// closeFD closes a descriptor opened read-only: its close loses nothing.
+func closeFD(fd int) { _ = unix.Close(fd) }
+
+// scan maps every cgroup's inode to its path. A cgroup removed while
+// walking is no error: the callback passes every error over, so the walk
+// returns none.
 func (c *cgroupPaths) scan() {
 	c.lastScan = time.Now()
-	filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(c.root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
 			return nil // a cgroup removed while walking is no error
 		}
@@ -131,7 +137,7 @@ func (c *cgroupPaths) netnsOf(id uint64) uint32 {
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var st unix.Stat_t

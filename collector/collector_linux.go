@@ -57,8 +57,7 @@ func New(opts Options) (*Collector, error) {
 	}
 	c := &Collector{opts: opts, monoBase: base, reported: map[bpf.FlowsFlowKey]uint64{}, cgroups: newCgroupPaths(opts.CgroupRoot)}
 	if err := c.load(); err != nil {
-		c.Close()
-		return nil, err
+		return nil, errors.Join(err, c.Close())
 	}
 	for _, a := range c.attached {
 		opts.Logger.Info("capture attached", "at", a)
@@ -138,7 +137,9 @@ func (c *Collector) load() error {
 		}
 		c.opts.Logger.Debug("capture attach point unavailable", "at", ta.name, "err", err)
 		errs = append(errs, fmt.Errorf("%s: %w", ta.name, err))
-		c.closeObjects()
+		if cerr := c.closeObjects(); cerr != nil {
+			errs = append(errs, fmt.Errorf("%s: undo: %w", ta.name, cerr))
+		}
 	}
 	if len(errs) == 0 {
 		return fmt.Errorf("unknown TCP attach point %q", c.opts.TCPAttach)
@@ -205,26 +206,31 @@ func (c *Collector) attachUDP() error {
 // Attached names the attach points in use.
 func (c *Collector) Attached() []string { return c.attached }
 
-func (c *Collector) closeObjects() {
+// closeObjects detaches the links and frees the ring buffer and maps; it
+// returns what failed.
+func (c *Collector) closeObjects() error {
+	var errs []error
 	for _, l := range c.links {
-		l.Close()
+		if err := l.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("detach: %w", err))
+		}
 	}
 	c.links, c.attached = nil, nil
 	if c.ring != nil {
-		c.ring.Close()
+		if err := c.ring.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close ring buffer: %w", err))
+		}
 		c.ring = nil
 	}
 	if c.coll != nil {
 		c.coll.Close()
 		c.coll = nil
 	}
+	return errors.Join(errs...)
 }
 
 // Close detaches the programs and frees their maps.
-func (c *Collector) Close() error {
-	c.closeObjects()
-	return nil
-}
+func (c *Collector) Close() error { return c.closeObjects() }
 
 // checkCapabilities names the first capability capture needs that the
 // process does not have.

@@ -46,13 +46,19 @@ func attach(opts *Options, fromPod, toPod *ebpf.Program) (*attachments, error) {
 		return a.attachAll(opts, ifaces, fromPod, toPod)
 	})
 	if err != nil {
-		a.close(false)
+		if cerr := a.close(false); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("undo: %w", cerr))
+		}
 		return nil, err
 	}
+	var errs []error
 	for _, l := range a.stale { // replaced: detach the earlier process's programs
-		l.Close()
+		errs = append(errs, l.Close())
 	}
 	a.stale = nil
+	if err := errors.Join(errs...); err != nil {
+		return nil, errors.Join(fmt.Errorf("detach the replaced programs: %w", err), a.close(false))
+	}
 	return a, nil
 }
 
@@ -260,14 +266,14 @@ func inNetns(path string, fn func(*netlink.Handle) error) error {
 	if err != nil {
 		return fmt.Errorf("network namespace %s: %w", path, err)
 	}
-	defer target.Close()
+	defer target.Close() //nolint:errcheck // a namespace handle opened to read: closing it loses nothing
 	runtime.LockOSThread()
 	orig, err := netns.Get()
 	if err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("current network namespace: %w", err)
 	}
-	defer orig.Close()
+	defer orig.Close() //nolint:errcheck // as target
 	if err := netns.Set(target); err != nil {
 		runtime.UnlockOSThread()
 		return fmt.Errorf("enter %s: %w", path, err)

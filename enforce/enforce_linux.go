@@ -44,8 +44,7 @@ func New(opts Options) (*Enforcer, error) {
 		return nil, err
 	}
 	if e.att, err = attach(&e.opts, e.objs.FromPod, e.objs.ToPod); err != nil {
-		e.closeObjects()
-		return nil, err
+		return nil, errors.Join(err, e.closeObjects())
 	}
 	for _, a := range e.att.describe() {
 		e.opts.Logger.Info("enforcer attached", "at", a, "audit", e.opts.Audit)
@@ -92,8 +91,7 @@ func (e *Enforcer) loadObjects() error {
 		return fmt.Errorf("load enforcer: %w", err)
 	}
 	if e.ring, err = ringbuf.NewReader(e.objs.Verdicts); err != nil {
-		e.closeObjects()
-		return fmt.Errorf("open verdict ring buffer: %w", err)
+		return errors.Join(fmt.Errorf("open verdict ring buffer: %w", err), e.closeObjects())
 	}
 	return nil
 }
@@ -138,7 +136,7 @@ func (e *Enforcer) replaceInner(slot uint32, name string, outer *ebpf.Map, fill 
 	if err != nil {
 		return fmt.Errorf("create %s map: %w", name, err)
 	}
-	defer m.Close() // the outer map keeps its own reference
+	defer m.Close() //nolint:errcheck // the outer map keeps its own reference; this one only goes
 	if err := fill(m); err != nil {
 		return fmt.Errorf("fill %s map: %w", name, err)
 	}
@@ -293,14 +291,13 @@ func (e *Enforcer) Stats() (Stats, error) {
 // Close detaches the programs (with Options.Pin, leaves them attached and
 // pinned) and frees the maps the programs no longer hold.
 func (e *Enforcer) Close() error {
-	err := e.att.close(e.opts.Pin != "")
-	e.closeObjects()
-	return err
+	return errors.Join(e.att.close(e.opts.Pin != ""), e.closeObjects())
 }
 
-func (e *Enforcer) closeObjects() {
+func (e *Enforcer) closeObjects() error {
+	var err error
 	if e.ring != nil {
-		e.ring.Close()
+		err = e.ring.Close()
 	}
-	e.objs.Close()
+	return errors.Join(err, e.objs.Close())
 }

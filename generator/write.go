@@ -98,15 +98,18 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 
 // WriteAtomic writes data to path through a temporary file renamed into
 // place: readers see the old file or the new one, never part of it.
-func WriteAtomic(path string, data []byte) error {
+func WriteAtomic(path string, data []byte) (err error) {
 	f, err := os.CreateTemp(filepath.Dir(path), ".flowpol-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	defer os.Remove(f.Name()) // gone after the rename; cleans up on error
+	defer func() {
+		if err != nil { // the temporary file is gone after the rename
+			err = errors.Join(err, os.Remove(f.Name()))
+		}
+	}()
 	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
+		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

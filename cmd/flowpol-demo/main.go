@@ -23,7 +23,7 @@ func main() {
 	f.StringVar(&o.Flowpol, "flowpol", "", "the flowpol program (default: beside this one, else on $PATH)")
 	f.DurationVar(&o.Learn, "learn", 0, "how long to learn (default 30s)")
 	f.StringVar(&o.Dir, "dir", "", "keep the inventory, baseline, policies and topology page here (default: a temporary directory, removed)")
-	f.Parse(os.Args[1:])
+	_ = f.Parse(os.Args[1:]) // ExitOnError: a bad flag exits with its usage
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := demo.Run(ctx, o)
 	stop()

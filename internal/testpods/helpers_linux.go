@@ -129,8 +129,10 @@ func tcpConnect(addr string, n int) error {
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
-		c.Write([]byte("x"))
-		c.Close()
+		_, werr := c.Write([]byte("x"))
+		if err := errors.Join(werr, c.Close()); err != nil {
+			return fmt.Errorf("connection %d: %w", i, err)
+		}
 	}
 	return nil
 }
@@ -186,7 +188,9 @@ func udpQuery(addr string) error {
 	if _, err := c.Write([]byte("query")); err != nil {
 		return err
 	}
-	c.SetReadDeadline(time.Now().Add(2 * time.Second))
+	if err := c.SetReadDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return err
+	}
 	_, err = bufio.NewReader(c).ReadByte()
 	return err
 }

@@ -123,7 +123,7 @@ func waitIdle(t *testing.T, pid int, w *os.File) {
 		if time.Now().After(deadline) {
 			t.Fatalf("process %d still busy after a minute", pid)
 		}
-		time.Sleep(20 * time.Millisecond) // the poll interval
+		time.Sleep(20 * time.Millisecond)                          // the poll interval
 		queued, err := unix.IoctlGetInt(int(w.Fd()), unix.TIOCINQ) // FIONREAD: bytes in the pipe
 		if err != nil {
 			t.Fatal(err)

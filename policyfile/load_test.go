@@ -99,3 +99,16 @@ func write(t testing.TB, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// Standard input is read as one stream, named "-" in errors.
+func TestLoadStdin(t *testing.T) {
+	set, err := Load("-", strings.NewReader(denyAll), Options{Namespace: "ignored"})
+	if err != nil || len(set.Policies) != 1 || set.Policies[0].File != "-" {
+		t.Fatalf("set %+v, error %v: want deny-all from -", set, err)
+	}
+	_, err = Load("-", strings.NewReader(denyAll+"---\nkind: NetworkPolicy\n"), Options{})
+	var pe *Error
+	if !errors.As(err, &pe) || pe.File != "-" || pe.Line != 6 || !errors.Is(err, ErrNotObject) {
+		t.Errorf("error %v, want -:6 not an object", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -30,6 +31,9 @@ type Result struct {
 	Denials []Denial
 	// Skipped are the observed edges that could not be decided, and why.
 	Skipped []string
+	// Unmatched are the overrides' exclusions that matched no observed
+	// edge, as generate reports them; check applies no other overrides.
+	Unmatched []string
 }
 
 // Run decides every edge of the window under the policies, but those the
@@ -44,9 +48,11 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *override
 		return nil, err
 	}
 	res := &Result{}
+	hits := map[int]bool{}
 	for _, e := range w.Edges {
 		if ov != nil {
 			if x, ok := ov.Excludes(e); ok {
+				hits[x.Line] = true
 				res.Skipped = append(res.Skipped, fmt.Sprintf("%s: excluded by %s:%d", e.Edge, ov.File, x.Line))
 				continue
 			}
@@ -64,6 +70,9 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *override
 			}
 		}
 		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", e.Edge, why))
+	}
+	if ov != nil {
+		res.Unmatched = generator.Unmatched(&overrides.Set{File: ov.File, Exclude: ov.Exclude}, hits, nil)
 	}
 	slices.SortFunc(res.Denials, func(a, b Denial) int {
 		return cmp.Or(a.Target.Compare(b.Target), cmp.Compare(boolInt(b.Ingress), boolInt(a.Ingress)), a.Edge.Compare(b.Edge))

@@ -85,12 +85,16 @@ func checkSeesLoopbackConnection(t *testing.T, c *collector.Collector) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var mu sync.Mutex
 	counts := map[flow.Observer]uint64{}
+	seen := make(chan struct{}) // closed when both ends have seen all three
 	done := make(chan error, 1)
 	go func() {
 		done <- c.Run(ctx, func(r *flow.Record) error {
 			if r.Dst.Port() == port && r.Dst.Addr().String() == "127.0.0.1" {
 				mu.Lock()
 				counts[r.Observer] += r.Count
+				if counts[flow.Client] == 3 && counts[flow.Server] == 3 {
+					close(seen)
+				}
 				mu.Unlock()
 			}
 			return nil
@@ -103,7 +107,10 @@ func checkSeesLoopbackConnection(t *testing.T, c *collector.Collector) {
 		}
 		cc.Close()
 	}
-	time.Sleep(300 * time.Millisecond)
+	select {
+	case <-seen:
+	case <-time.After(10 * time.Second): // many flushes
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)

@@ -92,25 +92,25 @@ func TestCaptureAttributesFlowsToPods(t *testing.T) {
 	a.RunClient(t, "tcp-connect", "[fd99:7::2]:8080", "1")
 	a.RunClient(t, "tcp-refused", "10.199.7.2:9999")
 	a.RunClient(t, "udp-query", "10.199.7.2:53")
-	time.Sleep(500 * time.Millisecond) // a flush reports a's repeats while its cgroup exists
+	want := map[flowKey]uint64{
+		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", a.UID}: 1000,
+		{"10.199.7.1", "10.199.7.2:8080", "TCP", "server", b.UID}: 1000,
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "client", a.UID}: 1,
+		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "server", b.UID}: 1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "client", a.UID}:   1,
+		{"10.199.7.1", "10.199.7.2:53", "UDP", "server", b.UID}:   1,
+	}
+	cp.waitFor(t, want) // a flush reports a's repeats while its cgroup exists
 
 	// Pod a goes; pod c, of another workload, gets its address.
 	a.Delete()
 	c := cl.AddPod("c", testpods.NewUID(), netip.MustParsePrefix("10.199.7.1/24"))
 	c.RunClient(t, "tcp-connect", "10.199.7.2:8080", "1")
-	time.Sleep(500 * time.Millisecond)
+	want[flowKey{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", c.UID}] = 1
+	want[flowKey{"10.199.7.1", "10.199.7.2:8080", "TCP", "server", b.UID}] = 1001 // the server cannot tell a from c
+	cp.waitFor(t, want)
 	if err := cp.stop(); err != nil {
 		t.Fatal(err)
-	}
-
-	want := map[flowKey]uint64{
-		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", a.UID}: 1000,
-		{"10.199.7.1", "10.199.7.2:8080", "TCP", "server", b.UID}: 1001, // the server cannot tell a from c
-		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "client", a.UID}: 1,
-		{"fd99:7::1", "[fd99:7::2]:8080", "TCP", "server", b.UID}: 1,
-		{"10.199.7.1", "10.199.7.2:53", "UDP", "client", a.UID}:   1,
-		{"10.199.7.1", "10.199.7.2:53", "UDP", "server", b.UID}:   1,
-		{"10.199.7.1", "10.199.7.2:8080", "TCP", "client", c.UID}: 1,
 	}
 	got := cp.summary()
 	if diff := diffCounts(got, want); diff != "" {
@@ -123,6 +123,28 @@ func TestCaptureAttributesFlowsToPods(t *testing.T) {
 	}
 	if st.Lost != 0 || st.Recycled != 0 {
 		t.Errorf("stats %+v: events were lost", st)
+	}
+}
+
+// waitFor waits until the counts of want's flows are what want says,
+// polling, for at most 10 s (many flushes): less fails the test, and the
+// caller compares the rest.
+func (c *capture) waitFor(t *testing.T, want map[flowKey]uint64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got := c.summary()
+		missing := false
+		for k, n := range want {
+			missing = missing || got[k] < n
+		}
+		if !missing {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("flows not reported within 10s (-missing +unexpected):\n%s", diffCounts(got, want))
+		}
+		time.Sleep(20 * time.Millisecond) // the poll interval, a tenth of a flush
 	}
 }
 

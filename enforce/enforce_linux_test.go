@@ -123,6 +123,32 @@ func (l *verdictLog) add(v Verdict) {
 	l.vs = append(l.vs, v)
 }
 
+func stats(t *testing.T, e *Enforcer) Stats {
+	t.Helper()
+	st, err := e.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// waitStats polls the datapath's counters until ok says yes, for at most
+// 10 s, and returns them.
+func waitStats(t *testing.T, e *Enforcer, ok func(Stats) bool) Stats {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := stats(t, e)
+		if ok(st) {
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("counters %+v: not there after 10s", st)
+		}
+		time.Sleep(10 * time.Millisecond) // the poll interval
+	}
+}
+
 // find waits up to a second for a verdict matching.
 func (l *verdictLog) find(match func(Verdict) bool) (Verdict, bool) {
 	for range 20 {
@@ -235,13 +261,21 @@ func TestUpdateKeepsOrCutsConnections(t *testing.T) {
 		said <- lines.Text()
 	}()
 
+	before := stats(t, e)
 	if err := e.Update(s.tables(t, serverPolicy(7070, 8080))); err != nil { // still allowed
 		t.Fatal(err)
+	}
+	// The held connection is decided again under the new rules, and its
+	// packets go on passing: a round trip after that decision.
+	redecided := waitStats(t, e, func(st Stats) bool { return st.Redecided > before.Redecided })
+	after := waitStats(t, e, func(st Stats) bool { return st.Tracked >= redecided.Tracked+2 })
+	if after.Dropped != before.Dropped {
+		t.Fatalf("%d packets dropped after an update that still allows the connection", after.Dropped-before.Dropped)
 	}
 	select {
 	case l := <-said:
 		t.Fatalf("connection ended after an update that still allows it: %q", l)
-	case <-time.After(1500 * time.Millisecond):
+	default:
 	}
 	if err := e.Update(s.tables(t, serverPolicy(8080))); err != nil { // no longer allowed
 		t.Fatal(err)

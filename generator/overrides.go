@@ -165,30 +165,37 @@ func portsText(ps []overrides.Ports) string {
 
 // unmatched lists the overrides that matched nothing.
 func (g *gen) unmatched() []string {
+	return Unmatched(g.ov, g.hits, g.skipped)
+}
+
+// Unmatched lists the overrides of ov that matched nothing: the entries
+// whose line is not in hits, and the skipNamespaces not in skipped. A
+// command that applies only some kinds of entry passes a Set of those.
+func Unmatched(ov *overrides.Set, hits map[int]bool, skipped map[string]bool) []string {
 	var out []string
 	miss := func(line int, what string) {
-		if !g.hits[line] {
-			out = append(out, fmt.Sprintf("%s:%d: %s matched nothing", g.ov.File, line, what))
+		if !hits[line] {
+			out = append(out, fmt.Sprintf("%s:%d: %s matched nothing", ov.File, line, what))
 		}
 	}
-	for _, x := range g.ov.SkipWorkloads {
+	for _, x := range ov.SkipWorkloads {
 		miss(x.Line, "skipWorkloads "+x.Ref.String())
 	}
-	for _, x := range g.ov.Exclude {
+	for _, x := range ov.Exclude {
 		miss(x.Line, "exclude")
 	}
-	for _, x := range g.ov.Allow {
+	for _, x := range ov.Allow {
 		miss(x.Line, fmt.Sprintf("allow for %s (it has no policy in the window)", x.Workload))
 	}
-	for _, x := range g.ov.Widen {
+	for _, x := range ov.Widen {
 		miss(x.Line, "widen "+x.Prefix.String())
 	}
-	for _, x := range g.ov.Selectors {
+	for _, x := range ov.Selectors {
 		miss(x.Line, "selectors for "+x.Workload.String())
 	}
-	for _, ns := range g.ov.SkipNamespaces {
-		if !g.skipped[ns] {
-			out = append(out, fmt.Sprintf("%s: skipNamespaces %s matched nothing", g.ov.File, ns))
+	for _, ns := range ov.SkipNamespaces {
+		if !skipped[ns] {
+			out = append(out, fmt.Sprintf("%s: skipNamespaces %s matched nothing", ov.File, ns))
 		}
 	}
 	return out

@@ -26,6 +26,10 @@ import (
 func TestMain(m *testing.M) {
 	demo.MaybeRunRole()
 	if os.Getenv("FLOWPOL_TEST_MAIN") == "1" { // as cmd/flowpol's main
+		if os.Getenv("FLOWPOL_TEST_NO_ENFORCE") == "1" && len(os.Args) > 1 && os.Args[1] == "enforce" {
+			os.Stderr.WriteString("flowpol: unknown command \"enforce\"\n")
+			os.Exit(1)
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Run(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 		stop()
@@ -36,16 +40,17 @@ func TestMain(m *testing.M) {
 
 const prefix = "fpdemotest-"
 
-func runDemo(t *testing.T, ctx context.Context, learn time.Duration) (string, error) {
+func runDemo(t *testing.T, ctx context.Context, learn time.Duration, env ...string) (string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	err := demo.Run(ctx, demo.Options{Flowpol: os.Args[0], FlowpolEnv: []string{"FLOWPOL_TEST_MAIN=1"}, Learn: learn, Prefix: prefix, Out: &out, Err: &errb})
+	env = append([]string{"FLOWPOL_TEST_MAIN=1"}, env...)
+	err := demo.Run(ctx, demo.Options{Flowpol: os.Args[0], FlowpolEnv: env, Learn: learn, Prefix: prefix, Out: &out, Err: &errb})
 	t.Logf("demo output:\n%s\nflowpol's log:\n%s", out.String(), errb.String())
 	return out.String(), err
 }
 
 // The demo learns the app, prints policies that deny nothing observed,
-// enforces them (when flowpol can): the app still works, connections
+// enforces them: the app still works, connections
 // never made while learning are dropped. It cleans up what an earlier,
 // killed run left, and leaves nothing itself, so that it runs again.
 func TestDemo(t *testing.T) {
@@ -55,7 +60,6 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("ip netns add: %v: %s", err, out)
 	}
 	t.Cleanup(func() { exec.Command("ip", "netns", "del", stale).Run() })
-	enforce := cli.Run(context.Background(), []string{"enforce", "--help"}, cli.Streams{In: strings.NewReader(""), Out: new(bytes.Buffer), Err: new(bytes.Buffer)}) == 0
 	for i, learn := range []time.Duration{8 * time.Second, 4 * time.Second} {
 		out, err := runDemo(t, context.Background(), learn)
 		if err != nil {
@@ -72,16 +76,12 @@ func TestDemo(t *testing.T) {
 		if i == 0 {
 			want = append(want, regexp.MustCompile(`removed what an earlier run left behind: netns `+stale))
 		}
-		if enforce {
-			want = append(want,
-				regexp.MustCompile(`(?m)^ok +the learned traffic: (\d+) of (\d+) requests through the whole app succeeded$`),
-				regexp.MustCompile(`(?m)^ok +shop/Deployment/catalog -> data/postgres:5432/TCP \(learned\): connected$`),
-				regexp.MustCompile(`(?m)^ok +shop/Deployment/frontend -> data/postgres:5432/TCP \(never seen while learning\): dropped$`),
-				regexp.MustCompile(`(?m)^ok +shop/Deployment/loadgen -> data/redis:6379/TCP \(never seen while learning\): dropped$`))
-		} else {
-			t.Log("this flowpol has no enforce command: the demo must say it skipped enforcement")
-			want = append(want, regexp.MustCompile(`skipped: this flowpol has no enforce command`))
-		}
+		want = append(want,
+			regexp.MustCompile(`(?m)^ok +the learned traffic: (\d+) of (\d+) requests through the whole app succeeded$`),
+			regexp.MustCompile(`(?m)^ok +shop/Deployment/catalog -> data/postgres:5432/TCP \(learned\): connected$`),
+			regexp.MustCompile(`(?m)^ok +shop/Deployment/frontend -> data/postgres:5432/TCP \(never seen while learning\): dropped$`),
+			regexp.MustCompile(`(?m)^ok +shop/Deployment/loadgen -> data/redis:6379/TCP \(never seen while learning\): dropped$`),
+			regexp.MustCompile(`(?m)^enforced: the learned traffic flows`))
 		for _, re := range want {
 			if !re.MatchString(out) {
 				t.Errorf("run %d: output lacks %s", i+1, re)
@@ -89,6 +89,17 @@ func TestDemo(t *testing.T) {
 		}
 		nothingLeft(t)
 	}
+}
+
+// A flowpol that cannot enforce fails the demo, which still removes
+// everything: enforcement is the demo's point, not an extra.
+func TestDemoNeedsEnforce(t *testing.T) {
+	testpods.RequireRoot(t)
+	out, err := runDemo(t, context.Background(), 3*time.Second, "FLOWPOL_TEST_NO_ENFORCE=1")
+	if err == nil || !strings.Contains(err.Error(), "enforce") {
+		t.Errorf("demo with a flowpol that cannot enforce: error %v, want one naming enforce\n%s", err, out)
+	}
+	nothingLeft(t)
 }
 
 // Interrupted (Ctrl-C) while learning, the demo still removes everything.

@@ -27,13 +27,9 @@ func (d *demo) expectations() []expectation {
 }
 
 // enforce runs flowpol enforce on the node's veths, drives the app through
-// it, and probes a learned and never-seen connections. It is skipped when
-// this flowpol has no enforce command.
+// it, and probes a learned and never-seen connections. A flowpol that
+// cannot enforce fails the demo.
 func (d *demo) enforce(ctx context.Context) error {
-	if _, code, err := d.flowpol(ctx, "enforce", "--help"); err != nil || code != 0 {
-		fmt.Fprintf(d.o.Out, "skipped: this flowpol has no enforce command yet (flowpol enforce --help failed)\n")
-		return nil
-	}
 	fr, pg := find(d.apps, "frontend"), find(d.apps, "postgres")
 	before, err := d.inPod(ctx, "frontend", "probe", "target="+pg.listen())
 	if err != nil {
@@ -67,11 +63,17 @@ func (d *demo) startEnforce(ctx context.Context) (*started, error) {
 	}
 	s := &started{cmd: d.flowpolCmd(ctx, "enforce", "--mode", "enforce", "--policies", d.path("policies"), "--inventory", d.path("cluster.yaml"),
 		"--netns", d.node.Netns, "--iface", strings.Join(ifaces, ","))}
-	w, stdout := s.pipe()
+	w, stdout, err := s.pipe()
+	if err != nil {
+		return nil, err
+	}
 	s.cmd.Stdout = w
-	w, stderr := s.pipe()
+	w, stderr, err := s.pipe()
+	if err != nil {
+		return nil, err
+	}
 	s.cmd.Stderr = w
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(); err != nil {
 		return nil, err
 	}
 	show := func(l string) { fmt.Fprintf(d.o.Out, "  | %s\n", l) }

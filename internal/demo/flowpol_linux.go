@@ -51,7 +51,7 @@ func (d *demo) flowpol(ctx context.Context, args ...string) (string, int, error)
 // waitLine reads lines from r until match says yes, for at most timeout;
 // every line is also given to each (when not nil). It goes on reading r
 // to its end after it returns.
-func waitLine(ctx context.Context, r io.Reader, match func(string) bool, timeout time.Duration, each func(string)) error {
+func waitLine(ctx context.Context, r io.ReadCloser, match func(string) bool, timeout time.Duration, each func(string)) error {
 	found, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
@@ -78,8 +78,9 @@ func waitLine(ctx context.Context, r io.Reader, match func(string) bool, timeout
 	}
 }
 
-// eachLine calls f with each line of r, to its end.
-func eachLine(r io.Reader, f func(string)) {
+// eachLine calls f with each line of r, to its end, and closes r.
+func eachLine(r io.ReadCloser, f func(string)) {
+	defer r.Close()
 	s := bufio.NewScanner(r)
 	for s.Scan() {
 		f(s.Text())
@@ -95,33 +96,46 @@ func hasPrefix(p string) func(string) bool {
 type started struct {
 	cmd    *exec.Cmd
 	stdout bytes.Buffer
-	pipes  []*io.PipeWriter
+	pipes  []*os.File // the writing ends, until the command has them
 }
 
-// wait waits for the command and closes the pipes its output went to.
-func (s *started) wait() error {
-	err := s.cmd.Wait()
+// start starts the command and closes this process's copies of the pipes'
+// writing ends, so that their readers see the end when the command ends.
+func (s *started) start() error {
+	err := s.cmd.Start()
 	for _, p := range s.pipes {
 		p.Close()
 	}
+	s.pipes = nil
 	return err
 }
 
+// wait waits for the command.
+func (s *started) wait() error {
+	return s.cmd.Wait()
+}
+
 // pipe gives a pipe's writing end to the command, and its reading end
-// back.
-func (s *started) pipe() (io.Writer, io.Reader) {
-	r, w := io.Pipe()
+// back; the reader closes it at its end.
+func (s *started) pipe() (*os.File, io.ReadCloser, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, nil, err
+	}
 	s.pipes = append(s.pipes, w)
-	return w, r
+	return w, r, nil
 }
 
 func (d *demo) learn(ctx context.Context) error {
 	s := &started{cmd: d.flowpolCmd(ctx, "learn", "--window", d.o.Learn.String(), "--flush", "1s", "--node", nodeName,
 		"--inventory", d.path("cluster.yaml"), "--db", d.path("flowpol.db"))}
 	s.cmd.Stdout = &s.stdout
-	w, stderr := s.pipe()
+	w, stderr, err := s.pipe()
+	if err != nil {
+		return err
+	}
 	s.cmd.Stderr = w
-	if err := s.cmd.Start(); err != nil {
+	if err := s.start(); err != nil {
 		return err
 	}
 	// The collector logs "capture attached" once every new flow is seen.

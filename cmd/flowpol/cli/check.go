@@ -5,18 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"io/fs"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 	networkingv1 "k8s.io/api/networking/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/flowpol/flowpol/check"
-	"github.com/flowpol/flowpol/inventory"
 )
 
 type checkOptions struct {
@@ -59,7 +54,7 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	if o.format != "text" && o.format != "json" && o.format != "github" {
 		return fmt.Errorf("--format %q: want text, json or github", o.format)
 	}
-	policies, files, err := o.loadPolicies(ctx, s.In)
+	policies, files, err := o.loadPolicies(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -81,6 +76,9 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	for _, sk := range res.Skipped {
 		fmt.Fprintf(s.Err, "not checked: %s\n", sk)
 	}
+	for _, msg := range res.Unmatched {
+		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
+	}
 	if len(res.Denials) > 0 {
 		return &ExitError{Code: 1}
 	}
@@ -88,66 +86,16 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 }
 
 // loadPolicies reads the policy set, and the file each policy came from.
-func (o *checkOptions) loadPolicies(ctx context.Context, stdin io.Reader) ([]networkingv1.NetworkPolicy, map[string]string, error) {
+func (o *checkOptions) loadPolicies(ctx context.Context, s Streams) ([]networkingv1.NetworkPolicy, map[string]string, error) {
 	if o.kubeconfig != "" {
-		return policiesFromCluster(ctx, o.kubeconfig)
+		ps, err := policiesFromCluster(ctx, o.kubeconfig)
+		return ps, map[string]string{}, err
 	}
-	return policiesFromFiles(o.policies, stdin)
-}
-
-func policiesFromFiles(path string, stdin io.Reader) ([]networkingv1.NetworkPolicy, map[string]string, error) {
-	files := map[string]string{}
-	var out []networkingv1.NetworkPolicy
-	add := func(inv *inventory.Inventory, name string) {
-		for _, p := range inv.NetworkPolicies {
-			files[p.Namespace+"/"+p.Name] = name
-			out = append(out, p)
-		}
-	}
-	if path == "-" {
-		inv, err := inventory.Load(stdin, "-")
-		if err != nil {
-			return nil, nil, err
-		}
-		add(inv, "-")
-		return out, files, nil
-	}
-	err := filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() || !(strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".yml") || strings.HasSuffix(p, ".json")) {
-			return nil
-		}
-		inv, err := inventory.LoadFile(p)
-		if err != nil {
-			return err
-		}
-		add(inv, p)
-		return nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("read policies: %w", err)
-	}
-	return out, files, nil
-}
-
-func policiesFromCluster(ctx context.Context, kubeconfig string) ([]networkingv1.NetworkPolicy, map[string]string, error) {
-	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
+	set, err := policiesFromFiles(o.policies, s)
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	list, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("list NetworkPolicies at %s: %w", cfg.Host, err)
-	}
-	return list.Items, map[string]string{}, nil
+	return set.NetworkPolicies(), set.Files(), nil
 }
 
 func writeCheck(w io.Writer, format string, res *check.Result, files map[string]string) error {

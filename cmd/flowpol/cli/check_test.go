@@ -43,7 +43,7 @@ func TestCheckExitCodes(t *testing.T) {
 		{"generated policies allow everything observed", []string{"--policies", generated}, 0, "0 of 10 observed flows would be denied"},
 		{"an empty policy set isolates nothing", []string{"--policies", t.TempDir()}, 0, "0 of 10 observed flows would be denied"},
 		{"edited policies deny", []string{"--policies", repoFile("testdata", "check", "policies")}, 1, "2 of 10 observed flows would be denied"},
-		{"a broken policy file", []string{"--policies", broken}, 2, broken + ":1:"},
+		{"a broken policy file", []string{"--policies", broken}, 2, broken + ":4: NetworkPolicy shop/x: "},
 		{"no policies", []string{}, 2, "at least one of the flags in the group [policies kubeconfig] is required"},
 		{"a bad format", []string{"--policies", generated, "--format", "xml"}, 2, `--format "xml"`},
 		{"an unknown flag", []string{"--policies", generated, "--frobnicate"}, 2, "unknown flag"},

@@ -34,11 +34,11 @@ its ports and protocols, each naming the policy and rule it came from. The
 rules know no pods: enforce binds them to the pods of the cluster.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			policies, _, err := policiesFromFiles(o.policies, s.In)
+			set, err := policiesFromFiles(o.policies, s)
 			if err != nil {
 				return err
 			}
-			return writeRules(s.Out, o.out, policies)
+			return writeRules(s.Out, o.out, set.NetworkPolicies())
 		},
 	}
 	f := cmd.Flags()

@@ -51,7 +51,7 @@ spec:
 		args []string
 		want string
 	}{
-		{"invalid CIDR names the policy", []string{"compile", "--policies", dir}, "policy shop/web: egress[0]: peer 0: ipBlock cidr"},
+		{"invalid CIDR names the file, line and policy", []string{"compile", "--policies", badPolicy}, badPolicy + ":6: NetworkPolicy shop/web: spec.egress[0].to[0].ipBlock.cidr"},
 		{"no policies", []string{"compile"}, `required flag(s) "policies" not set`},
 		{"unknown field names the file", []string{"enforce", "--rules", badRules, "--inventory", inv}, badRules + `: error unmarshaling JSON: while decoding JSON: json: unknown field "extra"`},
 		{"unknown identity", []string{"enforce", "--rules", danglingRules, "--inventory", inv}, "rules[0] (id 1): unknown subject 7"},

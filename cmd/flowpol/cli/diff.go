@@ -47,13 +47,7 @@ policies flowpol manages can be removed; others are left out. Exit status:
 }
 
 func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
-	var there []networkingv1.NetworkPolicy
-	var err error
-	if o.kubeconfig != "" {
-		there, _, err = policiesFromCluster(ctx, o.kubeconfig)
-	} else {
-		there, _, err = policiesFromFiles(o.against, s.In)
-	}
+	there, err := o.there(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -78,6 +72,18 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 		return &ExitError{Code: 1}
 	}
 	return nil
+}
+
+// there reads the policies to compare with, from the cluster or the files.
+func (o *diffOptions) there(ctx context.Context, s Streams) ([]networkingv1.NetworkPolicy, error) {
+	if o.kubeconfig != "" {
+		return policiesFromCluster(ctx, o.kubeconfig)
+	}
+	set, err := policiesFromFiles(o.against, s)
+	if err != nil {
+		return nil, err
+	}
+	return set.NetworkPolicies(), nil
 }
 
 // inScope keeps the policies in the namespaces generate was asked for.

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -94,22 +93,22 @@ func (o *enforceOptions) validate() error {
 }
 
 // loadSet reads the rules, or compiles the policies.
-func (o *enforceOptions) loadSet(stdin io.Reader) (*rules.Set, error) {
+func (o *enforceOptions) loadSet(s Streams) (*rules.Set, error) {
 	if o.rulesFile != "" {
 		return rules.Load(o.rulesFile)
 	}
-	policies, _, err := policiesFromFiles(o.policies, stdin)
+	set, err := policiesFromFiles(o.policies, s)
 	if err != nil {
 		return nil, err
 	}
-	return rules.Compile(policies)
+	return rules.Compile(set.NetworkPolicies())
 }
 
 func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
-	set, err := o.loadSet(s.In)
+	set, err := o.loadSet(s)
 	if err != nil {
 		return err
 	}
@@ -174,7 +173,7 @@ func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last en
 			return err
 		case <-hup:
 			var err error
-			if next, err = o.reload(last, refresh, s.In); err != nil {
+			if next, err = o.reload(last, refresh, s); err != nil {
 				fmt.Fprintf(s.Err, "reload: %v; the rules in force stay\n", err)
 				continue
 			}
@@ -197,8 +196,8 @@ func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last en
 // reload reads the rules or policies again, and the inventory file, or
 // takes the live state's newest snapshot (the last one when nothing
 // changed).
-func (o *enforceOptions) reload(last enforced, refresh func() *inventory.Inventory, stdin io.Reader) (enforced, error) {
-	set, err := o.loadSet(stdin)
+func (o *enforceOptions) reload(last enforced, refresh func() *inventory.Inventory, s Streams) (enforced, error) {
+	set, err := o.loadSet(s)
 	if err != nil {
 		return last, err
 	}

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -213,15 +214,29 @@ func startLearn(t testing.TB, env *kubeenv.Env, db string) (*io.PipeWriter, <-ch
 
 func writeFlow(t testing.TB, w io.Writer, at time.Time, src, dst string, count int) {
 	t.Helper()
-	_, err := fmt.Fprintf(w, `{"time":%q,"node":"n1","proto":"TCP","src_ip":%q,"dst_ip":%q,"dst_port":80,"observer":"client","count":%d}`+"\n",
-		at.UTC().Format(time.RFC3339Nano), src, dst, count)
+	writeFlowFrom(t, w, at, src, "", dst, count)
+}
+
+// writeFlowFrom writes a client-side record, attributed to the client's
+// pod by its uid when podUID is not empty, as the collector attributes it.
+func writeFlowFrom(t testing.TB, w io.Writer, at time.Time, src, podUID, dst string, count int) {
+	t.Helper()
+	_, err := fmt.Fprintf(w, `{"time":%q,"node":"n1","proto":"TCP","src_ip":%q,"dst_ip":%q,"dst_port":80,"observer":"client","count":%d,"pod_uid":%q}`+"\n",
+		at.UTC().Format(time.RFC3339Nano), src, dst, count, podUID)
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-// livePod creates a bare pod with an address, as a kubelet would report it.
-func livePod(t testing.TB, cs kubernetes.Interface, name, ip string) {
+// livePod creates a bare pod with an address, as a kubelet would report
+// it, started now, and returns its uid.
+func livePod(t testing.TB, cs kubernetes.Interface, name, ip string) string {
+	t.Helper()
+	return livePodSince(t, cs, name, ip, time.Now())
+}
+
+// livePodSince is livePod for a pod that started at a given time.
+func livePodSince(t testing.TB, cs kubernetes.Interface, name, ip string, start time.Time) string {
 	t.Helper()
 	ctx := context.Background()
 	p, err := cs.CoreV1().Pods("app").Create(ctx, &corev1.Pod{
@@ -231,10 +246,34 @@ func livePod(t testing.TB, cs kubernetes.Interface, name, ip string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := metav1.Now()
-	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, StartTime: &now}
+	started := metav1.NewTime(start)
+	p.Status = corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip, PodIPs: []corev1.PodIP{{IP: ip}}, StartTime: &started}
 	if _, err := cs.CoreV1().Pods("app").UpdateStatus(ctx, p, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	return string(p.UID)
+}
+
+// waitTaken writes a record the learner ignores (traffic inside one pod)
+// and waits until the learner takes it: it has then done with every
+// record before. A learner that stops reading fails the test.
+func waitTaken(t testing.TB, pw *io.PipeWriter) {
+	t.Helper()
+	written := make(chan error, 1)
+	go func() {
+		var b bytes.Buffer
+		writeFlow(t, &b, time.Now(), "10.250.0.9", "10.250.0.9", 1)
+		_, err := pw.Write(b.Bytes())
+		written <- err
+	}()
+	select {
+	case err := <-written:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		pw.CloseWithError(errors.New("the learner stopped reading"))
+		t.Fatal("the learner took no record for a minute")
 	}
 }
 
@@ -292,17 +331,18 @@ func TestLearnFollowsAddressReuse(t *testing.T) {
 	env := kubeenv.Start(t)
 	cs := env.Client()
 	liveBase(t, cs)
-	livePod(t, cs, "alpha", "10.250.0.5")
+	// alpha held the address from a minute ago until it is deleted below;
+	// its flows are from half a minute ago, well inside its tenure.
+	livePodSince(t, cs, "alpha", "10.250.0.5", time.Now().Add(-time.Minute))
 	db := filepath.Join(t.TempDir(), "f.db")
 	pw, done := startLearn(t, env, db)
-	before := time.Now()
+	before := time.Now().Add(-30 * time.Second)
 	writeFlow(t, pw, before, "10.250.0.5", "10.250.0.9", 3)
-	time.Sleep(time.Second)
 	waitGone(t, cs, "alpha")
-	time.Sleep(time.Second)
-	livePod(t, cs, "beta", "10.250.0.5")
-	time.Sleep(2 * time.Second) // the informers see beta
-	writeFlow(t, pw, time.Now(), "10.250.0.5", "10.250.0.9", 5)
+	beta := livePod(t, cs, "beta", "10.250.0.5")
+	// The collector names beta by its uid: the flow waits, if need be,
+	// until the informers show beta.
+	writeFlowFrom(t, pw, time.Now(), "10.250.0.5", beta, "10.250.0.9", 5)
 	writeFlow(t, pw, before.Add(time.Millisecond), "10.250.0.5", "10.250.0.9", 4) // alpha's, arriving late
 	finishLearn(t, pw, done)
 	wantEvidence(t, db,
@@ -322,7 +362,7 @@ func TestLearnAcrossAPIServerRestart(t *testing.T) {
 	writeFlow(t, pw, time.Now(), "10.250.0.5", "10.250.0.9", 1)
 	env.StopAPIServer()
 	writeFlow(t, pw, time.Now(), "10.250.0.5", "10.250.0.9", 2)
-	time.Sleep(2 * time.Second)
+	waitTaken(t, pw) // learning goes on while the API server is down
 	env.StartAPIServer()
 	livePod(t, cs, "gamma", "10.250.0.6")
 	writeFlow(t, pw, time.Now(), "10.250.0.6", "10.250.0.9", 4)

@@ -3,6 +3,8 @@
 package cli_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net/netip"
@@ -12,8 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
+	"github.com/flowpol/flowpol/cmd/flowpol/cli"
 	"github.com/flowpol/flowpol/internal/testpods"
 )
 
@@ -69,11 +71,19 @@ func TestLearnLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	dbFile := filepath.Join(dir, "flowpol.db")
+	stderr := newWatchWriter("capture attached")
 	done := make(chan result, 1)
 	go func() {
-		done <- run(t, "", "learn", "--window", "3s", "--flush", "200ms", "--inventory", inv, "--db", dbFile, "--node", "node-1")
+		var out bytes.Buffer
+		code := cli.Run(context.Background(), []string{"learn", "--window", "3s", "--flush", "200ms", "--inventory", inv, "--db", dbFile, "--node", "node-1"},
+			cli.Streams{In: strings.NewReader(""), Out: &out, Err: stderr})
+		done <- result{code: code, out: out.String(), err: stderr.String()}
 	}()
-	time.Sleep(time.Second) // attached by now
+	select {
+	case <-stderr.seen:
+	case r := <-done:
+		t.Fatalf("learn ended before it attached: exit %d\n%s", r.code, r.err)
+	}
 	web.RunClient(t, "tcp-connect", "10.199.8.2:5432", "20")
 	web.RunClient(t, "tcp-refused", "10.199.8.2:6000")
 	r := <-done

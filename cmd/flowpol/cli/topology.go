@@ -61,7 +61,7 @@ func runTopology(o *topologyOptions, s Streams) error {
 	}
 	var opts render.Options
 	if o.policies != "" {
-		if opts.Denied, err = o.denied(w, s.In); err != nil {
+		if opts.Denied, err = o.denied(w, s); err != nil {
 			return err
 		}
 	}
@@ -85,8 +85,8 @@ func topologyFormat(name string) func(io.Writer, *topology.Window, render.Option
 
 // denied replays the window against the policies, as check does, and
 // returns the edges they would deny with why.
-func (o *topologyOptions) denied(w *topology.Window, stdin io.Reader) (map[topology.Edge]string, error) {
-	policies, _, err := policiesFromFiles(o.policies, stdin)
+func (o *topologyOptions) denied(w *topology.Window, s Streams) (map[topology.Edge]string, error) {
+	set, err := policiesFromFiles(o.policies, s)
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,7 @@ func (o *topologyOptions) denied(w *topology.Window, stdin io.Reader) (map[topol
 	if err != nil {
 		return nil, err
 	}
-	res, err := check.Run(w, policies, ov)
+	res, err := check.Run(w, set.NetworkPolicies(), ov)
 	if err != nil {
 		return nil, err
 	}

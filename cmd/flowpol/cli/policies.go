@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/flowpol/flowpol/policyfile"
+)
+
+// policiesFromFiles reads the policy files at path ("-" for standard
+// input) and says on standard error what it ignored and what may not mean
+// what it says. Any file it cannot read whole is an error.
+func policiesFromFiles(path string, s Streams) (*policyfile.Set, error) {
+	set, err := policyfile.Load(path, s.In, policyfile.Options{})
+	if err != nil {
+		return nil, err
+	}
+	for _, ig := range set.Ignored {
+		fmt.Fprintf(s.Err, "ignored: %s\n", ignoredText(ig))
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintf(s.Err, "warning: %s:%d: %s: %s\n", w.File, w.Line, w.Object, w.Message)
+	}
+	return set, nil
+}
+
+func ignoredText(ig policyfile.Skipped) string {
+	if ig.Object == "" {
+		return fmt.Sprintf("%s (%s)", ig.File, ig.Reason)
+	}
+	return fmt.Sprintf("%s:%d: %s (%s, a kind policy files may hold beside policies)", ig.File, ig.Line, ig.Object, ig.APIVersion)
+}
+
+// policiesFromCluster lists the cluster's NetworkPolicies.
+func policiesFromCluster(ctx context.Context, kubeconfig string) ([]networkingv1.NetworkPolicy, error) {
+	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
+	if err != nil {
+		return nil, err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	list, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list NetworkPolicies at %s: %w", cfg.Host, err)
+	}
+	return list.Items, nil
+}

@@ -1,0 +1,12 @@
+// Package policyfile reads the NetworkPolicy files that check, diff,
+// compile, topology and enforce take: a file, a directory searched
+// recursively, or a stream. Every document is accounted for: a
+// networking.k8s.io/v1 NetworkPolicy is decoded strictly (an unknown field
+// is an error) and validated as the API server validates it; a kind in
+// Ignored is listed as ignored; anything else (another apiVersion, a
+// misspelled kind, a document that is not a Kubernetes object, broken YAML)
+// is an error naming the file and line. A policy without a namespace is put
+// in the default namespace, with a warning.
+//
+// It needs nothing but the files, and returns plain values the caller owns.
+package policyfile

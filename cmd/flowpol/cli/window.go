@@ -24,9 +24,9 @@ type windowOptions struct {
 func (o *windowOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
-	f.DurationVar(&o.window, "window", 3*time.Hour, "how far back from --until to look")
+	f.Var(positiveDuration(&o.window, 3*time.Hour), "window", "how far back from --until to look")
 	f.StringVar(&o.until, "until", "", "end of the window, RFC 3339 (default now)")
-	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
+	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	o.server.addFlags(cmd, "read the baseline from the aggregator at this URL instead of --db")
 	cmd.MarkFlagsMutuallyExclusive("db", "server")
 }

@@ -65,3 +65,23 @@ func TestWindowInDays(t *testing.T) {
 		t.Errorf("--window 7d is not the seven days before --until:\n%.600s", out)
 	}
 }
+
+// TestEmptyBaseline fails if an empty --db file gives anything but an error
+// that names it as empty (it was "write F: bad file descriptor").
+func TestEmptyBaseline(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "empty.db")
+	writeFile(t, db, "")
+	for _, cmd := range []string{"generate", "topology", "check"} {
+		t.Run(cmd, func(t *testing.T) {
+			args := []string{cmd, "--db", db}
+			if cmd == "check" {
+				args = append(args, "--policies", t.TempDir())
+			}
+			r := run(t, "", args...)
+			want := db + ": an empty file, not a baseline"
+			if r.code == 0 || !strings.Contains(r.err, want) || strings.Contains(r.err, "bad file descriptor") {
+				t.Fatalf("exit %d, stderr %q; want an error with %q", r.code, r.err, want)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -58,10 +59,23 @@ func (o *windowOptions) read() (*topology.Window, error) {
 		}
 		return c.Window(context.Background(), from, to)
 	}
+	if err := checkNotEmpty(o.db); err != nil {
+		return nil, err
+	}
 	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
 	return store.Window(from, to)
+}
+
+// checkNotEmpty refuses an empty baseline file, which a read-only open
+// would otherwise try to initialise and fail on with a bad file descriptor.
+func checkNotEmpty(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 0 {
+		return nil // the open says what is wrong, if anything
+	}
+	return fmt.Errorf("%s: an empty file, not a baseline (flowpol learn writes one)", path)
 }

@@ -10,6 +10,7 @@ var (
 	ErrBadProto    = errors.New("unknown protocol")
 	ErrBadObserver = errors.New("unknown observer")
 	ErrMalformed   = errors.New("malformed flow record")
+	ErrTimeRange   = errors.New("time outside the years 1678 to 2261")
 )
 
 // LineError locates a malformed record: the file, the line and, where one

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -26,6 +27,9 @@ func FuzzReader(f *testing.F) {
 					t.Fatalf("error without a line: %v", err)
 				}
 				return
+			}
+			if back := time.Unix(0, rec.Time.UnixNano()); !back.Equal(rec.Time) {
+				t.Fatalf("accepted %v, which UnixNano cannot hold", rec.Time)
 			}
 			checkRoundTrip(t, rec)
 		}

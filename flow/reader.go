@@ -149,6 +149,9 @@ func (r *Reader) parseRequired(f *fields, rec *Record) error {
 	if rec.Time, err = time.Parse(time.RFC3339Nano, unsafe.String(unsafe.SliceData(ts), len(ts))); err != nil {
 		return r.fail("time", errors.New("not an RFC 3339 time"))
 	}
+	if !InRange(rec.Time) {
+		return r.fail("time", fmt.Errorf("%w: %s", ErrTimeRange, ts))
+	}
 	p, err := r.bytes("proto", f.proto)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package flow
 import (
 	"errors"
 	"io"
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -130,5 +131,62 @@ func TestWriterRoundTrip(t *testing.T) {
 		if got[i] != recs[i] {
 			t.Errorf("record %d did not survive a round trip:\n got %+v\nwant %+v", i, got[i], recs[i])
 		}
+	}
+}
+
+// TestReaderTimeRange fails if a time outside what a bucket can hold (one
+// whose UnixNano overflows) is read, or a time just inside is refused.
+func TestReaderTimeRange(t *testing.T) {
+	rec := func(ts string) string {
+		return `{"time":"` + ts + `","proto":"TCP","src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"observer":"client"}`
+	}
+	tests := []struct {
+		name, time string
+		ok         bool
+	}{
+		{"2300", "2300-01-01T00:00:00Z", false},
+		{"year 9999", "9999-12-31T23:59:59Z", false},
+		{"1600", "1600-01-01T00:00:00Z", false},
+		{"last moment", "2261-12-31T23:59:59.999999999Z", true},
+		{"first moment", "1678-01-01T00:00:00Z", true},
+		{"first moment, in another zone", "1678-01-01T00:30:00+01:00", false},
+		{"end", "2262-01-01T00:00:00Z", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := NewReader(strings.NewReader(rec(tt.time)), "f.jsonl").Next()
+			if tt.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if back := time.Unix(0, got.Time.UnixNano()); !back.Equal(got.Time) {
+					t.Errorf("%v read back through UnixNano as %v", got.Time, back)
+				}
+				return
+			}
+			want := `f.jsonl:1: field "time": time outside the years 1678 to 2261: ` + tt.time
+			if err == nil || err.Error() != want {
+				t.Fatalf("error %v, want %q", err, want)
+			}
+			if !errors.Is(err, ErrMalformed) || !errors.Is(err, ErrTimeRange) {
+				t.Errorf("error %v is not ErrMalformed and ErrTimeRange", err)
+			}
+		})
+	}
+}
+
+// TestReaderLargestCount fails if the largest count a record can carry is
+// refused or changed: it is representable, and adding it is the reader's
+// callers' business.
+func TestReaderLargestCount(t *testing.T) {
+	in := `{"time":"2026-11-22T10:00:00Z","proto":"TCP","src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"observer":"client","count":18446744073709551615}
+{"time":"2026-11-22T10:00:00Z","proto":"TCP","src_ip":"10.0.0.1","dst_ip":"10.0.0.2","dst_port":80,"observer":"client","count":18446744073709551616}`
+	r := NewReader(strings.NewReader(in), "f.jsonl")
+	rec, err := r.Next()
+	if err != nil || rec.Count != math.MaxUint64 {
+		t.Fatalf("count %v, %v: want 2^64-1", rec, err)
+	}
+	if _, err := r.Next(); err == nil || !strings.Contains(err.Error(), `f.jsonl:2: field "count"`) {
+		t.Fatalf("2^64: error %v, want one on field count, line 2", err)
 	}
 }

@@ -73,6 +73,20 @@ func ParseObserver(s string) (Observer, error) {
 	return 0, fmt.Errorf("%w: %q (want client or server)", ErrBadObserver, s)
 }
 
+// The times a record may carry, in Unix seconds: from 1678-01-01 up to,
+// not including, 2262-01-01. Every such time has a UnixNano, and so do the
+// start and end of every time bucket around it, of any width up to a year.
+const (
+	MinUnix = -9214560000
+	MaxUnix = 9214646400
+)
+
+// InRange reports whether t is a time a record may carry.
+func InRange(t time.Time) bool {
+	s := t.Unix()
+	return s >= MinUnix && s < MaxUnix
+}
+
 // Record is one observed flow.
 type Record struct {
 	Time     time.Time

@@ -1,6 +1,7 @@
 package overrides
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,8 +14,12 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/yamlline"
 	"github.com/flowpol/flowpol/topology"
 )
+
+// MaxBytes is the largest overrides file read.
+const MaxBytes = 16 << 20
 
 // Set is an overrides file.
 type Set struct {
@@ -181,15 +186,22 @@ func Load(path string) (*Set, error) {
 
 // Parse reads overrides; name is used in errors.
 func Parse(r io.Reader, name string) (*Set, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > MaxBytes {
+		return nil, fmt.Errorf("%s: %w", name, ErrTooLarge)
+	}
 	var doc file
-	dec := yaml.NewDecoder(r)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		var le *lineError
 		if errors.As(err, &le) {
 			return nil, fmt.Errorf("%s:%d: %w", name, le.line, le.err)
 		}
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, placeYAMLError(name, data, err)
 	}
 	s, err := doc.build(name)
 	if err != nil {
@@ -200,6 +212,39 @@ func Parse(r io.Reader, name string) (*Set, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return s, nil
+}
+
+// placeYAMLError puts the line at fault in front, as the other errors have
+// it: "f.yaml:4: yaml: did not find expected key". A syntax error is placed
+// on the line that breaks the file, not where its enclosing block starts.
+func placeYAMLError(name string, data []byte, err error) error {
+	if te := (*yaml.TypeError)(nil); errors.As(err, &te) && len(te.Errors) == 1 {
+		if n, msg, ok := cutLine(te.Errors[0]); ok {
+			return fmt.Errorf("%s:%d: %s", name, n, msg)
+		}
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	n, msg, ok := cutLine(strings.TrimPrefix(err.Error(), "yaml: "))
+	if !ok {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	fails := func(b []byte) bool {
+		var node yaml.Node
+		err := yaml.Unmarshal(b, &node)
+		_, m, _ := cutLine(strings.TrimPrefix(fmt.Sprint(err), "yaml: "))
+		return err != nil && m == msg
+	}
+	if at := yamlline.Find(data, fails); at > 0 {
+		n = at
+	}
+	return fmt.Errorf("%s:%d: %s", name, n, msg)
+}
+
+// cutLine splits "line 3: msg".
+func cutLine(s string) (int, string, bool) {
+	num, msg, ok := strings.Cut(strings.TrimPrefix(s, "line "), ": ")
+	n, err := strconv.Atoi(num)
+	return n, msg, ok && err == nil && strings.HasPrefix(s, "line ")
 }
 
 func (d *file) build(name string) (*Set, error) {
@@ -315,6 +360,9 @@ func ParsePeer(s string) (Peer, error) {
 		p.Prefix = pre
 		return p, nil
 	}
+	if addr, _, ok := strings.Cut(s, "/"); ok && looksLikeAddress(addr) {
+		return p, fmt.Errorf("peer %q: not a CIDR (address/bits): %w", s, prefixError(s))
+	}
 	if strings.Contains(s, "/") {
 		ref, err := workloadRef(s)
 		if err != nil {
@@ -348,6 +396,26 @@ func prefix(s string) (netip.Prefix, error) {
 		return p, fmt.Errorf("%q is not a CIDR", s)
 	}
 	return p.Masked(), nil
+}
+
+// looksLikeAddress reports whether s is written as an IP address is: hex
+// digits with dots or colons. No namespace has a dot or a colon.
+func looksLikeAddress(s string) bool {
+	return strings.ContainsAny(s, ".:") && strings.Trim(s, "0123456789abcdefABCDEF.:") == ""
+}
+
+// prefixError says what is wrong with an address block, without the
+// parser's echo of it.
+func prefixError(s string) error {
+	_, err := netip.ParsePrefix(s)
+	if err == nil {
+		return errors.New("not an address block")
+	}
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, "): "); ok {
+		msg = rest
+	}
+	return errors.New(msg)
 }
 
 func portsOf(ss []string) ([]Ports, error) {

@@ -50,10 +50,12 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown key", "skipNamespace: [a]\n", "overrides.yaml: yaml: unmarshal errors:\n  line 1: field skipNamespace not found"},
+		{"unknown key", "skipNamespace: [a]\n", "overrides.yaml:1: field skipNamespace not found"},
 		{"unknown key in an entry", "exclude:\n  - from: a\n    too: b\n", "overrides.yaml:2: field too not found"},
 		{"bad cidr", "externals:\n  widen: [10.0.0.0/40]\n", `overrides.yaml:2: widen: "10.0.0.0/40" is not a CIDR`},
 		{"bad peer", "exclude:\n  - from: Not_A/Name\n", `overrides.yaml:2: exclude: workload "Not_A/Name": want namespace/Kind/name`},
+		{"bad cidr in exclude.to", "exclude:\n  - to: 10.0.0.0/33\n", `overrides.yaml:2: exclude: peer "10.0.0.0/33": not a CIDR (address/bits): prefix length out of range`},
+		{"bad address in a cidr", "allow:\n  - workload: a/Deployment/b\n    egressTo: 10.0.0.300/24\n", `overrides.yaml:2: allow: peer "10.0.0.300/24": not a CIDR (address/bits): ParseAddr("10.0.0.300"): IPv4 field has value >255`},
 		{"bad namespace", "exclude:\n  - to: Bad_NS\n", `overrides.yaml:2: exclude: peer "Bad_NS": not a workload`},
 		{"bad ports", "allow:\n  - workload: a/Deployment/b\n    egressTo: 10.0.0.0/8\n    ports: [\"9-1/TCP\"]\n", `overrides.yaml:2: ports "9-1/TCP"`},
 		{"bad proto", "allow:\n  - workload: a/Deployment/b\n    egressTo: 10.0.0.0/8\n    ports: [\"9/ICMP\"]\n", `overrides.yaml:2: ports "9/ICMP": unknown protocol`},
@@ -61,7 +63,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad selector", "selectors:\n  a/Deployment/b: {\"bad key!\": x}\n", `overrides.yaml:2: selectors: a/Deployment/b: label key "bad key!"`},
 		{"empty selector", "selectors:\n  a/Deployment/b: {}\n", "overrides.yaml:2: selectors: a/Deployment/b: want a map of at least one label"},
 		{"empty exclude", "exclude:\n  - ports: [\"80\"]\n", "overrides.yaml:2: exclude: needs from, to, or both"},
-		{"not yaml", "exclude: [\n", "overrides.yaml: yaml: line 1"},
+		{"not yaml", "exclude: [\n", "overrides.yaml:1: did not find expected node content"},
+		{"bad indentation", "exclude:\n  - from: a\n    to: b\n   ports: [80]\n", "overrides.yaml:4: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

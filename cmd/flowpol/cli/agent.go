@@ -59,12 +59,12 @@ func (o *agentOptions) addFlags(cmd *cobra.Command) {
 	cmd.MarkFlagRequired("server")
 	f.StringVar(&o.from, "from", "", `replay flow records from this file ("-" for standard input) instead of capturing`)
 	f.StringVar(&o.spool, "spool", "/var/lib/flowpol/spool", "directory of the batches waiting to be shipped")
-	f.Int64Var(&o.spoolMaxBytes, "spool-max-bytes", 256<<20, "spool size above which the oldest batches are dropped")
-	f.IntVar(&o.batchRecords, "batch-records", 10_000, "records (after merging repeats) per batch, at most")
-	f.DurationVar(&o.batchInterval, "batch-interval", time.Second, "seal a batch at least this often")
-	f.DurationVar(&o.aggregate, "aggregate", time.Second, "merge repeats of a flow within this window (0 merges nothing)")
-	f.DurationVar(&o.minBackoff, "min-backoff", 200*time.Millisecond, "first wait before shipping a batch again")
-	f.DurationVar(&o.maxBackoff, "max-backoff", 30*time.Second, "longest wait before shipping a batch again")
+	f.Var(positiveInt64(&o.spoolMaxBytes, 256<<20), "spool-max-bytes", "spool size above which the oldest batches are dropped")
+	f.Var(positiveInt(&o.batchRecords, 10_000), "batch-records", "records (after merging repeats) per batch, at most")
+	f.Var(positiveDuration(&o.batchInterval, time.Second), "batch-interval", "seal a batch at least this often")
+	f.Var(nonNegativeDuration(&o.aggregate, time.Second), "aggregate", "merge repeats of a flow within this window (0 merges nothing)")
+	f.Var(positiveDuration(&o.minBackoff, 200*time.Millisecond), "min-backoff", "first wait before shipping a batch again")
+	f.Var(positiveDuration(&o.maxBackoff, 30*time.Second), "max-backoff", "longest wait before shipping a batch again")
 	o.capture.addFlags(cmd)
 }
 

@@ -28,8 +28,8 @@ type captureOptions struct {
 func (o *captureOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.node, "node", "", "this node's name in records (default: $NODE_NAME, else the host name)")
-	f.DurationVar(&o.flush, "flush", 5*time.Second, "how often repeated flows counted in the kernel are emitted")
-	f.IntVar(&o.mapSize, "map-size", 65536, "entries of the kernel's flow maps")
+	f.Var(positiveDuration(&o.flush, 5*time.Second), "flush", "how often repeated flows counted in the kernel are emitted")
+	f.Var(positiveInt(&o.mapSize, 65536), "map-size", "entries of the kernel's flow maps")
 	f.StringVar(&o.tcpAttach, "tcp-attach", "", "force a TCP attach point: tp_btf/inet_sock_set_state or tracepoint/sock/inet_sock_set_state (default: the first that works)")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9090")
 }
@@ -78,7 +78,7 @@ CAP_PERFMON and CAP_NET_ADMIN.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `file to write records to, or "-" for standard output`)
-	cmd.Flags().DurationVar(&o.duration, "duration", 0, "stop after this long (default: until interrupted)")
+	cmd.Flags().Var(nonNegativeDuration(&o.duration, 0), "duration", "stop after this long (default: until interrupted)")
 	return cmd
 }
 

@@ -30,7 +30,7 @@ func (o *clusterOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.inventory, "inventory", "", "cluster inventory: kubectl get ... -o yaml|json")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read the cluster live through this kubeconfig (in a pod, its service account is used when neither this nor --inventory is given)")
-	f.DurationVar(&o.syncTimeout, "sync-timeout", time.Minute, "how long to wait for the API server's first answer")
+	f.Var(positiveDuration(&o.syncTimeout, time.Minute), "sync-timeout", "how long to wait for the API server's first answer")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "kubeconfig")
 }
 

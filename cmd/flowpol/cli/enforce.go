@@ -77,7 +77,7 @@ them.`,
 	f.BoolVar(&o.unpin, "unpin", false, "detach what an earlier enforce pinned in --pin, and exit")
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9091")
 	f.BoolVar(&o.logAllowed, "log-allowed", false, "log allowed connections too")
-	f.DurationVar(&o.refresh, "refresh", 2*time.Second, "how often to look for pod changes (with --kubeconfig)")
+	f.Var(positiveDuration(&o.refresh, 2*time.Second), "refresh", "how often to look for pod changes (with --kubeconfig)")
 	cmd.MarkFlagsMutuallyExclusive("policies", "rules")
 	return cmd
 }

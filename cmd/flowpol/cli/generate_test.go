@@ -160,7 +160,7 @@ func TestGenerateErrors(t *testing.T) {
 		{"missing db", []string{"generate", "--db", filepath.Join(dir, "none.db")}, "none.db: no such file"},
 		{"corrupt db", []string{"generate", "--db", junk}, "open " + junk},
 		{"bad until", []string{"generate", "--db", junk, "--until", "noon"}, `--until "noon": not an RFC 3339 time`},
-		{"bad window", []string{"generate", "--db", junk, "--window", "-1h"}, "--window -1h0m0s: must be positive"},
+		{"bad window", []string{"generate", "--db", junk, "--window", "-1h"}, `invalid argument "-1h" for "--window" flag: must be positive`},
 		{"unknown flag", []string{"generate", "--frobnicate"}, "unknown flag: --frobnicate"},
 	}
 	for _, tt := range tests {

@@ -45,7 +45,7 @@ func (o *generationOptions) addFlags(cmd *cobra.Command) {
 	f.StringSliceVar(&o.skipNamespaces, "skip-namespace", []string{"kube-system"}, "namespaces to generate no policies for (their workloads still appear as peers)")
 	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
 	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
-	f.IntVar(&o.minPods, "min-pods", 0, "hold back edges seen from fewer pods than this")
+	f.Var(nonNegativeInt(&o.minPods, 0), "min-pods", "hold back edges seen from fewer pods than this")
 }
 
 // options builds the generator's options, reading the overrides file; its

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,9 +25,9 @@ type windowOptions struct {
 func (o *windowOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
-	f.DurationVar(&o.window, "window", 3*time.Hour, "how far back from --until to look")
+	f.Var(positiveDuration(&o.window, 3*time.Hour), "window", "how far back from --until to look")
 	f.StringVar(&o.until, "until", "", "end of the window, RFC 3339 (default now)")
-	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
+	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	o.server.addFlags(cmd, "read the baseline from the aggregator at this URL instead of --db")
 	cmd.MarkFlagsMutuallyExclusive("db", "server")
 }
@@ -58,10 +59,23 @@ func (o *windowOptions) read() (*topology.Window, error) {
 		}
 		return c.Window(context.Background(), from, to)
 	}
+	if err := checkNotEmpty(o.db); err != nil {
+		return nil, err
+	}
 	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
 	return store.Window(from, to)
+}
+
+// checkNotEmpty refuses an empty baseline file, which a read-only open
+// would otherwise try to initialise and fail on with a bad file descriptor.
+func checkNotEmpty(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 0 {
+		return nil // the open says what is wrong, if anything
+	}
+	return fmt.Errorf("%s: an empty file, not a baseline (flowpol learn writes one)", path)
 }

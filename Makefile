@@ -58,7 +58,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
-	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest/wire
 
 ## bench: the pipeline benchmarks (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
 ## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default.
@@ -70,7 +70,7 @@ bench: kube-env
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
-	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest
+	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest/server
 	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
 
 clean:

@@ -15,7 +15,7 @@ import (
 
 	"github.com/flowpol/flowpol/collector"
 	"github.com/flowpol/flowpol/flow"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/agent"
 )
 
 type agentOptions struct {
@@ -81,8 +81,8 @@ func (o *agentOptions) nodeName() string {
 
 // agentParts are a running agent's pieces.
 type agentParts struct {
-	agent *ingest.Agent
-	spool *ingest.Spool
+	agent *agent.Agent
+	spool *agent.Spool
 	reg   *prometheus.Registry
 	log   *slog.Logger
 	node  string
@@ -125,17 +125,17 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 		o.aggregate = -1 // the flag's 0 merges nothing; the option's zero is the default
 	}
 	p := &agentParts{node: o.nodeName(), reg: prometheus.NewRegistry(), log: log}
-	client, err := o.server.client()
+	cl, err := o.server.client()
 	if err != nil {
 		return nil, err
 	}
-	if p.spool, err = ingest.OpenSpool(ingest.SpoolOptions{Dir: o.spool, MaxBytes: o.spoolMaxBytes, Node: p.node}); err != nil {
+	if p.spool, err = agent.OpenSpool(agent.SpoolOptions{Dir: o.spool, MaxBytes: o.spoolMaxBytes, Node: p.node}); err != nil {
 		return nil, err
 	}
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := ingest.AgentOptions{
-		Client: client, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
-		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: ingest.NewAgentMetrics(p.reg), Logger: p.log,
+	opts := agent.Options{
+		Client: cl, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
+		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: agent.NewMetrics(p.reg), Logger: p.log,
 	}
 	if c != nil {
 		p.reg.MustRegister(collector.NewMetrics(c.Stats))
@@ -144,7 +144,7 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 			return st.Lost
 		}
 	}
-	p.agent, err = ingest.NewAgent(opts)
+	p.agent, err = agent.New(opts)
 	if err != nil {
 		return nil, err
 	}

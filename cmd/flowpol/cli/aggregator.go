@@ -15,7 +15,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/aggregator"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/server"
+	"github.com/flowpol/flowpol/ingest/tlsconfig"
 )
 
 type aggregatorOptions struct {
@@ -81,7 +82,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 // errNoAuth says the aggregator would accept anyone.
 var errNoAuth = errors.New("say how agents authenticate: --token-file FILE, or --client-ca FILE with --tls-cert and --tls-key")
 
-func (o *aggregatorOptions) auth() (*ingest.TokenFile, error) {
+func (o *aggregatorOptions) auth() (*server.TokenFile, error) {
 	if o.clientCA != "" && o.tlsCert == "" {
 		return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
 	}
@@ -91,14 +92,14 @@ func (o *aggregatorOptions) auth() (*ingest.TokenFile, error) {
 		}
 		return nil, nil
 	}
-	return ingest.NewTokenFile(o.tokenFile)
+	return server.NewTokenFile(o.tokenFile)
 }
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
 	store *aggregator.Store
-	sink  *ingest.Sink
-	srv   *ingest.Server
+	sink  *server.Sink
+	srv   *server.Server
 	log   *slog.Logger
 }
 
@@ -123,7 +124,7 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 	}
 	defer store.Close()
 	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
-	l := aggregator.NewLearner(store, res, ingest.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
+	l := aggregator.NewLearner(store, res, server.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
 	if _, err := l.Restore(); err != nil {
 		return err
 	}
@@ -135,16 +136,16 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 }
 
 // build makes the metrics, the sink and the server.
-func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *ingest.TokenFile) error {
+func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *server.TokenFile) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := ingest.NewAggregatorMetrics(reg)
-	sink, err := ingest.NewSink(run.store, l, ingest.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
+	metrics := server.NewAggregatorMetrics(reg)
+	sink, err := server.NewSink(run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
 	if err != nil {
 		return err
 	}
 	run.sink = sink
-	run.srv = ingest.NewServer(ingest.ServerOptions{
+	run.srv = server.New(server.Options{
 		Sink: sink, Window: run.store.Window, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,
@@ -218,7 +219,7 @@ func (o *aggregatorOptions) tlsConfig() (*tls.Config, error) {
 	if o.tlsCert == "" {
 		return nil, nil
 	}
-	return ingest.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA)
+	return tlsconfig.Server(o.tlsCert, o.tlsKey, o.clientCA)
 }
 
 func listen(addr, flag string) (net.Listener, error) {

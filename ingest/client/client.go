@@ -1,10 +1,9 @@
-package ingest
+package client
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,11 +12,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowpol/flowpol/ingest/tlsconfig"
+	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/topology"
 )
 
-// ClientOptions configure NewClient.
-type ClientOptions struct {
+// Options configure New.
+type Options struct {
 	// Server is the aggregator's base URL, http:// or https://; required.
 	Server string
 	// TokenFile holds the bearer token; it is read for every request, so
@@ -40,8 +41,8 @@ type Client struct {
 	http      *http.Client
 }
 
-// NewClient checks the options and builds a client.
-func NewClient(opts ClientOptions) (*Client, error) {
+// New checks the options and builds a client.
+func New(opts Options) (*Client, error) {
 	u, err := url.Parse(opts.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server %q: want an http:// or https:// URL", opts.Server)
@@ -51,7 +52,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if u.Scheme == "https" {
-		if tr.TLSClientConfig, err = ClientTLS(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
+		if tr.TLSClientConfig, err = tlsconfig.Client(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
 			return nil, err
 		}
 	}
@@ -107,9 +108,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 }
 
 // SendBatch sends an encoded batch.
-func (c *Client) SendBatch(ctx context.Context, batch []byte) (BatchResponse, error) {
-	var res BatchResponse
-	data, err := c.do(ctx, http.MethodPost, PathBatches, nil, ContentType, batch)
+func (c *Client) SendBatch(ctx context.Context, batch []byte) (wire.BatchResponse, error) {
+	var res wire.BatchResponse
+	data, err := c.do(ctx, http.MethodPost, wire.PathBatches, nil, wire.ContentType, batch)
 	if err != nil {
 		return res, err
 	}
@@ -123,31 +124,25 @@ func (c *Client) SendBatch(ctx context.Context, batch []byte) (BatchResponse, er
 // Store.Window would.
 func (c *Client) Window(ctx context.Context, from, until time.Time) (*topology.Window, error) {
 	q := url.Values{"from": {from.UTC().Format(time.RFC3339Nano)}, "until": {until.UTC().Format(time.RFC3339Nano)}}
-	data, err := c.do(ctx, http.MethodGet, PathWindow, q, "", nil)
+	data, err := c.do(ctx, http.MethodGet, wire.PathWindow, q, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
 	}
-	var j windowJSON
+	var j wire.Window
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
 	}
-	return j.window(), nil
+	return j.Topology(), nil
 }
 
 // Report tells the aggregator how a recommendation run went.
-func (c *Client) Report(ctx context.Context, r Report) error {
+func (c *Client) Report(ctx context.Context, r wire.Report) error {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if _, err := c.do(ctx, http.MethodPost, PathReports, nil, "application/json", body); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, wire.PathReports, nil, "application/json", body); err != nil {
 		return fmt.Errorf("report to %s: %w", c.base.Redacted(), err)
 	}
 	return nil
-}
-
-// isPermanent says an error from SendBatch will not go away by retrying.
-func isPermanent(err error) bool {
-	var se *StatusError
-	return errors.As(err, &se) && se.Permanent()
 }

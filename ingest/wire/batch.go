@@ -1,4 +1,4 @@
-package ingest
+package wire
 
 import (
 	"encoding/binary"
@@ -160,6 +160,21 @@ func DecodeBatch(data []byte, maxRecords int) (*Batch, error) {
 	return b, nil
 }
 
+// Decoder decodes batches as DecodeBatch does, into memory the caller
+// reuses, and interns the strings of their tables: nodes and process names
+// recur in every batch, so decoding one allocates none of them, and the
+// learner compares strings that share memory. Its zero value is ready to
+// use; it is safe for concurrent use.
+type Decoder struct {
+	strings stringCache
+}
+
+// Decode decodes data into b, reusing b's records' memory. Nothing in b
+// refers to data afterwards.
+func (c *Decoder) Decode(b *Batch, data []byte, maxRecords int) error {
+	return decodeBatch(b, data, maxRecords, &c.strings)
+}
+
 // decodeBatch decodes into b, reusing its records' memory, and takes the
 // strings of its table from cache when it is set.
 func decodeBatch(b *Batch, data []byte, maxRecords int, cache *stringCache) error {
@@ -292,9 +307,7 @@ func (d *decoder) table() []string {
 	return t
 }
 
-// stringCache interns the strings of batches. Nodes and process names
-// recur in every batch: with it, decoding a batch allocates none of them,
-// and the learner compares strings that share memory. It is safe for
+// stringCache interns the strings of batches (see Decoder). It is safe for
 // concurrent use.
 type stringCache struct {
 	mu sync.Mutex

@@ -1,4 +1,4 @@
-package ingest
+package agent
 
 import (
 	"context"
@@ -12,12 +12,14 @@ import (
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest/client"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
-// AgentOptions configure NewAgent.
-type AgentOptions struct {
+// Options configure New.
+type Options struct {
 	// Client ships batches; required.
-	Client *Client
+	Client *client.Client
 	// Spool keeps batches until they are shipped; required.
 	Spool *Spool
 	// Node is this node's name, sent with each batch.
@@ -37,7 +39,7 @@ type AgentOptions struct {
 	// its ring buffer had no room for, sent with each batch.
 	RingLost func() uint64
 	// Metrics, when set, are kept up to date.
-	Metrics *AgentMetrics
+	Metrics *Metrics
 	// Logger receives failures to ship; zero means slog.Default().
 	Logger *slog.Logger
 }
@@ -45,7 +47,7 @@ type AgentOptions struct {
 // Agent pre-aggregates records into batches, spools them and ships them.
 // Add and Seal are safe for concurrent use with Ship.
 type Agent struct {
-	opts AgentOptions
+	opts Options
 
 	mu      sync.Mutex
 	pending []flow.Record
@@ -65,8 +67,8 @@ type aggKey struct {
 	netns                           uint32
 }
 
-// NewAgent builds an agent; it ships nothing until Ship runs.
-func NewAgent(opts AgentOptions) (*Agent, error) {
+// New builds an agent; it ships nothing until Ship runs.
+func New(opts Options) (*Agent, error) {
 	if opts.Client == nil || opts.Spool == nil {
 		return nil, errors.New("agent: a client and a spool are required")
 	}
@@ -141,7 +143,7 @@ func (a *Agent) seal() error {
 	if len(a.pending) == 0 {
 		return nil
 	}
-	b := &Batch{Node: a.opts.Node, Dropped: a.dropped.Load(), Records: a.pending}
+	b := &wire.Batch{Node: a.opts.Node, Dropped: a.dropped.Load(), Records: a.pending}
 	if a.opts.RingLost != nil {
 		b.RingLost = a.opts.RingLost()
 	}
@@ -243,8 +245,9 @@ func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
 	}
 	start := time.Now()
 	_, err = a.opts.Client.SendBatch(ctx, data)
+	var se *client.StatusError
 	switch {
-	case isPermanent(err):
+	case errors.As(err, &se) && se.Permanent():
 		a.opts.Logger.Error("aggregator refused batch", "seq", b.Seq, "error", err)
 		a.lost("rejected", b.Records)
 		if m := a.opts.Metrics; m != nil {

@@ -1,4 +1,4 @@
-package ingest
+package agent
 
 import (
 	"crypto/rand"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 // SpoolOptions tunes OpenSpool.
@@ -149,11 +151,11 @@ func (s *Spool) Agent() string { return s.agent }
 // Put numbers b (Agent and Seq), encodes it and writes it to the spool,
 // dropping the oldest batches when it would not fit; it returns how many
 // records were dropped.
-func (s *Spool) Put(b *Batch) (int, error) {
+func (s *Spool) Put(b *wire.Batch) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b.Agent, b.Seq = s.agent, s.next
-	data, err := AppendBatch(nil, b)
+	data, err := wire.AppendBatch(nil, b)
 	if err != nil {
 		return 0, err
 	}

@@ -1,4 +1,4 @@
-package ingest_test
+package agent_test
 
 import (
 	"context"
@@ -12,15 +12,19 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/flowpol/flowpol/flow"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/agent"
+	"github.com/flowpol/flowpol/ingest/client"
+	"github.com/flowpol/flowpol/ingest/internal/testagg"
+	"github.com/flowpol/flowpol/ingest/server"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 // An agent whose aggregator fails, and whose acknowledgements get lost,
 // retries until every batch is in, and none is counted twice.
 func TestAgentRetries(t *testing.T) {
-	env := startAggregator(t, ingest.ServerOptions{})
+	env := testagg.Start(t, server.Options{})
 	var calls atomic.Int64
-	real := newProxy(t, env.url)
+	real := newProxy(t, env.URL)
 	flaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch n := calls.Add(1); {
 		case n%3 == 1:
@@ -34,14 +38,14 @@ func TestAgentRetries(t *testing.T) {
 	}))
 	defer flaky.Close()
 	reg := prometheus.NewRegistry()
-	m := ingest.NewAgentMetrics(reg)
-	a, spool := newAgent(t, flaky.URL, env.tokenFile, 0, m)
+	m := agent.NewMetrics(reg)
+	a, spool := newAgent(t, flaky.URL, env.TokenFile, 0, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	go a.Ship(ctx)
 	var want uint64
 	for i := range 50 {
-		rec := frontendToAPI(i%60, uint64(i+1))
+		rec := testagg.FrontendToAPI(i%60, uint64(i+1))
 		want += rec.Count
 		if err := a.Add(&rec); err != nil {
 			t.Fatal(err)
@@ -55,7 +59,7 @@ func TestAgentRetries(t *testing.T) {
 	if err := a.WaitShipped(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if got := env.connections(t); got != want {
+	if got := env.Connections(t); got != want {
 		t.Errorf("baseline holds %d connections, want %d", got, want)
 	}
 	if r := metricValue(t, reg, "flowpol_agent_batches_retried_total"); r < 5 {
@@ -69,13 +73,13 @@ func TestAgentRetries(t *testing.T) {
 // A full spool drops its oldest batches, and says how many records.
 func TestSpoolDropsOldest(t *testing.T) {
 	dir := t.TempDir()
-	s, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: dir, MaxBytes: 300, Node: "n"})
+	s, err := agent.OpenSpool(agent.SpoolOptions{Dir: dir, MaxBytes: 300, Node: "n"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var dropped int
 	for i := range 20 {
-		n, err := s.Put(&ingest.Batch{Records: []flow.Record{frontendToAPI(i, 1), frontendToAPI(i, 2)}})
+		n, err := s.Put(&wire.Batch{Records: []flow.Record{testagg.FrontendToAPI(i, 1), testagg.FrontendToAPI(i, 2)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +91,7 @@ func TestSpoolDropsOldest(t *testing.T) {
 	}
 	oldest, _ := s.Oldest()
 	// Reopened, the spool has the same batches and numbers on.
-	s2, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: dir, MaxBytes: 300})
+	s2, err := agent.OpenSpool(agent.SpoolOptions{Dir: dir, MaxBytes: 300})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +101,7 @@ func TestSpoolDropsOldest(t *testing.T) {
 	if o2, _ := s2.Oldest(); o2 != oldest {
 		t.Errorf("oldest batch %+v after reopening, want %+v", o2, oldest)
 	}
-	b := &ingest.Batch{Records: []flow.Record{frontendToAPI(0, 1)}}
+	b := &wire.Batch{Records: []flow.Record{testagg.FrontendToAPI(0, 1)}}
 	if _, err := s2.Put(b); err != nil {
 		t.Fatal(err)
 	}
@@ -106,17 +110,17 @@ func TestSpoolDropsOldest(t *testing.T) {
 	}
 }
 
-func newAgent(t testing.TB, url, tokenFile string, batch int, m *ingest.AgentMetrics) (*ingest.Agent, *ingest.Spool) {
+func newAgent(t testing.TB, url, tokenFile string, batch int, m *agent.Metrics) (*agent.Agent, *agent.Spool) {
 	t.Helper()
-	c, err := ingest.NewClient(ingest.ClientOptions{Server: url, TokenFile: tokenFile})
+	c, err := client.New(client.Options{Server: url, TokenFile: tokenFile})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := ingest.OpenSpool(ingest.SpoolOptions{Dir: t.TempDir(), Node: "node-a"})
+	s, err := agent.OpenSpool(agent.SpoolOptions{Dir: t.TempDir(), Node: "node-a"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := ingest.NewAgent(ingest.AgentOptions{Client: c, Spool: s, Node: "node-a", BatchRecords: batch, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Metrics: m})
+	a, err := agent.New(agent.Options{Client: c, Spool: s, Node: "node-a", BatchRecords: batch, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package ingest
+package server
 
 import (
 	"bytes"
@@ -14,18 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/topology"
 )
 
-// Paths the Server serves.
-const (
-	PathBatches = "/api/v1/batches"
-	PathWindow  = "/api/v1/window"
-	PathReports = "/api/v1/reports"
-)
-
-// ServerOptions configure NewServer.
-type ServerOptions struct {
+// Options configure New.
+type Options struct {
 	// Sink takes the batches; required.
 	Sink *Sink
 	// Window reads a window of the baseline for the read API; nil leaves
@@ -54,19 +48,19 @@ type ServerOptions struct {
 // and health. /metrics, /healthz and /readyz need no authentication;
 // everything else does.
 type Server struct {
-	opts ServerOptions
+	opts Options
 	mux  *http.ServeMux
 	bufs sync.Pool // of *bytes.Buffer, for bodies
 	// batches holds decoded batches the sink is done with, for their
 	// records' memory: under load, most of what a request allocates.
 	batches sync.Pool
-	strings stringCache
+	decoder wire.Decoder
 }
 
 var _ http.Handler = (*Server)(nil)
 
-// NewServer builds the handler.
-func NewServer(opts ServerOptions) *Server {
+// New builds the handler.
+func New(opts Options) *Server {
 	if opts.MaxBatchBytes <= 0 {
 		opts.MaxBatchBytes = 8 << 20
 	}
@@ -78,11 +72,11 @@ func NewServer(opts ServerOptions) *Server {
 	}
 	s := &Server{opts: opts, mux: http.NewServeMux()}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
-	s.batches.New = func() any { return new(Batch) }
-	s.mux.HandleFunc("POST "+PathBatches, s.postBatch)
-	s.mux.HandleFunc("POST "+PathReports, s.reports)
+	s.batches.New = func() any { return new(wire.Batch) }
+	s.mux.HandleFunc("POST "+wire.PathBatches, s.postBatch)
+	s.mux.HandleFunc("POST "+wire.PathReports, s.reports)
 	if opts.Window != nil {
-		s.mux.HandleFunc("GET "+PathWindow, s.window)
+		s.mux.HandleFunc("GET "+wire.PathWindow, s.window)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -118,14 +112,6 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 	return false
 }
 
-// BatchResponse is the aggregator's answer to an accepted batch.
-type BatchResponse struct {
-	Agent     string `json:"agent"`
-	Seq       uint64 `json:"seq"`
-	Records   int    `json:"records"`
-	Duplicate bool   `json:"duplicate,omitempty"`
-}
-
 func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if !s.authorized(w, r) {
@@ -148,14 +134,14 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 	if m := s.opts.Metrics; m != nil {
 		m.batchSeconds.Observe(time.Since(start).Seconds())
 	}
-	writeJSON(w, BatchResponse{Agent: b.Agent, Seq: b.Seq, Records: len(b.Records), Duplicate: res.Duplicate})
+	writeJSON(w, wire.BatchResponse{Agent: b.Agent, Seq: b.Seq, Records: len(b.Records), Duplicate: res.Duplicate})
 }
 
 // readBatch reads and decodes a batch, or says which status refuses it.
-func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int, error) {
+func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*wire.Batch, int, error) {
 	max := s.opts.MaxBatchBytes
 	if r.ContentLength > max {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, at most %d accepted", ErrTooLarge, r.ContentLength, max)
+		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, at most %d accepted", wire.ErrTooLarge, r.ContentLength, max)
 	}
 	buf := s.bufs.Get().(*bytes.Buffer)
 	defer s.bufs.Put(buf)
@@ -165,14 +151,14 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int,
 	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max)); err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
+			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: more than %d bytes", wire.ErrTooLarge, max)
 		}
 		return nil, http.StatusBadRequest, fmt.Errorf("read batch: %w", err)
 	}
-	b := s.batches.Get().(*Batch)
-	err := decodeBatch(b, buf.Bytes(), s.opts.MaxBatchRecords, &s.strings) // copies what it keeps
+	b := s.batches.Get().(*wire.Batch)
+	err := s.decoder.Decode(b, buf.Bytes(), s.opts.MaxBatchRecords) // copies what it keeps
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, wire.ErrTooLarge):
 		s.batches.Put(b)
 		return nil, http.StatusRequestEntityTooLarge, err
 	case err != nil:
@@ -214,25 +200,17 @@ func (s *Server) window(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, toJSON(win))
+	writeJSON(w, wire.FromTopology(win))
 	if m := s.opts.Metrics; m != nil {
 		m.windowSeconds.Observe(time.Since(start).Seconds())
 	}
-}
-
-// Report is what a recommendation run tells the aggregator, for its
-// metrics.
-type Report struct {
-	GenerateSeconds float64 `json:"generate_seconds"`
-	Policies        int     `json:"policies"`
-	Changes         int     `json:"changes"`
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
-	var rep Report
+	var rep wire.Report
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {

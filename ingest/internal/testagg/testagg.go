@@ -1,0 +1,125 @@
+package testagg
+
+import (
+	"context"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest/client"
+	"github.com/flowpol/flowpol/ingest/server"
+	"github.com/flowpol/flowpol/ingest/wire"
+	"github.com/flowpol/flowpol/inventory"
+)
+
+// Token is the token Start accepts.
+const Token = "s3cret-token"
+
+// Env is a real aggregator on loopback: a bbolt baseline, a learner on
+// the example cluster, a sink and the HTTP server.
+type Env struct {
+	// URL is the server's; TokenFile holds Token.
+	URL, TokenFile string
+	Store          *aggregator.Store
+	Reg            *prometheus.Registry
+}
+
+// Start runs an aggregator with opts, its sink, window, tokens, gatherer
+// and metrics filled in, until the test ends.
+func Start(t testing.TB, opts server.Options) *Env {
+	t.Helper()
+	dir := t.TempDir()
+	inv, err := inventory.LoadFile(exampleCluster())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), server.LearnOptions(aggregator.LearnOptions{}))
+	reg := prometheus.NewRegistry()
+	m := server.NewAggregatorMetrics(reg)
+	sink, err := server.NewSink(store, l, server.SinkOptions{Metrics: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sink.Run(ctx) }()
+	tokenFile := filepath.Join(dir, "token")
+	if err := os.WriteFile(tokenFile, []byte(Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := server.NewTokenFile(tokenFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Sink, opts.Window, opts.Tokens, opts.Gatherer, opts.Metrics = sink, store.Window, tokens, reg, m
+	srv := httptest.NewServer(server.New(opts))
+	t.Cleanup(func() {
+		srv.Close()
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("sink: %v", err)
+		}
+		store.Close()
+	})
+	return &Env{URL: srv.URL, TokenFile: tokenFile, Store: store, Reg: reg}
+}
+
+// Client is a client of the aggregator that sends the token in tokenFile
+// ("" for none).
+func (e *Env) Client(t testing.TB, tokenFile string) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Options{Server: e.URL, TokenFile: tokenFile, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// Connections adds up every count in the baseline.
+func (e *Env) Connections(t testing.TB) uint64 {
+	t.Helper()
+	w, err := e.Store.Window(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n uint64
+	for _, es := range w.Edges {
+		n += es.Count
+	}
+	return n
+}
+
+// FrontendToAPI is a client-side record from the example's frontend to
+// the api Service.
+func FrontendToAPI(sec int, count uint64) flow.Record {
+	return flow.Record{Time: time.Date(2026, 11, 22, 10, 0, sec, 0, time.UTC), Node: "node-a", Proto: flow.TCP,
+		Src: netip.MustParseAddrPort("10.244.1.10:40000"), Dst: netip.MustParseAddrPort("10.96.10.20:80"), Observer: flow.Client, Count: count}
+}
+
+// Encode encodes b, failing the test if it cannot.
+func Encode(t testing.TB, b *wire.Batch) []byte {
+	t.Helper()
+	data, err := wire.AppendBatch(nil, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// exampleCluster is the path of the example's inventory.
+func exampleCluster() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "example", "cluster.yaml")
+}

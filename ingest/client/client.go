@@ -3,12 +3,15 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,14 +63,26 @@ func New(opts Options) (*Client, error) {
 	return &Client{base: u, tokenFile: opts.TokenFile, http: &http.Client{Transport: tr, Timeout: opts.Timeout}}, nil
 }
 
-// StatusError is an aggregator's refusal.
+// StatusError is an aggregator's refusal. A 401 wraps ErrUnauthorized.
 type StatusError struct {
 	Code    int
 	Message string
+	// RetryAfter is how long the aggregator asked to wait before sending
+	// again (Retry-After, in seconds); zero when it did not say.
+	RetryAfter time.Duration
+	// Token is the fingerprint of the token sent (see TokenFingerprint).
+	Token string
 }
 
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("aggregator answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+}
+
+func (e *StatusError) Unwrap() error {
+	if e.Code == http.StatusUnauthorized {
+		return ErrUnauthorized
+	}
+	return nil
 }
 
 // Permanent says sending the same request again cannot succeed.
@@ -85,26 +100,67 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if c.tokenFile != "" {
-		tok, err := os.ReadFile(c.tokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	tok, err := c.token()
+	if err != nil {
+		return nil, err
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+		return nil, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data)),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Token: fingerprint(tok)}
 	}
 	return data, nil
+}
+
+// token reads the token file; with none, it returns "".
+func (c *Client) token() (string, error) {
+	if c.tokenFile == "" {
+		return "", nil
+	}
+	tok, err := os.ReadFile(c.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	return strings.TrimSpace(string(tok)), nil
+}
+
+// TokenFingerprint identifies the token the client would send now without
+// revealing it: a hash of its token file's content ("" with no token file).
+// It changes when the file does.
+func (c *Client) TokenFingerprint() (string, error) {
+	tok, err := c.token()
+	return fingerprint(tok), err
+}
+
+func fingerprint(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:8])
+}
+
+// retryAfter reads a Retry-After header given in seconds; anything else is
+// zero.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(min(n, 3600)) * time.Second
 }
 
 // SendBatch sends an encoded batch.

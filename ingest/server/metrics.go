@@ -8,6 +8,7 @@ import (
 // NewAggregatorMetrics on a registry of your own.
 type AggregatorMetrics struct {
 	batches        *prometheus.CounterVec
+	uploads        prometheus.Gauge
 	records        *prometheus.CounterVec
 	nodeLost       *prometheus.GaugeVec
 	batchSeconds   prometheus.Histogram
@@ -25,7 +26,8 @@ type AggregatorMetrics struct {
 // NewAggregatorMetrics registers the aggregator's metrics on reg.
 func NewAggregatorMetrics(reg prometheus.Registerer) *AggregatorMetrics {
 	m := &AggregatorMetrics{
-		batches:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowpol_aggregator_batches_total", Help: "Batches received, by result: accepted, duplicate (sent again; not counted twice), malformed, too_large, unauthorized, unavailable."}, []string{"result"}),
+		batches:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowpol_aggregator_batches_total", Help: "Batches received, by result: accepted, duplicate (sent again; not counted twice), malformed, too_large, unauthorized, unavailable, busy (too many uploads at once; sent again later), slow (the body arrived too slowly), failed."}, []string{"result"}),
+		uploads:        prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowpol_aggregator_uploads_in_progress", Help: "Request bodies being read now (at most --max-uploads)."}),
 		records:        prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flowpol_aggregator_records_total", Help: "Flow records accepted, by the node whose agent sent them."}, []string{"node"}),
 		nodeLost:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowpol_aggregator_node_records_lost", Help: "Records each node's agent reports lost since it started, by reason: dropped (spool full, batch refused) or ring_buffer (new flows the capture's ring buffer had no room for)."}, []string{"node", "reason"}),
 		batchSeconds:   prometheus.NewHistogram(prometheus.HistogramOpts{Name: "flowpol_aggregator_batch_duration_seconds", Help: "Time from receiving a batch to acknowledging it, its commit included.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
@@ -39,7 +41,7 @@ func NewAggregatorMetrics(reg prometheus.Registerer) *AggregatorMetrics {
 		generate:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "flowpol_recommend_last", Help: "The last recommendation run reported: generate_seconds, policies, changes."}, []string{"figure"}),
 		generateLastOK: prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowpol_recommend_last_success_timestamp_seconds", Help: "When a recommendation run last reported success."}),
 	}
-	reg.MustRegister(m.batches, m.records, m.nodeLost, m.batchSeconds, m.commitSeconds, m.unresolved, m.waited, m.waiting,
+	reg.MustRegister(m.batches, m.uploads, m.records, m.nodeLost, m.batchSeconds, m.commitSeconds, m.unresolved, m.waited, m.waiting,
 		m.edges, m.dbBytes, m.windowSeconds, m.generate, m.generateLastOK)
 	return m
 }

@@ -33,6 +33,9 @@ type aggregatorOptions struct {
 	clientCA        string
 	maxBatchBytes   int64
 	maxBatchRecords int
+	maxUploads      int
+	bodyTimeout     time.Duration
+	minBodyRate     int64
 	groupRecords    int
 }
 
@@ -74,6 +77,9 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.clientCA, "client-ca", "", "accept clients whose certificate this CA signed (mTLS; needs --tls-cert)")
 	f.Int64Var(&o.maxBatchBytes, "max-batch-bytes", 8<<20, "refuse batches larger than this (413)")
 	f.IntVar(&o.maxBatchRecords, "max-batch-records", 100_000, "refuse batches with more records than this (413)")
+	f.IntVar(&o.maxUploads, "max-uploads", 32, "request bodies read at once, at most; past it 503 with Retry-After")
+	f.DurationVar(&o.bodyTimeout, "body-timeout", 10*time.Second, "grace a request body has before it must keep up with --min-body-rate")
+	f.Int64Var(&o.minBodyRate, "min-body-rate", 64<<10, "slowest a request body may arrive, in bytes a second, after --body-timeout (408)")
 	f.IntVar(&o.groupRecords, "commit-records", 200_000, "records of the batches committed in one transaction, at most")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	o.cluster.addFlags(cmd)
@@ -148,6 +154,7 @@ func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tok
 	run.srv = server.New(server.Options{
 		Sink: sink, Window: run.store.Window, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
+		MaxUploads: o.maxUploads, BodyTimeout: o.bodyTimeout, MinBodyRate: o.minBodyRate,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,
 	})
 	return nil

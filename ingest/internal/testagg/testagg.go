@@ -2,8 +2,11 @@ package testagg
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -122,4 +125,79 @@ func Encode(t testing.TB, b *wire.Batch) []byte {
 func exampleCluster() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "testdata", "example", "cluster.yaml")
+}
+
+// Metric adds up the samples of the counter or gauge name whose labels
+// include labels (name, value, name, value...).
+func (e *Env) Metric(t testing.TB, name string, labels ...string) float64 {
+	t.Helper()
+	mfs, err := e.Reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum float64
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			have := map[string]string{}
+			for _, l := range m.GetLabel() {
+				have[l.GetName()] = l.GetValue()
+			}
+			if hasLabels(have, labels) {
+				sum += m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			}
+		}
+	}
+	return sum
+}
+
+func hasLabels(have map[string]string, want []string) bool {
+	for i := 0; i+1 < len(want); i += 2 {
+		if v, ok := have[want[i]]; !ok || v != want[i+1] {
+			return false
+		}
+	}
+	return true
+}
+
+// WaitMetric waits until Metric gives want, and fails the test if it
+// does not within 20 s.
+func (e *Env) WaitMetric(t testing.TB, want float64, name string, labels ...string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for e.Metric(t, name, labels...) != want {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s%v is %v after 20 s, want %v", name, labels, e.Metric(t, name, labels...), want)
+		}
+		time.Sleep(5 * time.Millisecond) // polling the condition, with a deadline
+	}
+}
+
+// Upload opens a connection to the aggregator and sends a batch upload's
+// headers, with the token, and the first bytes of its body; it leaves the
+// rest unsent. contentLength < 0 sends the body chunked.
+func (e *Env) Upload(t testing.TB, contentLength int, first []byte) net.Conn {
+	t.Helper()
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\n", wire.PathBatches, u.Host, Token, wire.ContentType)
+	if contentLength < 0 {
+		head += "Transfer-Encoding: chunked\r\n\r\n"
+		first = fmt.Appendf(nil, "%x\r\n%s\r\n", len(first), first)
+	} else {
+		head += fmt.Sprintf("Content-Length: %d\r\n\r\n", contentLength)
+	}
+	if _, err := c.Write(append([]byte(head), first...)); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

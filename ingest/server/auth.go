@@ -76,7 +76,12 @@ func (t *TokenFile) Valid(tok string) bool {
 	return ok
 }
 
+// bearer returns the request's bearer token: the Authorization header's
+// credentials when its scheme is Bearer (in any case), else "".
 func bearer(r *http.Request) string {
-	tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
 	return strings.TrimSpace(tok)
 }

@@ -72,6 +72,7 @@ func TestServerRefuses(t *testing.T) {
 		{"not a batch", env.TokenFile, []byte(`{"time":"2026-11-22T10:00:00Z"}`), http.StatusBadRequest},
 		{"truncated batch", env.TokenFile, good[:len(good)-3], http.StatusBadRequest},
 		{"trailing bytes", env.TokenFile, append(bytes.Clone(good), 0), http.StatusBadRequest},
+		{"a time no bucket can hold", env.TokenFile, testagg.EndOfTime(t), http.StatusBadRequest},
 		{"more records than allowed", env.TokenFile, testagg.Encode(t, &wire.Batch{Agent: "a", Seq: 2, Records: many}), http.StatusRequestEntityTooLarge},
 		{"more bytes than allowed", env.TokenFile, testagg.Encode(t, &wire.Batch{Agent: "a", Seq: 3, Records: big}), http.StatusRequestEntityTooLarge},
 	}
@@ -97,6 +98,55 @@ func TestServerRefuses(t *testing.T) {
 	}
 	if n := env.Connections(t); n != 1 {
 		t.Errorf("after the good batch the baseline holds %d connections, want 1", n)
+	}
+}
+
+// A record whose time no bucket can hold is refused, and the answer names
+// the record and the field.
+func TestServerRefusesTimeOutOfRange(t *testing.T) {
+	env := testagg.Start(t, server.Options{})
+	_, err := env.Client(t, env.TokenFile).SendBatch(context.Background(), testagg.EndOfTime(t))
+	var se *client.StatusError
+	if !errors.As(err, &se) || se.Code != http.StatusBadRequest || !strings.Contains(se.Message, "record 1: field time") {
+		t.Fatalf("got %v, want 400 naming record 1 and field time", err)
+	}
+	if n := env.Connections(t); n != 0 {
+		t.Errorf("the refused batch stored %d connections", n)
+	}
+}
+
+// A token without the Bearer scheme is refused: the Authorization header
+// names its scheme, and a bare token is no credential.
+func TestServerWantsBearerScheme(t *testing.T) {
+	env := testagg.Start(t, server.Options{})
+	body := testagg.Encode(t, &wire.Batch{Agent: "a", Seq: 1, Records: []flow.Record{testagg.FrontendToAPI(1, 1)}})
+	tests := []struct {
+		name, header string
+		want         int
+	}{
+		{"bare token", testagg.Token, http.StatusUnauthorized},
+		{"other scheme", "Basic " + testagg.Token, http.StatusUnauthorized},
+		{"scheme without a space", "Bearer" + testagg.Token, http.StatusUnauthorized},
+		{"bearer, lower case", "bearer " + testagg.Token, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, env.URL+wire.PathBatches, bytes.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", tt.header)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := resp.Body.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tt.want {
+				t.Errorf("Authorization: %s: %d, want %d", tt.header, resp.StatusCode, tt.want)
+			}
+		})
 	}
 }
 

@@ -44,7 +44,8 @@ func (b *Batch) ID() string { return fmt.Sprintf("%s#%d", b.Agent, b.Seq) }
 // AppendBatch appends b's encoding: a header, a table of the distinct
 // strings, and each record as a flags byte, addresses and uvarints, times
 // relative to the first record's. It fails on a record the flow format
-// would refuse.
+// would refuse, a time outside the years 1678 to 2261 among them, and then
+// appends nothing.
 func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	if b.Agent == "" || len(b.Agent) > maxString || len(b.Node) > maxString {
 		return dst, fmt.Errorf("encode batch: agent %q or node %q empty or longer than %d bytes", b.Agent, b.Node, maxString)
@@ -55,7 +56,11 @@ func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	}
 	table := stringTable{index: map[string]uint64{"": 0}}
 	for i := range b.Records {
-		if err := table.addRecord(&b.Records[i]); err != nil {
+		err := checkRecord(&b.Records[i])
+		if err == nil {
+			err = table.addRecord(&b.Records[i])
+		}
+		if err != nil {
 			return dst, fmt.Errorf("encode batch %s: record %d: %w", b.ID(), i+1, err)
 		}
 	}
@@ -72,11 +77,7 @@ func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(b.Records)))
 	for i := range b.Records {
-		r := &b.Records[i]
-		if err := checkRecord(r); err != nil {
-			return dst, fmt.Errorf("encode batch %s: record %d: %w", b.ID(), i+1, err)
-		}
-		dst = appendRecord(dst, r, base, &table)
+		dst = appendRecord(dst, &b.Records[i], base, &table)
 	}
 	return dst, nil
 }
@@ -100,8 +101,27 @@ func (t *stringTable) addRecord(r *flow.Record) error {
 	return nil
 }
 
+// The times a batch may carry, in Unix seconds, as flow records may: from
+// 1678-01-01 up to, not including, 2262-01-01. Every such time has a
+// UnixNano, as the encoding needs, and so do the start and end of every
+// time bucket around it.
+const (
+	minUnix = -9214560000
+	endUnix = 9214646400
+)
+
+// errTimeRange says a record's time is outside what a batch can carry.
+var errTimeRange = fmt.Errorf("%w: outside the years 1678 to 2261", ErrTime)
+
+func inRange(t time.Time) bool {
+	s := t.Unix()
+	return s >= minUnix && s < endUnix
+}
+
 func checkRecord(r *flow.Record) error {
 	switch {
+	case !inRange(r.Time):
+		return fmt.Errorf("field time: %w: %s", errTimeRange, r.Time.Format(time.RFC3339Nano))
 	case r.Proto < flow.TCP || r.Proto > flow.SCTP:
 		return fmt.Errorf("protocol %v", r.Proto)
 	case r.Observer != flow.Client && r.Observer != flow.Server:
@@ -361,7 +381,11 @@ func (d *decoder) record(r *flow.Record, base int64, table []string) {
 		d.fail("observer", fmt.Errorf("flags %#x", f))
 		return
 	}
-	r.Time = time.Unix(0, base+d.varint("time")).UTC()
+	r.Time = time.Unix(0, base+d.varint("time")).UTC() // wraps back from any base
+	if !inRange(r.Time) && d.err == nil {
+		d.fail("time", fmt.Errorf("%w: %s", errTimeRange, r.Time.Format(time.RFC3339Nano)))
+		return
+	}
 	r.Src = netip.AddrPortFrom(d.addr("src_ip", f&(1<<4) != 0), uint16(d.bounded("src_port", math.MaxUint16)))
 	r.Dst = netip.AddrPortFrom(d.addr("dst_ip", f&(1<<5) != 0), uint16(d.bounded("dst_port", math.MaxUint16)))
 	if r.Count = d.uvarint("count"); r.Count == 0 && d.err == nil {

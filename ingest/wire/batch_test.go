@@ -1,9 +1,13 @@
 package wire_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,4 +145,56 @@ func FuzzDecodeBatch(f *testing.F) {
 			t.Fatalf("re-encoded batch decodes differently: %v", err)
 		}
 	})
+}
+
+// A record whose time no bucket can hold is refused: by the encoder, so
+// that an agent never sends one (UnixNano would wrap it to another
+// century), and by the decoder, naming the record and the field.
+func TestBatchTimeRange(t *testing.T) {
+	tests := []struct {
+		name string
+		time time.Time
+		ok   bool
+	}{
+		{"2300", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"1600", time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"zero", time.Time{}, false},
+		{"2262", time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"last moment", time.Date(2261, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{"first moment", time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := sampleBatch()
+			b.Records[1].Time = tt.time
+			data, err := wire.AppendBatch(nil, b)
+			if !tt.ok {
+				if !errors.Is(err, wire.ErrTime) || !strings.Contains(err.Error(), "record 2: field time") {
+					t.Fatalf("encoded %v: error %v, want ErrTime naming record 2 and field time", tt.time, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := wire.DecodeBatch(data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Records[1].Time.Equal(tt.time) {
+				t.Errorf("%v came back as %v", tt.time, got.Records[1].Time)
+			}
+		})
+	}
+	// A far-off base time, with the record at it, decodes to the last
+	// moment UnixNano holds: 2262-04-11, which no bucket can hold.
+	one := encodeOne(t)
+	at := len(one) - minimalRecord - 2 // the base time ends before the string table's and the records' counts
+	baseLen := len(binary.AppendVarint(nil, time.Unix(1, 0).UnixNano()))
+	bad := slices.Concat(one[:at-baseLen], binary.AppendVarint(nil, math.MaxInt64), one[at:])
+	_, err := wire.DecodeBatch(bad, 0)
+	var be *wire.BatchError
+	if !errors.As(err, &be) || be.Record != 1 || be.Field != "time" || !errors.Is(err, wire.ErrTime) {
+		t.Fatalf("a record at 2262-04-11: %v, want record 1, field time, ErrTime", err)
+	}
 }

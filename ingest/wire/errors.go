@@ -9,6 +9,8 @@ import (
 var (
 	ErrMalformed = errors.New("malformed batch")
 	ErrTooLarge  = errors.New("batch too large")
+	// ErrTime says a record's time is one the batch cannot carry.
+	ErrTime = errors.New("time no bucket can hold")
 )
 
 // BatchError locates what is wrong in a batch: the record (counted from

@@ -2,7 +2,9 @@ package testagg
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"net"
 	"net/http/httptest"
 	"net/netip"
@@ -10,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -200,4 +203,19 @@ func (e *Env) Upload(t testing.TB, contentLength int, first []byte) net.Conn {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// EndOfTime is a batch of one record whose time decodes to 2262-04-11,
+// the last moment UnixNano holds and one no bucket can hold: its base
+// time is the largest the encoding carries. No encoder makes it.
+func EndOfTime(t testing.TB) []byte {
+	t.Helper()
+	rec := FrontendToAPI(0, 1)
+	rec.Time, rec.Node = time.Unix(1, 0), ""        // no strings: the table is empty
+	rec.Src = netip.AddrPortFrom(rec.Src.Addr(), 1) // numbers of one byte each
+	one := Encode(t, &wire.Batch{Agent: "a", Seq: 1, Records: []flow.Record{rec}})
+	const record = 1 + 1 + 4 + 1 + 4 + 1 + 8                // flags, time, addresses and ports, eight numbers
+	at := len(one) - record - 2                             // the base time ends before the table's and the records' counts
+	n := len(binary.AppendVarint(nil, rec.Time.UnixNano())) // the base time's length
+	return slices.Concat(one[:at-n], binary.AppendVarint(nil, math.MaxInt64), one[at:])
 }

@@ -3,8 +3,11 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -90,10 +93,15 @@ func New(opts Options) (*Agent, error) {
 	return &Agent{opts: opts, index: map[aggKey]int{}}, nil
 }
 
-// Add pre-aggregates a record, and seals a batch when one is full.
+// Add pre-aggregates a record, and seals a batch when one is full. A
+// record no batch can carry (wire.CheckRecord) is an error, and the
+// records added before it are kept.
 func (a *Agent) Add(rec *flow.Record) error {
 	if m := a.opts.Metrics; m != nil {
 		m.recordsRead.Inc()
+	}
+	if err := wire.CheckRecord(rec); err != nil {
+		return fmt.Errorf("record at %s: %w", rec.Time.Format(time.RFC3339Nano), err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -119,10 +127,20 @@ func (a *Agent) merge(rec *flow.Record) {
 		return
 	}
 	p := &a.pending[i]
-	p.Count += rec.Count
+	p.Count = addSaturating(p.Count, rec.Count)
 	if rec.Time.Before(p.Time) {
 		p.Time = rec.Time
 	}
+}
+
+// addSaturating adds counts, stopping at the largest a count can be rather
+// than wrapping round to a small one.
+func addSaturating(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return sum
 }
 
 func (a *Agent) key(r *flow.Record) aggKey {

@@ -2,7 +2,9 @@ package agent_test
 
 import (
 	"context"
+	"errors"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -168,4 +170,69 @@ func metricValue(t testing.TB, reg prometheus.Gatherer, name string) float64 {
 	}
 	t.Fatalf("no metric %s", name)
 	return 0
+}
+
+// Repeats' counts are added with saturation: a count at the largest a
+// count can be, and one more, stay at the largest, not wrap round to 0.
+func TestAgentMergeSaturates(t *testing.T) {
+	tests := []struct {
+		name   string
+		counts []uint64
+		want   uint64
+	}{
+		{"wraps", []uint64{math.MaxUint64, 1}, math.MaxUint64},
+		{"wraps far", []uint64{math.MaxUint64 - 1, math.MaxUint64 - 1}, math.MaxUint64},
+		{"fits", []uint64{math.MaxUint64 - 3, 3}, math.MaxUint64},
+		{"small", []uint64{2, 3}, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, spool := newAgent(t, "http://127.0.0.1:1", "", 0, nil) // never ships
+			for _, n := range tt.counts {
+				rec := testagg.FrontendToAPI(1, n)
+				if err := a.Add(&rec); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := a.Seal(); err != nil {
+				t.Fatal(err)
+			}
+			sb, ok := spool.Oldest()
+			if !ok {
+				t.Fatal("nothing spooled")
+			}
+			data, err := spool.Read(sb)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := wire.DecodeBatch(data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Records) != 1 || b.Records[0].Count != tt.want {
+				t.Errorf("counts %v merged into %+v, want one record of count %d", tt.counts, b.Records, tt.want)
+			}
+		})
+	}
+}
+
+// A record no batch can carry is refused when added, and does not keep
+// the records before it from being sealed: an agent never sends a time
+// that UnixNano would wrap to another century.
+func TestAgentRefusesTimeOutOfRange(t *testing.T) {
+	a, spool := newAgent(t, "http://127.0.0.1:1", "", 0, nil) // never ships
+	good, bad := testagg.FrontendToAPI(1, 1), testagg.FrontendToAPI(2, 1)
+	bad.Time = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
+	if err := a.Add(&good); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Add(&bad); !errors.Is(err, wire.ErrTime) {
+		t.Fatalf("a record at 2300: %v, want ErrTime", err)
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatalf("seal after the refused record: %v", err)
+	}
+	if n, _ := spool.Len(); n != 1 {
+		t.Errorf("%d batches spooled, want the one with the good record", n)
+	}
 }

@@ -56,7 +56,7 @@ func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	}
 	table := stringTable{index: map[string]uint64{"": 0}}
 	for i := range b.Records {
-		err := checkRecord(&b.Records[i])
+		err := CheckRecord(&b.Records[i])
 		if err == nil {
 			err = table.addRecord(&b.Records[i])
 		}
@@ -118,7 +118,9 @@ func inRange(t time.Time) bool {
 	return s >= minUnix && s < endUnix
 }
 
-func checkRecord(r *flow.Record) error {
+// CheckRecord says why a batch cannot carry r, if it cannot: AppendBatch
+// refuses a batch with such a record.
+func CheckRecord(r *flow.Record) error {
 	switch {
 	case !inRange(r.Time):
 		return fmt.Errorf("field time: %w: %s", errTimeRange, r.Time.Format(time.RFC3339Nano))

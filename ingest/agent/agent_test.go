@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -44,7 +46,11 @@ func TestAgentRetries(t *testing.T) {
 	a, spool := newAgent(t, flaky.URL, env.TokenFile, 0, m)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	go a.Ship(ctx)
+	go func() {
+		if err := a.Ship(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
 	var want uint64
 	for i := range 50 {
 		rec := testagg.FrontendToAPI(i%60, uint64(i+1))
@@ -114,6 +120,13 @@ func TestSpoolDropsOldest(t *testing.T) {
 
 func newAgent(t testing.TB, url, tokenFile string, batch int, m *agent.Metrics) (*agent.Agent, *agent.Spool) {
 	t.Helper()
+	return newAgentWith(t, url, tokenFile, agent.Options{BatchRecords: batch, Metrics: m})
+}
+
+// newAgentWith is newAgent with more options: those it sets, and short
+// backoffs, are filled in.
+func newAgentWith(t testing.TB, url, tokenFile string, opts agent.Options) (*agent.Agent, *agent.Spool) {
+	t.Helper()
 	c, err := client.New(client.Options{Server: url, TokenFile: tokenFile})
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +135,8 @@ func newAgent(t testing.TB, url, tokenFile string, batch int, m *agent.Metrics) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := agent.New(agent.Options{Client: c, Spool: s, Node: "node-a", BatchRecords: batch, MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond, Metrics: m})
+	opts.Client, opts.Spool, opts.Node, opts.MinBackoff, opts.MaxBackoff = c, s, "node-a", time.Millisecond, 10*time.Millisecond
+	a, err := agent.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,5 +248,87 @@ func TestAgentRefusesTimeOutOfRange(t *testing.T) {
 	}
 	if n, _ := spool.Len(); n != 1 {
 		t.Errorf("%d batches spooled, want the one with the good record", n)
+	}
+}
+
+// An agent whose token the aggregator refuses stops after AuthFailures
+// refusals with an error saying so, rather than retrying for ever.
+func TestAgentStopsOnRefusedToken(t *testing.T) {
+	env := testagg.Start(t, server.Options{})
+	wrong := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(wrong, []byte("not-the-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	a, spool := newAgentWith(t, env.URL, wrong, agent.Options{AuthFailures: 3, Metrics: agent.NewMetrics(reg)})
+	addBatch(t, a, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := a.Ship(ctx)
+	if !errors.Is(err, client.ErrUnauthorized) || ctx.Err() != nil {
+		t.Fatalf("Ship with a refused token: %v, want ErrUnauthorized before 20 s", err)
+	}
+	if n := env.Metric(t, "flowpol_aggregator_batches_total", "result", "unauthorized"); n != 3 {
+		t.Errorf("the aggregator refused %v batches, want 3", n)
+	}
+	if n := metricValue(t, reg, "flowpol_agent_auth_failures_total"); n != 3 {
+		t.Errorf("flowpol_agent_auth_failures_total is %v, want 3", n)
+	}
+	if n, _ := spool.Len(); n != 1 {
+		t.Errorf("%d batches in the spool, want the one not shipped", n)
+	}
+}
+
+// A daemon whose token is refused stops sending it, says so in its
+// metrics, and ships as soon as the token file holds a good one.
+func TestAgentWaitsForNewToken(t *testing.T) {
+	env := testagg.Start(t, server.Options{})
+	tokenFile := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(tokenFile, []byte("not-the-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	a, _ := newAgentWith(t, env.URL, tokenFile, agent.Options{AuthFailures: 3, WaitForToken: true, Metrics: agent.NewMetrics(reg)})
+	addBatch(t, a, 5)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	shipped := make(chan error, 1)
+	go func() { shipped <- a.Ship(ctx) }()
+	for metricValue(t, reg, "flowpol_agent_auth_blocked") != 1 {
+		if ctx.Err() != nil {
+			t.Fatal("the agent did not say it waits for a new token within 20 s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling the condition, with a deadline
+	}
+	if n := env.Metric(t, "flowpol_aggregator_batches_total", "result", "unauthorized"); n != 3 {
+		t.Errorf("the aggregator refused %v batches, want 3: the agent kept sending the refused token", n)
+	}
+	if err := os.WriteFile(tokenFile, []byte(testagg.Token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.WaitShipped(ctx); err != nil {
+		t.Fatalf("with the good token: %v", err)
+	}
+	if n := env.Connections(t); n != 5 {
+		t.Errorf("the baseline holds %d connections, want 5", n)
+	}
+	if v := metricValue(t, reg, "flowpol_agent_auth_blocked"); v != 0 {
+		t.Errorf("flowpol_agent_auth_blocked is %v after shipping, want 0", v)
+	}
+	cancel()
+	if err := <-shipped; err != nil {
+		t.Errorf("Ship: %v", err)
+	}
+}
+
+// addBatch adds a record of count n and seals it as a batch.
+func addBatch(t testing.TB, a *agent.Agent, n uint64) {
+	t.Helper()
+	rec := testagg.FrontendToAPI(1, n)
+	if err := a.Add(&rec); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatal(err)
 	}
 }

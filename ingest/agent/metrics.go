@@ -16,6 +16,8 @@ type Metrics struct {
 	spoolBatches    prometheus.Gauge
 	spoolBytes      prometheus.Gauge
 	shipSeconds     prometheus.Histogram
+	authFailures    prometheus.Counter
+	authBlocked     prometheus.Gauge
 }
 
 // NewMetrics registers an agent's metrics on reg.
@@ -29,9 +31,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		batchesRejected: prometheus.NewCounter(prometheus.CounterOpts{Name: "flowpol_agent_batches_rejected_total", Help: "Batches the aggregator refused as malformed or too large; their records are lost."}),
 		spoolBatches:    prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowpol_agent_spool_batches", Help: "Batches waiting in the spool."}),
 		spoolBytes:      prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowpol_agent_spool_bytes", Help: "Bytes of the batches waiting in the spool."}),
+		authFailures:    prometheus.NewCounter(prometheus.CounterOpts{Name: "flowpol_agent_auth_failures_total", Help: "Times the aggregator refused the agent's token or certificate (401)."}),
+		authBlocked:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "flowpol_agent_auth_blocked", Help: "1 while shipping waits for a new token, the aggregator having refused the same one several times in a row."}),
 		shipSeconds:     prometheus.NewHistogram(prometheus.HistogramOpts{Name: "flowpol_agent_ship_duration_seconds", Help: "Time from sending a batch to its acknowledgement.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 	}
 	reg.MustRegister(m.recordsRead, m.recordsLost, m.batchesSpooled, m.batchesShipped, m.batchesRetried, m.batchesRejected,
-		m.spoolBatches, m.spoolBytes, m.shipSeconds)
+		m.spoolBatches, m.spoolBytes, m.shipSeconds, m.authFailures, m.authBlocked)
 	return m
 }

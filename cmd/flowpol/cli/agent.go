@@ -29,6 +29,7 @@ type agentOptions struct {
 	aggregate     time.Duration
 	minBackoff    time.Duration
 	maxBackoff    time.Duration
+	authFailures  int
 }
 
 func newAgentCommand(s Streams) *cobra.Command {
@@ -65,6 +66,7 @@ func (o *agentOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.aggregate, "aggregate", time.Second, "merge repeats of a flow within this window (0 merges nothing)")
 	f.DurationVar(&o.minBackoff, "min-backoff", 200*time.Millisecond, "first wait before shipping a batch again")
 	f.DurationVar(&o.maxBackoff, "max-backoff", 30*time.Second, "longest wait before shipping a batch again")
+	f.IntVar(&o.authFailures, "auth-failures", 4, "refusals (401) of the same token in a row after which the agent stops sending it: with --from it exits, capturing it waits for the token file to change")
 	o.capture.addFlags(cmd)
 }
 
@@ -108,14 +110,29 @@ func runAgent(ctx context.Context, o *agentOptions, s Streams) error {
 		return err
 	}
 	defer stopMetrics()
+	ctx, failed := context.WithCancelCause(ctx)
+	defer failed(nil)
 	shipCtx, stopShip := context.WithCancel(context.Background())
 	shipped := make(chan struct{})
-	go func() { p.agent.Ship(shipCtx); close(shipped) }()
+	go func() {
+		defer close(shipped)
+		if err := p.agent.Ship(shipCtx); err != nil {
+			failed(o.shipError(err))
+		}
+	}()
 	defer func() { stopShip(); <-shipped }()
 	if c == nil {
 		return o.replay(ctx, p, s)
 	}
 	return o.live(ctx, p, c)
+}
+
+// shipError says why shipping stopped, naming the token file.
+func (o *agentOptions) shipError(err error) error {
+	if o.server.tokenFile == "" {
+		return fmt.Errorf("ship to %s: %w", o.server.url, err)
+	}
+	return fmt.Errorf("ship to %s with the token in %s: %w", o.server.url, o.server.tokenFile, err)
 }
 
 // build opens the spool and makes the agent, its client and its metrics,
@@ -136,6 +153,7 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 	opts := agent.Options{
 		Client: cl, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
 		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: agent.NewMetrics(p.reg), Logger: p.log,
+		AuthFailures: o.authFailures, WaitForToken: c != nil, // a daemon waits for a new token; a replay stops
 	}
 	if c != nil {
 		p.reg.MustRegister(collector.NewMetrics(c.Stats))
@@ -187,7 +205,7 @@ func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) err
 		return err
 	}
 	if err := p.agent.WaitShipped(ctx); err != nil {
-		return fmt.Errorf("interrupted with batches still to ship; they stay in %s for the next run: %w", o.spool, err)
+		return fmt.Errorf("batches still to ship stay in %s for the next run: %w", o.spool, err)
 	}
 	if readErr != nil {
 		return fmt.Errorf("%w\nthe %d records before it were shipped", readErr, n)
@@ -212,6 +230,9 @@ func (o *agentOptions) live(ctx context.Context, p *agentParts, c *collector.Col
 	if err := p.agent.WaitShipped(drainCtx); err != nil {
 		n, _ := p.spool.Len()
 		p.log.Info("batches left in the spool for the next start", "batches", n)
+	}
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		runErr = errors.Join(runErr, err) // shipping or the metrics failed
 	}
 	return runErr
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -160,36 +159,32 @@ func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tok
 	return nil
 }
 
-// serve runs the listeners and the sink until ctx ends or the sink fails;
-// then it lets the requests in flight finish and commits.
+// serve runs the listeners and the sink until ctx ends, the sink fails or
+// a listener does; then it lets the requests in flight finish and commits.
 func (o *aggregatorOptions) serve(ctx context.Context, run *aggregatorRun) error {
-	servers, err := o.listenAll(run)
+	eps, err := o.listenAll(run)
 	if err != nil {
 		return err
 	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 	sinkCtx, stopSink := context.WithCancel(context.Background())
 	sinkDone := make(chan error, 1)
-	go func() { sinkDone <- run.sink.Run(sinkCtx) }()
-	var sinkErr error
-	select {
-	case <-ctx.Done():
-	case sinkErr = <-sinkDone:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		srv.Shutdown(shutdownCtx) // requests still waiting after 30 s are cut off; agents send them again
-	}
+	go func() {
+		sinkDone <- run.sink.Run(sinkCtx)
+		stopServing()
+	}()
+	// Requests still waiting 30 s after the end are cut off; agents send
+	// them again.
+	serveErr := server.Serve(serveCtx, 30*time.Second, eps...)
 	stopSink()
-	if sinkErr == nil {
-		sinkErr = <-sinkDone
-	}
-	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()))
-	return sinkErr
+	err = errors.Join(serveErr, <-sinkDone)
+	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()), "error", err)
+	return err
 }
 
-// listenAll starts the API listener and, when asked, the health one.
-func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]*http.Server, error) {
+// listenAll listens for the API and, when asked, the health endpoints.
+func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]server.Endpoint, error) {
 	tlsCfg, err := o.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -198,28 +193,21 @@ func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]*http.Server, error
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: run.srv, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	servers := []*http.Server{srv}
+	eps := []server.Endpoint{{Server: server.HTTPServer(run.srv, tlsCfg), Listener: api}}
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
-		go srv.ServeTLS(api, "", "")
-	} else {
-		go srv.Serve(api)
 	}
 	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "db", run.store.Path())
-	if o.healthListen != "" {
-		hl, err := listen(o.healthListen, "--health-listen")
-		if err != nil {
-			srv.Close()
-			return nil, err
-		}
-		hs := &http.Server{Handler: run.srv.HealthHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go hs.Serve(hl)
-		servers = append(servers, hs)
-		run.log.Info("health and metrics listening", "addr", "http://"+hl.Addr().String())
+	if o.healthListen == "" {
+		return eps, nil
 	}
-	return servers, nil
+	hl, err := listen(o.healthListen, "--health-listen")
+	if err != nil {
+		return nil, errors.Join(err, api.Close())
+	}
+	run.log.Info("health and metrics listening", "addr", "http://"+hl.Addr().String())
+	return append(eps, server.Endpoint{Server: server.HTTPServer(run.srv.HealthHandler(), nil), Listener: hl}), nil
 }
 
 func (o *aggregatorOptions) tlsConfig() (*tls.Config, error) {

@@ -105,13 +105,20 @@ func runAgent(ctx context.Context, o *agentOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := serveMetrics(o.capture.metricsAddr, "--metrics-addr", p.reg)
+	metrics, err := serveMetrics(o.capture.metricsAddr, "--metrics-addr", p.reg, log)
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
+	defer metrics.Close()
 	ctx, failed := context.WithCancelCause(ctx)
 	defer failed(nil)
+	go func() {
+		select {
+		case <-metrics.Failed():
+			failed(metrics.Err()) // a daemon nobody can watch is stopped
+		case <-ctx.Done():
+		}
+	}()
 	shipCtx, stopShip := context.WithCancel(context.Background())
 	shipped := make(chan struct{})
 	go func() {

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -331,4 +332,34 @@ func addBatch(t testing.TB, a *agent.Agent, n uint64) {
 	if err := a.Seal(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// A spool whose next sequence number cannot be read is an error naming
+// the file: numbering new batches from 1 again would make the aggregator
+// take them for duplicates and drop them.
+func TestSpoolCorruptSequence(t *testing.T) {
+	dir := t.TempDir()
+	s, err := agent.OpenSpool(agent.SpoolOptions{Dir: dir, Node: "n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &wire.Batch{Records: []flow.Record{testagg.FrontendToAPI(1, 1)}}
+	if _, err := s.Put(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(spooledOf(b)); err != nil {
+		t.Fatal(err)
+	}
+	seq := filepath.Join(dir, "next-seq")
+	if err := os.WriteFile(seq, []byte("\x00\x00garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := agent.OpenSpool(agent.SpoolOptions{Dir: dir, Node: "n"}); err == nil || !strings.Contains(err.Error(), seq) {
+		t.Fatalf("a spool with a corrupt %s opened: %v, want an error naming it", seq, err)
+	}
+}
+
+// spooledOf is the spooled batch b became.
+func spooledOf(b *wire.Batch) agent.SpooledBatch {
+	return agent.SpooledBatch{Seq: b.Seq, Records: len(b.Records)}
 }

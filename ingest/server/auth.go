@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -10,31 +11,48 @@ import (
 	"time"
 )
 
+// TokenFileOptions tune NewTokenFile. The zero value is ready to use.
+type TokenFileOptions struct {
+	// Recheck is how often the file is looked at again; zero means 1 s.
+	Recheck time.Duration
+	// Logger is told when the file cannot be read again, and when it can
+	// once more; zero means slog.Default().
+	Logger *slog.Logger
+}
+
 // TokenFile is a file of bearer tokens, one a line, read again when it
-// changes (a Secret the kubelet updates, a rotated token). It is safe for
-// concurrent use.
+// changes (a Secret the kubelet updates, a rotated token). While it cannot
+// be read, or holds no token, the tokens read last stay, and the logger is
+// told. It is safe for concurrent use.
 type TokenFile struct {
 	path string
+	opts TokenFileOptions
 
 	mu      sync.Mutex
 	mod     time.Time
 	size    int64
 	tokens  [][]byte
 	checked time.Time
+	failing string // the last failure to read the file again, told once
 }
 
 // NewTokenFile reads the tokens in path; a file with none is an error.
-func NewTokenFile(path string) (*TokenFile, error) {
-	t := &TokenFile{path: path}
+func NewTokenFile(path string, opts TokenFileOptions) (*TokenFile, error) {
+	if opts.Recheck <= 0 {
+		opts.Recheck = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	t := &TokenFile{path: path, opts: opts}
 	if err := t.load(); err != nil {
 		return nil, err
-	}
-	if len(t.tokens) == 0 {
-		return nil, fmt.Errorf("token file %s: no token in it", path)
 	}
 	return t, nil
 }
 
+// load reads the file when it changed; on error the tokens stay as they
+// were.
 func (t *TokenFile) load() error {
 	st, err := os.Stat(t.path)
 	if err != nil {
@@ -53,21 +71,38 @@ func (t *TokenFile) load() error {
 			tokens = append(tokens, []byte(tok))
 		}
 	}
+	if len(tokens) == 0 {
+		return fmt.Errorf("token file %s: no token in it", t.path)
+	}
 	t.mod, t.size, t.tokens = st.ModTime(), st.Size(), tokens
 	return nil
 }
 
+// reload looks at the file again, and tells the logger when reading it
+// starts or stops failing.
+func (t *TokenFile) reload() {
+	err := t.load()
+	switch {
+	case err != nil && err.Error() != t.failing:
+		t.failing = err.Error()
+		t.opts.Logger.Error("token file cannot be read again; the tokens read last stay", "error", err)
+	case err == nil && t.failing != "":
+		t.failing = ""
+		t.opts.Logger.Info("token file read again", "path", t.path, "tokens", len(t.tokens))
+	}
+}
+
 // Valid says whether tok is one of the tokens. The file is looked at again
-// at most once a second; while it cannot be read, the tokens read last stay.
+// at most every Recheck.
 func (t *TokenFile) Valid(tok string) bool {
 	if tok == "" {
 		return false
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if now := time.Now(); now.Sub(t.checked) >= time.Second {
+	if now := time.Now(); now.Sub(t.checked) >= t.opts.Recheck {
 		t.checked = now
-		t.load() // keeps the last tokens on error
+		t.reload()
 	}
 	ok := false
 	for _, want := range t.tokens {

@@ -186,7 +186,7 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 	if err := os.WriteFile(s.tokenFile, []byte(benchToken), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	tokens, err := server.NewTokenFile(s.tokenFile)
+	tokens, err := server.NewTokenFile(s.tokenFile, server.TokenFileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -217,8 +217,8 @@ func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) err
 	if readErr != nil {
 		return fmt.Errorf("%w\nthe %d records before it were shipped", readErr, n)
 	}
-	fmt.Fprintf(s.Out, "agent %s: shipped %d records from %s\n", p.spool.Agent(), n, name)
-	return nil
+	_, err = fmt.Fprintf(s.Out, "agent %s: shipped %d records from %s\n", p.spool.Agent(), n, name)
+	return err
 }
 
 // live captures until ctx ends, then seals what is left; the spool keeps

@@ -87,7 +87,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 // errNoAuth says the aggregator would accept anyone.
 var errNoAuth = errors.New("say how agents authenticate: --token-file FILE, or --client-ca FILE with --tls-cert and --tls-key")
 
-func (o *aggregatorOptions) auth() (*server.TokenFile, error) {
+func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 	if o.clientCA != "" && o.tlsCert == "" {
 		return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
 	}
@@ -97,7 +97,7 @@ func (o *aggregatorOptions) auth() (*server.TokenFile, error) {
 		}
 		return nil, nil
 	}
-	return server.NewTokenFile(o.tokenFile)
+	return server.NewTokenFile(o.tokenFile, server.TokenFileOptions{Logger: slog.New(slog.NewTextHandler(s.Err, nil))})
 }
 
 // aggregatorRun is a running aggregator's parts.
@@ -109,7 +109,7 @@ type aggregatorRun struct {
 }
 
 func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
-	tokens, err := o.auth()
+	tokens, err := o.auth(s)
 	if err != nil {
 		return err
 	}

@@ -65,7 +65,7 @@ func Start(t testing.TB, opts server.Options) *Env {
 	if err := os.WriteFile(tokenFile, []byte(Token+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tokens, err := server.NewTokenFile(tokenFile)
+	tokens, err := server.NewTokenFile(tokenFile, server.TokenFileOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -182,12 +182,12 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 // replay reads records from --from, ships them, and waits until the
 // aggregator has them all. On a malformed record it ships those before it
 // and fails naming the line.
-func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) error {
+func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) (err error) {
 	in, name, err := openInput(o.from, s.In)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { err = errors.Join(err, in.Close()) }()
 	sealCtx, stopSeal := context.WithCancel(ctx)
 	defer stopSeal()
 	go o.sealEvery(sealCtx, p)

@@ -3,6 +3,7 @@ package testagg
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"net"
@@ -77,7 +78,9 @@ func Start(t testing.TB, opts server.Options) *Env {
 		if err := <-done; err != nil {
 			t.Errorf("sink: %v", err)
 		}
-		store.Close()
+		if err := store.Close(); err != nil {
+			t.Errorf("close the baseline: %v", err)
+		}
 	})
 	return &Env{URL: srv.URL, TokenFile: tokenFile, Store: store, Reg: reg}
 }
@@ -191,7 +194,11 @@ func (e *Env) Upload(t testing.TB, contentLength int, first []byte) net.Conn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			t.Errorf("close the upload: %v", err)
+		}
+	})
 	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\n", wire.PathBatches, u.Host, Token, wire.ContentType)
 	if contentLength < 0 {
 		head += "Transfer-Encoding: chunked\r\n\r\n"

@@ -21,7 +21,7 @@ import (
 // hold a connection and an upload slot for ever.
 func TestServerCutsOffSlowBody(t *testing.T) {
 	env := testagg.Start(t, server.Options{BodyTimeout: 200 * time.Millisecond, MinBodyRate: 1024})
-	c := env.Upload(t, -1, []byte("F"))
+	c := env.Upload(t, testagg.Token, -1, []byte("F"))
 	answered := make(chan *http.Response, 1)
 	go func() {
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
@@ -53,6 +53,40 @@ func TestServerCutsOffSlowBody(t *testing.T) {
 	}
 }
 
+// A client refused for its token must not hold the connection by
+// trickling a body the server will never use: the 401 comes at once, and
+// the connection is closed rather than the body read to its end.
+func TestServerRefusesWithoutReadingBody(t *testing.T) {
+	env := testagg.Start(t, server.Options{})
+	c := env.Upload(t, "not-the-token", -1, []byte("F"))
+	answered := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Error(err)
+		}
+		answered <- resp
+	}()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	giveUp := time.After(20 * time.Second)
+	for {
+		select {
+		case resp := <-answered:
+			if resp != nil && (resp.StatusCode != http.StatusUnauthorized || !resp.Close) {
+				t.Errorf("answered %d, close %v; want 401 and the connection closed", resp.StatusCode, resp.Close)
+			}
+			return
+		case <-tick.C:
+			if _, err := c.Write([]byte("1\r\nP\r\n")); err != nil {
+				t.Logf("write: %v", err) // the server hung up; its answer is read above
+			}
+		case <-giveUp:
+			t.Fatal("a refused upload trickling its body had no answer after 20 s")
+		}
+	}
+}
+
 // Connections that declare a large body and send 4 bytes of it do not
 // make the aggregator reserve what they declared.
 func TestServerDoesNotReserveDeclaredSize(t *testing.T) {
@@ -60,7 +94,7 @@ func TestServerDoesNotReserveDeclaredSize(t *testing.T) {
 	env := testagg.Start(t, server.Options{MaxUploads: 2 * conns})
 	before := heapInUse()
 	for range conns {
-		env.Upload(t, declared, []byte("FPB1"))
+		env.Upload(t, testagg.Token, declared, []byte("FPB1"))
 	}
 	env.WaitMetric(t, conns, "flowpol_aggregator_uploads_in_progress")
 	grown := int64(heapInUse()) - int64(before)
@@ -81,7 +115,7 @@ func heapInUse() uint64 {
 // counted; once a slot is free, it goes through.
 func TestServerBoundsUploads(t *testing.T) {
 	env := testagg.Start(t, server.Options{MaxUploads: 2})
-	held := []interface{ Close() error }{env.Upload(t, 1000, []byte("FPB1")), env.Upload(t, 1000, []byte("FPB1"))}
+	held := []interface{ Close() error }{env.Upload(t, testagg.Token, 1000, []byte("FPB1")), env.Upload(t, testagg.Token, 1000, []byte("FPB1"))}
 	env.WaitMetric(t, 2, "flowpol_aggregator_uploads_in_progress")
 	batch := testagg.Encode(t, &wire.Batch{Agent: "a", Seq: 1, Records: []flow.Record{testagg.FrontendToAPI(1, 1)}})
 	c := env.Client(t, env.TokenFile)

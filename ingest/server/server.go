@@ -132,6 +132,7 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="flowpol"`)
+	w.Header().Set("Connection", "close") // the body is not read: see upload.go
 	http.Error(w, "unauthorized: a valid bearer token or client certificate is required", http.StatusUnauthorized)
 	return false
 }

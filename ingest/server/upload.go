@@ -13,6 +13,11 @@ import (
 	"github.com/flowpol/flowpol/ingest/wire"
 )
 
+// A request refused before its body is read is answered with
+// "Connection: close": the connection is closed after the answer, where
+// net/http would otherwise read what is left of the body, with no
+// deadline, before it answers, and a client could hold it for ever.
+
 // acquire takes a slot for reading a request body, or refuses the request
 // with 503 and Retry-After when none is free.
 func (s *Server) acquire(w http.ResponseWriter, r *http.Request) bool {
@@ -25,6 +30,7 @@ func (s *Server) acquire(w http.ResponseWriter, r *http.Request) bool {
 	default:
 	}
 	w.Header().Set("Retry-After", "1")
+	w.Header().Set("Connection", "close") // the body is not read
 	s.refuse(w, r, http.StatusServiceUnavailable, "busy",
 		fmt.Errorf("%w: %d uploads in progress, the most taken at once", ErrBusy, cap(s.uploads)))
 	return false
@@ -42,6 +48,7 @@ func (s *Server) release() {
 // on failure it says which status refuses the request.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, limit int64) (int, error) {
 	if r.ContentLength > limit {
+		w.Header().Set("Connection", "close") // the body is not read
 		return http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, at most %d accepted", wire.ErrTooLarge, r.ContentLength, limit)
 	}
 	rc := http.NewResponseController(w)

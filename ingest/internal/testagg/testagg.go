@@ -182,9 +182,10 @@ func (e *Env) WaitMetric(t testing.TB, want float64, name string, labels ...stri
 }
 
 // Upload opens a connection to the aggregator and sends a batch upload's
-// headers, with the token, and the first bytes of its body; it leaves the
-// rest unsent. contentLength < 0 sends the body chunked.
-func (e *Env) Upload(t testing.TB, contentLength int, first []byte) net.Conn {
+// headers, with token (Token for the good one), and the first bytes of its
+// body; it leaves the rest unsent. contentLength < 0 sends the body
+// chunked.
+func (e *Env) Upload(t testing.TB, token string, contentLength int, first []byte) net.Conn {
 	t.Helper()
 	u, err := url.Parse(e.URL)
 	if err != nil {
@@ -199,7 +200,7 @@ func (e *Env) Upload(t testing.TB, contentLength int, first []byte) net.Conn {
 			t.Errorf("close the upload: %v", err)
 		}
 	})
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\n", wire.PathBatches, u.Host, Token, wire.ContentType)
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\n", wire.PathBatches, u.Host, token, wire.ContentType)
 	if contentLength < 0 {
 		head += "Transfer-Encoding: chunked\r\n\r\n"
 		first = fmt.Appendf(nil, "%x\r\n%s\r\n", len(first), first)

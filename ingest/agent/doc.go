@@ -3,7 +3,9 @@
 // merged, counts added), seals them into numbered batches in a Spool, and
 // ships the oldest batch to the aggregator through a client.Client, one at
 // a time and in order, retrying with exponential backoff until it is
-// acknowledged.
+// acknowledged. A token the aggregator refuses several times in a row is
+// not sent again: Ship returns an error, or a daemon waits for the token
+// file to change.
 //
 // A Spool is a bounded directory on the node: each batch a file written
 // whole, so that neither an agent nor an aggregator restart loses what was

@@ -12,6 +12,13 @@
 // window of the baseline as JSON (client.Client.Window reads it),
 // /metrics, /healthz and /readyz.
 //
+// A hostile client holds little: a body must keep up with a minimum rate
+// after a grace (else 408), buffers grow as bytes arrive, never to the
+// size a request declares, at most Options.MaxUploads bodies are read at
+// once (past it 503 with Retry-After), and a request refused before its
+// body is read closes its connection. HTTPServer adds header and idle
+// timeouts; Serve runs the listeners and returns the first that fails.
+//
 // Nothing here needs privileges. A Sink must be Run; a Server lives as
 // long as the http.Server that serves it.
 package server

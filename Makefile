@@ -63,7 +63,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
-	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest/wire
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./policyfile
 
 ## bench: the pipeline benchmarks (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
@@ -76,7 +76,7 @@ bench: kube-env
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
-	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest
+	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest/server
 	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
 
 clean:

@@ -15,7 +15,7 @@ import (
 
 	"github.com/flowpol/flowpol/collector"
 	"github.com/flowpol/flowpol/flow"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/agent"
 )
 
 type agentOptions struct {
@@ -29,6 +29,7 @@ type agentOptions struct {
 	aggregate     time.Duration
 	minBackoff    time.Duration
 	maxBackoff    time.Duration
+	authFailures  int
 }
 
 func newAgentCommand(s Streams) *cobra.Command {
@@ -65,6 +66,7 @@ func (o *agentOptions) addFlags(cmd *cobra.Command) {
 	f.Var(nonNegativeDuration(&o.aggregate, time.Second), "aggregate", "merge repeats of a flow within this window (0 merges nothing)")
 	f.Var(positiveDuration(&o.minBackoff, 200*time.Millisecond), "min-backoff", "first wait before shipping a batch again")
 	f.Var(positiveDuration(&o.maxBackoff, 30*time.Second), "max-backoff", "longest wait before shipping a batch again")
+	f.Var(positiveInt(&o.authFailures, 4), "auth-failures", "refusals (401) of the same token in a row after which the agent stops sending it: with --from it exits, capturing it waits for the token file to change")
 	o.capture.addFlags(cmd)
 }
 
@@ -81,8 +83,8 @@ func (o *agentOptions) nodeName() string {
 
 // agentParts are a running agent's pieces.
 type agentParts struct {
-	agent *ingest.Agent
-	spool *ingest.Spool
+	agent *agent.Agent
+	spool *agent.Spool
 	reg   *prometheus.Registry
 	log   *slog.Logger
 	node  string
@@ -103,19 +105,41 @@ func runAgent(ctx context.Context, o *agentOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	stopMetrics, err := serveMetrics(o.capture.metricsAddr, "--metrics-addr", p.reg)
+	metrics, err := serveMetrics(o.capture.metricsAddr, "--metrics-addr", p.reg, log)
 	if err != nil {
 		return err
 	}
-	defer stopMetrics()
+	defer metrics.Close()
+	ctx, failed := context.WithCancelCause(ctx)
+	defer failed(nil)
+	go func() {
+		select {
+		case <-metrics.Failed():
+			failed(metrics.Err()) // a daemon nobody can watch is stopped
+		case <-ctx.Done():
+		}
+	}()
 	shipCtx, stopShip := context.WithCancel(context.Background())
 	shipped := make(chan struct{})
-	go func() { p.agent.Ship(shipCtx); close(shipped) }()
+	go func() {
+		defer close(shipped)
+		if err := p.agent.Ship(shipCtx); err != nil {
+			failed(o.shipError(err))
+		}
+	}()
 	defer func() { stopShip(); <-shipped }()
 	if c == nil {
 		return o.replay(ctx, p, s)
 	}
 	return o.live(ctx, p, c)
+}
+
+// shipError says why shipping stopped, naming the token file.
+func (o *agentOptions) shipError(err error) error {
+	if o.server.tokenFile == "" {
+		return fmt.Errorf("ship to %s: %w", o.server.url, err)
+	}
+	return fmt.Errorf("ship to %s with the token in %s: %w", o.server.url, o.server.tokenFile, err)
 }
 
 // build opens the spool and makes the agent, its client and its metrics,
@@ -125,17 +149,18 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 		o.aggregate = -1 // the flag's 0 merges nothing; the option's zero is the default
 	}
 	p := &agentParts{node: o.nodeName(), reg: prometheus.NewRegistry(), log: log}
-	client, err := o.server.client()
+	cl, err := o.server.client()
 	if err != nil {
 		return nil, err
 	}
-	if p.spool, err = ingest.OpenSpool(ingest.SpoolOptions{Dir: o.spool, MaxBytes: o.spoolMaxBytes, Node: p.node}); err != nil {
+	if p.spool, err = agent.OpenSpool(agent.SpoolOptions{Dir: o.spool, MaxBytes: o.spoolMaxBytes, Node: p.node}); err != nil {
 		return nil, err
 	}
 	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts := ingest.AgentOptions{
-		Client: client, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
-		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: ingest.NewAgentMetrics(p.reg), Logger: p.log,
+	opts := agent.Options{
+		Client: cl, Spool: p.spool, Node: p.node, BatchRecords: o.batchRecords, Aggregate: o.aggregate,
+		MinBackoff: o.minBackoff, MaxBackoff: o.maxBackoff, Metrics: agent.NewMetrics(p.reg), Logger: p.log,
+		AuthFailures: o.authFailures, WaitForToken: c != nil, // a daemon waits for a new token; a replay stops
 	}
 	if c != nil {
 		p.reg.MustRegister(collector.NewMetrics(c.Stats))
@@ -144,7 +169,7 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 			return st.Lost
 		}
 	}
-	p.agent, err = ingest.NewAgent(opts)
+	p.agent, err = agent.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,12 +182,12 @@ func (o *agentOptions) build(c *collector.Collector, log *slog.Logger) (*agentPa
 // replay reads records from --from, ships them, and waits until the
 // aggregator has them all. On a malformed record it ships those before it
 // and fails naming the line.
-func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) error {
+func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) (err error) {
 	in, name, err := openInput(o.from, s.In)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer func() { err = errors.Join(err, in.Close()) }()
 	sealCtx, stopSeal := context.WithCancel(ctx)
 	defer stopSeal()
 	go o.sealEvery(sealCtx, p)
@@ -187,13 +212,13 @@ func (o *agentOptions) replay(ctx context.Context, p *agentParts, s Streams) err
 		return err
 	}
 	if err := p.agent.WaitShipped(ctx); err != nil {
-		return fmt.Errorf("interrupted with batches still to ship; they stay in %s for the next run: %w", o.spool, err)
+		return fmt.Errorf("batches still to ship stay in %s for the next run: %w", o.spool, err)
 	}
 	if readErr != nil {
 		return fmt.Errorf("%w\nthe %d records before it were shipped", readErr, n)
 	}
-	fmt.Fprintf(s.Out, "agent %s: shipped %d records from %s\n", p.spool.Agent(), n, name)
-	return nil
+	_, err = fmt.Fprintf(s.Out, "agent %s: shipped %d records from %s\n", p.spool.Agent(), n, name)
+	return err
 }
 
 // live captures until ctx ends, then seals what is left; the spool keeps
@@ -212,6 +237,9 @@ func (o *agentOptions) live(ctx context.Context, p *agentParts, c *collector.Col
 	if err := p.agent.WaitShipped(drainCtx); err != nil {
 		n, _ := p.spool.Len()
 		p.log.Info("batches left in the spool for the next start", "batches", n)
+	}
+	if err := context.Cause(ctx); !errors.Is(err, context.Canceled) {
+		runErr = errors.Join(runErr, err) // shipping or the metrics failed
 	}
 	return runErr
 }

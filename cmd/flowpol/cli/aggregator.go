@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,7 +14,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/aggregator"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/server"
+	"github.com/flowpol/flowpol/ingest/tlsconfig"
 )
 
 type aggregatorOptions struct {
@@ -32,6 +32,9 @@ type aggregatorOptions struct {
 	clientCA        string
 	maxBatchBytes   int64
 	maxBatchRecords int
+	maxUploads      int
+	bodyTimeout     time.Duration
+	minBodyRate     int64
 	groupRecords    int
 }
 
@@ -73,6 +76,9 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.clientCA, "client-ca", "", "accept clients whose certificate this CA signed (mTLS; needs --tls-cert)")
 	f.Var(positiveInt64(&o.maxBatchBytes, 8<<20), "max-batch-bytes", "refuse batches larger than this (413)")
 	f.Var(positiveInt(&o.maxBatchRecords, 100_000), "max-batch-records", "refuse batches with more records than this (413)")
+	f.Var(positiveInt(&o.maxUploads, 32), "max-uploads", "request bodies read at once, at most; past it 503 with Retry-After")
+	f.Var(positiveDuration(&o.bodyTimeout, 10*time.Second), "body-timeout", "grace a request body has before it must keep up with --min-body-rate")
+	f.Var(positiveInt64(&o.minBodyRate, 64<<10), "min-body-rate", "slowest a request body may arrive, in bytes a second, after --body-timeout (408)")
 	f.Var(positiveInt(&o.groupRecords, 200_000), "commit-records", "records of the batches committed in one transaction, at most")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	o.cluster.addFlags(cmd)
@@ -81,7 +87,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 // errNoAuth says the aggregator would accept anyone.
 var errNoAuth = errors.New("say how agents authenticate: --token-file FILE, or --client-ca FILE with --tls-cert and --tls-key")
 
-func (o *aggregatorOptions) auth() (*ingest.TokenFile, error) {
+func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 	if o.clientCA != "" && o.tlsCert == "" {
 		return nil, errors.New("--client-ca needs --tls-cert and --tls-key")
 	}
@@ -91,19 +97,19 @@ func (o *aggregatorOptions) auth() (*ingest.TokenFile, error) {
 		}
 		return nil, nil
 	}
-	return ingest.NewTokenFile(o.tokenFile)
+	return server.NewTokenFile(o.tokenFile, server.TokenFileOptions{Logger: slog.New(slog.NewTextHandler(s.Err, nil))})
 }
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
 	store *aggregator.Store
-	sink  *ingest.Sink
-	srv   *ingest.Server
+	sink  *server.Sink
+	srv   *server.Server
 	log   *slog.Logger
 }
 
 func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
-	tokens, err := o.auth()
+	tokens, err := o.auth(s)
 	if err != nil {
 		return err
 	}
@@ -123,7 +129,7 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 	}
 	defer store.Close()
 	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
-	l := aggregator.NewLearner(store, res, ingest.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
+	l := aggregator.NewLearner(store, res, server.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
 	if _, err := l.Restore(); err != nil {
 		return err
 	}
@@ -135,53 +141,50 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 }
 
 // build makes the metrics, the sink and the server.
-func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *ingest.TokenFile) error {
+func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *server.TokenFile) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics := ingest.NewAggregatorMetrics(reg)
-	sink, err := ingest.NewSink(run.store, l, ingest.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
+	metrics := server.NewAggregatorMetrics(reg)
+	sink, err := server.NewSink(run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
 	if err != nil {
 		return err
 	}
 	run.sink = sink
-	run.srv = ingest.NewServer(ingest.ServerOptions{
+	run.srv = server.New(server.Options{
 		Sink: sink, Window: run.store.Window, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
+		MaxUploads: o.maxUploads, BodyTimeout: o.bodyTimeout, MinBodyRate: o.minBodyRate,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,
 	})
 	return nil
 }
 
-// serve runs the listeners and the sink until ctx ends or the sink fails;
-// then it lets the requests in flight finish and commits.
+// serve runs the listeners and the sink until ctx ends, the sink fails or
+// a listener does; then it lets the requests in flight finish and commits.
 func (o *aggregatorOptions) serve(ctx context.Context, run *aggregatorRun) error {
-	servers, err := o.listenAll(run)
+	eps, err := o.listenAll(run)
 	if err != nil {
 		return err
 	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
 	sinkCtx, stopSink := context.WithCancel(context.Background())
 	sinkDone := make(chan error, 1)
-	go func() { sinkDone <- run.sink.Run(sinkCtx) }()
-	var sinkErr error
-	select {
-	case <-ctx.Done():
-	case sinkErr = <-sinkDone:
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		srv.Shutdown(shutdownCtx) // requests still waiting after 30 s are cut off; agents send them again
-	}
+	go func() {
+		sinkDone <- run.sink.Run(sinkCtx)
+		stopServing()
+	}()
+	// Requests still waiting 30 s after the end are cut off; agents send
+	// them again.
+	serveErr := server.Serve(serveCtx, 30*time.Second, eps...)
 	stopSink()
-	if sinkErr == nil {
-		sinkErr = <-sinkDone
-	}
-	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()))
-	return sinkErr
+	err = errors.Join(serveErr, <-sinkDone)
+	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()), "error", err)
+	return err
 }
 
-// listenAll starts the API listener and, when asked, the health one.
-func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]*http.Server, error) {
+// listenAll listens for the API and, when asked, the health endpoints.
+func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]server.Endpoint, error) {
 	tlsCfg, err := o.tlsConfig()
 	if err != nil {
 		return nil, err
@@ -190,35 +193,28 @@ func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]*http.Server, error
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: run.srv, TLSConfig: tlsCfg, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	servers := []*http.Server{srv}
+	eps := []server.Endpoint{{Server: server.HTTPServer(run.srv, tlsCfg), Listener: api}}
 	scheme := "http"
 	if tlsCfg != nil {
 		scheme = "https"
-		go srv.ServeTLS(api, "", "")
-	} else {
-		go srv.Serve(api)
 	}
 	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "db", run.store.Path())
-	if o.healthListen != "" {
-		hl, err := listen(o.healthListen, "--health-listen")
-		if err != nil {
-			srv.Close()
-			return nil, err
-		}
-		hs := &http.Server{Handler: run.srv.HealthHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go hs.Serve(hl)
-		servers = append(servers, hs)
-		run.log.Info("health and metrics listening", "addr", "http://"+hl.Addr().String())
+	if o.healthListen == "" {
+		return eps, nil
 	}
-	return servers, nil
+	hl, err := listen(o.healthListen, "--health-listen")
+	if err != nil {
+		return nil, errors.Join(err, api.Close())
+	}
+	run.log.Info("health and metrics listening", "addr", "http://"+hl.Addr().String())
+	return append(eps, server.Endpoint{Server: server.HTTPServer(run.srv.HealthHandler(), nil), Listener: hl}), nil
 }
 
 func (o *aggregatorOptions) tlsConfig() (*tls.Config, error) {
 	if o.tlsCert == "" {
 		return nil, nil
 	}
-	return ingest.ServerTLS(o.tlsCert, o.tlsKey, o.clientCA)
+	return tlsconfig.Server(o.tlsCert, o.tlsKey, o.clientCA)
 }
 
 func listen(addr, flag string) (net.Listener, error) {

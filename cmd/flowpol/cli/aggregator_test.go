@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -269,5 +270,52 @@ func TestAgentBadRecord(t *testing.T) {
 	r := run(t, in.String(), "agent", "--server", agg.url(), "--token-file", agg.token, "--from", "-", "--spool", filepath.Join(dir, "spool"))
 	if r.code != 1 || !strings.Contains(r.err, "-:11") || !strings.Contains(r.err, "the 10 records before it were shipped") {
 		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+}
+
+// An agent replaying with a token the aggregator refuses exits non-zero
+// after --auth-failures refusals, naming the token file, instead of
+// retrying for ever; what it read stays in its spool.
+func TestAgentRefusedToken(t *testing.T) {
+	dir := t.TempDir()
+	agg := newAggregatorProc(t, dir)
+	startAggregator(t, agg)
+	wrong := filepath.Join(dir, "wrong-token")
+	writeFile(t, wrong, "not-the-token\n")
+	var in bytes.Buffer
+	if err := writeRecords(&in, 0, 10); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan result, 1)
+	go func() {
+		done <- run(t, in.String(), "agent", "--server", agg.url(), "--token-file", wrong, "--from", "-",
+			"--spool", filepath.Join(dir, "spool"), "--min-backoff", "1ms", "--max-backoff", "10ms", "--auth-failures", "3")
+	}()
+	select {
+	case r := <-done:
+		if r.code == 0 || !strings.Contains(r.err, wrong) || !strings.Contains(r.err, "refused the same token 3 times") {
+			t.Fatalf("exit %d, stderr:\n%s\nwant an error naming %s and the refusals", r.code, r.err, wrong)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the agent was still retrying a refused token after a minute")
+	}
+}
+
+// An aggregator that cannot listen says so and exits non-zero.
+func TestAggregatorPortInUse(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, flag := range []string{"--listen", "--health-listen"} {
+		t.Run(flag, func(t *testing.T) {
+			p := newAggregatorProc(t, t.TempDir())
+			args := append(slices.Clone(p.args), flag, busy.Addr().String())
+			r := run(t, "", args...)
+			if r.code == 0 || !strings.Contains(r.err, flag) || !strings.Contains(r.err, "address already in use") {
+				t.Errorf("exit %d, stderr:\n%s\nwant an error naming %s and the address in use", r.code, r.err, flag)
+			}
+		})
 	}
 }

@@ -47,12 +47,12 @@ func (o *captureOptions) start(ctx context.Context, log *slog.Logger) (*collecto
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collector.NewMetrics(c.Stats))
-	stop, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg)
+	metrics, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg, log)
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	return c, func() { stop(); c.Close() }, nil
+	return c, func() { metrics.Close(); c.Close() }, nil
 }
 
 type captureCmdOptions struct {

@@ -129,7 +129,7 @@ func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
 	if err := e.Update(tables); err != nil {
 		return err
 	}
-	metrics, stopMetrics, err := o.serveMetrics(e)
+	metrics, stopMetrics, err := o.serveMetrics(e, log)
 	if err != nil {
 		return err
 	}
@@ -248,7 +248,7 @@ func (em enforceMetrics) observe(v enforce.Verdict) {
 	}
 }
 
-func (o *enforceOptions) serveMetrics(e *enforce.Enforcer) (enforceMetrics, func(), error) {
+func (o *enforceOptions) serveMetrics(e *enforce.Enforcer, log *slog.Logger) (enforceMetrics, func(), error) {
 	if o.metricsAddr == "" {
 		return enforceMetrics{}, func() {}, nil
 	}
@@ -257,6 +257,6 @@ func (o *enforceOptions) serveMetrics(e *enforce.Enforcer) (enforceMetrics, func
 	if err != nil {
 		return enforceMetrics{}, nil, err
 	}
-	stop, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg)
-	return enforceMetrics{m}, stop, err
+	srv, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg, log)
+	return enforceMetrics{m}, srv.Close, err
 }

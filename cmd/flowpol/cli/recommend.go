@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/flowpol/flowpol/generator"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 // fieldManager is flowpol's name in server-side apply.
@@ -232,7 +232,7 @@ func (o *recommendOptions) report(ctx context.Context, rec *recommendation, warn
 	}
 	c, err := o.server.client()
 	if err == nil {
-		err = c.Report(ctx, ingest.Report{GenerateSeconds: rec.took.Seconds(), Policies: len(rec.policies), Changes: len(rec.changes)})
+		err = c.Report(ctx, wire.Report{GenerateSeconds: rec.took.Seconds(), Policies: len(rec.policies), Changes: len(rec.changes)})
 	}
 	if err != nil {
 		fmt.Fprintf(warn, "warning: %v\n", err)

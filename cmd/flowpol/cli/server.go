@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/client"
 )
 
 // serverOptions say how to reach an aggregator: the agent ships to it,
@@ -28,6 +28,6 @@ func (o *serverOptions) addFlags(cmd *cobra.Command, use string) {
 	cmd.MarkFlagsRequiredTogether("client-cert", "client-key")
 }
 
-func (o *serverOptions) client() (*ingest.Client, error) {
-	return ingest.NewClient(ingest.ClientOptions{Server: o.url, TokenFile: o.tokenFile, CAFile: o.caFile, CertFile: o.certFile, KeyFile: o.keyFile, Timeout: 2 * time.Minute})
+func (o *serverOptions) client() (*client.Client, error) {
+	return client.New(client.Options{Server: o.url, TokenFile: o.tokenFile, CAFile: o.caFile, CertFile: o.certFile, KeyFile: o.keyFile, Timeout: 2 * time.Minute})
 }

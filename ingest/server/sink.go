@@ -1,4 +1,4 @@
-package ingest
+package server
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 // SinkOptions tunes NewSink. The zero value is ready to use.
@@ -50,7 +51,7 @@ type Sink struct {
 
 // delivery is one batch on its way into the baseline.
 type delivery struct {
-	b      *Batch
+	b      *wire.Batch
 	dup    bool
 	result chan error
 }
@@ -87,14 +88,14 @@ func NewSink(store *aggregator.Store, l *aggregator.Learner, opts SinkOptions) (
 
 // Deliver adds a batch and returns once it is committed, or was delivered
 // before. Its records must not be changed until then.
-func (s *Sink) Deliver(ctx context.Context, b *Batch) (Result, error) {
+func (s *Sink) Deliver(ctx context.Context, b *wire.Batch) (Result, error) {
 	res, _, err := s.deliver(ctx, b)
 	return res, err
 }
 
 // deliver is Deliver; it also says whether the sink is done with b, which
 // it is unless ctx ended while it held b.
-func (s *Sink) deliver(ctx context.Context, b *Batch) (Result, bool, error) {
+func (s *Sink) deliver(ctx context.Context, b *wire.Batch) (Result, bool, error) {
 	d := &delivery{b: b, result: make(chan error, 1)}
 	select {
 	case s.in <- d:

@@ -1,10 +1,13 @@
-package ingest
+package agent
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -12,12 +15,14 @@ import (
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/ingest/client"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
-// AgentOptions configure NewAgent.
-type AgentOptions struct {
+// Options configure New.
+type Options struct {
 	// Client ships batches; required.
-	Client *Client
+	Client *client.Client
 	// Spool keeps batches until they are shipped; required.
 	Spool *Spool
 	// Node is this node's name, sent with each batch.
@@ -33,11 +38,20 @@ type AgentOptions struct {
 	// again after a failure; it doubles each time, with jitter. Zero means
 	// 200 ms and 30 s.
 	MinBackoff, MaxBackoff time.Duration
+	// AuthFailures is how many times in a row the aggregator may refuse
+	// the same token (401) before the agent stops sending it; zero means
+	// 4.
+	AuthFailures int
+	// WaitForToken says what the agent does then: false returns an error
+	// from Ship; true (a daemon) keeps the batches in the spool and sends
+	// again only once the token file's content changes, looked at every
+	// MaxBackoff.
+	WaitForToken bool
 	// RingLost, when set, reads the capture's running total of new flows
 	// its ring buffer had no room for, sent with each batch.
 	RingLost func() uint64
 	// Metrics, when set, are kept up to date.
-	Metrics *AgentMetrics
+	Metrics *Metrics
 	// Logger receives failures to ship; zero means slog.Default().
 	Logger *slog.Logger
 }
@@ -45,7 +59,7 @@ type AgentOptions struct {
 // Agent pre-aggregates records into batches, spools them and ships them.
 // Add and Seal are safe for concurrent use with Ship.
 type Agent struct {
-	opts AgentOptions
+	opts Options
 
 	mu      sync.Mutex
 	pending []flow.Record
@@ -65,8 +79,8 @@ type aggKey struct {
 	netns                           uint32
 }
 
-// NewAgent builds an agent; it ships nothing until Ship runs.
-func NewAgent(opts AgentOptions) (*Agent, error) {
+// New builds an agent; it ships nothing until Ship runs.
+func New(opts Options) (*Agent, error) {
 	if opts.Client == nil || opts.Spool == nil {
 		return nil, errors.New("agent: a client and a spool are required")
 	}
@@ -82,16 +96,24 @@ func NewAgent(opts AgentOptions) (*Agent, error) {
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = 30 * time.Second
 	}
+	if opts.AuthFailures <= 0 {
+		opts.AuthFailures = 4
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
 	return &Agent{opts: opts, index: map[aggKey]int{}}, nil
 }
 
-// Add pre-aggregates a record, and seals a batch when one is full.
+// Add pre-aggregates a record, and seals a batch when one is full. A
+// record no batch can carry (wire.CheckRecord) is an error, and the
+// records added before it are kept.
 func (a *Agent) Add(rec *flow.Record) error {
 	if m := a.opts.Metrics; m != nil {
 		m.recordsRead.Inc()
+	}
+	if err := wire.CheckRecord(rec); err != nil {
+		return fmt.Errorf("record at %s: %w", rec.Time.Format(time.RFC3339Nano), err)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -117,10 +139,20 @@ func (a *Agent) merge(rec *flow.Record) {
 		return
 	}
 	p := &a.pending[i]
-	p.Count += rec.Count
+	p.Count = addSaturating(p.Count, rec.Count)
 	if rec.Time.Before(p.Time) {
 		p.Time = rec.Time
 	}
+}
+
+// addSaturating adds counts, stopping at the largest a count can be rather
+// than wrapping round to a small one.
+func addSaturating(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return sum
 }
 
 func (a *Agent) key(r *flow.Record) aggKey {
@@ -141,7 +173,7 @@ func (a *Agent) seal() error {
 	if len(a.pending) == 0 {
 		return nil
 	}
-	b := &Batch{Node: a.opts.Node, Dropped: a.dropped.Load(), Records: a.pending}
+	b := &wire.Batch{Node: a.opts.Node, Dropped: a.dropped.Load(), Records: a.pending}
 	if a.opts.RingLost != nil {
 		b.RingLost = a.opts.RingLost()
 	}
@@ -196,11 +228,16 @@ func (a *Agent) SealEvery(ctx context.Context, interval time.Duration) error {
 }
 
 // Ship sends the spooled batches, oldest first, one at a time, until ctx
-// ends; a failure is retried after a backoff. A batch the aggregator
-// refuses as malformed or too large is dropped, and counted: sending it
-// again would not help.
-func (a *Agent) Ship(ctx context.Context) {
+// ends; a failure is retried after a backoff, at least as long as the
+// aggregator asked (Retry-After). A batch the aggregator refuses as
+// malformed or too large is dropped, and counted: sending it again would
+// not help. When the aggregator has refused the same token
+// Options.AuthFailures times in a row, Ship returns an error wrapping
+// client.ErrUnauthorized, or with Options.WaitForToken waits for a new
+// one. It returns nil when ctx ends.
+func (a *Agent) Ship(ctx context.Context) error {
 	backoff := a.opts.MinBackoff
+	var auth authFailures
 	for attempt := 1; ctx.Err() == nil; {
 		b, ok := a.opts.Spool.Oldest()
 		if !ok {
@@ -212,22 +249,96 @@ func (a *Agent) Ship(ctx context.Context) {
 		}
 		err := a.ship(ctx, b)
 		if err == nil {
-			backoff, attempt = a.opts.MinBackoff, 1
+			backoff, attempt, auth = a.opts.MinBackoff, 1, authFailures{}
 			continue
 		}
 		if ctx.Err() != nil {
+			return nil
+		}
+		if err := a.unauthorized(ctx, &auth, err); err != nil {
+			return err
+		}
+		a.retryAfter(ctx, b, attempt, backoff, err)
+		backoff, attempt = min(2*backoff, a.opts.MaxBackoff), attempt+1
+	}
+	return nil
+}
+
+// retryAfter waits before a batch is sent again: about backoff, at least
+// what the aggregator asked for.
+func (a *Agent) retryAfter(ctx context.Context, b SpooledBatch, attempt int, backoff time.Duration, err error) {
+	if m := a.opts.Metrics; m != nil {
+		m.batchesRetried.Inc()
+	}
+	wait := backoff/2 + rand.N(backoff/2+1)
+	if se := (*client.StatusError)(nil); errors.As(err, &se) {
+		wait = max(wait, se.RetryAfter)
+	}
+	a.opts.Logger.Warn("ship batch", "seq", b.Seq, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "error", err)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// authFailures counts the aggregator's refusals in a row of one token.
+type authFailures struct {
+	token string // its fingerprint
+	n     int
+}
+
+// unauthorized counts a refusal of the token. Once the same token was
+// refused AuthFailures times with no batch shipped since, it returns an
+// error, or with WaitForToken waits for the token file to change.
+func (a *Agent) unauthorized(ctx context.Context, f *authFailures, err error) error {
+	var se *client.StatusError
+	if !errors.As(err, &se) || !errors.Is(err, client.ErrUnauthorized) {
+		return nil
+	}
+	if m := a.opts.Metrics; m != nil {
+		m.authFailures.Inc()
+	}
+	if se.Token != f.token {
+		*f = authFailures{token: se.Token}
+	}
+	if f.n++; f.n < a.opts.AuthFailures {
+		return nil
+	}
+	if !a.opts.WaitForToken {
+		return fmt.Errorf("the aggregator refused the same token %d times in a row: %w", f.n, err)
+	}
+	a.opts.Logger.Error("the aggregator refuses the token; shipping waits until the token file changes", "refusals", f.n, "error", err)
+	a.waitForToken(ctx, f.token)
+	*f = authFailures{}
+	return nil
+}
+
+// waitForToken waits until the token the client would send is no longer
+// the one with fingerprint old, looking every MaxBackoff, or ctx ends.
+func (a *Agent) waitForToken(ctx context.Context, old string) {
+	if m := a.opts.Metrics; m != nil {
+		m.authBlocked.Set(1)
+		defer m.authBlocked.Set(0)
+	}
+	t := time.NewTicker(a.opts.MaxBackoff)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		tok, err := a.opts.Client.TokenFingerprint()
+		if err != nil {
+			a.opts.Logger.Warn("read the token", "error", err)
+			continue
+		}
+		if tok != old {
+			a.opts.Logger.Info("the token file changed; shipping again")
 			return
 		}
-		if m := a.opts.Metrics; m != nil {
-			m.batchesRetried.Inc()
-		}
-		wait := backoff/2 + rand.N(backoff/2+1)
-		a.opts.Logger.Warn("ship batch", "seq", b.Seq, "attempt", attempt, "retry_in", wait.Round(time.Millisecond), "error", err)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-		}
-		backoff, attempt = min(2*backoff, a.opts.MaxBackoff), attempt+1
 	}
 }
 
@@ -243,8 +354,9 @@ func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
 	}
 	start := time.Now()
 	_, err = a.opts.Client.SendBatch(ctx, data)
+	var se *client.StatusError
 	switch {
-	case isPermanent(err):
+	case errors.As(err, &se) && se.Permanent():
 		a.opts.Logger.Error("aggregator refused batch", "seq", b.Seq, "error", err)
 		a.lost("rejected", b.Records)
 		if m := a.opts.Metrics; m != nil {
@@ -263,7 +375,8 @@ func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
 	return err
 }
 
-// WaitShipped waits until the spool is empty or ctx ends.
+// WaitShipped waits until the spool is empty or ctx ends; then it returns
+// the context's cause.
 func (a *Agent) WaitShipped(ctx context.Context) error {
 	t := time.NewTicker(20 * time.Millisecond)
 	defer t.Stop()
@@ -273,7 +386,7 @@ func (a *Agent) WaitShipped(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			return context.Cause(ctx)
 		case <-t.C:
 		}
 	}

@@ -1,4 +1,4 @@
-package ingest
+package wire
 
 import (
 	"encoding/binary"
@@ -44,7 +44,8 @@ func (b *Batch) ID() string { return fmt.Sprintf("%s#%d", b.Agent, b.Seq) }
 // AppendBatch appends b's encoding: a header, a table of the distinct
 // strings, and each record as a flags byte, addresses and uvarints, times
 // relative to the first record's. It fails on a record the flow format
-// would refuse.
+// would refuse, a time outside the years 1678 to 2261 among them, and then
+// appends nothing.
 func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	if b.Agent == "" || len(b.Agent) > maxString || len(b.Node) > maxString {
 		return dst, fmt.Errorf("encode batch: agent %q or node %q empty or longer than %d bytes", b.Agent, b.Node, maxString)
@@ -55,7 +56,11 @@ func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	}
 	table := stringTable{index: map[string]uint64{"": 0}}
 	for i := range b.Records {
-		if err := table.addRecord(&b.Records[i]); err != nil {
+		err := CheckRecord(&b.Records[i])
+		if err == nil {
+			err = table.addRecord(&b.Records[i])
+		}
+		if err != nil {
 			return dst, fmt.Errorf("encode batch %s: record %d: %w", b.ID(), i+1, err)
 		}
 	}
@@ -72,11 +77,7 @@ func AppendBatch(dst []byte, b *Batch) ([]byte, error) {
 	}
 	dst = binary.AppendUvarint(dst, uint64(len(b.Records)))
 	for i := range b.Records {
-		r := &b.Records[i]
-		if err := checkRecord(r); err != nil {
-			return dst, fmt.Errorf("encode batch %s: record %d: %w", b.ID(), i+1, err)
-		}
-		dst = appendRecord(dst, r, base, &table)
+		dst = appendRecord(dst, &b.Records[i], base, &table)
 	}
 	return dst, nil
 }
@@ -100,8 +101,17 @@ func (t *stringTable) addRecord(r *flow.Record) error {
 	return nil
 }
 
-func checkRecord(r *flow.Record) error {
+// errTimeRange says a record's time is outside what a batch can carry:
+// the times flow records may carry (flow.InRange), every one of which has
+// a UnixNano, as the encoding needs.
+var errTimeRange = fmt.Errorf("%w: outside the years 1678 to 2261", ErrTime)
+
+// CheckRecord says why a batch cannot carry r, if it cannot: AppendBatch
+// refuses a batch with such a record.
+func CheckRecord(r *flow.Record) error {
 	switch {
+	case !flow.InRange(r.Time):
+		return fmt.Errorf("field time: %w: %s", errTimeRange, r.Time.Format(time.RFC3339Nano))
 	case r.Proto < flow.TCP || r.Proto > flow.SCTP:
 		return fmt.Errorf("protocol %v", r.Proto)
 	case r.Observer != flow.Client && r.Observer != flow.Server:
@@ -158,6 +168,21 @@ func DecodeBatch(data []byte, maxRecords int) (*Batch, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// Decoder decodes batches as DecodeBatch does, into memory the caller
+// reuses, and interns the strings of their tables: nodes and process names
+// recur in every batch, so decoding one allocates none of them, and the
+// learner compares strings that share memory. Its zero value is ready to
+// use; it is safe for concurrent use.
+type Decoder struct {
+	strings stringCache
+}
+
+// Decode decodes data into b, reusing b's records' memory. Nothing in b
+// refers to data afterwards.
+func (c *Decoder) Decode(b *Batch, data []byte, maxRecords int) error {
+	return decodeBatch(b, data, maxRecords, &c.strings)
 }
 
 // decodeBatch decodes into b, reusing its records' memory, and takes the
@@ -292,9 +317,7 @@ func (d *decoder) table() []string {
 	return t
 }
 
-// stringCache interns the strings of batches. Nodes and process names
-// recur in every batch: with it, decoding a batch allocates none of them,
-// and the learner compares strings that share memory. It is safe for
+// stringCache interns the strings of batches (see Decoder). It is safe for
 // concurrent use.
 type stringCache struct {
 	mu sync.Mutex
@@ -348,7 +371,11 @@ func (d *decoder) record(r *flow.Record, base int64, table []string) {
 		d.fail("observer", fmt.Errorf("flags %#x", f))
 		return
 	}
-	r.Time = time.Unix(0, base+d.varint("time")).UTC()
+	r.Time = time.Unix(0, base+d.varint("time")).UTC() // wraps back from any base
+	if !flow.InRange(r.Time) && d.err == nil {
+		d.fail("time", fmt.Errorf("%w: %s", errTimeRange, r.Time.Format(time.RFC3339Nano)))
+		return
+	}
 	r.Src = netip.AddrPortFrom(d.addr("src_ip", f&(1<<4) != 0), uint16(d.bounded("src_port", math.MaxUint16)))
 	r.Dst = netip.AddrPortFrom(d.addr("dst_ip", f&(1<<5) != 0), uint16(d.bounded("dst_port", math.MaxUint16)))
 	if r.Count = d.uvarint("count"); r.Count == 0 && d.err == nil {

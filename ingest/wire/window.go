@@ -1,4 +1,4 @@
-package ingest
+package wire
 
 import (
 	"slices"
@@ -7,9 +7,9 @@ import (
 	"github.com/flowpol/flowpol/topology"
 )
 
-// windowJSON is a topology.Window as the read API sends it: the workloads
-// as a list, since JSON objects are keyed by strings.
-type windowJSON struct {
+// Window is a topology.Window as the read API sends it: the workloads as a
+// list, since JSON objects are keyed by strings.
+type Window struct {
 	From      time.Time            `json:"from"`
 	To        time.Time            `json:"to"`
 	Edges     []topology.EdgeStats `json:"edges"`
@@ -17,8 +17,9 @@ type windowJSON struct {
 	Cluster   topology.Cluster     `json:"cluster"`
 }
 
-func toJSON(w *topology.Window) windowJSON {
-	j := windowJSON{From: w.From, To: w.To, Edges: w.Edges, Cluster: w.Cluster}
+// FromTopology is w as the read API sends it, its workloads sorted.
+func FromTopology(w *topology.Window) Window {
+	j := Window{From: w.From, To: w.To, Edges: w.Edges, Cluster: w.Cluster}
 	for _, wl := range w.Workloads {
 		j.Workloads = append(j.Workloads, wl)
 	}
@@ -26,7 +27,8 @@ func toJSON(w *topology.Window) windowJSON {
 	return j
 }
 
-func (j *windowJSON) window() *topology.Window {
+// Topology is the window j carries.
+func (j *Window) Topology() *topology.Window {
 	w := &topology.Window{From: j.From, To: j.To, Edges: j.Edges, Cluster: j.Cluster, Workloads: make(map[topology.WorkloadRef]topology.Workload, len(j.Workloads))}
 	for _, wl := range j.Workloads {
 		w.Workloads[wl.Ref] = wl

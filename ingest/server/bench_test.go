@@ -1,4 +1,4 @@
-package ingest_test
+package server_test
 
 import (
 	"bufio"
@@ -19,7 +19,9 @@ import (
 
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/client"
+	"github.com/flowpol/flowpol/ingest/server"
+	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
@@ -29,6 +31,7 @@ const (
 	benchAgents      = 100
 	benchBatchRecs   = 1000
 	benchDefaultRecs = 4_000_000
+	benchToken       = "bench-token"
 )
 
 // BenchmarkIngest is the aggregator taking batches from 100 simulated
@@ -133,7 +136,7 @@ func benchInputs(b *testing.B, perHour int) (*inventory.Inventory, [2][][][]byte
 
 func encodeFor(b *testing.B, agents [][][]byte, seqs []uint64, i int, recs []flow.Record) int {
 	seqs[i]++
-	data, err := ingest.AppendBatch(nil, &ingest.Batch{Agent: fmt.Sprintf("node-%03d-bench", i), Seq: seqs[i], Node: fmt.Sprintf("node-%03d", i), Records: recs})
+	data, err := wire.AppendBatch(nil, &wire.Batch{Agent: fmt.Sprintf("node-%03d-bench", i), Seq: seqs[i], Node: fmt.Sprintf("node-%03d", i), Records: recs})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -174,16 +177,16 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), ingest.LearnOptions(aggregator.LearnOptions{}))
-	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{})
+	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), server.LearnOptions(aggregator.LearnOptions{}))
+	sink, err := server.NewSink(store, l, server.SinkOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	s := &benchServer{store: store, l: l, tokenFile: filepath.Join(dir, "token"), done: make(chan error, 1)}
-	if err := os.WriteFile(s.tokenFile, []byte(testToken), 0o600); err != nil {
+	if err := os.WriteFile(s.tokenFile, []byte(benchToken), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	tokens, err := ingest.NewTokenFile(s.tokenFile)
+	tokens, err := server.NewTokenFile(s.tokenFile, server.TokenFileOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -195,7 +198,7 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 		b.Fatal(err)
 	}
 	s.url = "http://" + ln.Addr().String()
-	s.http = &http.Server{Handler: ingest.NewServer(ingest.ServerOptions{Sink: sink, Tokens: tokens})}
+	s.http = &http.Server{Handler: server.New(server.Options{Sink: sink, Tokens: tokens})}
 	go s.http.Serve(ln)
 	return s
 }
@@ -232,7 +235,7 @@ func sendAll(b *testing.B, url, tokenFile string, agents [][][]byte) []time.Dura
 	var all []time.Duration
 	var wg sync.WaitGroup
 	for _, batches := range agents {
-		c, err := ingest.NewClient(ingest.ClientOptions{Server: url, TokenFile: tokenFile, Timeout: 5 * time.Minute})
+		c, err := client.New(client.Options{Server: url, TokenFile: tokenFile, Timeout: 5 * time.Minute})
 		if err != nil {
 			b.Fatal(err)
 		}

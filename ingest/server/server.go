@@ -1,4 +1,4 @@
-package ingest
+package server
 
 import (
 	"bytes"
@@ -14,18 +14,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/topology"
 )
 
-// Paths the Server serves.
-const (
-	PathBatches = "/api/v1/batches"
-	PathWindow  = "/api/v1/window"
-	PathReports = "/api/v1/reports"
-)
-
-// ServerOptions configure NewServer.
-type ServerOptions struct {
+// Options configure New.
+type Options struct {
 	// Sink takes the batches; required.
 	Sink *Sink
 	// Window reads a window of the baseline for the read API; nil leaves
@@ -40,6 +34,20 @@ type ServerOptions struct {
 	MaxBatchBytes int64
 	// MaxBatchRecords bounds a batch's records; zero means 100,000.
 	MaxBatchRecords int
+	// MaxUploads bounds the request bodies (batches, reports) being read
+	// at once, and so the memory they hold; past it a request is refused
+	// with 503 and Retry-After, and the agent sends it again later. Zero
+	// means 32.
+	MaxUploads int
+	// BodyTimeout is the grace a request body has: its first bytes, and
+	// all of it beyond what MinBodyRate allows, must arrive within it.
+	// Zero means 10 s.
+	BodyTimeout time.Duration
+	// MinBodyRate is the slowest a request body may arrive, in bytes a
+	// second: a body must be whole within BodyTimeout plus its size at
+	// this rate, or it is cut off (408). The same bounds how long a client
+	// may take to read an answer. Zero means 64 KiB/s.
+	MinBodyRate int64
 	// Gatherer is served on /metrics; nil leaves it out.
 	Gatherer prometheus.Gatherer
 	// Metrics, when set, count the batches refused and the reads served.
@@ -54,35 +62,45 @@ type ServerOptions struct {
 // and health. /metrics, /healthz and /readyz need no authentication;
 // everything else does.
 type Server struct {
-	opts ServerOptions
+	opts Options
 	mux  *http.ServeMux
 	bufs sync.Pool // of *bytes.Buffer, for bodies
 	// batches holds decoded batches the sink is done with, for their
 	// records' memory: under load, most of what a request allocates.
 	batches sync.Pool
-	strings stringCache
+	decoder wire.Decoder
+	uploads chan struct{} // a slot for each body being read
 }
 
 var _ http.Handler = (*Server)(nil)
 
-// NewServer builds the handler.
-func NewServer(opts ServerOptions) *Server {
+// New builds the handler.
+func New(opts Options) *Server {
 	if opts.MaxBatchBytes <= 0 {
 		opts.MaxBatchBytes = 8 << 20
 	}
 	if opts.MaxBatchRecords <= 0 {
 		opts.MaxBatchRecords = 100_000
 	}
+	if opts.MaxUploads <= 0 {
+		opts.MaxUploads = 32
+	}
+	if opts.BodyTimeout <= 0 {
+		opts.BodyTimeout = 10 * time.Second
+	}
+	if opts.MinBodyRate <= 0 {
+		opts.MinBodyRate = 64 << 10
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), uploads: make(chan struct{}, opts.MaxUploads)}
 	s.bufs.New = func() any { return new(bytes.Buffer) }
-	s.batches.New = func() any { return new(Batch) }
-	s.mux.HandleFunc("POST "+PathBatches, s.postBatch)
-	s.mux.HandleFunc("POST "+PathReports, s.reports)
+	s.batches.New = func() any { return new(wire.Batch) }
+	s.mux.HandleFunc("POST "+wire.PathBatches, s.postBatch)
+	s.mux.HandleFunc("POST "+wire.PathReports, s.reports)
 	if opts.Window != nil {
-		s.mux.HandleFunc("GET "+PathWindow, s.window)
+		s.mux.HandleFunc("GET "+wire.PathWindow, s.window)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -114,16 +132,9 @@ func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
 		return true
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="flowpol"`)
+	w.Header().Set("Connection", "close") // the body is not read: see upload.go
 	http.Error(w, "unauthorized: a valid bearer token or client certificate is required", http.StatusUnauthorized)
 	return false
-}
-
-// BatchResponse is the aggregator's answer to an accepted batch.
-type BatchResponse struct {
-	Agent     string `json:"agent"`
-	Seq       uint64 `json:"seq"`
-	Records   int    `json:"records"`
-	Duplicate bool   `json:"duplicate,omitempty"`
 }
 
 func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
@@ -132,9 +143,13 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 		s.count("unauthorized")
 		return
 	}
+	if !s.acquire(w, r) {
+		return
+	}
 	b, code, err := s.readBatch(w, r)
+	s.release()
 	if err != nil {
-		s.refuse(w, r, code, err)
+		s.refuse(w, r, code, "", err)
 		return
 	}
 	res, done, err := s.opts.Sink.deliver(r.Context(), b)
@@ -142,37 +157,27 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 		defer s.batches.Put(b)
 	}
 	if err != nil {
-		s.refuse(w, r, http.StatusServiceUnavailable, fmt.Errorf("batch %s: %w", b.ID(), err))
+		s.refuse(w, r, http.StatusServiceUnavailable, "", fmt.Errorf("batch %s: %w", b.ID(), err))
 		return
 	}
 	if m := s.opts.Metrics; m != nil {
 		m.batchSeconds.Observe(time.Since(start).Seconds())
 	}
-	writeJSON(w, BatchResponse{Agent: b.Agent, Seq: b.Seq, Records: len(b.Records), Duplicate: res.Duplicate})
+	s.writeJSON(w, r, wire.BatchResponse{Agent: b.Agent, Seq: b.Seq, Records: len(b.Records), Duplicate: res.Duplicate})
 }
 
 // readBatch reads and decodes a batch, or says which status refuses it.
-func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int, error) {
-	max := s.opts.MaxBatchBytes
-	if r.ContentLength > max {
-		return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: %d bytes, at most %d accepted", ErrTooLarge, r.ContentLength, max)
-	}
+func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*wire.Batch, int, error) {
 	buf := s.bufs.Get().(*bytes.Buffer)
 	defer s.bufs.Put(buf)
 	buf.Reset()
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+	if code, err := s.readBody(w, r, buf, s.opts.MaxBatchBytes); err != nil {
+		return nil, code, fmt.Errorf("read batch: %w", err)
 	}
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, max)); err != nil {
-		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
-			return nil, http.StatusRequestEntityTooLarge, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
-		}
-		return nil, http.StatusBadRequest, fmt.Errorf("read batch: %w", err)
-	}
-	b := s.batches.Get().(*Batch)
-	err := decodeBatch(b, buf.Bytes(), s.opts.MaxBatchRecords, &s.strings) // copies what it keeps
+	b := s.batches.Get().(*wire.Batch)
+	err := s.decoder.Decode(b, buf.Bytes(), s.opts.MaxBatchRecords) // copies what it keeps
 	switch {
-	case errors.Is(err, ErrTooLarge):
+	case errors.Is(err, wire.ErrTooLarge):
 		s.batches.Put(b)
 		return nil, http.StatusRequestEntityTooLarge, err
 	case err != nil:
@@ -182,8 +187,20 @@ func (s *Server) readBatch(w http.ResponseWriter, r *http.Request) (*Batch, int,
 	return b, 0, nil
 }
 
-func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, err error) {
-	result := map[int]string{http.StatusBadRequest: "malformed", http.StatusRequestEntityTooLarge: "too_large"}[code]
+// results name the refusals in the batches metric, by status.
+var results = map[int]string{
+	http.StatusBadRequest:            "malformed",
+	http.StatusRequestEntityTooLarge: "too_large",
+	http.StatusRequestTimeout:        "slow",
+	http.StatusInternalServerError:   "failed",
+}
+
+// refuse answers a refused batch with code and counts it under result
+// ("": the status's, see results).
+func (s *Server) refuse(w http.ResponseWriter, r *http.Request, code int, result string, err error) {
+	if result == "" {
+		result = results[code]
+	}
 	if result == "" {
 		result = "unavailable"
 	}
@@ -214,26 +231,28 @@ func (s *Server) window(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	writeJSON(w, toJSON(win))
+	s.writeJSON(w, r, wire.FromTopology(win))
 	if m := s.opts.Metrics; m != nil {
 		m.windowSeconds.Observe(time.Since(start).Seconds())
 	}
-}
-
-// Report is what a recommendation run tells the aggregator, for its
-// metrics.
-type Report struct {
-	GenerateSeconds float64 `json:"generate_seconds"`
-	Policies        int     `json:"policies"`
-	Changes         int     `json:"changes"`
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
 		return
 	}
-	var rep Report
-	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<16))
+	if !s.acquire(w, r) {
+		return
+	}
+	var buf bytes.Buffer
+	code, err := s.readBody(w, r, &buf, 1<<16)
+	s.release()
+	if err != nil {
+		http.Error(w, "report: "+err.Error(), code)
+		return
+	}
+	var rep wire.Report
+	dec := json.NewDecoder(&buf)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&rep); err != nil {
 		http.Error(w, "report: "+err.Error(), http.StatusBadRequest)
@@ -248,15 +267,17 @@ func (s *Server) reports(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
-	if err := s.opts.Sink.Err(); err != nil {
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	err := s.opts.Sink.Err()
+	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
-	io.WriteString(w, "ok\n")
+	_, err = io.WriteString(w, "ok\n")
+	s.written(r, err)
 }
 
-func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	err := s.opts.Sink.Err()
 	if err == nil && s.opts.Ready != nil {
 		err = s.opts.Ready()
@@ -265,10 +286,6 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
-	io.WriteString(w, "ok\n")
-}
-
-func writeJSON(w http.ResponseWriter, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(v) // an error here is the client's connection
+	_, err = io.WriteString(w, "ok\n")
+	s.written(r, err)
 }

@@ -1,4 +1,4 @@
-package ingest
+package agent
 
 import (
 	"crypto/rand"
@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 // SpoolOptions tunes OpenSpool.
@@ -90,17 +92,17 @@ func (s *Spool) agentID(node string) (string, error) {
 		node, _ = os.Hostname()
 	}
 	suffix := make([]byte, 6)
-	rand.Read(suffix) // never fails
+	if _, err := rand.Read(suffix); err != nil {
+		return "", fmt.Errorf("agent id: %w", err)
+	}
 	id := node + "-" + hex.EncodeToString(suffix)
 	return id, writeFileSync(path, []byte(id+"\n"))
 }
 
 // scan lists the spooled batches and finds the next sequence number.
 func (s *Spool) scan() error {
-	if b, err := os.ReadFile(filepath.Join(s.dir, seqFile)); err == nil {
-		if n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil && n > 0 {
-			s.next = n
-		}
+	if err := s.readNext(); err != nil {
+		return err
 	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -108,8 +110,10 @@ func (s *Spool) scan() error {
 	}
 	for _, e := range entries {
 		name := e.Name()
-		if strings.HasSuffix(name, ".tmp") {
-			os.Remove(filepath.Join(s.dir, name)) // half-written before a crash
+		if strings.HasSuffix(name, ".tmp") { // half-written before a crash
+			if err := os.Remove(filepath.Join(s.dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
 			continue
 		}
 		b, ok := parseSpoolName(name)
@@ -126,6 +130,26 @@ func (s *Spool) scan() error {
 		s.next = max(s.next, b.Seq+1)
 	}
 	sort.Slice(s.files, func(i, j int) bool { return s.files[i].Seq < s.files[j].Seq })
+	return nil
+}
+
+// readNext reads the next sequence number, when the spool has one. One
+// that cannot be read is an error: guessing could number new batches as
+// old ones, which the aggregator would take for duplicates and drop.
+func (s *Spool) readNext() error {
+	path := filepath.Join(s.dir, seqFile)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	n, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	if err != nil || n == 0 {
+		return fmt.Errorf("%s: %q is not a sequence number; remove the spool directory to start a new agent id", path, strings.TrimSpace(string(b)))
+	}
+	s.next = n
 	return nil
 }
 
@@ -149,11 +173,11 @@ func (s *Spool) Agent() string { return s.agent }
 // Put numbers b (Agent and Seq), encodes it and writes it to the spool,
 // dropping the oldest batches when it would not fit; it returns how many
 // records were dropped.
-func (s *Spool) Put(b *Batch) (int, error) {
+func (s *Spool) Put(b *wire.Batch) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b.Agent, b.Seq = s.agent, s.next
-	data, err := AppendBatch(nil, b)
+	data, err := wire.AppendBatch(nil, b)
 	if err != nil {
 		return 0, err
 	}
@@ -258,13 +282,15 @@ func writeFileSync(path string, data []byte) error {
 		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(tmp)
+		if rerr := os.Remove(tmp); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
 		return err
 	}
 	d, err := os.Open(filepath.Dir(path))
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	err = d.Sync()
+	return errors.Join(err, d.Close())
 }

@@ -1,23 +1,27 @@
-package ingest
+package client
 
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowpol/flowpol/ingest/tlsconfig"
+	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/topology"
 )
 
-// ClientOptions configure NewClient.
-type ClientOptions struct {
+// Options configure New.
+type Options struct {
 	// Server is the aggregator's base URL, http:// or https://; required.
 	Server string
 	// TokenFile holds the bearer token; it is read for every request, so
@@ -40,8 +44,8 @@ type Client struct {
 	http      *http.Client
 }
 
-// NewClient checks the options and builds a client.
-func NewClient(opts ClientOptions) (*Client, error) {
+// New checks the options and builds a client.
+func New(opts Options) (*Client, error) {
 	u, err := url.Parse(opts.Server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("server %q: want an http:// or https:// URL", opts.Server)
@@ -51,7 +55,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if u.Scheme == "https" {
-		if tr.TLSClientConfig, err = ClientTLS(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
+		if tr.TLSClientConfig, err = tlsconfig.Client(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
 			return nil, err
 		}
 	}
@@ -59,14 +63,26 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	return &Client{base: u, tokenFile: opts.TokenFile, http: &http.Client{Transport: tr, Timeout: opts.Timeout}}, nil
 }
 
-// StatusError is an aggregator's refusal.
+// StatusError is an aggregator's refusal. A 401 wraps ErrUnauthorized.
 type StatusError struct {
 	Code    int
 	Message string
+	// RetryAfter is how long the aggregator asked to wait before sending
+	// again (Retry-After, in seconds); zero when it did not say.
+	RetryAfter time.Duration
+	// Token is the fingerprint of the token sent (see TokenFingerprint).
+	Token string
 }
 
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("aggregator answered %d %s: %s", e.Code, http.StatusText(e.Code), e.Message)
+}
+
+func (e *StatusError) Unwrap() error {
+	if e.Code == http.StatusUnauthorized {
+		return ErrUnauthorized
+	}
+	return nil
 }
 
 // Permanent says sending the same request again cannot succeed.
@@ -84,32 +100,73 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	if c.tokenFile != "" {
-		tok, err := os.ReadFile(c.tokenFile)
-		if err != nil {
-			return nil, fmt.Errorf("token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	tok, err := c.token()
+	if err != nil {
+		return nil, err
+	}
+	if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<30))
+	if cerr := resp.Body.Close(); err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	if resp.StatusCode/100 != 2 {
-		return nil, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data))}
+		return nil, &StatusError{Code: resp.StatusCode, Message: strings.TrimSpace(string(data)),
+			RetryAfter: retryAfter(resp.Header.Get("Retry-After")), Token: fingerprint(tok)}
 	}
 	return data, nil
 }
 
+// token reads the token file; with none, it returns "".
+func (c *Client) token() (string, error) {
+	if c.tokenFile == "" {
+		return "", nil
+	}
+	tok, err := os.ReadFile(c.tokenFile)
+	if err != nil {
+		return "", fmt.Errorf("token: %w", err)
+	}
+	return strings.TrimSpace(string(tok)), nil
+}
+
+// TokenFingerprint identifies the token the client would send now without
+// revealing it: a hash of its token file's content ("" with no token file).
+// It changes when the file does.
+func (c *Client) TokenFingerprint() (string, error) {
+	tok, err := c.token()
+	return fingerprint(tok), err
+}
+
+func fingerprint(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(sum[:8])
+}
+
+// retryAfter reads a Retry-After header given in seconds; anything else is
+// zero.
+func retryAfter(h string) time.Duration {
+	n, err := strconv.Atoi(strings.TrimSpace(h))
+	if err != nil || n < 0 {
+		return 0
+	}
+	return time.Duration(min(n, 3600)) * time.Second
+}
+
 // SendBatch sends an encoded batch.
-func (c *Client) SendBatch(ctx context.Context, batch []byte) (BatchResponse, error) {
-	var res BatchResponse
-	data, err := c.do(ctx, http.MethodPost, PathBatches, nil, ContentType, batch)
+func (c *Client) SendBatch(ctx context.Context, batch []byte) (wire.BatchResponse, error) {
+	var res wire.BatchResponse
+	data, err := c.do(ctx, http.MethodPost, wire.PathBatches, nil, wire.ContentType, batch)
 	if err != nil {
 		return res, err
 	}
@@ -123,31 +180,25 @@ func (c *Client) SendBatch(ctx context.Context, batch []byte) (BatchResponse, er
 // Store.Window would.
 func (c *Client) Window(ctx context.Context, from, until time.Time) (*topology.Window, error) {
 	q := url.Values{"from": {from.UTC().Format(time.RFC3339Nano)}, "until": {until.UTC().Format(time.RFC3339Nano)}}
-	data, err := c.do(ctx, http.MethodGet, PathWindow, q, "", nil)
+	data, err := c.do(ctx, http.MethodGet, wire.PathWindow, q, "", nil)
 	if err != nil {
 		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
 	}
-	var j windowJSON
+	var j wire.Window
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("read window from %s: %w", c.base.Redacted(), err)
 	}
-	return j.window(), nil
+	return j.Topology(), nil
 }
 
 // Report tells the aggregator how a recommendation run went.
-func (c *Client) Report(ctx context.Context, r Report) error {
+func (c *Client) Report(ctx context.Context, r wire.Report) error {
 	body, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	if _, err := c.do(ctx, http.MethodPost, PathReports, nil, "application/json", body); err != nil {
+	if _, err := c.do(ctx, http.MethodPost, wire.PathReports, nil, "application/json", body); err != nil {
 		return fmt.Errorf("report to %s: %w", c.base.Redacted(), err)
 	}
 	return nil
-}
-
-// isPermanent says an error from SendBatch will not go away by retrying.
-func isPermanent(err error) bool {
-	var se *StatusError
-	return errors.As(err, &se) && se.Permanent()
 }

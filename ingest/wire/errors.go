@@ -1,4 +1,4 @@
-package ingest
+package wire
 
 import (
 	"errors"
@@ -7,9 +7,10 @@ import (
 
 // Sentinel errors, wrapped with context; check them with errors.Is.
 var (
-	ErrMalformed   = errors.New("malformed batch")
-	ErrTooLarge    = errors.New("batch too large")
-	ErrUnavailable = errors.New("aggregator unavailable")
+	ErrMalformed = errors.New("malformed batch")
+	ErrTooLarge  = errors.New("batch too large")
+	// ErrTime says a record's time is one the batch cannot carry.
+	ErrTime = errors.New("time no bucket can hold")
 )
 
 // BatchError locates what is wrong in a batch: the record (counted from

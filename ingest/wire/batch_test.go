@@ -1,19 +1,23 @@
-package ingest_test
+package wire_test
 
 import (
+	"encoding/binary"
 	"errors"
+	"math"
 	"net/netip"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
-	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
-func sampleBatch() *ingest.Batch {
+func sampleBatch() *wire.Batch {
 	t0 := time.Date(2026, 11, 22, 10, 0, 0, 123456789, time.UTC)
-	return &ingest.Batch{Agent: "node-a-0123", Seq: 42, Node: "node-a", Dropped: 7, RingLost: 9, Records: []flow.Record{
+	return &wire.Batch{Agent: "node-a-0123", Seq: 42, Node: "node-a", Dropped: 7, RingLost: 9, Records: []flow.Record{
 		{Time: t0, Node: "node-a", Proto: flow.TCP, Src: netip.MustParseAddrPort("10.244.1.10:43122"), Dst: netip.MustParseAddrPort("10.96.14.3:7070"),
 			Observer: flow.Client, PID: 4242, Comm: "curl", CgroupID: 1 << 40, PodUID: "1f4e6a2b-0003-4000-8000-000000000003", ContainerID: "abc", Netns: 4026531840, Count: 1},
 		{Time: t0.Add(-time.Hour), Proto: flow.UDP, Src: netip.MustParseAddrPort("[fd00::1]:5353"), Dst: netip.MustParseAddrPort("[fd00::a]:53"), Observer: flow.Server, Count: 1 << 50},
@@ -25,11 +29,11 @@ func sampleBatch() *ingest.Batch {
 // IPv4, as the flow format reads them.
 func TestBatchRoundTrip(t *testing.T) {
 	b := sampleBatch()
-	data, err := ingest.AppendBatch(nil, b)
+	data, err := wire.AppendBatch(nil, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := ingest.DecodeBatch(data, 0)
+	got, err := wire.DecodeBatch(data, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,19 +49,19 @@ func TestBatchRoundTrip(t *testing.T) {
 func TestAppendBatchRefuses(t *testing.T) {
 	tests := []struct {
 		name   string
-		mutate func(*ingest.Batch)
+		mutate func(*wire.Batch)
 	}{
-		{"no agent", func(b *ingest.Batch) { b.Agent = "" }},
-		{"count 0", func(b *ingest.Batch) { b.Records[0].Count = 0 }},
-		{"no protocol", func(b *ingest.Batch) { b.Records[1].Proto = 0 }},
-		{"no observer", func(b *ingest.Batch) { b.Records[1].Observer = 0 }},
-		{"no source address", func(b *ingest.Batch) { b.Records[2].Src = netip.AddrPort{} }},
+		{"no agent", func(b *wire.Batch) { b.Agent = "" }},
+		{"count 0", func(b *wire.Batch) { b.Records[0].Count = 0 }},
+		{"no protocol", func(b *wire.Batch) { b.Records[1].Proto = 0 }},
+		{"no observer", func(b *wire.Batch) { b.Records[1].Observer = 0 }},
+		{"no source address", func(b *wire.Batch) { b.Records[2].Src = netip.AddrPort{} }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := sampleBatch()
 			tt.mutate(b)
-			if _, err := ingest.AppendBatch(nil, b); err == nil {
+			if _, err := wire.AppendBatch(nil, b); err == nil {
 				t.Fatal("encoded; want an error")
 			}
 		})
@@ -67,7 +71,7 @@ func TestAppendBatchRefuses(t *testing.T) {
 // A malformed batch is an error that says where; a valid one with too many
 // records is ErrTooLarge.
 func TestDecodeBatchRefuses(t *testing.T) {
-	good, err := ingest.AppendBatch(nil, sampleBatch())
+	good, err := wire.AppendBatch(nil, sampleBatch())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,9 +92,9 @@ func TestDecodeBatchRefuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := ingest.DecodeBatch(tt.data, 0)
-			var be *ingest.BatchError
-			if !errors.As(err, &be) || !errors.Is(err, ingest.ErrMalformed) {
+			_, err := wire.DecodeBatch(tt.data, 0)
+			var be *wire.BatchError
+			if !errors.As(err, &be) || !errors.Is(err, wire.ErrMalformed) {
 				t.Fatalf("got %v, want a *BatchError", err)
 			}
 			if be.Field != tt.field {
@@ -98,7 +102,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ingest.DecodeBatch(good, 2); !errors.Is(err, ingest.ErrTooLarge) {
+	if _, err := wire.DecodeBatch(good, 2); !errors.Is(err, wire.ErrTooLarge) {
 		t.Errorf("3 records with a limit of 2: %v, want ErrTooLarge", err)
 	}
 }
@@ -109,9 +113,9 @@ const minimalRecord = 1 + 1 + 4 + 1 + 4 + 1 + 8
 
 // encodeOne encodes a batch of one minimal record, which ends it.
 func encodeOne(t *testing.T) []byte {
-	b := &ingest.Batch{Agent: "a", Seq: 1, Records: []flow.Record{{Time: time.Unix(1, 0), Proto: flow.TCP, Observer: flow.Client,
+	b := &wire.Batch{Agent: "a", Seq: 1, Records: []flow.Record{{Time: time.Unix(1, 0), Proto: flow.TCP, Observer: flow.Client,
 		Src: netip.MustParseAddrPort("10.0.0.1:1"), Dst: netip.MustParseAddrPort("10.0.0.2:2"), Count: 1}}}
-	data, err := ingest.AppendBatch(nil, b)
+	data, err := wire.AppendBatch(nil, b)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,24 +125,76 @@ func encodeOne(t *testing.T) []byte {
 // FuzzDecodeBatch: no input panics, and what decodes encodes back to
 // something that decodes the same.
 func FuzzDecodeBatch(f *testing.F) {
-	good, err := ingest.AppendBatch(nil, sampleBatch())
+	good, err := wire.AppendBatch(nil, sampleBatch())
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Add(good)
 	f.Add(good[:20])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		b, err := ingest.DecodeBatch(data, 1000)
+		b, err := wire.DecodeBatch(data, 1000)
 		if err != nil {
 			return
 		}
-		again, err := ingest.AppendBatch(nil, b)
+		again, err := wire.AppendBatch(nil, b)
 		if err != nil {
 			t.Fatalf("a decoded batch does not encode: %v", err)
 		}
-		b2, err := ingest.DecodeBatch(again, 1000)
+		b2, err := wire.DecodeBatch(again, 1000)
 		if err != nil || !reflect.DeepEqual(b, b2) {
 			t.Fatalf("re-encoded batch decodes differently: %v", err)
 		}
 	})
+}
+
+// A record whose time no bucket can hold is refused: by the encoder, so
+// that an agent never sends one (UnixNano would wrap it to another
+// century), and by the decoder, naming the record and the field.
+func TestBatchTimeRange(t *testing.T) {
+	tests := []struct {
+		name string
+		time time.Time
+		ok   bool
+	}{
+		{"2300", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"1600", time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"zero", time.Time{}, false},
+		{"2262", time.Date(2262, 1, 1, 0, 0, 0, 0, time.UTC), false},
+		{"last moment", time.Date(2261, 12, 31, 23, 59, 59, 999999999, time.UTC), true},
+		{"first moment", time.Date(1678, 1, 1, 0, 0, 0, 0, time.UTC), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := sampleBatch()
+			b.Records[1].Time = tt.time
+			data, err := wire.AppendBatch(nil, b)
+			if !tt.ok {
+				if !errors.Is(err, wire.ErrTime) || !strings.Contains(err.Error(), "record 2: field time") {
+					t.Fatalf("encoded %v: error %v, want ErrTime naming record 2 and field time", tt.time, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := wire.DecodeBatch(data, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Records[1].Time.Equal(tt.time) {
+				t.Errorf("%v came back as %v", tt.time, got.Records[1].Time)
+			}
+		})
+	}
+	// A far-off base time, with the record at it, decodes to the last
+	// moment UnixNano holds: 2262-04-11, which no bucket can hold.
+	one := encodeOne(t)
+	at := len(one) - minimalRecord - 2 // the base time ends before the string table's and the records' counts
+	baseLen := len(binary.AppendVarint(nil, time.Unix(1, 0).UnixNano()))
+	bad := slices.Concat(one[:at-baseLen], binary.AppendVarint(nil, math.MaxInt64), one[at:])
+	_, err := wire.DecodeBatch(bad, 0)
+	var be *wire.BatchError
+	if !errors.As(err, &be) || be.Record != 1 || be.Field != "time" || !errors.Is(err, wire.ErrTime) {
+		t.Fatalf("a record at 2262-04-11: %v, want record 1, field time, ErrTime", err)
+	}
 }

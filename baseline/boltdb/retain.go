@@ -113,7 +113,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 		}
 		taken += blk.cells
 		keys = append(keys, bytes.Clone(k))
-		if next := st.tierAt(start); next > tier {
+		if next := st.tierAfter(tier, start); next > tier {
 			puts = append(puts, st.rollup(blk, next, start, id))
 		}
 	}
@@ -141,6 +141,16 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
 		key: cellKey(next, bstart, id), tier: next, index: int((floorTo(start, st.tiers[next].width()) - bstart) / st.tiers[next].width()),
 		client: sum, server: sum, first: off + blk.first, last: off + blk.last,
 	}
+}
+
+// tierAfter is the first tier coarser than tier that holds time t, or -1.
+func (st *state) tierAfter(tier int, t int64) int {
+	for i := tier + 1; i < len(st.tiers); i++ {
+		if t >= st.tiers[i].cut {
+			return i
+		}
+	}
+	return -1
 }
 
 // removeEdges removes the edges last seen before cut (unix seconds): past

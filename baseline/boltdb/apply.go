@@ -188,23 +188,29 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 			st.newest = max(st.newest, c.Start+st.tiers[0].width())
 		}
 	}
-	return mergePuts(tx.Bucket(bucketCells), st, puts)
+	return mergePuts(tx, st, puts)
 }
 
 // mergePuts merges cells into their blocks, in key order.
-func mergePuts(b *bolt.Bucket, st *state, puts []cellPut) error {
+func mergePuts(tx *bolt.Tx, st *state, puts []cellPut) error {
 	slices.SortFunc(puts, func(x, y cellPut) int { return bytes.Compare(x.key, y.key) })
+	b := tx.Bucket(bucketCells)
+	added := map[string]int{}
 	for len(puts) > 0 {
 		n := 1
 		for n < len(puts) && bytes.Equal(puts[n].key, puts[0].key) {
 			n++
 		}
-		if err := mergeBlock(b, st, puts[:n]); err != nil {
+		isNew, err := mergeBlock(b, st, puts[:n])
+		if err != nil {
 			return err
+		}
+		if isNew {
+			added[string(puts[0].key[:9])]++
 		}
 		puts = puts[n:]
 	}
-	return nil
+	return addBlockCounts(tx, added)
 }
 
 // place finds a finest-width cell's block and index in the tier that holds
@@ -223,19 +229,21 @@ func (st *state) place(c baseline.Cell, id uint64) (cellPut, bool) {
 	}, true
 }
 
-// mergeBlock adds cells of one block to what the file holds.
-func mergeBlock(b *bolt.Bucket, st *state, puts []cellPut) error {
+// mergeBlock adds cells of one block to what the file holds, and says
+// whether the block is new to it.
+func mergeBlock(b *bolt.Bucket, st *state, puts []cellPut) (bool, error) {
 	key, tier := puts[0].key, puts[0].tier
 	blk, err := getBlock(b, key, st.cellsPerBlock(tier))
 	if err != nil {
-		return err
+		return false, err
 	}
+	isNew := blk.cells == 0
 	for _, p := range puts {
 		if blk.add(p.index, p.client, p.server, p.first, p.last) {
 			st.tiers[tier].cells++
 		}
 	}
-	return b.Put(key, seal(key, blk.encode()))
+	return isNew, b.Put(key, seal(key, blk.encode()))
 }
 
 // getBlock reads a block, or gives an empty one when the file has none.

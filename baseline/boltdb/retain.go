@@ -117,13 +117,18 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 			puts = append(puts, st.rollup(blk, next, start, id))
 		}
 	}
+	removed := map[string]int{}
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
 			return 0, err
 		}
+		removed[string(k[:9])]--
+	}
+	if err := addBlockCounts(tx, removed); err != nil {
+		return 0, err
 	}
 	st.tiers[tier].cells -= uint64(taken)
-	return taken, mergePuts(b, st, puts)
+	return taken, mergePuts(tx, st, puts)
 }
 
 // rollup makes a block one cell of a coarser tier: the next, or one

@@ -27,7 +27,12 @@ func (s *Store) compactIfFree(ctx context.Context) error {
 	if size < compactMinBytes || free*2 < size {
 		return nil
 	}
-	return s.Compact(ctx)
+	before := fileSize(s.path)
+	if err := s.Compact(ctx); err != nil {
+		return err
+	}
+	s.opts.Log(fmt.Sprintf("%s: compacted, %d → %d bytes", s.path, before, fileSize(s.path)))
+	return nil
 }
 
 // Compact copies the baseline into a fresh file and renames it over the
@@ -42,44 +47,37 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before, after, err := s.compactLocked()
-	if err != nil {
+	if err := s.compactLocked(); err != nil {
 		return fmt.Errorf("compact %s: %w", s.path, err)
 	}
-	s.opts.Log(fmt.Sprintf("%s: compacted %d → %d bytes", s.path, before, after))
 	return nil
 }
 
-func (s *Store) compactLocked() (before, after int64, err error) {
+func (s *Store) compactLocked() error {
 	tmp := s.path + ".compact-tmp"
-	before = fileSize(s.path)
 	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
-		return 0, 0, err
+		return err
 	}
 	dst, err := openBolt(tmp, false, s.opts.Timeout)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	if err := s.copyInto(dst); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		return 0, 0, err
+		return err
 	}
 	if err := os.Rename(tmp, s.path); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		return 0, 0, err
-	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
-		return 0, 0, err
+		return err
 	}
 	old := s.db
 	s.db = dst
-	after = fileSize(s.path)
 	if err := old.Close(); err != nil {
-		return before, after, err
+		return err
 	}
-	return before, after, nil
+	return syncDir(filepath.Dir(s.path))
 }
 
 // copyInto copies every bucket into dst and makes it durable.

@@ -140,7 +140,9 @@ func TestCompact(t *testing.T) {
 		t.Errorf("file is %v bytes (%v), compact said %d", fi.Size(), err, to)
 	}
 	after := mustRun(t, "status", "--db", db, "--format", "json").out
-	strip := func(s string) string { return strings.Join(slices.DeleteFunc(strings.Split(s, "\n"), func(l string) bool { return strings.Contains(l, "file_bytes") }), "\n") }
+	strip := func(s string) string {
+		return strings.Join(slices.DeleteFunc(strings.Split(s, "\n"), func(l string) bool { return strings.Contains(l, "file_bytes") }), "\n")
+	}
 	if strip(before) != strip(after) {
 		t.Errorf("status changed by compaction:\n%s\nwas:\n%s", after, before)
 	}

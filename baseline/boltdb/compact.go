@@ -80,13 +80,58 @@ func (s *Store) compactLocked() error {
 	return syncDir(filepath.Dir(s.path))
 }
 
-// copyInto copies every bucket into dst and makes it durable.
+// copyInto copies every bucket into dst, in key order with pages filled,
+// and makes it durable. Each of dst's transactions writes at most
+// compactTxBytes.
 func (s *Store) copyInto(dst *bolt.DB) (err error) {
 	defer corrupt(&err)
-	if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
+	err = s.db.View(func(src *bolt.Tx) error {
+		return src.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return copyBucket(dst, name, b)
+		})
+	})
+	if err != nil {
 		return err
 	}
 	return dst.Sync()
+}
+
+const compactTxBytes = 64 << 20
+
+// copyBucket copies one top-level bucket (this schema nests none).
+func copyBucket(dst *bolt.DB, name []byte, src *bolt.Bucket) error {
+	c := src.Cursor()
+	k, v := c.First()
+	first := true
+	for first || k != nil {
+		err := dst.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			b.FillPercent = 1
+			if first {
+				first = false
+				if err := b.SetSequence(src.Sequence()); err != nil {
+					return err
+				}
+			}
+			for size := 0; k != nil && size < compactTxBytes; k, v = c.Next() {
+				if v == nil {
+					return fmt.Errorf("%w: nested bucket %s/%x", ErrNotBaseline, name, k)
+				}
+				if err := b.Put(k, v); err != nil {
+					return err
+				}
+				size += len(k) + len(v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func fileSize(path string) int64 {

@@ -98,7 +98,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 	b := tx.Bucket(bucketCells)
 	n := st.cellsPerBlock(tier)
 	var keys [][]byte
-	var puts []cellPut
+	var puts []blockPut
 	taken := 0
 	c := b.Cursor()
 	stop := tierPrefix(tier, cut)
@@ -133,7 +133,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 
 // rollup makes a block one cell of a coarser tier: the next, or one
 // further when the next no longer holds the block's time.
-func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
+func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
 	var sum uint64
 	for i, set := range blk.set {
 		if set {
@@ -141,11 +141,11 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
 		}
 	}
 	bstart := floorTo(start, st.span(next))
+	w := st.tiers[next].width()
 	off := (start - bstart) * 1000
-	return cellPut{
-		key: cellKey(next, bstart, id), tier: next, index: int((floorTo(start, st.tiers[next].width()) - bstart) / st.tiers[next].width()),
-		client: sum, server: sum, first: off + blk.first, last: off + blk.last,
-	}
+	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
+		index: int((floorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+	}}}
 }
 
 // tierAfter is the first tier coarser than tier that holds time t, or -1.

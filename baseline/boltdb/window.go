@@ -173,19 +173,7 @@ func seekChecked(c *bolt.Cursor, seek []byte) ([]byte, []byte, error) {
 // first and last moments are the block's exact ones when they fall in
 // those cells, else the start of the first or last cell counted.
 func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map[uint64]*windowAcc) error {
-	var sum uint64
-	firstCell, lastCell := -1, -1
-	var first, last int64
-	err := scanBlock(raw, n, func(i int, client, server uint64) {
-		if i < lo || i >= hi {
-			return
-		}
-		sum = addSat(sum, max(client, server))
-		if firstCell < 0 {
-			firstCell = i
-		}
-		lastCell = i
-	}, &first, &last)
+	sum, firstCell, lastCell, first, last, err := sumBlock(raw, n, lo, hi)
 	if err != nil || firstCell < 0 {
 		return err
 	}

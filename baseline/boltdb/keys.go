@@ -17,12 +17,13 @@ var (
 	bucketEdges     = []byte("edges")      // edge id (8) → edge key, pods, nodes, processes
 	bucketSeen      = []byte("seen")       // edge id (8) → first, last seen (unix ms)
 	bucketCells     = []byte("cells")      // tier (1), block start (8, sign-flipped), edge id (8) → block
+	bucketBlocks    = []byte("blocks")     // tier (1), block start (8, sign-flipped) → blocks at it (uvarint)
 	bucketWorkloads = []byte("workloads")  // workload key → topology.Workload (JSON)
 	bucketRuns      = []byte("runs")       // sequence (8) → baseline.Run (JSON)
 	bucketDelivered = []byte("delivered")  // sender → sequence (8)
 	bucketWaiting   = []byte("waiting")    // index (8) → flow record (JSON)
 
-	allBuckets = [][]byte{bucketMeta, bucketEdgeIndex, bucketEdges, bucketSeen, bucketCells, bucketWorkloads, bucketRuns, bucketDelivered, bucketWaiting}
+	allBuckets = [][]byte{bucketMeta, bucketEdgeIndex, bucketEdges, bucketSeen, bucketCells, bucketBlocks, bucketWorkloads, bucketRuns, bucketDelivered, bucketWaiting}
 
 	keySchema  = []byte("schema") // the version as decimal text, the one value without a checksum
 	keyTiers   = []byte("tiers")  // the retention and each tier's state

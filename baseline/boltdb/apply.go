@@ -50,6 +50,9 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 
 func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error) {
 	var out baseline.Applied
+	if err := checkCells(st, d); err != nil {
+		return out, err
+	}
 	ids := make([]uint64, len(d.Edges))
 	for i := range d.Edges {
 		id, isNew, err := putEdge(tx, &d.Edges[i])
@@ -73,6 +76,25 @@ func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error
 		}
 	}
 	return out, putInventory(tx, d.Workloads, d.Cluster)
+}
+
+// maxCellSecs bounds a cell's start, unix seconds, either side of 1970:
+// about 34,000 years, far past what a record's time can say, and far
+// from where milliseconds overflow.
+const maxCellSecs = 1 << 40
+
+// checkCells refuses cells no block can hold: a start out of range, or
+// moments outside the bucket or out of order.
+func checkCells(st *state, d *baseline.Delta) error {
+	widthMS := st.tiers[0].width() * 1000
+	for i := range d.Edges {
+		for _, c := range d.Edges[i].Cells {
+			if c.Start < -maxCellSecs || c.Start > maxCellSecs || c.FirstMS > c.LastMS || int64(c.LastMS) >= widthMS {
+				return fmt.Errorf("edge %s: %w: start %d s, first %d ms, last %d ms in a %s bucket", d.Edges[i].Edge, ErrBadCell, c.Start, c.FirstMS, c.LastMS, st.tiers[0].Bucket)
+			}
+		}
+	}
+	return nil
 }
 
 // putEdge finds or makes an edge's id and merges its pods, nodes,
@@ -222,7 +244,11 @@ func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
 func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 	w := st.tiers[tier].width()
 	off := (c.Start - bstart) * 1000
-	return cellAt{index: int((floorTo(c.Start, w) - bstart) / w), client: c.Client, server: c.Server,
+	client, server := c.Client, c.Server
+	if tier > 0 { // counted as rollups count: the larger of the two
+		client, server = max(client, server), max(client, server)
+	}
+	return cellAt{index: int((floorTo(c.Start, w) - bstart) / w), client: client, server: server,
 		first: off + int64(c.FirstMS), last: off + int64(c.LastMS)}
 }
 

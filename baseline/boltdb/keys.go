@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -85,6 +86,9 @@ func decodeEdgeKey(k []byte) (topology.Edge, error) {
 	e.Proto = flow.Proto(d.byte())
 	if err := d.done(); err != nil {
 		return topology.Edge{}, fmt.Errorf("edge key %x: %w", k, err)
+	}
+	if !bytes.Equal(edgeKey(e), k) {
+		return topology.Edge{}, fmt.Errorf("%w: edge key %x is not in its one form", ErrCorrupt, k)
 	}
 	return e, nil
 }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest/client"
 	"github.com/flowpol/flowpol/ingest/server"
@@ -25,6 +25,8 @@ import (
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 const (
@@ -164,8 +166,8 @@ func loadInventory(b *testing.B, c *synth.Cluster, dir string) *inventory.Invent
 // benchServer is an aggregator on a loopback port, as the command runs it.
 type benchServer struct {
 	url, tokenFile string
-	store          *aggregator.Store
-	l              *aggregator.Learner
+	store          *boltdb.Store
+	l              *learn.Learner
 	http           *http.Server
 	cancel         func()
 	done           chan error
@@ -173,12 +175,15 @@ type benchServer struct {
 
 func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 	dir := b.TempDir()
-	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(dir, "f.db"), boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), server.LearnOptions(aggregator.LearnOptions{}))
-	sink, err := server.NewSink(store, l, server.SinkOptions{})
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink, err := server.NewSink(context.Background(), store, l, server.SinkOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -204,19 +209,19 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 }
 
 func (s *benchServer) size(b *testing.B) int64 {
-	n, err := s.store.Size()
+	st, err := s.store.Status(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return st.FileBytes
 }
 
 func (s *benchServer) edges(b *testing.B) int {
-	n, err := s.store.EdgeCount()
+	st, err := s.store.Status(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return st.Edges
 }
 
 func (s *benchServer) stop(b *testing.B) {

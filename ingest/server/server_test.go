@@ -163,7 +163,7 @@ func TestServerWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := env.Store.Window(from, to)
+	want, err := env.Store.Window(context.Background(), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}

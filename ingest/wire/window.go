@@ -12,6 +12,7 @@ import (
 type Window struct {
 	From      time.Time            `json:"from"`
 	To        time.Time            `json:"to"`
+	Spans     []topology.Span      `json:"resolution,omitempty"`
 	Edges     []topology.EdgeStats `json:"edges"`
 	Workloads []topology.Workload  `json:"workloads"`
 	Cluster   topology.Cluster     `json:"cluster"`
@@ -19,7 +20,7 @@ type Window struct {
 
 // FromTopology is w as the read API sends it, its workloads sorted.
 func FromTopology(w *topology.Window) Window {
-	j := Window{From: w.From, To: w.To, Edges: w.Edges, Cluster: w.Cluster}
+	j := Window{From: w.From, To: w.To, Spans: w.Resolution, Edges: w.Edges, Cluster: w.Cluster}
 	for _, wl := range w.Workloads {
 		j.Workloads = append(j.Workloads, wl)
 	}
@@ -29,7 +30,7 @@ func FromTopology(w *topology.Window) Window {
 
 // Topology is the window j carries.
 func (j *Window) Topology() *topology.Window {
-	w := &topology.Window{From: j.From, To: j.To, Edges: j.Edges, Cluster: j.Cluster, Workloads: make(map[topology.WorkloadRef]topology.Workload, len(j.Workloads))}
+	w := &topology.Window{From: j.From, To: j.To, Resolution: j.Spans, Edges: j.Edges, Cluster: j.Cluster, Workloads: make(map[topology.WorkloadRef]topology.Workload, len(j.Workloads))}
 	for _, wl := range j.Workloads {
 		w.Workloads[wl.Ref] = wl
 	}

@@ -7,21 +7,24 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/ingest/server"
 	"github.com/flowpol/flowpol/ingest/tlsconfig"
+	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/topology"
 )
 
 type aggregatorOptions struct {
 	cluster         clusterOptions
 	db              string
-	bucket          time.Duration
+	retain          retainFlags
 	clusterCIDRs    []string
 	lockTimeout     time.Duration
 	maxWait         time.Duration
@@ -54,7 +57,7 @@ topology --server (GET /api/v1/window), and /metrics, /healthz and /readyz.
 It runs until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAggregator(cmd.Context(), o, s)
+			return runAggregator(cmd, o, s)
 		},
 	}
 	o.addFlags(cmd)
@@ -64,7 +67,6 @@ It runs until interrupted.`,
 func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
-	f.Var(positiveDuration(&o.bucket, time.Minute), "bucket", "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external")
 	f.Var(positiveDuration(&o.lockTimeout, 10*time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with a live cluster, how long a flow whose pod the cluster state does not show yet waits for it")
@@ -81,6 +83,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f.Var(positiveInt64(&o.minBodyRate, 64<<10), "min-body-rate", "slowest a request body may arrive, in bytes a second, after --body-timeout (408)")
 	f.Var(positiveInt(&o.groupRecords, 200_000), "commit-records", "records of the batches committed in one transaction, at most")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
+	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
 }
 
@@ -102,13 +105,13 @@ func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
-	store *aggregator.Store
+	store *boltdb.Store
 	sink  *server.Sink
 	srv   *server.Server
 	log   *slog.Logger
 }
 
-func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
+func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
 	tokens, err := o.auth(s)
 	if err != nil {
 		return err
@@ -123,35 +126,48 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, Bucket: o.bucket})
+	retention, err := o.retain.retention(cmd, o.db)
+	if err != nil {
+		return err
+	}
+	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
-	l := aggregator.NewLearner(store, res, server.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
-	if _, err := l.Restore(); err != nil {
+	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(inv, refresh, cidrs, store.Bucket(), true)
+	if err != nil {
 		return err
 	}
 	run := &aggregatorRun{store: store, log: slog.New(slog.NewTextHandler(s.Err, nil))}
-	if err := o.build(run, l, tokens); err != nil {
+	if err := o.build(cmd.Context(), run, l, tokens); err != nil {
 		return err
 	}
-	return o.serve(ctx, run)
+	return o.serve(cmd.Context(), run)
 }
 
 // build makes the metrics, the sink and the server.
-func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *server.TokenFile) error {
+func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *learn.Learner, tokens *server.TokenFile) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := server.NewAggregatorMetrics(reg)
-	sink, err := server.NewSink(run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
+	size := func() (int64, error) {
+		fi, err := os.Stat(o.db)
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
+	sink, err := server.NewSink(ctx, run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size})
 	if err != nil {
 		return err
 	}
 	run.sink = sink
+	window := func(from, to time.Time) (*topology.Window, error) {
+		return run.store.Window(context.Background(), from, to)
+	}
 	run.srv = server.New(server.Options{
-		Sink: sink, Window: run.store.Window, Tokens: tokens, ClientCerts: o.clientCA != "",
+		Sink: sink, Window: window, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
 		MaxUploads: o.maxUploads, BodyTimeout: o.bodyTimeout, MinBodyRate: o.minBodyRate,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,

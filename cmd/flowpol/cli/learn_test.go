@@ -1,13 +1,15 @@
 package cli_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 )
 
 func exampleFlows(t testing.TB) []string {
@@ -88,23 +90,23 @@ func TestLearnMalformedKeepsWholeBatches(t *testing.T) {
 	}
 }
 
-func readRuns(t testing.TB, db string) []aggregator.Summary {
+func readRuns(t testing.TB, db string) []baseline.Run {
 	t.Helper()
-	s, err := aggregator.Open(db, aggregator.StoreOptions{ReadOnly: true})
+	s, err := boltdb.Open(db, boltdb.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	runs, err := s.Runs()
+	st, err := s.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return runs
+	return st.Runs
 }
 
 func TestLearnLockedDB(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
-	s, err := aggregator.Open(db, aggregator.StoreOptions{})
+	s, err := boltdb.Open(db, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +114,14 @@ func TestLearnLockedDB(t *testing.T) {
 	start := time.Now()
 	r := run(t, "", "learn", "--from", repoFile("testdata", "example", "flows.jsonl"),
 		"--inventory", repoFile("testdata", "example", "cluster.yaml"), "--db", db, "--lock-timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.err, "open "+db+": database is locked by another process (waited 300ms)") {
+	if r.code != 1 || !strings.Contains(r.err, "open "+db+": baseline is locked by another process (waited 300ms)") {
 		t.Fatalf("exit %d, stderr %q; want a lock error", r.code, r.err)
 	}
 	if waited := time.Since(start); waited > time.Minute {
 		t.Errorf("a locked file hung learn for %v", waited)
 	}
 	r = run(t, "", "generate", "--db", db, "--lock-timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.err, "database is locked by another process") {
+	if r.code != 1 || !strings.Contains(r.err, "baseline is locked by another process") {
 		t.Fatalf("generate: exit %d, stderr %q; want a lock error", r.code, r.err)
 	}
 }
@@ -160,5 +162,45 @@ func TestLearnErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(db); err == nil {
 		t.Errorf("a failed learn left %s behind", db)
+	}
+}
+
+// --retain sets a new file's tiers, --bucket its finest width with the
+// default tiers after it; together they are refused, as is a retention
+// that cannot be kept, before anything is stored.
+func TestLearnRetain(t *testing.T) {
+	flows, inv := repoFile("testdata", "example", "flows.jsonl"), repoFile("testdata", "example", "cluster.yaml")
+	tests := []struct {
+		name  string
+		args  []string
+		tiers string // the new file's, as status gives them; empty: refused
+		err   string
+	}{
+		{"default", nil, `"bucket":"1m","keep":"48h"`, ""},
+		{"retain", []string{"--retain", "1m:1d,1h:4w"}, `"bucket":"1h","keep":"28d"`, ""},
+		{"all", []string{"--retain", "all"}, `"bucket":"1m","keep":"all"`, ""},
+		{"bucket", []string{"--bucket", "5m"}, `"bucket":"5m","keep":"48h"`, ""},
+		{"both", []string{"--retain", "all", "--bucket", "5m"}, "", "none of the others can be"},
+		{"bad retain", []string{"--retain", "1h:1d,1m:2d"}, "", "--retain: retention"},
+		{"bad bucket", []string{"--bucket", "7m"}, "", "--bucket 7m with the default tiers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "f.db")
+			r := run(t, "", append([]string{"learn", "--from", flows, "--inventory", inv, "--db", db}, tt.args...)...)
+			if tt.tiers == "" {
+				if _, err := os.Stat(db); r.code == 0 || !strings.Contains(r.err, tt.err) || err == nil {
+					t.Fatalf("exit %d, stderr %q, file made: %v; want %q and no file", r.code, r.err, err == nil, tt.err)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			out := mustRun(t, "status", "--db", db, "--format", "json").out
+			if !strings.Contains(strings.Join(strings.Fields(out), ""), tt.tiers) {
+				t.Errorf("status lacks %s:\n%s", tt.tiers, out)
+			}
+		})
 	}
 }

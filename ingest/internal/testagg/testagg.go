@@ -19,12 +19,15 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest/client"
 	"github.com/flowpol/flowpol/ingest/server"
 	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/topology"
 )
 
 // Token is the token Start accepts.
@@ -35,7 +38,7 @@ const Token = "s3cret-token"
 type Env struct {
 	// URL is the server's; TokenFile holds Token.
 	URL, TokenFile string
-	Store          *aggregator.Store
+	Store          *boltdb.Store
 	Reg            *prometheus.Registry
 }
 
@@ -48,14 +51,17 @@ func Start(t testing.TB, opts server.Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(dir, "f.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), server.LearnOptions(aggregator.LearnOptions{}))
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	m := server.NewAggregatorMetrics(reg)
-	sink, err := server.NewSink(store, l, server.SinkOptions{Metrics: m})
+	sink, err := server.NewSink(context.Background(), store, l, server.SinkOptions{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +76,10 @@ func Start(t testing.TB, opts server.Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Sink, opts.Window, opts.Tokens, opts.Gatherer, opts.Metrics = sink, store.Window, tokens, reg, m
+	opts.Sink, opts.Tokens, opts.Gatherer, opts.Metrics = sink, tokens, reg, m
+	opts.Window = func(from, to time.Time) (*topology.Window, error) {
+		return store.Window(context.Background(), from, to)
+	}
 	srv := httptest.NewServer(server.New(opts))
 	t.Cleanup(func() {
 		srv.Close()
@@ -99,7 +108,7 @@ func (e *Env) Client(t testing.TB, tokenFile string) *client.Client {
 // Connections adds up every count in the baseline.
 func (e *Env) Connections(t testing.TB) uint64 {
 	t.Helper()
-	w, err := e.Store.Window(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	w, err := e.Store.Window(context.Background(), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

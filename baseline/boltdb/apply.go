@@ -1,0 +1,404 @@
+package boltdb
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Apply adds a delta in one transaction; see baseline.Store. When
+// retention is due (a finest bucket width of data time since it last ran)
+// it runs first, in the same transaction, and a file then mostly free is
+// compacted after it.
+func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied, error) {
+	if err := ctx.Err(); err != nil {
+		return baseline.Applied{}, err
+	}
+	var out baseline.Applied
+	var retained bool
+	err := s.update(func(tx *bolt.Tx) error {
+		st, err := readState(tx)
+		if err != nil {
+			return err
+		}
+		if retained, err = s.retainIfDue(tx, st, d); err != nil {
+			return err
+		}
+		if out, err = applyTx(tx, st, d); err != nil {
+			return err
+		}
+		return writeState(tx, st)
+	})
+	if err != nil {
+		return baseline.Applied{}, fmt.Errorf("apply to %s: %w", s.path, err)
+	}
+	if retained {
+		return out, s.compactIfFree(ctx)
+	}
+	return out, nil
+}
+
+func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error) {
+	var out baseline.Applied
+	if err := checkCells(st, d); err != nil {
+		return out, err
+	}
+	ids := make([]uint64, len(d.Edges))
+	for i := range d.Edges {
+		id, isNew, err := putEdge(tx, &d.Edges[i])
+		if err != nil {
+			return out, fmt.Errorf("edge %s: %w", d.Edges[i].Edge, err)
+		}
+		ids[i] = id
+		if isNew {
+			out.NewEdges++
+		}
+	}
+	if err := putCells(tx, st, d.Edges, ids); err != nil {
+		return out, err
+	}
+	if err := putDelivered(tx, d.Delivered); err != nil {
+		return out, err
+	}
+	if d.ReplaceWaiting {
+		if err := putWaiting(tx, d.Waiting); err != nil {
+			return out, err
+		}
+	}
+	return out, putInventory(tx, d.Workloads, d.Cluster)
+}
+
+// maxCellSecs bounds a cell's start, unix seconds, either side of 1970:
+// about 34,000 years, far past what a record's time can say, and far
+// from where milliseconds overflow.
+const maxCellSecs = 1 << 40
+
+// checkCells refuses cells no block can hold: a start out of range, or
+// moments outside the bucket or out of order.
+func checkCells(st *state, d *baseline.Delta) error {
+	widthMS := st.tiers[0].width() * 1000
+	for i := range d.Edges {
+		for _, c := range d.Edges[i].Cells {
+			if c.Start < -maxCellSecs || c.Start > maxCellSecs || c.FirstMS > c.LastMS || int64(c.LastMS) >= widthMS {
+				return fmt.Errorf("edge %s: %w: start %d s, first %d ms, last %d ms in a %s bucket", d.Edges[i].Edge, ErrBadCell, c.Start, c.FirstMS, c.LastMS, st.tiers[0].Bucket)
+			}
+		}
+	}
+	return nil
+}
+
+// putEdge finds or makes an edge's id and merges its pods, nodes,
+// processes and moments seen into the file.
+func putEdge(tx *bolt.Tx, e *baseline.EdgeDelta) (uint64, bool, error) {
+	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
+	key := edgeKey(e.Edge)
+	var id uint64
+	var rec edgeRecord
+	isNew := false
+	if v := index.Get(key); v != nil {
+		raw, err := unseal(key, v)
+		if err != nil || len(raw) != 8 {
+			return 0, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
+		}
+		id = binary.BigEndian.Uint64(raw)
+		if rec, err = getEdge(edges, id); err != nil {
+			return 0, false, err
+		}
+	} else {
+		var err error
+		if id, err = edges.NextSequence(); err != nil {
+			return 0, false, err
+		}
+		if err := index.Put(key, seal(key, idKey(id))); err != nil {
+			return 0, false, err
+		}
+		rec, isNew = edgeRecord{key: key, edge: e.Edge}, true
+	}
+	if rec.merge(e) || isNew {
+		k := idKey(id)
+		if err := edges.Put(k, seal(k, rec.encode())); err != nil {
+			return 0, false, err
+		}
+	}
+	return id, isNew, putSeen(tx, id, e.Cells)
+}
+
+func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
+	k := idKey(id)
+	v := edges.Get(k)
+	if v == nil {
+		return edgeRecord{}, fmt.Errorf("%w: edge %d has no record", ErrCorrupt, id)
+	}
+	raw, err := unseal(k, v)
+	if err != nil {
+		return edgeRecord{}, err
+	}
+	rec, err := decodeEdgeRecord(raw)
+	if err != nil {
+		return rec, fmt.Errorf("edge %d: %w", id, err)
+	}
+	return rec, nil
+}
+
+// putSeen widens an edge's first and last moments seen to its cells'.
+func putSeen(tx *bolt.Tx, id uint64, cells []baseline.Cell) error {
+	if len(cells) == 0 {
+		return nil
+	}
+	b, k := tx.Bucket(bucketSeen), idKey(id)
+	sn, known, err := getSeen(b, k)
+	if err != nil {
+		return err
+	}
+	old := sn
+	for i, c := range cells {
+		first, last := c.Start*1000+int64(c.FirstMS), c.Start*1000+int64(c.LastMS)
+		if (i == 0 && !known) || first < sn.first {
+			sn.first = first
+		}
+		if (i == 0 && !known) || last > sn.last {
+			sn.last = last
+		}
+	}
+	if known && sn == old {
+		return nil
+	}
+	return b.Put(k, seal(k, sn.encode()))
+}
+
+func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
+	v := b.Get(k)
+	if v == nil {
+		return seen{}, false, nil
+	}
+	raw, err := unseal(k, v)
+	if err != nil {
+		return seen{}, false, err
+	}
+	sn, err := decodeSeen(raw)
+	return sn, true, err
+}
+
+// cellAt is a cell to merge into a block: its index in the block, its
+// counts, and its moments as milliseconds after the block's start.
+type cellAt struct {
+	index          int
+	client, server uint64
+	first, last    int64
+}
+
+// blockPut is cells to merge into one block.
+type blockPut struct {
+	key   []byte
+	tier  int
+	cells []cellAt
+}
+
+// putCells merges the delta's cells into their blocks. A cell goes to the
+// tier that holds its time; a cell older than the last tier keeps is
+// dropped.
+func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) error {
+	total := 0
+	for i := range edges {
+		total += len(edges[i].Cells)
+	}
+	buf := make([]cellAt, 0, total) // every put's cells, one after another
+	var puts []blockPut
+	for i := range edges {
+		cells := edges[i].Cells
+		if !slices.IsSortedFunc(cells, byStart) {
+			cells = slices.SortedFunc(slices.Values(cells), byStart)
+		}
+		first := len(puts)
+		for _, c := range cells {
+			st.newest = max(st.newest, c.Start+st.tiers[0].width())
+			tier := st.tierAt(c.Start)
+			if tier < 0 {
+				continue
+			}
+			bstart := floorTo(c.Start, st.span(tier))
+			if n := len(puts); n == first || puts[n-1].tier != tier || readTime(puts[n-1].key[1:9]) != bstart {
+				puts = append(puts, blockPut{key: cellKey(tier, bstart, ids[i]), tier: tier, cells: buf[len(buf):len(buf)]})
+			}
+			buf = append(buf, st.cellAt(tier, bstart, c))
+			p := &puts[len(puts)-1]
+			p.cells = p.cells[:len(p.cells)+1]
+		}
+	}
+	return mergePuts(tx, st, puts)
+}
+
+func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
+
+// cellAt places a finest-width cell in a block of a tier.
+func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
+	w := st.tiers[tier].width()
+	off := (c.Start - bstart) * 1000
+	client, server := c.Client, c.Server
+	if tier > 0 { // counted as rollups count: the larger of the two
+		client, server = max(client, server), max(client, server)
+	}
+	return cellAt{index: int((floorTo(c.Start, w) - bstart) / w), client: client, server: server,
+		first: off + int64(c.FirstMS), last: off + int64(c.LastMS)}
+}
+
+// mergePuts merges cells into their blocks, in key order: new blocks then
+// go after the last, so pages can be filled.
+func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
+	slices.SortFunc(puts, func(x, y blockPut) int { return bytes.Compare(x.key, y.key) })
+	b := tx.Bucket(bucketCells)
+	b.FillPercent = 0.95
+	added := map[string]int{}
+	for len(puts) > 0 {
+		n := 1
+		for n < len(puts) && bytes.Equal(puts[n].key, puts[0].key) {
+			n++
+		}
+		isNew, err := mergeBlock(b, st, puts[:n])
+		if err != nil {
+			return err
+		}
+		if isNew {
+			added[string(puts[0].key[:9])]++
+		}
+		puts = puts[n:]
+	}
+	return addBlockCounts(tx, added)
+}
+
+// mergeBlock adds cells of one block to what the file holds, and says
+// whether the block is new to it.
+func mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
+	key, tier := puts[0].key, puts[0].tier
+	blk, err := getBlock(b, key, st.cellsPerBlock(tier))
+	if err != nil {
+		return false, err
+	}
+	isNew := blk.cells == 0
+	for _, p := range puts {
+		for _, c := range p.cells {
+			if blk.add(c.index, c.client, c.server, c.first, c.last) {
+				st.tiers[tier].cells++
+			}
+		}
+	}
+	return isNew, b.Put(key, seal(key, blk.encode()))
+}
+
+// getBlock reads a block, or gives an empty one when the file has none.
+func getBlock(b *bolt.Bucket, key []byte, n int) (*block, error) {
+	v := b.Get(key)
+	if v == nil {
+		return newBlock(n), nil
+	}
+	return decodeSealedBlock(key, v, n)
+}
+
+// decodeSealedBlock checks and decodes a block's value.
+func decodeSealedBlock(key, v []byte, n int) (*block, error) {
+	raw, err := unseal(key, v)
+	if err != nil {
+		return nil, err
+	}
+	blk, err := decodeBlock(raw, n)
+	if err != nil {
+		return nil, fmt.Errorf("block %x: %w", key, err)
+	}
+	return blk, nil
+}
+
+func putDelivered(tx *bolt.Tx, delivered map[string]uint64) error {
+	b := tx.Bucket(bucketDelivered)
+	for sender, seq := range delivered {
+		k := []byte(sender)
+		if err := b.Put(k, seal(k, binary.BigEndian.AppendUint64(nil, seq))); err != nil {
+			return fmt.Errorf("delivered %q: %w", sender, err)
+		}
+	}
+	return nil
+}
+
+// putWaiting replaces the stored waiting records.
+func putWaiting(tx *bolt.Tx, recs []flow.Record) error {
+	if err := tx.DeleteBucket(bucketWaiting); err != nil {
+		return err
+	}
+	b, err := tx.CreateBucket(bucketWaiting)
+	if err != nil {
+		return err
+	}
+	for i := range recs {
+		k := idKey(uint64(i))
+		if err := b.Put(k, seal(k, flow.AppendJSON(nil, &recs[i]))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// putInventory replaces the workloads named and, when given, the cluster
+// facts.
+func putInventory(tx *bolt.Tx, ws map[topology.WorkloadRef]topology.Workload, c *topology.Cluster) error {
+	b := tx.Bucket(bucketWorkloads)
+	for ref, w := range ws {
+		if err := putJSON(b, workloadKey(ref), w); err != nil {
+			return fmt.Errorf("workload %s: %w", ref, err)
+		}
+	}
+	if c == nil {
+		return nil
+	}
+	return putJSON(tx.Bucket(bucketMeta), keyCluster, c)
+}
+
+func workloadKey(ref topology.WorkloadRef) []byte {
+	return appendString(appendString(appendString(nil, ref.Namespace), ref.Kind), ref.Name)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return b.Put(key, seal(key, data))
+}
+
+func getJSON(key, v []byte, into any) error {
+	raw, err := unseal(key, v)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return fmt.Errorf("%w: value of key %x: %w", ErrCorrupt, key, err)
+	}
+	return nil
+}
+
+// RecordRun records a learning run.
+func (s *Store) RecordRun(ctx context.Context, r baseline.Run) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	err := s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketRuns)
+		seq, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		return putJSON(b, idKey(seq), r)
+	})
+	if err != nil {
+		return fmt.Errorf("record run in %s: %w", s.path, err)
+	}
+	return nil
+}

@@ -53,3 +53,45 @@ func TestResolveByTenure(t *testing.T) {
 		}
 	}
 }
+
+// The interim live resolver says Unknown for an address in a pod range or
+// a pod uid its snapshot does not know, asks for a newer snapshot at most
+// once a second, and keeps its ends' numbers across snapshots.
+func TestSnapshots(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	now := t0
+	node := corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Spec: corev1.NodeSpec{PodCIDR: "10.0.0.0/24"}}
+	first := &inventory.Inventory{Nodes: []corev1.Node{node}, Pods: []corev1.Pod{bare("server", "10.0.0.9", t0, nil)}}
+	second := &inventory.Inventory{Nodes: first.Nodes, Pods: append([]corev1.Pod{bare("client", "10.0.0.5", t0, nil)}, first.Pods...)}
+	var next *inventory.Inventory
+	asks := 0
+	s := NewSnapshots(first, func() *inventory.Inventory { asks++; inv := next; next = nil; return inv }, func() time.Time { return now }, Options{})
+	rec := &flow.Record{Time: t0, Proto: flow.TCP, Src: netip.MustParseAddrPort("10.0.0.5:1000"),
+		Dst: netip.MustParseAddrPort("10.0.0.9:80"), Observer: flow.Client, Count: 1}
+	var p Placement
+	s.Place(rec, &p)
+	if !p.Unknown {
+		t.Fatal("an unknown address in a pod range is not Unknown")
+	}
+	server := p.Dsts[0].End
+	_, v := s.Workloads(0)
+	next = second
+	now = now.Add(500 * time.Millisecond)
+	if s.Place(rec, &p); !p.Unknown || asks != 0 {
+		t.Fatalf("asked %d times within a second of the start", asks)
+	}
+	now = now.Add(time.Second)
+	if s.Place(rec, &p); p.Unknown || asks != 1 {
+		t.Fatalf("Unknown %v after %d asks, want the newer snapshot's placement", p.Unknown, asks)
+	}
+	if s.End(p.Src.End).String() != "ns/Pod/client" || p.Dsts[0].End != server {
+		t.Errorf("placed %s -> end %d, want ns/Pod/client -> the server's end %d", s.End(p.Src.End), p.Dsts[0].End, server)
+	}
+	if ws, v2 := s.Workloads(v); v2 == v || len(ws) != 2 {
+		t.Errorf("Workloads(%d) = %d workloads, version %d; want both, a newer version", v, len(ws), v2)
+	}
+	rec.PodUID = "no-such-uid"
+	if s.Place(rec, &p); !p.Unknown {
+		t.Error("an unknown observing pod uid is not Unknown")
+	}
+}

@@ -54,7 +54,14 @@ func BenchmarkRetention90Days(b *testing.B) {
 	for range b.N {
 		path := filepath.Join(b.TempDir(), "b.db")
 		now := day0
-		s, err := Open(path, Options{Now: func() time.Time { return now }})
+		var r baseline.Retention // FLOWPOL_BENCH_RETAIN tries another
+		if v := os.Getenv("FLOWPOL_BENCH_RETAIN"); v != "" {
+			var err error
+			if r, err = baseline.ParseRetention(v); err != nil {
+				b.Fatal(err)
+			}
+		}
+		s, err := Open(path, Options{Now: func() time.Time { return now }, Retention: r})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -80,6 +87,13 @@ func BenchmarkRetention90Days(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(fileSize(path))/(1<<20), "MiB-file")
+		stats := s.db.Stats()
+		b.ReportMetric(float64(int64(stats.FreePageN+stats.PendingPageN)*int64(s.db.Info().PageSize))/(1<<20), "MiB-free")
+		if err := s.Compact(ctx); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(fileSize(path))/(1<<20), "MiB-file-compacted")
+		b.ReportMetric(float64(usedBytes(b, path))/(1<<20), "MiB-used-compacted")
 		b.ReportMetric(float64(st.Tiers[0].Cells), "minute-cells")
 		b.ReportMetric(float64(st.Tiers[1].Cells), "hour-cells")
 		b.ReportMetric(float64(days), "days")

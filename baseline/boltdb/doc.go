@@ -10,7 +10,8 @@
 // block into one coarser cell), holding which cells are set, their client
 // and server counts as varints, and the block's exact first and last
 // moments seen. Every value carries a CRC-32C of its key and content,
-// checked on every read. Additions saturate at 2^64-1. Apply runs
+// checked on every read. Additions saturate at 2^64-1. A tier is cut one
+// block of the next tier at a time, so rolled-up blocks are written whole. Apply runs
 // retention itself when it is due, at most once per finest bucket width of
 // data time, in the same transaction. A file much of whose pages are free
 // after retention is compacted: copied into a fresh file that is renamed

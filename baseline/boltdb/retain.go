@@ -67,7 +67,7 @@ func retainTx(tx *bolt.Tx, st *state, now int64) (baseline.Retained, error) {
 		if t.Keep == 0 {
 			break
 		}
-		cut := floorTo(now-int64(t.Keep/time.Second), st.span(i))
+		cut := floorTo(now-int64(t.Keep/time.Second), st.cutStep(i))
 		if cut <= t.cut {
 			continue
 		}
@@ -146,6 +146,18 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
 	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
 		index: int((floorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
 	}}}
+}
+
+// cutStep is how far a tier's cut moves at a time: one block of the next
+// tier, so each of its blocks is written whole, once, in key order (no
+// page is split by blocks growing in place); for the last tier, one of
+// its own blocks. A tier thus keeps its buckets for at least its keep and
+// less than one step more.
+func (st *state) cutStep(i int) int64 {
+	if i+1 < len(st.tiers) {
+		return st.span(i + 1)
+	}
+	return st.span(i)
 }
 
 // tierAfter is the first tier coarser than tier that holds time t, or -1.

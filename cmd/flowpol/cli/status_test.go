@@ -1,9 +1,11 @@
 package cli_test
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,7 +57,16 @@ func withFreePages(t *testing.T) string {
 // schema1Copy copies the schema-1 baseline fixture into a temporary file.
 func schema1Copy(t *testing.T) string {
 	t.Helper()
-	data, err := os.ReadFile(repoFile("baseline", "boltdb", "testdata", "v1.db"))
+	f, err := os.Open(repoFile("baseline", "boltdb", "testdata", "v1.db.gz"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(zr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 // BenchmarkLearn is `flowpol learn` on the synthetic cluster of the
@@ -94,7 +95,7 @@ func learnFile(b *testing.B, inv *inventory.Inventory, flows, db string, records
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), aggregator.LearnOptions{Source: flows})
+	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{Source: flows})
 	if err := aggregator.Learn(context.Background(), flow.NewReader(f, flows), l); err != nil {
 		b.Fatal(err)
 	}

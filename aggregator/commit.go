@@ -12,13 +12,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
 // commitBatch is what one transaction writes.
 type commitBatch struct {
 	pending   map[edgeKey]*pendingEdge
-	ends      []topology.End
+	ends      func(resolve.EndID) topology.End
 	known     map[edgeKey]*knownEdge                     // edges committed before, as committed
 	workloads map[topology.WorkloadRef]topology.Workload // nil: unchanged
 	cluster   topology.Cluster
@@ -114,7 +115,7 @@ func (s *Store) mergeEdges(tx *bolt.Tx, b *commitBatch) ([]mergedEdge, int, erro
 		}
 		switch {
 		case known == nil:
-			edge := topology.Edge{Src: b.ends[k.src], Dst: b.ends[k.dst], Port: k.port, Proto: k.proto}
+			edge := topology.Edge{Src: b.ends(k.src), Dst: b.ends(k.dst), Port: k.port, Proto: k.proto}
 			unknown = append(unknown, unknownEdge{k, pe, edge, edge.String()})
 		case pe.known == known && !pe.fresh:
 			pe.id = known.id // nothing to merge

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -72,7 +73,8 @@ type Summary struct {
 // Sealed batch may commit while it adds (see Seal).
 type Learner struct {
 	store    *Store
-	res      *Resolver
+	res      *resolve.Static
+	pl       resolve.Placement
 	opts     LearnOptions
 	width    int64
 	pending  map[edgeKey]*pendingEdge
@@ -99,7 +101,7 @@ type waitingRecord struct {
 }
 
 type edgeKey struct {
-	src, dst uint32
+	src, dst resolve.EndID
 	port     uint16
 	proto    flow.Proto
 }
@@ -138,7 +140,7 @@ func (c *counts) add(o counts) {
 }
 
 // NewLearner learns into s, resolving with r.
-func NewLearner(s *Store, r *Resolver, opts LearnOptions) *Learner {
+func NewLearner(s *Store, r *resolve.Static, opts LearnOptions) *Learner {
 	if opts.BatchRecords <= 0 {
 		opts.BatchRecords = 500_000
 	}
@@ -200,24 +202,25 @@ func (l *Learner) ignore(rec *flow.Record) bool {
 // placed is where the resolver puts a record's ends. dsts is valid until
 // the resolver is asked again.
 type placed struct {
-	src  podRef
-	dsts []target
+	src  resolve.Target
+	dsts []resolve.Target
 }
 
 // place resolves a record once, and says, when the inventory is live,
 // whether a newer one may know an end this one does not.
 func (l *Learner) place(rec *flow.Record) (placed, bool) {
-	p := placed{src: l.res.source(rec), dsts: l.res.destinations(rec)}
+	l.res.Place(rec, &l.pl)
+	p := placed{src: l.pl.Src, dsts: l.pl.Dsts}
 	return p, l.opts.Refresh != nil && l.unknown(rec, p)
 }
 
 func (l *Learner) add(rec *flow.Record, p placed) {
-	l.noteUnresolved(p.src.end)
+	l.noteUnresolved(p.src.End)
 	ts := rec.Time.UnixNano()
 	bucket := floorDiv(rec.Time.Unix(), l.width) * l.width
 	for _, d := range p.dsts {
-		l.noteUnresolved(d.end)
-		k := edgeKey{src: p.src.end, dst: d.end, port: d.port, proto: rec.Proto}
+		l.noteUnresolved(d.End)
+		k := edgeKey{src: p.src.End, dst: d.End, port: d.Port, proto: rec.Proto}
 		pe := l.pending[k]
 		if pe == nil {
 			pe = l.newPending(ts, l.known[k])
@@ -227,7 +230,7 @@ func (l *Learner) add(rec *flow.Record, p placed) {
 			}
 		}
 		pe.add(bucket, ts, rec)
-		pe.addPods(p.src.pod, d.pod)
+		pe.addPods(p.src.Pod, d.Pod)
 	}
 }
 
@@ -248,23 +251,23 @@ func (l *Learner) queue(rec *flow.Record) bool {
 // uid, or an address in a pod range, that this one does not.
 func (l *Learner) unknown(rec *flow.Record, p placed) bool {
 	if rec.PodUID != "" {
-		if _, ok := l.res.uids[rec.PodUID]; !ok {
+		if !l.res.KnowsPod(rec.PodUID) {
 			return true
 		}
 	}
-	if l.unknownAddr(p.src.end) {
+	if l.unknownAddr(p.src.End) {
 		return true
 	}
 	for _, d := range p.dsts {
-		if l.unknownAddr(d.end) {
+		if l.unknownAddr(d.End) {
 			return true
 		}
 	}
 	return false
 }
 
-func (l *Learner) unknownAddr(end uint32) bool {
-	e := &l.res.ends[end]
+func (l *Learner) unknownAddr(end resolve.EndID) bool {
+	e := l.res.End(end)
 	return e.Kind == topology.KindUnresolved && e.Reason == topology.ReasonUnknownClusterAddr
 }
 
@@ -312,8 +315,8 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-func (l *Learner) noteUnresolved(end uint32) {
-	if e := &l.res.ends[end]; e.Kind == topology.KindUnresolved {
+func (l *Learner) noteUnresolved(end resolve.EndID) {
+	if e := l.res.End(end); e.Kind == topology.KindUnresolved {
 		l.sum.Unresolved[e.Reason.String()]++
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 func bare(name, ip string, created time.Time, deleted *time.Time) corev1.Pod {
@@ -31,34 +32,6 @@ func nodeWithCIDR(cidr string) corev1.Node {
 	return corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n"}, Spec: corev1.NodeSpec{PodCIDR: cidr}}
 }
 
-// A reused address resolves to the pod that held it when the flow
-// happened.
-func TestResolveByTenure(t *testing.T) {
-	t0 := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	gone := t0.Add(10 * time.Minute)
-	inv := &inventory.Inventory{Pods: []corev1.Pod{
-		bare("old", "10.0.0.5", t0, &gone),
-		bare("new", "10.0.0.5", gone.Add(time.Minute), nil),
-		bare("server", "10.0.0.9", t0, nil),
-	}}
-	r := NewResolver(inv, ResolverOptions{})
-	tests := []struct {
-		at   time.Time
-		want string
-	}{
-		{t0.Add(time.Minute), "ns/Pod/old -> ns/Pod/server:80/TCP"},
-		{gone.Add(2 * time.Minute), "ns/Pod/new -> ns/Pod/server:80/TCP"},
-		{t0.Add(-time.Hour), "ns/Pod/new -> ns/Pod/server:80/TCP"}, // before anyone: the current holder
-	}
-	for _, tt := range tests {
-		rec := &flow.Record{Time: tt.at, Proto: flow.TCP, Src: netip.MustParseAddrPort("10.0.0.5:1000"),
-			Dst: netip.MustParseAddrPort("10.0.0.9:80"), Observer: flow.Client, Count: 1}
-		if got := edgesOf(r, rec); len(got) != 1 || got[0] != tt.want {
-			t.Errorf("at %v: %v, want %s", tt.at, got, tt.want)
-		}
-	}
-}
-
 // A record from an address the inventory does not know yet waits for a
 // newer inventory, and resolves with it.
 func TestRecordsWaitForTheInventory(t *testing.T) {
@@ -67,7 +40,7 @@ func TestRecordsWaitForTheInventory(t *testing.T) {
 	second := &inventory.Inventory{Nodes: first.Nodes, Pods: append([]corev1.Pod{bare("client", "10.0.0.5", t0, nil)}, first.Pods...)}
 	var next *inventory.Inventory
 	s := openTemp(t, StoreOptions{})
-	l := NewLearner(s, NewResolver(first, ResolverOptions{}), LearnOptions{Refresh: func() *inventory.Inventory {
+	l := NewLearner(s, resolve.New(first, resolve.Options{}), LearnOptions{Refresh: func() *inventory.Inventory {
 		inv := next
 		next = nil
 		return inv

@@ -26,9 +26,10 @@ func (l *Learner) Seal(delivered map[string]uint64) *Sealed {
 	if l.inBatch == 0 && len(l.pending) == 0 && l.wroteInv && len(delivered) == 0 && !l.waitingChanged {
 		return nil
 	}
-	b := &commitBatch{pending: l.pending, ends: l.res.ends, known: l.known, delivered: delivered}
+	b := &commitBatch{pending: l.pending, ends: l.res.End, known: l.known, delivered: delivered}
 	if !l.wroteInv {
-		b.workloads, b.cluster = l.res.Workloads(), l.res.Cluster()
+		b.workloads, _ = l.res.Workloads(0)
+		b.cluster = l.res.Cluster()
 		l.wroteInv = true
 	}
 	if l.opts.KeepWaiting && l.waitingChanged {

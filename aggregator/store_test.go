@@ -13,6 +13,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 func openTemp(t testing.TB, opts StoreOptions) *Store {
@@ -98,7 +99,7 @@ func rec(ts string, src, dst string, obs flow.Observer, count uint64) *flow.Reco
 }
 
 // learnRecords commits records, each batch of them in one transaction.
-func learnRecords(t testing.TB, s *Store, r *Resolver, batches ...[]*flow.Record) {
+func learnRecords(t testing.TB, s *Store, r *resolve.Static, batches ...[]*flow.Record) {
 	t.Helper()
 	l := NewLearner(s, r, LearnOptions{BatchRecords: 1 << 30})
 	for _, b := range batches {

@@ -13,6 +13,7 @@ import (
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 // BenchmarkCheck replays the synthetic baseline of the performance target
@@ -32,7 +33,7 @@ func BenchmarkCheck(b *testing.B) {
 	if err := c.WriteFlows(&buf, 200_000); err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(s, aggregator.NewResolver(c.Inventory(), aggregator.ResolverOptions{}), aggregator.LearnOptions{})
+	l := aggregator.NewLearner(s, resolve.New(c.Inventory(), resolve.Options{}), aggregator.LearnOptions{})
 	if err := aggregator.Learn(context.Background(), flow.NewReader(&buf, "synthetic"), l); err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -74,7 +75,7 @@ func benchBaseline(b *testing.B, c *synth.Cluster, records int) *aggregator.Stor
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(c.WriteFlows(pw, records)) }()
-	l := aggregator.NewLearner(store, aggregator.NewResolver(c.Inventory(), aggregator.ResolverOptions{}), aggregator.LearnOptions{})
+	l := aggregator.NewLearner(store, resolve.New(c.Inventory(), resolve.Options{}), aggregator.LearnOptions{})
 	err = aggregator.Learn(context.Background(), flow.NewReader(pr, "synthetic"), l)
 	pr.CloseWithError(err) // stops the writer if learning failed
 	if err != nil {

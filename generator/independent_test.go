@@ -25,6 +25,7 @@ import (
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/overrides"
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -163,7 +164,7 @@ func learnWindow(tb testing.TB, inv *inventory.Inventory, flows string, from, to
 		tb.Fatal(err)
 	}
 	defer in.Close()
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), aggregator.LearnOptions{Source: flows})
+	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{Source: flows})
 	if err := aggregator.Learn(tb.Context(), flow.NewReader(in, flows), l); err != nil {
 		tb.Fatalf("learn %s: %v", flows, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 const (
@@ -174,7 +175,7 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), ingest.LearnOptions(aggregator.LearnOptions{}))
+	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), ingest.LearnOptions(aggregator.LearnOptions{}))
 	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{})
 	if err != nil {
 		b.Fatal(err)

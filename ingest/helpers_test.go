@@ -15,6 +15,7 @@ import (
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 const testToken = "s3cret-token"
@@ -38,7 +39,7 @@ func startAggregator(t testing.TB, opts ingest.ServerOptions) *aggregatorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), ingest.LearnOptions(aggregator.LearnOptions{}))
+	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), ingest.LearnOptions(aggregator.LearnOptions{}))
 	reg := prometheus.NewRegistry()
 	m := ingest.NewAggregatorMetrics(reg)
 	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{Metrics: m})

@@ -203,8 +203,17 @@ type EdgeStats struct {
 // Window is a slice of the baseline: the edges seen in [From, To), sorted,
 // with the workloads and cluster facts they refer to.
 type Window struct {
-	From, To  time.Time
-	Edges     []EdgeStats
-	Workloads map[WorkloadRef]Workload
-	Cluster   Cluster
+	From, To time.Time
+	// Resolution says, oldest first, which bucket width answered each part
+	// of [From, To); empty when the store keeps one width.
+	Resolution []Span
+	Edges      []EdgeStats
+	Workloads  map[WorkloadRef]Workload
+	Cluster    Cluster
+}
+
+// Span is a part of a window answered at one bucket width.
+type Span struct {
+	From, To time.Time
+	Bucket   time.Duration
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 var small = synth.Options{Seed: 7, Workloads: 40, Edges: 150, Namespaces: 4}
@@ -109,7 +110,7 @@ func TestLearnAndGenerate(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	l := aggregator.NewLearner(store, aggregator.NewResolver(inv, aggregator.ResolverOptions{}), aggregator.LearnOptions{})
+	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{})
 	if err := aggregator.Learn(context.Background(), flow.NewReader(bytes.NewReader(flows), "flows"), l); err != nil {
 		t.Fatal(err)
 	}

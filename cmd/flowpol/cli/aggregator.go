@@ -16,6 +16,7 @@ import (
 
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/ingest"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 type aggregatorOptions struct {
@@ -122,7 +123,7 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 		return err
 	}
 	defer store.Close()
-	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
+	res := resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
 	l := aggregator.NewLearner(store, res, ingest.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
 	if _, err := l.Restore(); err != nil {
 		return err

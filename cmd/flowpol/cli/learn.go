@@ -15,6 +15,7 @@ import (
 	"github.com/flowpol/flowpol/aggregator"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 type learnOptions struct {
@@ -108,7 +109,7 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 		return err
 	}
 	defer store.Close()
-	res := aggregator.NewResolver(inv, aggregator.ResolverOptions{ClusterCIDRs: cidrs})
+	res := resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
 	source := o.from
 	if source == "" {
 		source = "live capture"

@@ -1,4 +1,4 @@
-package aggregator
+package resolve
 
 import (
 	"bytes"
@@ -18,7 +18,8 @@ func BenchmarkResolve(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	r := NewResolver(c.Inventory(), ResolverOptions{})
+	r := New(c.Inventory(), Options{})
+	var p Placement
 	var buf bytes.Buffer
 	if err := c.WriteFlows(&buf, 100_000); err != nil {
 		b.Fatal(err)
@@ -39,8 +40,8 @@ func BenchmarkResolve(b *testing.B) {
 	var n int
 	for i := 0; b.Loop(); i++ {
 		rec := &recs[i%len(recs)]
-		_ = r.source(rec)
-		n += len(r.destinations(rec))
+		r.Place(rec, &p)
+		n += len(p.Dsts)
 	}
 	if n == 0 {
 		b.Fatal("nothing resolved")

@@ -1,4 +1,4 @@
-package aggregator
+package resolve
 
 import (
 	"net/netip"
@@ -13,21 +13,22 @@ import (
 	"github.com/flowpol/flowpol/topology"
 )
 
-func exampleResolver(t testing.TB) *Resolver {
+func exampleResolver(t testing.TB) *Static {
 	t.Helper()
 	inv, err := inventory.LoadFile("../testdata/example/cluster.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewResolver(inv, ResolverOptions{ClusterCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}})
+	return New(inv, Options{ClusterCIDRs: []netip.Prefix{netip.MustParsePrefix("10.96.0.0/12")}})
 }
 
 // edgesOf resolves one record into the edges it would add, as text.
-func edgesOf(r *Resolver, rec *flow.Record) []string {
-	src := r.source(rec)
+func edgesOf(r Resolver, rec *flow.Record) []string {
+	var p Placement
+	r.Place(rec, &p)
 	var out []string
-	for _, d := range r.destinations(rec) {
-		out = append(out, r.End(src.end).String()+" -> "+r.End(d.end).String()+":"+itoa(d.port)+"/"+rec.Proto.String())
+	for _, d := range p.Dsts {
+		out = append(out, r.End(p.Src.End).String()+" -> "+r.End(d.End).String()+":"+itoa(d.Port)+"/"+rec.Proto.String())
 	}
 	slices.Sort(out)
 	return out
@@ -106,7 +107,8 @@ func TestResolverWorkloads(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.workload, func(t *testing.T) {
-			for ref, w := range r.Workloads() {
+			ws, _ := r.Workloads(0)
+			for ref, w := range ws {
 				if ref.String() != tt.workload {
 					continue
 				}
@@ -135,4 +137,23 @@ func dnsString(ps []topology.PortProto) string {
 		parts[i] = "{" + itoa(p.Port) + " " + p.Proto.String() + "}"
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// A fixed inventory is version 1: the first ask gets every workload, later
+// asks nothing, and no placement waits for a newer state.
+func TestStaticVersion(t *testing.T) {
+	r := exampleResolver(t)
+	ws, v := r.Workloads(0)
+	if len(ws) == 0 || v != 1 {
+		t.Fatalf("Workloads(0) = %d workloads, version %d; want all of them, version 1", len(ws), v)
+	}
+	if ws, v := r.Workloads(v); ws != nil || v != 1 {
+		t.Errorf("Workloads(1) = %d workloads, version %d; want none, version 1", len(ws), v)
+	}
+	p := Placement{Unknown: true}
+	r.Place(&flow.Record{Time: time.Unix(0, 0), Proto: flow.TCP, Src: netip.MustParseAddrPort("10.244.2.99:1"),
+		Dst: netip.MustParseAddrPort("10.100.0.1:80"), PodUID: "no-such-uid", Count: 1}, &p)
+	if p.Unknown {
+		t.Error("a fixed inventory's placement is Unknown")
+	}
 }

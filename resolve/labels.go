@@ -1,4 +1,4 @@
-package aggregator
+package resolve
 
 import (
 	"strings"
@@ -6,10 +6,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// isUnstableLabel reports labels that change from one pod, revision or run
+// IsUnstableLabel reports labels that change from one pod, revision or run
 // to the next; a policy that selected on them would stop matching after the
 // next rollout.
-func isUnstableLabel(key string) bool {
+func IsUnstableLabel(key string) bool {
 	switch key {
 	case "pod-template-hash", "controller-revision-hash", "pod-template-generation",
 		"statefulset.kubernetes.io/pod-name", "apps.kubernetes.io/pod-index",
@@ -19,15 +19,15 @@ func isUnstableLabel(key string) bool {
 	return strings.HasPrefix(key, "batch.kubernetes.io/")
 }
 
-// stableSelector returns sel without unstable keys, or nil when nothing is
+// StableSelector returns sel without unstable keys, or nil when nothing is
 // left to select on.
-func stableSelector(sel *metav1.LabelSelector) *metav1.LabelSelector {
+func StableSelector(sel *metav1.LabelSelector) *metav1.LabelSelector {
 	if sel == nil {
 		return nil
 	}
 	out := &metav1.LabelSelector{}
 	for k, v := range sel.MatchLabels {
-		if !isUnstableLabel(k) {
+		if !IsUnstableLabel(k) {
 			if out.MatchLabels == nil {
 				out.MatchLabels = map[string]string{}
 			}
@@ -35,7 +35,7 @@ func stableSelector(sel *metav1.LabelSelector) *metav1.LabelSelector {
 		}
 	}
 	for _, req := range sel.MatchExpressions {
-		if !isUnstableLabel(req.Key) {
+		if !IsUnstableLabel(req.Key) {
 			out.MatchExpressions = append(out.MatchExpressions, *req.DeepCopy())
 		}
 	}
@@ -45,13 +45,13 @@ func stableSelector(sel *metav1.LabelSelector) *metav1.LabelSelector {
 	return out
 }
 
-// labelSelector selects on a set of labels, less the unstable ones.
-func labelSelector(labels map[string]string) *metav1.LabelSelector {
-	return stableSelector(&metav1.LabelSelector{MatchLabels: labels})
+// LabelSelector selects on a set of labels, less the unstable ones.
+func LabelSelector(labels map[string]string) *metav1.LabelSelector {
+	return StableSelector(&metav1.LabelSelector{MatchLabels: labels})
 }
 
-// commonLabels returns the labels every set has with the same value.
-func commonLabels(sets []map[string]string) map[string]string {
+// CommonLabels returns the labels every set has with the same value.
+func CommonLabels(sets []map[string]string) map[string]string {
 	if len(sets) == 0 {
 		return nil
 	}

@@ -1,59 +1,50 @@
-package aggregator
+package resolve
 
 import (
-	"hash/fnv"
 	"net/netip"
 	"slices"
-
-	corev1 "k8s.io/api/core/v1"
 
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/topology"
 )
 
-// ResolverOptions tunes a Resolver. The zero value is ready to use.
-type ResolverOptions struct {
+// Options tunes New. The zero value is ready to use.
+type Options struct {
 	// ClusterCIDRs are the pod and service ranges. An address in them that
 	// no pod, node or Service holds is unresolved rather than external.
 	// The nodes' spec.podCIDRs are always included.
 	ClusterCIDRs []netip.Prefix
 }
 
-// Resolver places the ends of flow records in the cluster an inventory
-// describes. It is not safe for concurrent use.
-type Resolver struct {
-	opts ResolverOptions
+// Static places the ends of flow records in the cluster a fixed inventory
+// describes. Its placements are never Unknown. It is not safe for
+// concurrent use.
+type Static struct {
+	opts Options
 	*endTable
 	addrs     map[netip.Addr]*addrInfo
 	uids      map[string]podRef
-	nodePorts map[svcKey][]target // keyed with the zero address
+	nodePorts map[svcKey][]Target // keyed with the zero address
 	internal  []netip.Prefix
 	workloads map[topology.WorkloadRef]topology.Workload
 	cluster   topology.Cluster
-	dst       [1]target
 }
+
+var _ Resolver = (*Static)(nil)
 
 // endTable numbers ends; resolvers rebuilt from newer inventories share it,
 // so an edge keeps its ends' numbers.
 type endTable struct {
 	ends   []topology.End
-	endIDs map[topology.End]uint32
+	endIDs map[topology.End]EndID
 }
 
 // podRef is where an address or pod uid resolves to: an end and, for a pod,
 // its identity (zero otherwise).
 type podRef struct {
-	end uint32
+	end EndID
 	pod uint64
-}
-
-// target is one destination of a flow: an end, the port it was reached on
-// and, when one pod is known, its identity.
-type target struct {
-	end  uint32
-	port uint16
-	pod  uint64
 }
 
 // addrInfo is what an address in the cluster is: a pod's, a node's, a
@@ -66,8 +57,7 @@ type addrInfo struct {
 	apiPorts []uint16
 }
 
-// holding is a pod's tenure of an address: from its start until it was
-// deleted, unix nanoseconds.
+// holding is a pod's tenure of an address (see Tenure).
 type holding struct {
 	ref      podRef
 	from, to int64
@@ -94,10 +84,10 @@ func (a *addrInfo) at(t int64) podRef {
 type svcPort struct {
 	port    uint16
 	proto   flow.Proto
-	targets []target
+	targets []Target
 }
 
-func (r *Resolver) addr(a netip.Addr) *addrInfo {
+func (r *Static) addr(a netip.Addr) *addrInfo {
 	info := r.addrs[a]
 	if info == nil {
 		info = &addrInfo{}
@@ -112,26 +102,26 @@ type svcKey struct {
 	proto flow.Proto
 }
 
-// NewResolver indexes an inventory.
-func NewResolver(inv *inventory.Inventory, opts ResolverOptions) *Resolver {
-	tab := &endTable{endIDs: map[topology.End]uint32{}}
+// New indexes an inventory.
+func New(inv *inventory.Inventory, opts Options) *Static {
+	tab := &endTable{endIDs: map[topology.End]EndID{}}
 	tab.intern(topology.End{}) // id 0 means none
-	return newResolver(inv, opts, tab)
+	return build(inv, opts, tab)
 }
 
 // Rebuild returns a resolver of a newer inventory, with the same options,
-// numbering ends as r does.
-func (r *Resolver) Rebuild(inv *inventory.Inventory) *Resolver {
-	return newResolver(inv, r.opts, r.endTable)
+// numbering ends as r does. r must not be used afterwards.
+func (r *Static) Rebuild(inv *inventory.Inventory) *Static {
+	return build(inv, r.opts, r.endTable)
 }
 
-func newResolver(inv *inventory.Inventory, opts ResolverOptions, tab *endTable) *Resolver {
-	r := &Resolver{
+func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
+	r := &Static{
 		opts:      opts,
 		endTable:  tab,
 		addrs:     map[netip.Addr]*addrInfo{},
 		uids:      map[string]podRef{},
-		nodePorts: map[svcKey][]target{},
+		nodePorts: map[svcKey][]Target{},
 		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
 		workloads: map[topology.WorkloadRef]topology.Workload{},
 	}
@@ -143,30 +133,50 @@ func newResolver(inv *inventory.Inventory, opts ResolverOptions, tab *endTable) 
 	return r
 }
 
-func (r *endTable) intern(e topology.End) uint32 {
-	if id, ok := r.endIDs[e]; ok {
+func (t *endTable) intern(e topology.End) EndID {
+	if id, ok := t.endIDs[e]; ok {
 		return id
 	}
-	id := uint32(len(r.ends))
-	r.ends = append(r.ends, e)
-	r.endIDs[e] = id
+	id := EndID(len(t.ends))
+	t.ends = append(t.ends, e)
+	t.endIDs[e] = id
 	return id
 }
 
 // End returns the end an id stands for.
-func (r *Resolver) End(id uint32) topology.End { return r.ends[id] }
+func (t *endTable) End(id EndID) topology.End { return t.ends[id] }
 
-// Workloads returns what the generator needs of every workload with pods.
-func (r *Resolver) Workloads() map[topology.WorkloadRef]topology.Workload { return r.workloads }
+// Workloads returns what the generator needs of every workload with pods
+// when since is older than the inventory (version 1), else nothing.
+func (r *Static) Workloads(since uint64) (map[topology.WorkloadRef]topology.Workload, uint64) {
+	if since >= 1 {
+		return nil, 1
+	}
+	return r.workloads, 1
+}
 
 // Cluster returns the cluster facts the generator needs.
-func (r *Resolver) Cluster() topology.Cluster { return r.cluster }
+func (r *Static) Cluster() topology.Cluster { return r.cluster }
+
+// KnowsPod reports whether the inventory has a pod of this uid.
+func (r *Static) KnowsPod(uid string) bool {
+	_, ok := r.uids[uid]
+	return ok
+}
+
+// Place resolves rec's ends into p. Unknown is always false.
+func (r *Static) Place(rec *flow.Record, p *Placement) {
+	src := r.source(rec)
+	p.Src = Target{End: src.end, Pod: src.pod}
+	p.Dsts = r.destinations(rec, p.Dsts[:0])
+	p.Unknown = false
+}
 
 // observerPod is the pod that observed a record, by its uid: the client
 // for a client-side record, the server for a server-side one. A known pod
 // uid wins over the address, so a reused pod IP cannot misattribute the
 // observing end.
-func (r *Resolver) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
+func (r *Static) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
 	if rec.PodUID == "" || rec.Observer != side {
 		return podRef{}, false
 	}
@@ -175,7 +185,7 @@ func (r *Resolver) observerPod(rec *flow.Record, side flow.Observer) (podRef, bo
 }
 
 // source resolves the end that opened a flow.
-func (r *Resolver) source(rec *flow.Record) podRef {
+func (r *Static) source(rec *flow.Record) podRef {
 	if p, ok := r.observerPod(rec, flow.Client); ok {
 		return p
 	}
@@ -192,62 +202,52 @@ func (r *Resolver) source(rec *flow.Record) podRef {
 	return podRef{end: r.outside(addr)}
 }
 
-// destinations resolves the end (or, through a Service, the ends) that
-// accepted a flow, each with its target port. The slice is valid until the
-// next call.
-func (r *Resolver) destinations(rec *flow.Record) []target {
+// destinations appends to ts the end (or, through a Service, the ends)
+// that accepted a flow, each with its target port.
+func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
 	if p, ok := r.observerPod(rec, flow.Server); ok {
-		return r.one(target{end: p.end, port: port, pod: p.pod})
+		return append(ts, Target{End: p.end, Port: port, Pod: p.pod})
 	}
 	info := r.addrs[addr]
 	if info == nil {
-		return r.one(target{end: r.outside(addr), port: port})
+		return append(ts, Target{End: r.outside(addr), Port: port})
 	}
 	if info.svc {
 		for i := range info.svcPorts {
 			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
-				return sp.targets
+				return append(ts, sp.targets...)
 			}
 		}
-		return r.one(target{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort}), port: port})
+		return append(ts, Target{End: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort}), Port: port})
 	}
 	if slices.Contains(info.apiPorts, port) {
-		return r.one(target{end: r.intern(topology.End{Kind: topology.KindAPIServer}), port: port})
+		return append(ts, Target{End: r.intern(topology.End{Kind: topology.KindAPIServer}), Port: port})
 	}
 	if info.ref.end == 0 {
-		return r.one(target{end: r.outside(addr), port: port})
+		return append(ts, Target{End: r.outside(addr), Port: port})
 	}
 	ref := info.at(rec.Time.UnixNano())
 	if r.ends[ref.end].Kind == topology.KindHost {
-		if ts, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
-			return ts
+		if nps, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
+			return append(ts, nps...)
 		}
 	}
-	return r.one(target{end: ref.end, port: port, pod: ref.pod})
-}
-
-func (r *Resolver) one(t target) []target {
-	r.dst[0] = t
-	return r.dst[:]
+	return append(ts, Target{End: ref.end, Port: port, Pod: ref.pod})
 }
 
 // outside resolves an address no pod, node or Service holds.
-func (r *Resolver) outside(addr netip.Addr) uint32 {
-	for _, p := range r.internal {
-		if p.Contains(addr) {
-			return r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr})
-		}
-	}
-	return r.intern(topology.End{Kind: topology.KindExternal, Addr: addr})
+func (r *Static) outside(addr netip.Addr) EndID {
+	return r.intern(Outside(addr, r.internal))
 }
 
-func podIdentity(pod *corev1.Pod) uint64 {
-	h := fnv.New64a()
-	if pod.UID != "" {
-		h.Write([]byte(pod.UID))
-	} else {
-		h.Write([]byte(pod.Namespace + "/" + pod.Name))
+// Outside is the end of an address no pod, node or Service holds: an
+// unresolved one inside the cluster's ranges, else an external one.
+func Outside(addr netip.Addr, clusterRanges []netip.Prefix) topology.End {
+	for _, p := range clusterRanges {
+		if p.Contains(addr) {
+			return topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr}
+		}
 	}
-	return h.Sum64() | 1 // never zero
+	return topology.End{Kind: topology.KindExternal, Addr: addr}
 }

@@ -1,0 +1,195 @@
+package boltdb
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flowpol/flowpol/baseline"
+)
+
+// Retain rolls blocks older than a tier keeps into the next tier and
+// deletes those past the last, as of now, in one transaction; edges with
+// nothing left are removed. Tiers are cut at whole blocks. A file then
+// mostly free is compacted.
+func (s *Store) Retain(ctx context.Context, now time.Time) (baseline.Retained, error) {
+	if err := ctx.Err(); err != nil {
+		return baseline.Retained{}, err
+	}
+	var out baseline.Retained
+	err := s.update(func(tx *bolt.Tx) error {
+		st, err := readState(tx)
+		if err != nil {
+			return err
+		}
+		if out, err = retainTx(tx, st, clampUnix(now)); err != nil {
+			return err
+		}
+		st.retained = clampUnix(now)
+		return writeState(tx, st)
+	})
+	if err != nil {
+		return out, fmt.Errorf("retain in %s: %w", s.path, err)
+	}
+	return out, s.compactIfFree(ctx)
+}
+
+// retainIfDue runs retention in Apply's transaction when a finest bucket
+// width of data time passed since it last ran. Data time is the end of the
+// newest cell held or applied, but never later than the clock: a replay of
+// old records keeps their detail, and one record from the future cannot
+// age everything out.
+func (s *Store) retainIfDue(tx *bolt.Tx, st *state, d *baseline.Delta) (bool, error) {
+	newest := st.newest
+	for i := range d.Edges {
+		for _, c := range d.Edges[i].Cells {
+			newest = max(newest, c.Start+st.tiers[0].width())
+		}
+	}
+	asOf := min(newest, clampUnix(s.opts.Now()))
+	if newest == noCut || (st.retained != noCut && asOf-st.retained < st.tiers[0].width()) {
+		return false, nil
+	}
+	r, err := retainTx(tx, st, asOf)
+	st.retained = asOf
+	return r.RolledUp+r.Deleted > 0, err
+}
+
+// retainTx advances each tier's cut to its keep as of now, finest first:
+// rolled-up blocks can then be aged out of the next tier in the same pass.
+func retainTx(tx *bolt.Tx, st *state, now int64) (baseline.Retained, error) {
+	var out baseline.Retained
+	for i := range st.tiers {
+		t := &st.tiers[i]
+		if t.Keep == 0 {
+			break
+		}
+		cut := floorTo(now-int64(t.Keep/time.Second), st.span(i))
+		if cut <= t.cut {
+			continue
+		}
+		cells, err := cutTier(tx, st, i, cut)
+		if err != nil {
+			return out, err
+		}
+		t.cut = cut
+		if i+1 < len(st.tiers) {
+			out.RolledUp += cells
+			continue
+		}
+		out.Deleted += cells
+		removed, err := removeEdges(tx, cut)
+		if err != nil {
+			return out, err
+		}
+		out.EdgesRemoved += removed
+	}
+	return out, nil
+}
+
+// cutTier takes a tier's blocks older than cut out of it: into the next
+// tier, one cell per block (counts as windows count them: per cell the
+// larger of client and server), or, past the last tier, away. It returns
+// how many cells it took.
+func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
+	b := tx.Bucket(bucketCells)
+	n := st.cellsPerBlock(tier)
+	var keys [][]byte
+	var puts []cellPut
+	taken := 0
+	c := b.Cursor()
+	stop := tierPrefix(tier, cut)
+	for k, v := c.Seek(tierPrefix(tier, noCut)); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+		_, start, id, ok := parseCellKey(k)
+		if !ok {
+			return 0, fmt.Errorf("%w: cell key %x", ErrCorrupt, k)
+		}
+		blk, err := decodeSealedBlock(k, v, n)
+		if err != nil {
+			return 0, err
+		}
+		taken += blk.cells
+		keys = append(keys, bytes.Clone(k))
+		if next := st.tierAt(start); next > tier {
+			puts = append(puts, st.rollup(blk, next, start, id))
+		}
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	st.tiers[tier].cells -= uint64(taken)
+	return taken, mergePuts(b, st, puts)
+}
+
+// rollup makes a block one cell of a coarser tier: the next, or one
+// further when the next no longer holds the block's time.
+func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
+	var sum uint64
+	for i, set := range blk.set {
+		if set {
+			sum = addSat(sum, max(blk.client[i], blk.server[i]))
+		}
+	}
+	bstart := floorTo(start, st.span(next))
+	off := (start - bstart) * 1000
+	return cellPut{
+		key: cellKey(next, bstart, id), tier: next, index: int((floorTo(start, st.tiers[next].width()) - bstart) / st.tiers[next].width()),
+		client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+	}
+}
+
+// removeEdges removes the edges last seen before cut (unix seconds): past
+// the last tier, they have nothing left.
+func removeEdges(tx *bolt.Tx, cut int64) (int, error) {
+	seenB, edges, index := tx.Bucket(bucketSeen), tx.Bucket(bucketEdges), tx.Bucket(bucketEdgeIndex)
+	var gone [][]byte
+	err := seenB.ForEach(func(k, v []byte) error {
+		raw, err := unseal(k, v)
+		if err != nil {
+			return err
+		}
+		sn, err := decodeSeen(raw)
+		if err != nil {
+			return err
+		}
+		if sn.last < cut*1000 {
+			gone = append(gone, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range gone {
+		if err := removeEdge(seenB, edges, index, k); err != nil {
+			return 0, err
+		}
+	}
+	return len(gone), nil
+}
+
+func removeEdge(seenB, edges, index *bolt.Bucket, k []byte) error {
+	v := edges.Get(k)
+	if v != nil {
+		raw, err := unseal(k, v)
+		if err != nil {
+			return err
+		}
+		rec, err := decodeEdgeRecord(raw)
+		if err != nil {
+			return err
+		}
+		if err := index.Delete(rec.key); err != nil {
+			return err
+		}
+	}
+	if err := edges.Delete(k); err != nil {
+		return err
+	}
+	return seenB.Delete(k)
+}

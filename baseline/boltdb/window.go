@@ -1,0 +1,265 @@
+package boltdb
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// timeLimit bounds the unix seconds a window is computed in, so rounding
+// never overflows; buckets outside it cannot be stored.
+const timeLimit = math.MaxInt64 / 4
+
+// windowAcc is an edge's evidence in a window.
+type windowAcc struct {
+	count       uint64
+	first, last int64 // unix milliseconds
+}
+
+// Window returns the edges seen in [from, to); see baseline.Store. Each
+// tier answers the part of the window it holds, rounded out to its width;
+// the window's Resolution says which.
+func (s *Store) Window(ctx context.Context, from, to time.Time) (*topology.Window, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w := &topology.Window{Workloads: map[topology.WorkloadRef]topology.Workload{}}
+	err := s.view(func(tx *bolt.Tx) error {
+		st, err := readState(tx)
+		if err != nil {
+			return err
+		}
+		spans := st.spans(clampUnix(from), clampUnix(to)+boolInt(to.Nanosecond() > 0))
+		setBounds(w, spans, st, clampUnix(from), clampUnix(to))
+		accs := map[uint64]*windowAcc{}
+		for _, sp := range spans {
+			if err := sumTier(tx, st, sp, accs); err != nil {
+				return err
+			}
+		}
+		if err := windowEdges(tx, accs, w); err != nil {
+			return err
+		}
+		return readInventory(tx, w)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read window from %s: %w", s.path, err)
+	}
+	slices.SortFunc(w.Edges, func(a, b topology.EdgeStats) int { return a.Edge.Compare(b.Edge) })
+	return w, nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func clampUnix(t time.Time) int64 { return max(-timeLimit, min(timeLimit, t.Unix())) }
+
+// tierSpan is the part of a window one tier answers, unix seconds.
+type tierSpan struct {
+	tier     int
+	from, to int64
+}
+
+// spans splits [from, to) among the tiers that hold it, each part rounded
+// out to its tier's width and kept inside what the tier holds, newest
+// first.
+func (st *state) spans(from, to int64) []tierSpan {
+	var out []tierSpan
+	upper := int64(timeLimit)
+	for i := range st.tiers {
+		t := &st.tiers[i]
+		lo := max(floorTo(from, t.width()), t.cut)
+		hi := min(ceilTo(to, t.width()), upper)
+		if lo < hi {
+			out = append(out, tierSpan{i, lo, hi})
+		}
+		if t.cut == noCut {
+			break
+		}
+		upper = t.cut
+	}
+	return out
+}
+
+// setBounds gives the window its bounds and resolution: the spans', or the
+// request rounded to the finest width when no tier holds any of it.
+func setBounds(w *topology.Window, spans []tierSpan, st *state, from, to int64) {
+	if len(spans) == 0 {
+		width := st.tiers[0].width()
+		lo, hi := floorTo(from, width), ceilTo(to, width)
+		if hi <= lo {
+			hi = lo + width
+		}
+		w.From, w.To = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
+		return
+	}
+	w.From, w.To = time.Unix(spans[len(spans)-1].from, 0).UTC(), time.Unix(spans[0].to, 0).UTC()
+	for i := len(spans) - 1; i >= 0; i-- {
+		sp := spans[i]
+		w.Resolution = append(w.Resolution, topology.Span{
+			From: time.Unix(sp.from, 0).UTC(), To: time.Unix(sp.to, 0).UTC(), Bucket: st.tiers[sp.tier].Bucket,
+		})
+	}
+}
+
+// sumTier adds up each edge's cells in a tier's part of a window.
+func sumTier(tx *bolt.Tx, st *state, sp tierSpan, accs map[uint64]*windowAcc) error {
+	n, width, blockSpan := st.cellsPerBlock(sp.tier), st.tiers[sp.tier].width(), st.span(sp.tier)
+	c := tx.Bucket(bucketCells).Cursor()
+	stop := tierPrefix(sp.tier, sp.to)
+	for k, v := c.Seek(tierPrefix(sp.tier, floorTo(sp.from, blockSpan))); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+		_, start, id, ok := parseCellKey(k)
+		if !ok {
+			return fmt.Errorf("%w: cell key %x", ErrCorrupt, k)
+		}
+		raw, err := unseal(k, v)
+		if err != nil {
+			return err
+		}
+		lo := int(max(0, (sp.from-start)/width))
+		hi := int(min(int64(n), (sp.to-start)/width))
+		if err := addBlock(raw, n, lo, hi, start, width, id, accs); err != nil {
+			return fmt.Errorf("block %x: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// addBlock adds a block's cells lo up to hi to the edge's evidence. The
+// first and last moments are the block's exact ones when they fall in
+// those cells, else the start of the first or last cell counted.
+func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map[uint64]*windowAcc) error {
+	var sum uint64
+	firstCell, lastCell := -1, -1
+	var first, last int64
+	err := scanBlock(raw, n, func(i int, client, server uint64) {
+		if i < lo || i >= hi {
+			return
+		}
+		sum = addSat(sum, max(client, server))
+		if firstCell < 0 {
+			firstCell = i
+		}
+		lastCell = i
+	}, &first, &last)
+	if err != nil || firstCell < 0 {
+		return err
+	}
+	cellMS := width * 1000
+	f, l := start*1000+int64(firstCell)*cellMS, start*1000+int64(lastCell)*cellMS
+	if first/cellMS == int64(firstCell) {
+		f = start*1000 + first
+	}
+	if last/cellMS == int64(lastCell) {
+		l = start*1000 + last
+	}
+	a := accs[id]
+	if a == nil {
+		accs[id] = &windowAcc{count: sum, first: f, last: l}
+		return nil
+	}
+	a.count = addSat(a.count, sum)
+	a.first, a.last = min(a.first, f), max(a.last, l)
+	return nil
+}
+
+func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) error {
+	edges := tx.Bucket(bucketEdges)
+	w.Edges = make([]topology.EdgeStats, 0, len(accs))
+	for id, a := range accs {
+		rec, err := getEdge(edges, id)
+		if err != nil {
+			return err
+		}
+		w.Edges = append(w.Edges, topology.EdgeStats{
+			Edge: rec.edge, Count: a.count, First: time.UnixMilli(a.first).UTC(), Last: time.UnixMilli(a.last).UTC(),
+			SrcPods: len(rec.srcPods), DstPods: len(rec.dstPods), Nodes: rec.nodes,
+			SrcComms: rec.srcComms, DstComms: rec.dstComms,
+		})
+	}
+	return nil
+}
+
+func readInventory(tx *bolt.Tx, w *topology.Window) error {
+	err := tx.Bucket(bucketWorkloads).ForEach(func(k, v []byte) error {
+		var wl topology.Workload
+		if err := getJSON(k, v, &wl); err != nil {
+			return fmt.Errorf("workload: %w", err)
+		}
+		w.Workloads[wl.Ref] = wl
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if v := tx.Bucket(bucketMeta).Get(keyCluster); v != nil {
+		if err := getJSON(keyCluster, v, &w.Cluster); err != nil {
+			return fmt.Errorf("cluster facts: %w", err)
+		}
+	}
+	return nil
+}
+
+// Delivered returns each sender's last batch held.
+func (s *Store) Delivered(ctx context.Context) (map[string]uint64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := map[string]uint64{}
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketDelivered).ForEach(func(k, v []byte) error {
+			raw, err := unseal(k, v)
+			if err != nil {
+				return err
+			}
+			if len(raw) != 8 {
+				return fmt.Errorf("%w: delivered sequence of %q", ErrCorrupt, k)
+			}
+			out[string(k)] = binary.BigEndian.Uint64(raw)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read delivered batches from %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// Waiting returns the records stored as waiting for the cluster state.
+func (s *Store) Waiting(ctx context.Context) ([]flow.Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []flow.Record
+	err := s.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketWaiting).ForEach(func(k, v []byte) error {
+			raw, err := unseal(k, v)
+			if err != nil {
+				return err
+			}
+			rec, err := flow.NewReader(bytes.NewReader(raw), s.path+" (waiting records)").Next()
+			if err != nil {
+				return fmt.Errorf("%w: waiting record %x: %w", ErrCorrupt, k, err)
+			}
+			out = append(out, *rec)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read waiting records from %s: %w", s.path, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,16 @@
+// Package learn turns flow records into baseline deltas.
+//
+// A Learner places each record's ends with a resolve.Resolver and
+// aggregates the edges: connections per bucket of the store's finest
+// width, as clients and as servers reported them (added with saturation),
+// first and last moments, pods, nodes and processes. Take hands out what
+// was aggregated since the last Take as a plain *baseline.Delta and starts
+// afresh; the Learner has no batching policy and no store. Records whose
+// ends a newer cluster state may know wait for it, within bounds.
+//
+// FromReader and Batcher are the batching policy for a run into a
+// baseline.Store: a commit every BatchRecords records or BatchInterval, so
+// that a store holds whole batches only. Nothing here needs privileges; a
+// Learner and a Batcher are not safe for concurrent use, and a Delta,
+// once taken, is the caller's.
+package learn

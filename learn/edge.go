@@ -1,0 +1,97 @@
+package learn
+
+import (
+	"slices"
+
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// maxPods bounds the distinct pods remembered per edge end, and
+// maxStrings the nodes and process names: past them, more are not
+// recorded.
+const (
+	maxPods    = 1024
+	maxStrings = 16
+)
+
+// edge is an edge's evidence: its cells since the last Take, and the pods,
+// nodes and processes seen in the run, of which those new since the last
+// Take are handed out with it.
+type edge struct {
+	edge    topology.Edge
+	touched bool // in Learner.touched
+	cells   []baseline.Cell
+	src     set[uint64]
+	dst     set[uint64]
+	nodes   set[string]
+	srcComm set[string]
+	dstComm set[string]
+}
+
+// set is a bounded set of what was seen in the run, with what was added
+// since the last take apart.
+type set[T comparable] struct {
+	seen  []T
+	fresh []T
+}
+
+// add adds v unless it is the zero value, the set is full, or holds it.
+func (s *set[T]) add(v T, limit int) {
+	var zero T
+	if v == zero || len(s.seen) >= limit || slices.Contains(s.seen, v) {
+		return
+	}
+	s.seen = append(s.seen, v)
+	s.fresh = append(s.fresh, v)
+}
+
+// take hands out what was added since the last take.
+func (s *set[T]) take() []T {
+	f := s.fresh
+	s.fresh = nil
+	return f
+}
+
+func (e *edge) add(start int64, ms uint32, rec *flow.Record) {
+	c := e.cell(start, ms)
+	if rec.Observer == flow.Server {
+		c.Server = addSat(c.Server, rec.Count)
+		e.dstComm.add(rec.Comm, maxStrings)
+	} else {
+		c.Client = addSat(c.Client, rec.Count)
+		e.srcComm.add(rec.Comm, maxStrings)
+	}
+	c.FirstMS, c.LastMS = min(c.FirstMS, ms), max(c.LastMS, ms)
+	e.nodes.add(rec.Node, maxStrings)
+}
+
+func (e *edge) addPods(src, dst uint64) {
+	e.src.add(src, maxPods)
+	e.dst.add(dst, maxPods)
+}
+
+// cell finds the bucket's cell, looking from the newest: records come
+// roughly in time order.
+func (e *edge) cell(start int64, ms uint32) *baseline.Cell {
+	for i := len(e.cells) - 1; i >= 0; i-- {
+		if e.cells[i].Start == start {
+			return &e.cells[i]
+		}
+	}
+	e.cells = append(e.cells, baseline.Cell{Start: start, FirstMS: ms, LastMS: ms})
+	return &e.cells[len(e.cells)-1]
+}
+
+// take hands out the edge's evidence since the last take.
+func (e *edge) take() baseline.EdgeDelta {
+	d := baseline.EdgeDelta{
+		Edge: e.edge, Cells: e.cells,
+		SrcPods: e.src.take(), DstPods: e.dst.take(), Nodes: e.nodes.take(),
+		SrcComms: e.srcComm.take(), DstComms: e.dstComm.take(),
+	}
+	e.cells = nil
+	e.touched = false
+	return d
+}

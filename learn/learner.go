@@ -1,0 +1,226 @@
+package learn
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"math/bits"
+	"time"
+
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// Options tunes New. The zero value is ready to use.
+type Options struct {
+	// Bucket is the width of the store's finest buckets; zero means one
+	// minute.
+	Bucket time.Duration
+	// Source names where the records came from, for the run's record.
+	Source string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// MaxWait bounds how long a record whose placement is Unknown waits
+	// for a newer cluster state; zero means 30 s.
+	MaxWait time.Duration
+	// MaxWaiting bounds how many records wait; zero means 100,000. Past
+	// it a record is added as it resolves, and counted.
+	MaxWaiting int
+	// KeepWaiting puts the waiting records into a delta whenever they
+	// changed (Delta.ReplaceWaiting), so that a store keeps them and
+	// Restore can take them back after a restart; false keeps them in
+	// memory only.
+	KeepWaiting bool
+}
+
+// Learner aggregates records into edges. It is not safe for concurrent
+// use.
+type Learner struct {
+	res     resolve.Resolver
+	opts    Options
+	width   int64 // bucket width, seconds
+	edges   map[edgeKey]*edge
+	touched []*edge // edges added to since the last Take
+	pl      resolve.Placement
+	reasons []topology.Reason // per end id, as looked up: reasonUnknown until then
+	version uint64            // of the workloads handed out
+	waiting []waitingRecord
+	retried time.Time
+	// waitingChanged says the waiting records changed since the last Take.
+	waitingChanged bool
+	run            baseline.Run
+}
+
+// reasonUnknown marks an end not looked up yet in Learner.reasons.
+const reasonUnknown = topology.Reason(math.MaxUint8)
+
+// waitingRecord is a record waiting for a newer cluster state.
+type waitingRecord struct {
+	rec   flow.Record
+	since time.Time
+}
+
+type edgeKey struct {
+	src, dst resolve.EndID
+	port     uint16
+	proto    flow.Proto
+}
+
+// New learns with res.
+func New(res resolve.Resolver, opts Options) (*Learner, error) {
+	if opts.Bucket == 0 {
+		opts.Bucket = time.Minute
+	}
+	if opts.Bucket < time.Second || opts.Bucket%time.Second != 0 || opts.Bucket.Milliseconds() > math.MaxUint32 {
+		return nil, fmt.Errorf("%w: %v", ErrBucket, opts.Bucket)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxWait <= 0 {
+		opts.MaxWait = 30 * time.Second
+	}
+	if opts.MaxWaiting <= 0 {
+		opts.MaxWaiting = 100_000
+	}
+	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}}
+	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
+	return l, nil
+}
+
+// Add aggregates one record, or makes it wait when its placement is
+// Unknown.
+func (l *Learner) Add(rec *flow.Record) {
+	l.run.Records++
+	l.run.Connections = addSat(l.run.Connections, rec.Count)
+	if l.ignore(rec) {
+		return
+	}
+	l.res.Place(rec, &l.pl)
+	if !l.pl.Unknown || !l.queue(rec) {
+		l.add(rec, &l.pl)
+	}
+}
+
+// ignore counts a record that is no flow between pods: loopback traffic
+// stays inside one pod.
+func (l *Learner) ignore(rec *flow.Record) bool {
+	if rec.Src.Addr().IsLoopback() || rec.Dst.Addr().IsLoopback() {
+		l.run.Ignored["loopback (inside one pod)"]++
+		return true
+	}
+	return false
+}
+
+func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
+	l.noteUnresolved(p.Src.End)
+	start, ms := l.bucketOf(rec.Time)
+	for _, d := range p.Dsts {
+		l.noteUnresolved(d.End)
+		k := edgeKey{src: p.Src.End, dst: d.End, port: d.Port, proto: rec.Proto}
+		e := l.edges[k]
+		if e == nil {
+			e = &edge{edge: topology.Edge{Src: l.res.End(k.src), Dst: l.res.End(k.dst), Port: k.port, Proto: k.proto}}
+			l.edges[k] = e
+		}
+		if !e.touched {
+			e.touched = true
+			l.touched = append(l.touched, e)
+		}
+		e.add(start, ms, rec)
+		e.addPods(p.Src.Pod, d.Pod)
+	}
+}
+
+// bucketOf returns the start of t's bucket, unix seconds, and t's
+// milliseconds after it.
+func (l *Learner) bucketOf(t time.Time) (int64, uint32) {
+	secs := t.Unix()
+	start := floorDiv(secs, l.width) * l.width
+	return start, uint32((secs-start)*1000 + int64(t.Nanosecond())/int64(time.Millisecond))
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
+}
+
+// addSat is a+b, or the largest uint64 when that does not fit.
+func addSat(a, b uint64) uint64 {
+	s, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return s
+}
+
+func (l *Learner) noteUnresolved(end resolve.EndID) {
+	for int(end) >= len(l.reasons) {
+		l.reasons = append(l.reasons, reasonUnknown)
+	}
+	r := l.reasons[end]
+	if r == reasonUnknown {
+		e := l.res.End(end)
+		r = topology.ReasonNone
+		if e.Kind == topology.KindUnresolved {
+			r = e.Reason
+		}
+		l.reasons[end] = r
+	}
+	if r != topology.ReasonNone {
+		l.run.Unresolved[r.String()]++
+	}
+}
+
+// Take hands out what was aggregated since the last Take, with the
+// workloads and cluster facts that changed since, and, with KeepWaiting,
+// the waiting records when they changed; it returns nil when there is
+// nothing. The learner keeps no reference to the delta.
+func (l *Learner) Take() *baseline.Delta {
+	d := &baseline.Delta{}
+	if len(l.touched) > 0 {
+		d.Edges = make([]baseline.EdgeDelta, len(l.touched))
+		for i, e := range l.touched {
+			d.Edges[i] = e.take()
+		}
+		clear(l.touched)
+		l.touched = l.touched[:0]
+	}
+	if ws, v := l.res.Workloads(l.version); v != l.version {
+		d.Workloads = maps.Clone(ws)
+		c := l.res.Cluster()
+		d.Cluster = &c
+		l.version = v
+	}
+	if l.opts.KeepWaiting && l.waitingChanged {
+		d.ReplaceWaiting = true
+		d.Waiting = make([]flow.Record, len(l.waiting))
+		for i := range l.waiting {
+			d.Waiting[i] = l.waiting[i].rec
+		}
+		l.waitingChanged = false
+	}
+	if d.Edges == nil && d.Cluster == nil && !d.ReplaceWaiting {
+		return nil
+	}
+	return d
+}
+
+// Run returns what the learner did so far: every count but those of
+// commits (Stored, StoredLines, Batches, NewEdges), which are its
+// caller's. Its maps are copies.
+func (l *Learner) Run() baseline.Run {
+	r := l.run
+	r.Edges = len(l.edges)
+	r.Unresolved = maps.Clone(r.Unresolved)
+	r.Ignored = maps.Clone(r.Ignored)
+	return r
+}
+
+// Edges returns how many distinct edges the learner has seen.
+func (l *Learner) Edges() int { return len(l.edges) }

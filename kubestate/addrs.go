@@ -49,7 +49,7 @@ func (r *Resolver) holders(a netip.Addr, info *addrInfo) {
 			}
 			continue
 		}
-		from, to := tenure(p)
+		from, to := resolve.Tenure(p)
 		history = append(history, holding{ref: ref, from: from, to: to})
 		if best == nil || holdsBetter(p, best) {
 			best, info.ref = p, ref
@@ -66,6 +66,17 @@ func (r *Resolver) holders(a netip.Addr, info *addrInfo) {
 	case hostPod != nil:
 		info.ref = hostRef
 	}
+}
+
+// anyUnknown says whether one of ts is an unknown address in a cluster
+// range: a newer state may know it.
+func (r *Resolver) anyUnknown(ts []resolve.Target) bool {
+	for _, t := range ts {
+		if e := r.ends.end(t.End); e.Kind == topology.KindUnresolved && e.Reason == topology.ReasonUnknownClusterAddr {
+			return true
+		}
+	}
+	return false
 }
 
 // podsAt returns the pods, live and deleted within the grace period, that
@@ -91,7 +102,7 @@ func (r *Resolver) servicesAt(a netip.Addr, info *addrInfo) {
 			if len(ts) == 0 {
 				ts = []resolve.Target{{End: r.ends.intern(topology.End{Kind: topology.KindUnresolved, Addr: a, Reason: topology.ReasonNoBackends}), Port: sp.port}}
 			}
-			info.svcPorts = append(info.svcPorts, svcPort{port: sp.port, proto: sp.proto, targets: ts})
+			info.svcPorts = append(info.svcPorts, svcPort{port: sp.port, proto: sp.proto, targets: ts, unknown: r.anyUnknown(ts)})
 		}
 	}
 	if info.svc {

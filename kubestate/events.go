@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -72,7 +73,7 @@ func (r *Resolver) flush(d *dirty) {
 // markPod marks what a pod's coming or going touches: its addresses, and
 // the Services that name it or select it.
 func (r *Resolver) markPod(p *corev1.Pod, d *dirty) {
-	for _, a := range podAddrs(p) {
+	for _, a := range resolve.PodAddrs(p) {
 		d.addrs[a] = struct{}{}
 	}
 	for _, s := range byIndex[discoveryv1.EndpointSlice](r.inf.slices.GetIndexer(), byPod, p.Namespace+"/"+p.Name) {
@@ -232,7 +233,7 @@ func (r *Resolver) onNode(old, cur any) {
 		var cidrs [2][]string
 		for i, o := range []any{old, cur} {
 			if n, ok := o.(*corev1.Node); ok {
-				for _, a := range nodeAddrs(n) {
+				for _, a := range resolve.NodeAddrs(n) {
 					d.addrs[a] = struct{}{}
 				}
 				cidrs[i] = append([]string{n.Spec.PodCIDR}, n.Spec.PodCIDRs...)
@@ -251,11 +252,7 @@ func (r *Resolver) setRanges(d *dirty) {
 		if !ok {
 			continue
 		}
-		for _, c := range append([]string{n.Spec.PodCIDR}, n.Spec.PodCIDRs...) {
-			if p, err := netip.ParsePrefix(c); err == nil {
-				ps = append(ps, p)
-			}
-		}
+		ps = append(ps, resolve.NodePodCIDRs(n)...)
 	}
 	r.internal = newRanges(ps)
 	for n, st := range r.services {

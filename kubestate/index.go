@@ -10,6 +10,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/flowpol/flowpol/resolve"
 )
 
 // The names of the indexes kept on the informers' stores.
@@ -64,7 +66,7 @@ func addrKeys(addrs []netip.Addr) []string {
 	return out
 }
 
-func podAddrKeys(obj any) ([]string, error) { return addrKeys(podAddrs(obj.(*corev1.Pod))), nil }
+func podAddrKeys(obj any) ([]string, error) { return addrKeys(resolve.PodAddrs(obj.(*corev1.Pod))), nil }
 
 func controllerKeys(obj any) ([]string, error) {
 	m, err := metaOf(obj)
@@ -98,21 +100,7 @@ func deploymentByName(p *corev1.Pod) (string, bool) {
 	return strings.CutSuffix(ref.Name, "-"+hash)
 }
 
-func nodeAddrKeys(obj any) ([]string, error) { return addrKeys(nodeAddrs(obj.(*corev1.Node))), nil }
-
-// nodeAddrs are a node's internal and external addresses.
-func nodeAddrs(n *corev1.Node) []netip.Addr {
-	var out []netip.Addr
-	for _, a := range n.Status.Addresses {
-		if a.Type != corev1.NodeInternalIP && a.Type != corev1.NodeExternalIP {
-			continue
-		}
-		if addr, err := netip.ParseAddr(a.Address); err == nil && !slices.Contains(out, addr.Unmap()) {
-			out = append(out, addr.Unmap())
-		}
-	}
-	return out
-}
+func nodeAddrKeys(obj any) ([]string, error) { return addrKeys(resolve.NodeAddrs(obj.(*corev1.Node))), nil }
 
 func serviceIndexers() cache.Indexers {
 	return cache.Indexers{byAddr: serviceAddrKeys, bySelector: selectorKeys}
@@ -123,7 +111,7 @@ func serviceAddrKeys(obj any) ([]string, error) {
 	if svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return nil, nil
 	}
-	return addrKeys(serviceAddrs(svc)), nil
+	return addrKeys(resolve.ServiceAddrs(svc)), nil
 }
 
 func selectorKeys(obj any) ([]string, error) {

@@ -41,6 +41,7 @@ type svcPort struct {
 	port    uint16
 	proto   flow.Proto
 	targets []resolve.Target
+	unknown bool // a target is an unknown address in a cluster range
 }
 
 // at returns who held the address at t: of the pods whose tenure covers t,
@@ -120,7 +121,7 @@ func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolv
 	case info.svc:
 		for i := range info.svcPorts {
 			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
-				return append(ts, sp.targets...), false
+				return append(ts, sp.targets...), sp.unknown
 			}
 		}
 		return append(ts, resolve.Target{End: info.noPort, Port: port}), false
@@ -130,7 +131,7 @@ func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolv
 		ref := info.at(rec.Time.UnixNano())
 		if ref.host {
 			if np, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
-				return append(ts, np.targets...), false
+				return append(ts, np.targets...), np.unknown
 			}
 		}
 		return append(ts, resolve.Target{End: ref.end, Port: port, Pod: ref.pod}), false

@@ -68,6 +68,7 @@ type svcKey struct {
 type nodePort struct {
 	svc     nsName
 	targets []resolve.Target
+	unknown bool // a target is an unknown address in a cluster range
 }
 
 // NewResolver registers the informers and indexes enrichment needs on f;

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -75,7 +76,7 @@ func (r *Resolver) join(ref topology.WorkloadRef, p *corev1.Pod) {
 	} else {
 		w.labelSets[key] = &labelSet{labels: p.Labels, n: 1}
 	}
-	for _, cp := range namedPortsOf(p) {
+	for _, cp := range resolve.NamedPorts([]*corev1.Pod{p}) {
 		w.ports[cp]++
 	}
 }
@@ -93,7 +94,7 @@ func (r *Resolver) leave(ref topology.WorkloadRef, p *corev1.Pod) {
 			delete(w.labelSets, key)
 		}
 	}
-	for _, cp := range namedPortsOf(p) {
+	for _, cp := range resolve.NamedPorts([]*corev1.Pod{p}) {
 		if w.ports[cp]--; w.ports[cp] <= 0 {
 			delete(w.ports, cp)
 		}

@@ -369,9 +369,9 @@ func randomCluster(rng *rand.Rand) *inventory.Inventory {
 }
 
 type gen struct {
-	rng  *rand.Rand
-	inv  *inventory.Inventory
-	seq  int
+	rng *rand.Rand
+	inv *inventory.Inventory
+	seq int
 }
 
 func (g *gen) next() int { g.seq++; return g.seq }

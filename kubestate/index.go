@@ -66,7 +66,9 @@ func addrKeys(addrs []netip.Addr) []string {
 	return out
 }
 
-func podAddrKeys(obj any) ([]string, error) { return addrKeys(resolve.PodAddrs(obj.(*corev1.Pod))), nil }
+func podAddrKeys(obj any) ([]string, error) {
+	return addrKeys(resolve.PodAddrs(obj.(*corev1.Pod))), nil
+}
 
 func controllerKeys(obj any) ([]string, error) {
 	m, err := metaOf(obj)
@@ -100,7 +102,9 @@ func deploymentByName(p *corev1.Pod) (string, bool) {
 	return strings.CutSuffix(ref.Name, "-"+hash)
 }
 
-func nodeAddrKeys(obj any) ([]string, error) { return addrKeys(resolve.NodeAddrs(obj.(*corev1.Node))), nil }
+func nodeAddrKeys(obj any) ([]string, error) {
+	return addrKeys(resolve.NodeAddrs(obj.(*corev1.Node))), nil
+}
 
 func serviceIndexers() cache.Indexers {
 	return cache.Indexers{byAddr: serviceAddrKeys, bySelector: selectorKeys}

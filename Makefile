@@ -64,10 +64,10 @@ fuzz:
 ## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default.
 bench: kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
-	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./aggregator
+	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./learn
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
 	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
-	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./aggregator
+	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./resolve
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench State -benchtime 1x -timeout 30m ./kubestate
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/check"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -24,7 +25,7 @@ func BenchmarkCheck(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := aggregator.Open(filepath.Join(b.TempDir(), "f.db"), aggregator.StoreOptions{})
+	s, err := boltdb.Open(filepath.Join(b.TempDir(), "f.db"), boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,12 +34,15 @@ func BenchmarkCheck(b *testing.B) {
 	if err := c.WriteFlows(&buf, 200_000); err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(s, resolve.New(c.Inventory(), resolve.Options{}), aggregator.LearnOptions{})
-	if err := aggregator.Learn(context.Background(), flow.NewReader(&buf, "synthetic"), l); err != nil {
+	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{Bucket: s.Bucket()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := learn.FromReader(context.Background(), flow.NewReader(&buf, "synthetic"), l, s, learn.BatchOptions{}); err != nil {
 		b.Fatal(err)
 	}
 	from, to := c.Span()
-	w, err := s.Window(from.Add(-time.Hour), to)
+	w, err := s.Window(context.Background(), from.Add(-time.Hour), to)
 	if err != nil {
 		b.Fatal(err)
 	}

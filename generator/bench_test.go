@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -50,8 +51,8 @@ func BenchmarkGenerate(b *testing.B) {
 	})
 }
 
-func benchGenerate(b *testing.B, store *aggregator.Store, from, until time.Time) (*topology.Window, *generator.Result) {
-	w, err := store.Window(from, until)
+func benchGenerate(b *testing.B, store *boltdb.Store, from, until time.Time) (*topology.Window, *generator.Result) {
+	w, err := store.Window(context.Background(), from, until)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,16 +68,19 @@ func reportGenerate(b *testing.B, w *topology.Window, res *generator.Result) {
 // benchBaseline learns records of the cluster's traffic, streamed from the
 // generator without a file, into a baseline and opens it read-only, as
 // `flowpol generate` does.
-func benchBaseline(b *testing.B, c *synth.Cluster, records int) *aggregator.Store {
+func benchBaseline(b *testing.B, c *synth.Cluster, records int) *boltdb.Store {
 	path := filepath.Join(b.TempDir(), "flowpol.db")
-	store, err := aggregator.Open(path, aggregator.StoreOptions{})
+	store, err := boltdb.Open(path, boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(c.WriteFlows(pw, records)) }()
-	l := aggregator.NewLearner(store, resolve.New(c.Inventory(), resolve.Options{}), aggregator.LearnOptions{})
-	err = aggregator.Learn(context.Background(), flow.NewReader(pr, "synthetic"), l)
+	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{Bucket: store.Bucket()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, err = learn.FromReader(context.Background(), flow.NewReader(pr, "synthetic"), l, store, learn.BatchOptions{})
 	pr.CloseWithError(err) // stops the writer if learning failed
 	if err != nil {
 		b.Fatal(err)
@@ -84,7 +88,7 @@ func benchBaseline(b *testing.B, c *synth.Cluster, records int) *aggregator.Stor
 	if err := store.Close(); err != nil {
 		b.Fatal(err)
 	}
-	store, err = aggregator.Open(path, aggregator.StoreOptions{ReadOnly: true})
+	store, err = boltdb.Open(path, boltdb.Options{ReadOnly: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -20,10 +20,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
@@ -150,7 +151,7 @@ func learnCross(tb testing.TB, sc crossScenario) *crossFixture {
 // learnWindow learns the flows into a new baseline and reads [from, to).
 func learnWindow(tb testing.TB, inv *inventory.Inventory, flows string, from, to time.Time) *topology.Window {
 	tb.Helper()
-	store, err := aggregator.Open(filepath.Join(tb.TempDir(), "baseline.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(tb.TempDir(), "baseline.db"), boltdb.Options{})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -164,11 +165,14 @@ func learnWindow(tb testing.TB, inv *inventory.Inventory, flows string, from, to
 		tb.Fatal(err)
 	}
 	defer in.Close()
-	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{Source: flows})
-	if err := aggregator.Learn(tb.Context(), flow.NewReader(in, flows), l); err != nil {
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), Source: flows})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := learn.FromReader(tb.Context(), flow.NewReader(in, flows), l, store, learn.BatchOptions{}); err != nil {
 		tb.Fatalf("learn %s: %v", flows, err)
 	}
-	win, err := store.Window(from, to)
+	win, err := store.Window(tb.Context(), from, to)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -17,12 +17,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest"
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -162,8 +163,8 @@ func loadInventory(b *testing.B, c *synth.Cluster, dir string) *inventory.Invent
 // benchServer is an aggregator on a loopback port, as the command runs it.
 type benchServer struct {
 	url, tokenFile string
-	store          *aggregator.Store
-	l              *aggregator.Learner
+	store          *boltdb.Store
+	l              *learn.Learner
 	http           *http.Server
 	cancel         func()
 	done           chan error
@@ -171,12 +172,15 @@ type benchServer struct {
 
 func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 	dir := b.TempDir()
-	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(dir, "f.db"), boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), ingest.LearnOptions(aggregator.LearnOptions{}))
-	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{})
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sink, err := ingest.NewSink(context.Background(), store, l, ingest.SinkOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -202,19 +206,19 @@ func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
 }
 
 func (s *benchServer) size(b *testing.B) int64 {
-	n, err := s.store.Size()
+	st, err := s.store.Status(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return st.FileBytes
 }
 
 func (s *benchServer) edges(b *testing.B) int {
-	n, err := s.store.EdgeCount()
+	st, err := s.store.Status(context.Background())
 	if err != nil {
 		b.Fatal(err)
 	}
-	return n
+	return st.Edges
 }
 
 func (s *benchServer) stop(b *testing.B) {

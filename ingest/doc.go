@@ -10,10 +10,11 @@
 //
 // A Server authenticates agents (a bearer token, or a verified client
 // certificate), refuses malformed and oversized batches, and hands the rest
-// to a Sink, which owns an aggregator.Learner: it adds the batches' records
-// and commits them, many batches to a transaction, together with each
-// agent's last sequence number, and only then acknowledges them; while one
-// transaction commits, the next batches are added. A batch
+// to a Sink, which owns a learn.Learner: it adds the batches' records and
+// applies their delta to the baseline.Store, many batches to a
+// transaction, together with each agent's last sequence number, and only
+// then acknowledges them; while one delta is applied, the next batches are
+// added. A batch
 // sent again after a timeout or a crash is therefore acknowledged without
 // being counted twice. The Server also serves a window of the baseline as
 // JSON (Client.Window reads it), /metrics, /healthz and /readyz.

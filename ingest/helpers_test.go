@@ -11,11 +11,13 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/topology"
 )
 
 const testToken = "s3cret-token"
@@ -24,7 +26,7 @@ const testToken = "s3cret-token"
 // learner on the example cluster, a sink and the HTTP server.
 type aggregatorEnv struct {
 	url, tokenFile string
-	store          *aggregator.Store
+	store          *boltdb.Store
 	reg            *prometheus.Registry
 }
 
@@ -35,14 +37,17 @@ func startAggregator(t testing.TB, opts ingest.ServerOptions) *aggregatorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	store, err := aggregator.Open(filepath.Join(dir, "f.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(dir, "f.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), ingest.LearnOptions(aggregator.LearnOptions{}))
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	reg := prometheus.NewRegistry()
 	m := ingest.NewAggregatorMetrics(reg)
-	sink, err := ingest.NewSink(store, l, ingest.SinkOptions{Metrics: m})
+	sink, err := ingest.NewSink(context.Background(), store, l, ingest.SinkOptions{Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +62,10 @@ func startAggregator(t testing.TB, opts ingest.ServerOptions) *aggregatorEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.Sink, opts.Window, opts.Tokens, opts.Gatherer, opts.Metrics = sink, store.Window, tokens, reg, m
+	opts.Sink, opts.Tokens, opts.Gatherer, opts.Metrics = sink, tokens, reg, m
+	opts.Window = func(from, to time.Time) (*topology.Window, error) {
+		return store.Window(context.Background(), from, to)
+	}
 	srv := httptest.NewServer(ingest.NewServer(opts))
 	t.Cleanup(func() {
 		srv.Close()
@@ -82,7 +90,7 @@ func (e *aggregatorEnv) client(t testing.TB, tokenFile string) *ingest.Client {
 // connections adds up every count in the baseline.
 func (e *aggregatorEnv) connections(t testing.TB) uint64 {
 	t.Helper()
-	w, err := e.store.Window(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	w, err := e.store.Window(context.Background(), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -110,7 +110,7 @@ func TestServerWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := env.store.Window(from, to)
+	want, err := env.store.Window(context.Background(), from, to)
 	if err != nil {
 		t.Fatal(err)
 	}

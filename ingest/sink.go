@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"math"
 	"sync"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/learn"
 )
 
 // SinkOptions tunes NewSink. The zero value is ready to use.
@@ -29,14 +29,17 @@ type SinkOptions struct {
 	Tick time.Duration
 	// Metrics, when set, are kept up to date.
 	Metrics *AggregatorMetrics
+	// Size, when set, returns the baseline's size in bytes, for the
+	// metrics.
+	Size func() (int64, error)
 }
 
 // Sink adds batches to the baseline through a Learner it owns, and
 // acknowledges each only once its records and its sequence number are
 // committed together. It is safe for concurrent use.
 type Sink struct {
-	store *aggregator.Store
-	l     *aggregator.Learner
+	store baseline.Store
+	l     *learn.Learner
 	opts  SinkOptions
 	in    chan *delivery
 	done  chan struct{} // closed when Run ends
@@ -44,8 +47,7 @@ type Sink struct {
 	mu        sync.Mutex
 	err       error // why Run ended
 	delivered map[string]uint64
-	line      int
-	last      aggregator.Summary // the learner's summary at the last commit, for metrics
+	last      baseline.Run // the learner's run at the last commit, for metrics
 }
 
 // delivery is one batch on its way into the baseline.
@@ -62,10 +64,11 @@ type Result struct {
 	Duplicate bool
 }
 
-// NewSink adds to l, which must learn into store and never commit on its
-// own (BatchRecords and BatchInterval larger than any run). It reads which
-// batches store holds already.
-func NewSink(store *aggregator.Store, l *aggregator.Learner, opts SinkOptions) (*Sink, error) {
+// NewSink adds to l, which must keep its waiting records in its deltas
+// (learn.Options.KeepWaiting) so that what a commit acknowledges survives
+// a crash whole. It reads which batches store holds already, and gives l
+// back the records store kept waiting.
+func NewSink(ctx context.Context, store baseline.Store, l *learn.Learner, opts SinkOptions) (*Sink, error) {
 	if opts.GroupRecords <= 0 {
 		opts.GroupRecords = 200_000
 	}
@@ -75,13 +78,17 @@ func NewSink(store *aggregator.Store, l *aggregator.Learner, opts SinkOptions) (
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
 	}
-	delivered, err := store.Delivered()
+	delivered, err := store.Delivered(ctx)
 	if err != nil {
 		return nil, err
 	}
+	waiting, err := store.Waiting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	l.Restore(waiting)
 	s := &Sink{store: store, l: l, opts: opts, in: make(chan *delivery, 1024), done: make(chan struct{}), delivered: delivered}
-	s.last = l.Summary()
-	s.last.Unresolved = maps.Clone(s.last.Unresolved)
+	s.last = l.Run()
 	return s, nil
 }
 
@@ -131,13 +138,16 @@ func (s *Sink) Err() error {
 }
 
 // Run adds and commits batches until ctx ends or a commit fails; then it
-// records the run in the store. A failed commit ends it with the error:
-// the learner's state no longer matches the file, and the process should
-// start again from the file.
+// records the run in the store. A failed commit ends it with the error,
+// and the batches of the commit are not acknowledged.
 func (s *Sink) Run(ctx context.Context) error {
 	err := s.loop(ctx)
-	if ferr := s.l.Finish(err); err == nil {
-		err = ferr
+	run := s.l.Run()
+	if err != nil {
+		run.Error = err.Error()
+	}
+	if rerr := s.store.RecordRun(context.WithoutCancel(ctx), run); err == nil {
+		err = rerr
 	}
 	s.mu.Lock()
 	s.err = err
@@ -147,12 +157,12 @@ func (s *Sink) Run(ctx context.Context) error {
 }
 
 // loop adds batches as they come and commits them in groups. While one
-// group commits, on a goroutine of its own, the next is added: the learner
-// is double-buffered (aggregator.Learner.Seal). A group is acknowledged
-// after its commit, and only then is the next sealed, so the edges it
-// merges into are those the file holds. A finished commit is taken before
-// the next batch is added, so that the committer waits on the adder only
-// while a group lingers (see SinkOptions.Linger).
+// group's delta is applied, on a goroutine of its own, the next group is
+// added to the learner. A group is acknowledged after its delta is
+// applied, and only then is the next taken: one commit at a time, in
+// order. A finished commit is taken before the next batch is added, so
+// that the committer waits on the adder only while a group lingers (see
+// SinkOptions.Linger).
 func (s *Sink) loop(ctx context.Context) error {
 	tick := time.NewTicker(s.opts.Tick)
 	defer tick.Stop()
@@ -194,8 +204,8 @@ func (s *Sink) loop(ctx context.Context) error {
 			}
 			running = nil
 		case <-linger:
-		case <-tick.C:
-			s.l.Retry()
+		case now := <-tick.C:
+			s.l.Retry(now)
 		}
 	}
 }
@@ -209,19 +219,27 @@ func (s *Sink) linger(g *group) time.Duration {
 	return s.opts.Linger - time.Since(g.first)
 }
 
-// start seals what was added and commits it on a goroutine of its own,
-// which reports to done. It returns nil when there was nothing to commit.
+// start takes what was added, with the agents' new last batches, and
+// applies it on a goroutine of its own, which reports to done. It returns
+// nil when there was nothing to commit.
 func (s *Sink) start(g *group, done chan<- error) *group {
 	if g == nil {
 		g = &group{}
 	}
-	g.sealed = s.l.Seal(g.changed)
-	if g.sealed == nil {
+	d := s.l.Take()
+	if d == nil && len(g.changed) == 0 {
 		g.ack(nil) // duplicates only
 		return nil
 	}
+	if d == nil {
+		d = &baseline.Delta{}
+	}
+	d.Delivered = g.changed
 	g.start = time.Now()
-	go func() { done <- g.sealed.Commit() }()
+	go func() {
+		_, err := s.store.Apply(context.Background(), d) // a commit begun is finished
+		done <- err
+	}()
 	return g
 }
 
@@ -229,8 +247,6 @@ func (s *Sink) start(g *group, done chan<- error) *group {
 func (s *Sink) finish(g *group, err error) error {
 	if err != nil {
 		err = fmt.Errorf("commit %d batches: %w", len(g.batches), err)
-	} else {
-		s.l.Committed(g.sealed)
 	}
 	s.observe(g.batches, time.Since(g.start))
 	g.ack(err)
@@ -258,8 +274,7 @@ type group struct {
 	n       int               // their records
 	changed map[string]uint64 // the agents' new last batches
 	first   time.Time         // when its first batch was added
-	sealed  *aggregator.Sealed
-	start   time.Time // when its commit started
+	start   time.Time         // when its commit started
 }
 
 func (g *group) records() int {
@@ -294,8 +309,7 @@ func (s *Sink) add(g *group, d *delivery) *group {
 		return g
 	}
 	for i := range d.b.Records {
-		s.line++
-		s.l.Add(&d.b.Records[i], s.line) // never commits: see NewSink
+		s.l.Add(&d.b.Records[i])
 	}
 	s.delivered[d.b.Agent] = d.b.Seq
 	g.changed[d.b.Agent] = d.b.Seq
@@ -329,7 +343,7 @@ func (s *Sink) observe(group []*delivery, took time.Duration) {
 		m.nodeLost.WithLabelValues(d.b.Node, "dropped").Set(float64(d.b.Dropped))
 		m.nodeLost.WithLabelValues(d.b.Node, "ring_buffer").Set(float64(d.b.RingLost))
 	}
-	sum := s.l.Summary()
+	sum := s.l.Run()
 	for reason, n := range sum.Unresolved {
 		if d := n - s.last.Unresolved[reason]; d > 0 {
 			m.unresolved.WithLabelValues(reason).Add(float64(d))
@@ -338,21 +352,12 @@ func (s *Sink) observe(group []*delivery, took time.Duration) {
 	m.waited.WithLabelValues("waited").Add(float64(sum.Waited - s.last.Waited))
 	m.waited.WithLabelValues("still_unknown").Add(float64(sum.WaitedOut - s.last.WaitedOut))
 	m.waited.WithLabelValues("overflow").Add(float64(sum.WaitFull - s.last.WaitFull))
-	sum.Unresolved = maps.Clone(sum.Unresolved)
 	s.last = sum
 	m.waiting.Set(float64(s.l.Waiting()))
 	m.edges.Set(float64(s.l.Edges()))
-	if size, err := s.store.Size(); err == nil {
-		m.dbBytes.Set(float64(size))
+	if s.opts.Size != nil {
+		if size, err := s.opts.Size(); err == nil {
+			m.dbBytes.Set(float64(size))
+		}
 	}
-}
-
-// LearnOptions returns opts made fit for a Sink's learner: it never commits
-// on its own, and it keeps the records waiting for the cluster state in the
-// file, so that what a commit acknowledges survives a crash whole.
-func LearnOptions(opts aggregator.LearnOptions) aggregator.LearnOptions {
-	opts.BatchRecords = math.MaxInt
-	opts.BatchInterval = time.Duration(math.MaxInt64)
-	opts.KeepWaiting = true
-	return opts
 }

@@ -148,3 +148,6 @@ func (b *Batcher) read(ctx context.Context, rd *flow.Reader) error {
 	}
 	return b.Finish(ctx)
 }
+
+// Edges returns how many distinct edges the run has seen.
+func (b *Batcher) Edges() int { return b.l.Edges() }

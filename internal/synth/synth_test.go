@@ -9,11 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -105,23 +106,27 @@ func TestLearnAndGenerate(t *testing.T) {
 	if inv.Objects() != c.Inventory().Objects() || len(inv.Skipped) != 0 {
 		t.Fatalf("read back %d objects, skipped %v; wrote %d", inv.Objects(), inv.Skipped, c.Inventory().Objects())
 	}
-	store, err := aggregator.Open(filepath.Join(t.TempDir(), "flowpol.db"), aggregator.StoreOptions{})
+	store, err := boltdb.Open(filepath.Join(t.TempDir(), "flowpol.db"), boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{})
-	if err := aggregator.Learn(context.Background(), flow.NewReader(bytes.NewReader(flows), "flows"), l); err != nil {
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket()})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if sum := l.Summary(); len(sum.Unresolved) != 0 || len(sum.Ignored) != 0 {
+	sum, err := learn.FromReader(context.Background(), flow.NewReader(bytes.NewReader(flows), "flows"), l, store, learn.BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Unresolved) != 0 || len(sum.Ignored) != 0 {
 		t.Errorf("unresolved %v, ignored %v; want none", sum.Unresolved, sum.Ignored)
 	}
-	if n, err := store.EdgeCount(); err != nil || n != c.Edges() {
-		t.Errorf("baseline holds %d edges (%v), want %d", n, err, c.Edges())
+	if st, err := store.Status(context.Background()); err != nil || st.Edges != c.Edges() {
+		t.Errorf("baseline holds %d edges (%v), want %d", st.Edges, err, c.Edges())
 	}
 	_, to := c.Span()
-	w, err := store.Window(to.Add(-3*time.Hour), to)
+	w, err := store.Window(context.Background(), to.Add(-3*time.Hour), to)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,21 +8,23 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/ingest"
-	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/topology"
 )
 
 type aggregatorOptions struct {
 	cluster         clusterOptions
 	db              string
-	bucket          time.Duration
+	retain          retainFlags
 	clusterCIDRs    []string
 	lockTimeout     time.Duration
 	maxWait         time.Duration
@@ -52,7 +54,7 @@ topology --server (GET /api/v1/window), and /metrics, /healthz and /readyz.
 It runs until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runAggregator(cmd.Context(), o, s)
+			return runAggregator(cmd, o, s)
 		},
 	}
 	o.addFlags(cmd)
@@ -62,7 +64,6 @@ It runs until interrupted.`,
 func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
-	f.DurationVar(&o.bucket, "bucket", time.Minute, "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", 10*time.Second, "how long to wait for another process to release the baseline file")
 	f.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "with a live cluster, how long a flow whose pod the cluster state does not show yet waits for it")
@@ -76,6 +77,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f.IntVar(&o.maxBatchRecords, "max-batch-records", 100_000, "refuse batches with more records than this (413)")
 	f.IntVar(&o.groupRecords, "commit-records", 200_000, "records of the batches committed in one transaction, at most")
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
+	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
 }
 
@@ -97,18 +99,22 @@ func (o *aggregatorOptions) auth() (*ingest.TokenFile, error) {
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
-	store *aggregator.Store
+	store *boltdb.Store
 	sink  *ingest.Sink
 	srv   *ingest.Server
 	log   *slog.Logger
 }
 
-func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
+func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
 	tokens, err := o.auth()
 	if err != nil {
 		return err
 	}
 	cidrs, err := (&learnOptions{clusterCIDRs: o.clusterCIDRs}).cidrs()
+	if err != nil {
+		return err
+	}
+	retention, err := o.retain.retention(cmd, o.db)
 	if err != nil {
 		return err
 	}
@@ -118,35 +124,44 @@ func runAggregator(ctx context.Context, o *aggregatorOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, Bucket: o.bucket})
+	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	res := resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
-	l := aggregator.NewLearner(store, res, ingest.LearnOptions(aggregator.LearnOptions{Source: "aggregator", Refresh: refresh, MaxWait: o.maxWait}))
-	if _, err := l.Restore(); err != nil {
+	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(inv, refresh, cidrs, store.Bucket(), true)
+	if err != nil {
 		return err
 	}
 	run := &aggregatorRun{store: store, log: slog.New(slog.NewTextHandler(s.Err, nil))}
-	if err := o.build(run, l, tokens); err != nil {
+	if err := o.build(cmd.Context(), run, l, tokens); err != nil {
 		return err
 	}
-	return o.serve(ctx, run)
+	return o.serve(cmd.Context(), run)
 }
 
 // build makes the metrics, the sink and the server.
-func (o *aggregatorOptions) build(run *aggregatorRun, l *aggregator.Learner, tokens *ingest.TokenFile) error {
+func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *learn.Learner, tokens *ingest.TokenFile) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := ingest.NewAggregatorMetrics(reg)
-	sink, err := ingest.NewSink(run.store, l, ingest.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics})
+	size := func() (int64, error) {
+		fi, err := os.Stat(o.db)
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
+	sink, err := ingest.NewSink(ctx, run.store, l, ingest.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size})
 	if err != nil {
 		return err
 	}
 	run.sink = sink
+	window := func(from, to time.Time) (*topology.Window, error) {
+		return run.store.Window(context.Background(), from, to)
+	}
 	run.srv = ingest.NewServer(ingest.ServerOptions{
-		Sink: sink, Window: run.store.Window, Tokens: tokens, ClientCerts: o.clientCA != "",
+		Sink: sink, Window: window, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,
 	})

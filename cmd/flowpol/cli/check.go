@@ -63,7 +63,7 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := o.read()
+	w, err := o.read(s.Err)
 	if err != nil {
 		return err
 	}

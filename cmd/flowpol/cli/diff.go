@@ -57,7 +57,7 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	w, err := o.read()
+	w, err := o.read(s.Err)
 	if err != nil {
 		return err
 	}

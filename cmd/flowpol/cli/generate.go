@@ -48,7 +48,7 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	if o.format != "yaml" && o.format != "enforcer" {
 		return fmt.Errorf("--format %q: want yaml or enforcer", o.format)
 	}
-	w, err := o.read()
+	w, err := o.read(s.Err)
 	if err != nil {
 		return err
 	}

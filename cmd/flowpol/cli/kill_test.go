@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -11,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 )
 
 // startSelf starts this test binary as flowpol (see TestMain).
@@ -45,12 +46,12 @@ func writeRecords(w io.Writer, from, n int) error {
 // every count in it.
 func storedConnections(t testing.TB, db string) uint64 {
 	t.Helper()
-	s, err := aggregator.Open(db, aggregator.StoreOptions{ReadOnly: true})
+	s, err := boltdb.Open(db, boltdb.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatalf("reopen after kill: %v", err)
 	}
 	defer s.Close()
-	w, err := s.Window(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
+	w, err := s.Window(context.Background(), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		t.Fatalf("read after kill: %v", err)
 	}

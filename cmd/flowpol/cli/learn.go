@@ -12,9 +12,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -25,7 +27,7 @@ type learnOptions struct {
 	from         string
 	db           string
 	batchRecords int
-	bucket       time.Duration
+	retain       retainFlags
 	clusterCIDRs []string
 	lockTimeout  time.Duration
 	maxWait      time.Duration
@@ -49,7 +51,7 @@ error naming the file, line and field, and the baseline keeps the whole
 batches before it (the error says up to which line) and nothing after.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runLearn(cmd.Context(), o, s)
+			return runLearn(cmd, o, s)
 		},
 	}
 	o.addFlags(cmd)
@@ -62,10 +64,10 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f.DurationVar(&o.window, "window", 0, "capture live for this long (without --from)")
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
 	f.IntVar(&o.batchRecords, "batch-records", 500_000, "records per committed batch")
-	f.DurationVar(&o.bucket, "bucket", time.Minute, "time bucket width of a new baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
 	f.DurationVar(&o.maxWait, "max-wait", 30*time.Second, "with --kubeconfig, how long a flow whose pod the cluster state does not show yet waits for it")
+	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("from", "window")
 	cmd.MarkFlagsOneRequired("from", "window")
@@ -84,12 +86,16 @@ func (o *learnOptions) cidrs() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
+func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 	cidrs, err := o.cidrs()
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	retention, err := o.retain.retention(cmd, o.db)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel() // stops the informers
 	inv, refresh, err := o.cluster.load(ctx)
 	if err != nil {
@@ -104,36 +110,59 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 		defer in.Close()
 		rd = flow.NewReader(in, name)
 	}
-	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, Bucket: o.bucket})
+	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	res := resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
+	l, err := o.learner(inv, refresh, cidrs, store.Bucket(), false)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	batch := learn.BatchOptions{BatchRecords: o.batchRecords}
+	var run baseline.Run
+	var learnErr error
+	if rd != nil {
+		run, learnErr = learn.FromReader(ctx, rd, l, store, batch)
+	} else {
+		run, learnErr = learnLive(ctx, o, s, learn.NewBatcher(l, store, batch))
+	}
+	return finishLearn(ctx, o, s, store, inv, run, learnErr, time.Since(start))
+}
+
+// learner resolves with the inventory, or with the live cluster's
+// snapshots when refresh is set; keepWaiting puts the waiting records in
+// its deltas.
+func (o *learnOptions) learner(inv *inventory.Inventory, refresh func() *inventory.Inventory, cidrs []netip.Prefix, bucket time.Duration, keepWaiting bool) (*learn.Learner, error) {
 	source := o.from
 	if source == "" {
 		source = "live capture"
 	}
-	l := aggregator.NewLearner(store, res, aggregator.LearnOptions{BatchRecords: o.batchRecords, Source: source, Refresh: refresh, MaxWait: o.maxWait})
-	start := time.Now()
-	var learnErr error
-	if rd != nil {
-		learnErr = aggregator.Learn(ctx, rd, l)
-	} else {
-		learnErr = learnLive(ctx, o, s, l)
+	var res resolve.Resolver = resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
+	if refresh != nil {
+		res = resolve.NewSnapshots(inv, refresh, nil, resolve.Options{ClusterCIDRs: cidrs})
 	}
-	if err := l.Finish(learnErr); err != nil && learnErr == nil {
+	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting})
+}
+
+// finishLearn records the run and prints its summary, or its error with
+// what the file keeps.
+func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline.Store, inv *inventory.Inventory, run baseline.Run, learnErr error, took time.Duration) error {
+	if learnErr != nil {
+		run.Error = learnErr.Error()
+	}
+	if err := store.RecordRun(context.WithoutCancel(ctx), run); err != nil && learnErr == nil {
 		learnErr = err
 	}
-	sum := l.Summary()
 	if learnErr != nil {
-		return fmt.Errorf("%w\n%s", learnErr, storedNote(sum, o.db))
+		return fmt.Errorf("%w\n%s", learnErr, storedNote(run, o.db))
 	}
-	total, err := store.EdgeCount()
+	st, err := store.Status(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
-	printLearnSummary(s.Out, sum, inv, store.Path(), total, time.Since(start))
+	printLearnSummary(s.Out, run, inv, o.db, st.Edges, took)
 	return nil
 }
 
@@ -148,7 +177,7 @@ func openInput(path string, stdin io.Reader) (io.ReadCloser, string, error) {
 	return f, path, nil
 }
 
-func storedNote(sum aggregator.Summary, db string) string {
+func storedNote(sum baseline.Run, db string) string {
 	if sum.Batches == 0 {
 		return fmt.Sprintf("nothing from this run was stored in %s", db)
 	}
@@ -156,7 +185,7 @@ func storedNote(sum aggregator.Summary, db string) string {
 		db, sum.Stored, sum.StoredLines, sum.Batches, sum.StoredLines)
 }
 
-func printLearnSummary(w io.Writer, sum aggregator.Summary, inv *inventory.Inventory, db string, total int, took time.Duration) {
+func printLearnSummary(w io.Writer, sum baseline.Run, inv *inventory.Inventory, db string, total int, took time.Duration) {
 	fmt.Fprintf(w, "learned %d records (%d connections) from %s in %d batches, %.1fs\n",
 		sum.Records, sum.Connections, sum.Source, sum.Batches, took.Seconds())
 	fmt.Fprintf(w, "edges: %d seen, %d new; %s holds %d\n", sum.Edges, sum.NewEdges, db, total)

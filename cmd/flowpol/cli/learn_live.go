@@ -11,14 +11,21 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/collector"
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/learn"
 )
 
-// learnLive captures for the window (or until ctx ends) into l, showing
-// progress on standard error, and commits what it learned.
-func learnLive(ctx context.Context, o *learnOptions, s Streams, l *aggregator.Learner) error {
+// learnLive captures for the window (or until ctx ends) into b, showing
+// progress on standard error, commits what it learned, and returns what
+// the run did.
+func learnLive(ctx context.Context, o *learnOptions, s Streams, b *learn.Batcher) (baseline.Run, error) {
+	err := captureLive(ctx, o, s, b)
+	return b.Run(), err
+}
+
+func captureLive(ctx context.Context, o *learnOptions, s Streams, b *learn.Batcher) error {
 	if o.window <= 0 {
 		return fmt.Errorf("--window %v: must be positive", o.window)
 	}
@@ -35,11 +42,11 @@ func learnLive(ctx context.Context, o *learnOptions, s Streams, l *aggregator.Le
 	var seq int
 	err = c.Run(wctx, func(r *flow.Record) error {
 		seq++
-		if err := l.Add(r, seq); err != nil {
+		if err := b.Add(ctx, r, seq); err != nil {
 			return err
 		}
 		p.records.Store(uint64(seq))
-		p.edges.Store(int64(l.Edges()))
+		p.edges.Store(int64(b.Edges()))
 		return nil
 	})
 	cancel()
@@ -47,7 +54,7 @@ func learnLive(ctx context.Context, o *learnOptions, s Streams, l *aggregator.Le
 	if err != nil {
 		return err
 	}
-	if err := l.CommitAll(ctx); err != nil {
+	if err := b.Finish(ctx); err != nil {
 		return err
 	}
 	st, err := c.Stats()

@@ -1,13 +1,15 @@
 package cli_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 )
 
 func exampleFlows(t testing.TB) []string {
@@ -88,23 +90,23 @@ func TestLearnMalformedKeepsWholeBatches(t *testing.T) {
 	}
 }
 
-func readRuns(t testing.TB, db string) []aggregator.Summary {
+func readRuns(t testing.TB, db string) []baseline.Run {
 	t.Helper()
-	s, err := aggregator.Open(db, aggregator.StoreOptions{ReadOnly: true})
+	s, err := boltdb.Open(db, boltdb.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	runs, err := s.Runs()
+	st, err := s.Status(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return runs
+	return st.Runs
 }
 
 func TestLearnLockedDB(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "f.db")
-	s, err := aggregator.Open(db, aggregator.StoreOptions{})
+	s, err := boltdb.Open(db, boltdb.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,14 +114,14 @@ func TestLearnLockedDB(t *testing.T) {
 	start := time.Now()
 	r := run(t, "", "learn", "--from", repoFile("testdata", "example", "flows.jsonl"),
 		"--inventory", repoFile("testdata", "example", "cluster.yaml"), "--db", db, "--lock-timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.err, "open "+db+": database is locked by another process (waited 300ms)") {
+	if r.code != 1 || !strings.Contains(r.err, "open "+db+": baseline is locked by another process (waited 300ms)") {
 		t.Fatalf("exit %d, stderr %q; want a lock error", r.code, r.err)
 	}
 	if waited := time.Since(start); waited > time.Minute {
 		t.Errorf("a locked file hung learn for %v", waited)
 	}
 	r = run(t, "", "generate", "--db", db, "--lock-timeout", "300ms")
-	if r.code != 1 || !strings.Contains(r.err, "database is locked by another process") {
+	if r.code != 1 || !strings.Contains(r.err, "baseline is locked by another process") {
 		t.Fatalf("generate: exit %d, stderr %q; want a lock error", r.code, r.err)
 	}
 }

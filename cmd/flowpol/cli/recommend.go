@@ -116,7 +116,7 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, fmt.Errorf("list NetworkPolicies: %w", err)
 	}
 	start := time.Now()
-	w, err := o.read()
+	w, err := o.read(warn)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ func runTopology(o *topologyOptions, s Streams) error {
 	if draw == nil {
 		return fmt.Errorf("--format %q: want table, dot, mermaid or html", o.format)
 	}
-	w, err := o.read()
+	w, err := o.read(s.Err)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 )
 
 const exampleUntil = "2026-11-22T12:00:00Z"
@@ -189,13 +189,13 @@ func renderedSummary(t *testing.T, dom string) rendered {
 // marked.
 func exampleGraph(t *testing.T, db string) (nodes, edges []string) {
 	t.Helper()
-	s, err := aggregator.Open(db, aggregator.StoreOptions{ReadOnly: true, Timeout: time.Second})
+	s, err := boltdb.Open(db, boltdb.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	until, _ := time.Parse(time.RFC3339, exampleUntil)
-	w, err := s.Window(until.Add(-3*time.Hour), until)
+	w, err := s.Window(t.Context(), until.Add(-3*time.Hour), until)
 	if err != nil {
 		t.Fatal(err)
 	}

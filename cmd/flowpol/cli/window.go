@@ -3,11 +3,12 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -44,9 +45,9 @@ func (o *windowOptions) span(now time.Time) (from, to time.Time, err error) {
 	return to.Add(-o.window), to, nil
 }
 
-// read opens the baseline read-only, or asks the aggregator, and returns
-// the window.
-func (o *windowOptions) read() (*topology.Window, error) {
+// read opens the baseline read-only, its notices on log, or asks the
+// aggregator, and returns the window.
+func (o *windowOptions) read(log io.Writer) (*topology.Window, error) {
 	from, to, err := o.span(time.Now())
 	if err != nil {
 		return nil, err
@@ -58,10 +59,10 @@ func (o *windowOptions) read() (*topology.Window, error) {
 		}
 		return c.Window(context.Background(), from, to)
 	}
-	store, err := aggregator.Open(o.db, aggregator.StoreOptions{Timeout: o.lockTimeout, ReadOnly: true})
+	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, ReadOnly: true}, log)
 	if err != nil {
 		return nil, err
 	}
 	defer store.Close()
-	return store.Window(from, to)
+	return store.Window(context.Background(), from, to)
 }

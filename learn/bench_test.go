@@ -1,4 +1,4 @@
-package aggregator_test
+package learn_test
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowpol/flowpol/aggregator"
+	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/internal/procstat"
 	"github.com/flowpol/flowpol/internal/synth"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -91,23 +92,28 @@ func learnFile(b *testing.B, inv *inventory.Inventory, flows, db string, records
 		b.Fatal(err)
 	}
 	defer f.Close()
-	store, err := aggregator.Open(db, aggregator.StoreOptions{})
+	store, err := boltdb.Open(db, boltdb.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	l := aggregator.NewLearner(store, resolve.New(inv, resolve.Options{}), aggregator.LearnOptions{Source: flows})
-	if err := aggregator.Learn(context.Background(), flow.NewReader(f, flows), l); err != nil {
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), Source: flows})
+	if err != nil {
 		b.Fatal(err)
 	}
-	if err := l.Finish(nil); err != nil {
+	ctx := context.Background()
+	run, err := learn.FromReader(ctx, flow.NewReader(f, flows), l, store, learn.BatchOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.RecordRun(ctx, run); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
 	defer b.StartTimer()
-	if sum := l.Summary(); sum.Records != uint64(records) || len(sum.Unresolved) != 0 {
-		b.Fatalf("learned %d of %d records, unresolved %v", sum.Records, records, sum.Unresolved)
+	if run.Records != uint64(records) || len(run.Unresolved) != 0 {
+		b.Fatalf("learned %d of %d records, unresolved %v", run.Records, records, run.Unresolved)
 	}
-	size, err := store.Size()
+	st, err := store.Status(ctx)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,7 +123,7 @@ func learnFile(b *testing.B, inv *inventory.Inventory, flows, db string, records
 	if err := os.Remove(db); err != nil {
 		b.Fatal(err)
 	}
-	return size
+	return st.FileBytes
 }
 
 // usage measures the CPU time and peak memory of the timed loop.

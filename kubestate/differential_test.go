@@ -44,7 +44,9 @@ func TestLiveResolvesAsInventory(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 13))
 			inv := randomCluster(rng)
 			live := unstartedResolver(t)
+			stop := placing(live, randomRecords(rand.New(rand.NewPCG(uint64(seed), 14)), inv, 100))
 			feed(live, inv, rng)
+			stop()
 			static := resolve.New(inv, resolve.Options{ClusterCIDRs: clusterCIDRs})
 			for i, rec := range randomRecords(rng, inv, 400) {
 				want, got := placed(static, static.KnowsPod, &rec), placed(live, nil, &rec)
@@ -58,6 +60,28 @@ func TestLiveResolvesAsInventory(t *testing.T) {
 			}
 		})
 	}
+}
+
+// placing places records over and over on another goroutine, as a
+// learner does while the handlers run, until the returned function is
+// called.
+func placing(r resolve.Resolver, recs []flow.Record) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		var p resolve.Placement
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			r.Place(&recs[i%len(recs)], &p)
+			r.Workloads(0)
+			r.Cluster()
+		}
+	}()
+	return func() { close(done); <-stopped }
 }
 
 // unstartedResolver is a resolver on informers that are never started:

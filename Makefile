@@ -61,7 +61,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest
 
 ## bench: the pipeline benchmarks (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
-## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default.
+## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default; FLOWPOL_BENCH_DAYS=90
+## gives the baseline store's full 90-day figures (7 days by default here).
 ## The live-state benchmark runs at 30,000 pods and 4,000 Services (a few
 ## minutes); STATEPODS=150000 STATESERVICES=20000 is the full target (about
 ## half an hour on two shared cores, most of it creating the objects).
@@ -71,6 +72,8 @@ bench: kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
 	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./learn
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
+	$(GO) test -run '^$$' -bench BytesPerEdgeMinute -benchtime 1x ./baseline/boltdb
+	FLOWPOL_BENCH_DAYS=$${FLOWPOL_BENCH_DAYS:-7} $(GO) test -run '^$$' -bench Retention90Days -benchtime 1x -timeout 120m ./baseline/boltdb
 	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./resolve
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check

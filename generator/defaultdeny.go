@@ -53,7 +53,7 @@ func denyAll(ns string, w *topology.Window) networkingv1.NetworkPolicy {
 		ObjectMeta: metav1.ObjectMeta{
 			Name: DefaultDenyName, Namespace: ns,
 			Labels:      map[string]string{LabelManagedBy: ManagedBy},
-			Annotations: map[string]string{AnnotationWindow: stamp(w.From) + "/" + stamp(w.To)},
+			Annotations: map[string]string{AnnotationWindow: windowAnnotation(w)},
 		},
 		Spec: networkingv1.NetworkPolicySpec{
 			PodSelector: metav1.LabelSelector{},

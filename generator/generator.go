@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flowpol/flowpol/internal/duration"
 	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -264,6 +265,20 @@ func connections(n uint64) string {
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// windowAnnotation is the window's bounds, and when the baseline said at
+// which bucket widths it answered, each part with its width, oldest first:
+// "FROM/MID at 1h, MID/TO at 1m".
+func windowAnnotation(w *topology.Window) string {
+	if len(w.Resolution) == 0 {
+		return stamp(w.From) + "/" + stamp(w.To)
+	}
+	parts := make([]string, len(w.Resolution))
+	for i, sp := range w.Resolution {
+		parts[i] = stamp(sp.From) + "/" + stamp(sp.To) + " at " + duration.Format(sp.Bucket)
+	}
+	return strings.Join(parts, ", ")
+}
+
 // policyName is flowpol-<kind>-<name>, shortened with a hash when it would
 // not fit a name.
 func policyName(ref topology.WorkloadRef) string {
@@ -315,7 +330,7 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 func (g *gen) annotations(d *draft) map[string]string {
 	slices.Sort(d.evidence)
 	a := map[string]string{
-		AnnotationWindow:    stamp(g.w.From) + "/" + stamp(g.w.To),
+		AnnotationWindow:    windowAnnotation(g.w),
 		AnnotationFirstSeen: stamp(d.first),
 		AnnotationLastSeen:  stamp(d.last),
 		AnnotationCount:     fmt.Sprint(d.count),

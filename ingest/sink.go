@@ -48,6 +48,7 @@ type Sink struct {
 	err       error // why Run ended
 	delivered map[string]uint64
 	last      baseline.Run // the learner's run at the last commit, for metrics
+	commits   baseline.Run // what the commits stored: Stored, Batches, NewEdges (the loop's)
 }
 
 // delivery is one batch on its way into the baseline.
@@ -143,6 +144,7 @@ func (s *Sink) Err() error {
 func (s *Sink) Run(ctx context.Context) error {
 	err := s.loop(ctx)
 	run := s.l.Run()
+	run.Stored, run.Batches, run.NewEdges = s.commits.Stored, s.commits.Batches, s.commits.NewEdges
 	if err != nil {
 		run.Error = err.Error()
 	}
@@ -235,9 +237,10 @@ func (s *Sink) start(g *group, done chan<- error) *group {
 		d = &baseline.Delta{}
 	}
 	d.Delivered = g.changed
-	g.start = time.Now()
+	g.start, g.read = time.Now(), s.l.Run().Records
 	go func() {
-		_, err := s.store.Apply(context.Background(), d) // a commit begun is finished
+		applied, err := s.store.Apply(context.Background(), d) // a commit begun is finished
+		g.newEdges = applied.NewEdges                          // read after done
 		done <- err
 	}()
 	return g
@@ -247,6 +250,9 @@ func (s *Sink) start(g *group, done chan<- error) *group {
 func (s *Sink) finish(g *group, err error) error {
 	if err != nil {
 		err = fmt.Errorf("commit %d batches: %w", len(g.batches), err)
+	} else {
+		s.commits.Stored, s.commits.NewEdges = g.read, s.commits.NewEdges+g.newEdges
+		s.commits.Batches++
 	}
 	s.observe(g.batches, time.Since(g.start))
 	g.ack(err)
@@ -275,6 +281,9 @@ type group struct {
 	changed map[string]uint64 // the agents' new last batches
 	first   time.Time         // when its first batch was added
 	start   time.Time         // when its commit started
+	read    uint64            // the learner's records read when it was taken
+	// newEdges is what its commit found new, set before it reports done.
+	newEdges int
 }
 
 func (g *group) records() int {

@@ -14,6 +14,7 @@ import (
 // a second as records are placed, saying Unknown as a live resolver does.
 type states struct {
 	cur     *resolve.Static
+	uids    map[string]bool // of cur's pods
 	refresh func() *inventory.Inventory
 	now     func() time.Time
 	asked   time.Time
@@ -26,19 +27,27 @@ func newStates(inv *inventory.Inventory, refresh func() *inventory.Inventory, no
 	if now == nil {
 		now = time.Now
 	}
-	return &states{cur: resolve.New(inv, resolve.Options{}), refresh: refresh, now: now, asked: now(), version: 1}
+	return &states{cur: resolve.New(inv, resolve.Options{}), uids: uidsOf(inv), refresh: refresh, now: now, asked: now(), version: 1}
+}
+
+func uidsOf(inv *inventory.Inventory) map[string]bool {
+	out := map[string]bool{}
+	for i := range inv.Pods {
+		out[string(inv.Pods[i].UID)] = true
+	}
+	return out
 }
 
 func (s *states) Place(rec *flow.Record, p *resolve.Placement) {
 	if now := s.now(); now.Sub(s.asked) >= time.Second {
 		s.asked = now
 		if inv := s.refresh(); inv != nil {
-			s.cur = s.cur.Rebuild(inv)
+			s.cur, s.uids = s.cur.Rebuild(inv), uidsOf(inv)
 			s.version++
 		}
 	}
 	s.cur.Place(rec, p)
-	p.Unknown = rec.PodUID != "" && !s.cur.KnowsPod(rec.PodUID) || s.unknownAddr(p.Src.End)
+	p.Unknown = rec.PodUID != "" && !s.uids[rec.PodUID] || s.unknownAddr(p.Src.End)
 	for _, d := range p.Dsts {
 		p.Unknown = p.Unknown || s.unknownAddr(d.End)
 	}

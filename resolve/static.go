@@ -158,12 +158,6 @@ func (r *Static) Workloads(since uint64) (map[topology.WorkloadRef]topology.Work
 // Cluster returns the cluster facts the generator needs.
 func (r *Static) Cluster() topology.Cluster { return r.cluster }
 
-// KnowsPod reports whether the inventory has a pod of this uid.
-func (r *Static) KnowsPod(uid string) bool {
-	_, ok := r.uids[uid]
-	return ok
-}
-
 // Place resolves rec's ends into p. Unknown is always false.
 func (r *Static) Place(rec *flow.Record, p *Placement) {
 	src := r.source(rec)

@@ -50,6 +50,9 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 
 func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error) {
 	var out baseline.Applied
+	if err := checkCells(st, d); err != nil {
+		return out, err
+	}
 	ids := make([]uint64, len(d.Edges))
 	for i := range d.Edges {
 		id, isNew, err := putEdge(tx, &d.Edges[i])
@@ -73,6 +76,25 @@ func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error
 		}
 	}
 	return out, putInventory(tx, d.Workloads, d.Cluster)
+}
+
+// maxCellSecs bounds a cell's start, unix seconds, either side of 1970:
+// about 34,000 years, far past what a record's time can say, and far
+// from where milliseconds overflow.
+const maxCellSecs = 1 << 40
+
+// checkCells refuses cells no block can hold: a start out of range, or
+// moments outside the bucket or out of order.
+func checkCells(st *state, d *baseline.Delta) error {
+	widthMS := st.tiers[0].width() * 1000
+	for i := range d.Edges {
+		for _, c := range d.Edges[i].Cells {
+			if c.Start < -maxCellSecs || c.Start > maxCellSecs || c.FirstMS > c.LastMS || int64(c.LastMS) >= widthMS {
+				return fmt.Errorf("edge %s: %w: start %d s, first %d ms, last %d ms in a %s bucket", d.Edges[i].Edge, ErrBadCell, c.Start, c.FirstMS, c.LastMS, st.tiers[0].Bucket)
+			}
+		}
+	}
+	return nil
 }
 
 // putEdge finds or makes an edge's id and merges its pods, nodes,
@@ -167,75 +189,110 @@ func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
 	return sn, true, err
 }
 
-// cellPut is a cell to merge into a block.
-type cellPut struct {
-	key            []byte // the block's
-	tier, index    int    // the cell's index in the block
+// cellAt is a cell to merge into a block: its index in the block, its
+// counts, and its moments as milliseconds after the block's start.
+type cellAt struct {
+	index          int
 	client, server uint64
-	first, last    int64 // milliseconds after the block's start
+	first, last    int64
 }
 
-// putCells merges the delta's cells into their blocks, in key order so
-// bbolt's pages fill from the left. A cell goes to the tier that holds its
-// time; a cell older than the last tier keeps is dropped.
+// blockPut is cells to merge into one block.
+type blockPut struct {
+	key   []byte
+	tier  int
+	cells []cellAt
+}
+
+// putCells merges the delta's cells into their blocks. A cell goes to the
+// tier that holds its time; a cell older than the last tier keeps is
+// dropped.
 func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) error {
-	var puts []cellPut
+	total := 0
 	for i := range edges {
-		for _, c := range edges[i].Cells {
-			if p, ok := st.place(c, ids[i]); ok {
-				puts = append(puts, p)
-			}
+		total += len(edges[i].Cells)
+	}
+	buf := make([]cellAt, 0, total) // every put's cells, one after another
+	var puts []blockPut
+	for i := range edges {
+		cells := edges[i].Cells
+		if !slices.IsSortedFunc(cells, byStart) {
+			cells = slices.SortedFunc(slices.Values(cells), byStart)
+		}
+		first := len(puts)
+		for _, c := range cells {
 			st.newest = max(st.newest, c.Start+st.tiers[0].width())
+			tier := st.tierAt(c.Start)
+			if tier < 0 {
+				continue
+			}
+			bstart := floorTo(c.Start, st.span(tier))
+			if n := len(puts); n == first || puts[n-1].tier != tier || readTime(puts[n-1].key[1:9]) != bstart {
+				puts = append(puts, blockPut{key: cellKey(tier, bstart, ids[i]), tier: tier, cells: buf[len(buf):len(buf)]})
+			}
+			buf = append(buf, st.cellAt(tier, bstart, c))
+			p := &puts[len(puts)-1]
+			p.cells = p.cells[:len(p.cells)+1]
 		}
 	}
-	return mergePuts(tx.Bucket(bucketCells), st, puts)
+	return mergePuts(tx, st, puts)
 }
 
-// mergePuts merges cells into their blocks, in key order.
-func mergePuts(b *bolt.Bucket, st *state, puts []cellPut) error {
-	slices.SortFunc(puts, func(x, y cellPut) int { return bytes.Compare(x.key, y.key) })
+func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
+
+// cellAt places a finest-width cell in a block of a tier.
+func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
+	w := st.tiers[tier].width()
+	off := (c.Start - bstart) * 1000
+	client, server := c.Client, c.Server
+	if tier > 0 { // counted as rollups count: the larger of the two
+		client, server = max(client, server), max(client, server)
+	}
+	return cellAt{index: int((floorTo(c.Start, w) - bstart) / w), client: client, server: server,
+		first: off + int64(c.FirstMS), last: off + int64(c.LastMS)}
+}
+
+// mergePuts merges cells into their blocks, in key order: new blocks then
+// go after the last, so pages can be filled.
+func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
+	slices.SortFunc(puts, func(x, y blockPut) int { return bytes.Compare(x.key, y.key) })
+	b := tx.Bucket(bucketCells)
+	b.FillPercent = 0.95
+	added := map[string]int{}
 	for len(puts) > 0 {
 		n := 1
 		for n < len(puts) && bytes.Equal(puts[n].key, puts[0].key) {
 			n++
 		}
-		if err := mergeBlock(b, st, puts[:n]); err != nil {
+		isNew, err := mergeBlock(b, st, puts[:n])
+		if err != nil {
 			return err
+		}
+		if isNew {
+			added[string(puts[0].key[:9])]++
 		}
 		puts = puts[n:]
 	}
-	return nil
+	return addBlockCounts(tx, added)
 }
 
-// place finds a finest-width cell's block and index in the tier that holds
-// its time.
-func (st *state) place(c baseline.Cell, id uint64) (cellPut, bool) {
-	tier := st.tierAt(c.Start)
-	if tier < 0 {
-		return cellPut{}, false
-	}
-	span := st.span(tier)
-	start := floorTo(c.Start, span)
-	off := (c.Start - start) * 1000
-	return cellPut{
-		key: cellKey(tier, start, id), tier: tier, index: int((floorTo(c.Start, st.tiers[tier].width()) - start) / st.tiers[tier].width()),
-		client: c.Client, server: c.Server, first: off + int64(c.FirstMS), last: off + int64(c.LastMS),
-	}, true
-}
-
-// mergeBlock adds cells of one block to what the file holds.
-func mergeBlock(b *bolt.Bucket, st *state, puts []cellPut) error {
+// mergeBlock adds cells of one block to what the file holds, and says
+// whether the block is new to it.
+func mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
 	key, tier := puts[0].key, puts[0].tier
 	blk, err := getBlock(b, key, st.cellsPerBlock(tier))
 	if err != nil {
-		return err
+		return false, err
 	}
+	isNew := blk.cells == 0
 	for _, p := range puts {
-		if blk.add(p.index, p.client, p.server, p.first, p.last) {
-			st.tiers[tier].cells++
+		for _, c := range p.cells {
+			if blk.add(c.index, c.client, c.server, c.first, c.last) {
+				st.tiers[tier].cells++
+			}
 		}
 	}
-	return b.Put(key, seal(key, blk.encode()))
+	return isNew, b.Put(key, seal(key, blk.encode()))
 }
 
 // getBlock reads a block, or gives an empty one when the file has none.

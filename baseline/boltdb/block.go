@@ -41,7 +41,7 @@ func (b *block) add(i int, client, server uint64, first, last int64) bool {
 
 func (b *block) encode() []byte {
 	n := len(b.set)
-	out := make([]byte, (n+7)/8, (n+7)/8+20+4*b.cells)
+	out := make([]byte, (n+7)/8, (n+7)/8+24+4*b.cells) // room for the checksum
 	for i, s := range b.set {
 		if s {
 			out[i/8] |= 1 << (i % 8)
@@ -92,4 +92,51 @@ func scanBlock(v []byte, n int, fn func(i int, client, server uint64), first, la
 	}
 	*first, *last = int64(f), int64(l)
 	return nil
+}
+
+// sumBlock adds up the larger of client and server over the cells lo up
+// to hi of an encoded block, and finds the first and last of them set; it
+// also returns the block's first and last moments. first is -1 when none
+// of those cells is set.
+func sumBlock(v []byte, n, lo, hi int) (sum uint64, firstCell, lastCell int, first, last int64, err error) {
+	nb := (n + 7) / 8
+	if len(v) < nb {
+		return 0, 0, 0, 0, 0, errShortBlock
+	}
+	bitmap, rest := v[:nb], v[nb:]
+	f, k := binary.Uvarint(rest)
+	l, k2 := binary.Uvarint(rest[max(k, 0):])
+	if k <= 0 || k2 <= 0 || f > l {
+		return 0, 0, 0, 0, 0, errShortBlock
+	}
+	rest = rest[k+k2:]
+	firstCell, lastCell = -1, -1
+	cells := 0
+	for i := range n {
+		if bitmap[i>>3]&(1<<(i&7)) == 0 {
+			continue
+		}
+		c, k := binary.Uvarint(rest)
+		if k <= 0 {
+			return 0, 0, 0, 0, 0, errShortBlock
+		}
+		x, k2 := binary.Uvarint(rest[k:])
+		if k2 <= 0 {
+			return 0, 0, 0, 0, 0, errShortBlock
+		}
+		rest = rest[k+k2:]
+		cells++
+		if i < lo || i >= hi {
+			continue
+		}
+		sum = addSat(sum, max(c, c^x))
+		if firstCell < 0 {
+			firstCell = i
+		}
+		lastCell = i
+	}
+	if len(rest) != 0 || cells == 0 {
+		return 0, 0, 0, 0, 0, errShortBlock
+	}
+	return sum, firstCell, lastCell, int64(f), int64(l), nil
 }

@@ -10,6 +10,8 @@ import (
 
 var errShort = errors.New("value ends early")
 
+var errShortBlock = fmt.Errorf("%w: bad block", ErrCorrupt)
+
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // seal appends the CRC-32C of key and value to value.

@@ -27,7 +27,12 @@ func (s *Store) compactIfFree(ctx context.Context) error {
 	if size < compactMinBytes || free*2 < size {
 		return nil
 	}
-	return s.Compact(ctx)
+	before := fileSize(s.path)
+	if err := s.Compact(ctx); err != nil {
+		return err
+	}
+	s.opts.Log(fmt.Sprintf("%s: compacted, %d → %d bytes", s.path, before, fileSize(s.path)))
+	return nil
 }
 
 // Compact copies the baseline into a fresh file and renames it over the
@@ -42,53 +47,91 @@ func (s *Store) Compact(ctx context.Context) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	before, after, err := s.compactLocked()
-	if err != nil {
+	if err := s.compactLocked(); err != nil {
 		return fmt.Errorf("compact %s: %w", s.path, err)
 	}
-	s.opts.Log(fmt.Sprintf("%s: compacted %d → %d bytes", s.path, before, after))
 	return nil
 }
 
-func (s *Store) compactLocked() (before, after int64, err error) {
+func (s *Store) compactLocked() error {
 	tmp := s.path + ".compact-tmp"
-	before = fileSize(s.path)
 	if err := os.Remove(tmp); err != nil && !os.IsNotExist(err) {
-		return 0, 0, err
+		return err
 	}
 	dst, err := openBolt(tmp, false, s.opts.Timeout)
 	if err != nil {
-		return 0, 0, err
+		return err
 	}
 	if err := s.copyInto(dst); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		return 0, 0, err
+		return err
 	}
 	if err := os.Rename(tmp, s.path); err != nil {
 		dst.Close()
 		os.Remove(tmp)
-		return 0, 0, err
-	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
-		return 0, 0, err
+		return err
 	}
 	old := s.db
 	s.db = dst
-	after = fileSize(s.path)
 	if err := old.Close(); err != nil {
-		return before, after, err
+		return err
 	}
-	return before, after, nil
+	return syncDir(filepath.Dir(s.path))
 }
 
-// copyInto copies every bucket into dst and makes it durable.
+// copyInto copies every bucket into dst, in key order with pages filled,
+// and makes it durable. Each of dst's transactions writes at most
+// compactTxBytes.
 func (s *Store) copyInto(dst *bolt.DB) (err error) {
 	defer corrupt(&err)
-	if err := bolt.Compact(dst, s.db, 64<<20); err != nil {
+	err = s.db.View(func(src *bolt.Tx) error {
+		return src.ForEach(func(name []byte, b *bolt.Bucket) error {
+			return copyBucket(dst, name, b)
+		})
+	})
+	if err != nil {
 		return err
 	}
 	return dst.Sync()
+}
+
+const compactTxBytes = 64 << 20
+
+// copyBucket copies one top-level bucket (this schema nests none).
+func copyBucket(dst *bolt.DB, name []byte, src *bolt.Bucket) error {
+	c := src.Cursor()
+	k, v := c.First()
+	first := true
+	for first || k != nil {
+		err := dst.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(name)
+			if err != nil {
+				return err
+			}
+			b.FillPercent = 1
+			if first {
+				first = false
+				if err := b.SetSequence(src.Sequence()); err != nil {
+					return err
+				}
+			}
+			for size := 0; k != nil && size < compactTxBytes; k, v = c.Next() {
+				if v == nil {
+					return fmt.Errorf("%w: nested bucket %s/%x", ErrNotBaseline, name, k)
+				}
+				if err := b.Put(k, v); err != nil {
+					return err
+				}
+				size += len(k) + len(v)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func fileSize(path string) int64 {

@@ -10,4 +10,5 @@ var (
 	ErrCorrupt     = errors.New("corrupt baseline")
 	ErrTruncated   = errors.New("truncated baseline")
 	ErrReadOnly    = errors.New("baseline opened read-only")
+	ErrBadCell     = errors.New("cell no bucket can hold")
 )

@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -17,12 +18,13 @@ var (
 	bucketEdges     = []byte("edges")      // edge id (8) → edge key, pods, nodes, processes
 	bucketSeen      = []byte("seen")       // edge id (8) → first, last seen (unix ms)
 	bucketCells     = []byte("cells")      // tier (1), block start (8, sign-flipped), edge id (8) → block
+	bucketBlocks    = []byte("blocks")     // tier (1), block start (8, sign-flipped) → blocks at it (uvarint)
 	bucketWorkloads = []byte("workloads")  // workload key → topology.Workload (JSON)
 	bucketRuns      = []byte("runs")       // sequence (8) → baseline.Run (JSON)
 	bucketDelivered = []byte("delivered")  // sender → sequence (8)
 	bucketWaiting   = []byte("waiting")    // index (8) → flow record (JSON)
 
-	allBuckets = [][]byte{bucketMeta, bucketEdgeIndex, bucketEdges, bucketSeen, bucketCells, bucketWorkloads, bucketRuns, bucketDelivered, bucketWaiting}
+	allBuckets = [][]byte{bucketMeta, bucketEdgeIndex, bucketEdges, bucketSeen, bucketCells, bucketBlocks, bucketWorkloads, bucketRuns, bucketDelivered, bucketWaiting}
 
 	keySchema  = []byte("schema") // the version as decimal text, the one value without a checksum
 	keyTiers   = []byte("tiers")  // the retention and each tier's state
@@ -84,6 +86,9 @@ func decodeEdgeKey(k []byte) (topology.Edge, error) {
 	e.Proto = flow.Proto(d.byte())
 	if err := d.done(); err != nil {
 		return topology.Edge{}, fmt.Errorf("edge key %x: %w", k, err)
+	}
+	if !bytes.Equal(edgeKey(e), k) {
+		return topology.Edge{}, fmt.Errorf("%w: edge key %x is not in its one form", ErrCorrupt, k)
 	}
 	return e, nil
 }

@@ -98,7 +98,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 	b := tx.Bucket(bucketCells)
 	n := st.cellsPerBlock(tier)
 	var keys [][]byte
-	var puts []cellPut
+	var puts []blockPut
 	taken := 0
 	c := b.Cursor()
 	stop := tierPrefix(tier, cut)
@@ -113,22 +113,27 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 		}
 		taken += blk.cells
 		keys = append(keys, bytes.Clone(k))
-		if next := st.tierAt(start); next > tier {
+		if next := st.tierAfter(tier, start); next > tier {
 			puts = append(puts, st.rollup(blk, next, start, id))
 		}
 	}
+	removed := map[string]int{}
 	for _, k := range keys {
 		if err := b.Delete(k); err != nil {
 			return 0, err
 		}
+		removed[string(k[:9])]--
+	}
+	if err := addBlockCounts(tx, removed); err != nil {
+		return 0, err
 	}
 	st.tiers[tier].cells -= uint64(taken)
-	return taken, mergePuts(b, st, puts)
+	return taken, mergePuts(tx, st, puts)
 }
 
 // rollup makes a block one cell of a coarser tier: the next, or one
 // further when the next no longer holds the block's time.
-func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
+func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
 	var sum uint64
 	for i, set := range blk.set {
 		if set {
@@ -136,11 +141,21 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) cellPut {
 		}
 	}
 	bstart := floorTo(start, st.span(next))
+	w := st.tiers[next].width()
 	off := (start - bstart) * 1000
-	return cellPut{
-		key: cellKey(next, bstart, id), tier: next, index: int((floorTo(start, st.tiers[next].width()) - bstart) / st.tiers[next].width()),
-		client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
+		index: int((floorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+	}}}
+}
+
+// tierAfter is the first tier coarser than tier that holds time t, or -1.
+func (st *state) tierAfter(tier int, t int64) int {
+	for i := tier + 1; i < len(st.tiers); i++ {
+		if t >= st.tiers[i].cut {
+			return i
+		}
 	}
+	return -1
 }
 
 // removeEdges removes the edges last seen before cut (unix seconds): past

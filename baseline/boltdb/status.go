@@ -19,7 +19,7 @@ func (s *Store) Status(ctx context.Context) (baseline.Status, error) {
 	}
 	out := baseline.Status{Schema: SchemaVersion, Runs: []baseline.Run{}}
 	err := s.view(func(tx *bolt.Tx) error {
-		out.FileBytes = tx.Size()
+		out.FileBytes = fileSize(s.path)
 		out.Edges = tx.Bucket(bucketEdges).Stats().KeyN
 		st, err := readState(tx)
 		if err != nil {

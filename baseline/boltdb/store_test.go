@@ -187,6 +187,35 @@ func TestDeltaAllOrNothing(t *testing.T) {
 	}
 }
 
+// TestBadCells: a delta with a cell no bucket can hold is refused whole,
+// naming the edge. If it failed, one bad cell could make the file
+// unreadable or land in a wrong bucket.
+func TestBadCells(t *testing.T) {
+	tests := []struct {
+		name string
+		c    baseline.Cell
+	}{
+		{"far future", baseline.Cell{Start: 1 << 50, Client: 1}},
+		{"far past", baseline.Cell{Start: -(1 << 50), Client: 1}},
+		{"first after last", baseline.Cell{Start: t0.Unix(), Client: 1, FirstMS: 9, LastMS: 3}},
+		{"past the bucket", baseline.Cell{Start: t0.Unix(), Client: 1, LastMS: 60000}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openTest(t, Options{})
+			_, err := s.Apply(context.Background(), &baseline.Delta{Edges: []baseline.EdgeDelta{
+				{Edge: webEdge, Cells: []baseline.Cell{cell(t0, 1, 0), tt.c}},
+			}})
+			if !errors.Is(err, ErrBadCell) || !containsStr(err.Error(), webEdge.String()) {
+				t.Errorf("apply: %v, want an ErrBadCell naming %v", err, webEdge)
+			}
+			if w := window(t, s, t0, t0.Add(time.Hour)); len(w.Edges) != 0 {
+				t.Errorf("the refused delta left %d edges", len(w.Edges))
+			}
+		})
+	}
+}
+
 // TestOpenErrors: a locked file, a newer schema and a file of something
 // else are errors naming the file, after the timeout and never a hang.
 func TestOpenErrors(t *testing.T) {

@@ -119,12 +119,24 @@ func setBounds(w *topology.Window, spans []tierSpan, st *state, from, to int64) 
 func sumTier(tx *bolt.Tx, st *state, sp tierSpan, accs map[uint64]*windowAcc) error {
 	n, width, blockSpan := st.cellsPerBlock(sp.tier), st.tiers[sp.tier].width(), st.span(sp.tier)
 	c := tx.Bucket(bucketCells).Cursor()
-	stop := tierPrefix(sp.tier, sp.to)
-	for k, v := c.Seek(tierPrefix(sp.tier, floorTo(sp.from, blockSpan))); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+	first, stop := tierPrefix(sp.tier, floorTo(sp.from, blockSpan)), tierPrefix(sp.tier, sp.to)
+	counted, err := blockCounts(tx, first, stop)
+	if err != nil {
+		return err
+	}
+	read := map[string]int64{}
+	k, v, err := seekChecked(c, first)
+	if err != nil {
+		return err
+	}
+	var prev []byte
+	for ; k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
 		_, start, id, ok := parseCellKey(k)
-		if !ok {
-			return fmt.Errorf("%w: cell key %x", ErrCorrupt, k)
+		if !ok || bytes.Compare(k, prev) <= 0 {
+			return fmt.Errorf("%w: cell key %x out of place", ErrCorrupt, k)
 		}
+		prev = k
+		read[string(k[:9])]++
 		raw, err := unseal(k, v)
 		if err != nil {
 			return err
@@ -135,26 +147,33 @@ func sumTier(tx *bolt.Tx, st *state, sp tierSpan, accs map[uint64]*windowAcc) er
 			return fmt.Errorf("block %x: %w", k, err)
 		}
 	}
-	return nil
+	return checkBlockCounts(counted, read)
+}
+
+// seekChecked seeks to the first key at or after seek and checks, by
+// stepping back, that no earlier leaf holds such a key: a damaged branch
+// page must not make a window silently skip blocks.
+func seekChecked(c *bolt.Cursor, seek []byte) ([]byte, []byte, error) {
+	k, _ := c.Seek(seek)
+	if k == nil {
+		k, _ = c.Last()
+		if k != nil && bytes.Compare(k, seek) >= 0 {
+			return nil, nil, fmt.Errorf("%w: key %x not found by seeking", ErrCorrupt, k)
+		}
+		return nil, nil, nil
+	}
+	if pk, _ := c.Prev(); pk != nil && bytes.Compare(pk, seek) >= 0 {
+		return nil, nil, fmt.Errorf("%w: key %x not found by seeking", ErrCorrupt, pk)
+	}
+	k, v := c.Seek(seek)
+	return k, v, nil
 }
 
 // addBlock adds a block's cells lo up to hi to the edge's evidence. The
 // first and last moments are the block's exact ones when they fall in
 // those cells, else the start of the first or last cell counted.
 func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map[uint64]*windowAcc) error {
-	var sum uint64
-	firstCell, lastCell := -1, -1
-	var first, last int64
-	err := scanBlock(raw, n, func(i int, client, server uint64) {
-		if i < lo || i >= hi {
-			return
-		}
-		sum = addSat(sum, max(client, server))
-		if firstCell < 0 {
-			firstCell = i
-		}
-		lastCell = i
-	}, &first, &last)
+	sum, firstCell, lastCell, first, last, err := sumBlock(raw, n, lo, hi)
 	if err != nil || firstCell < 0 {
 		return err
 	}

@@ -56,6 +56,6 @@ func isNewFile(path string) bool {
 // openBaseline opens the baseline file at path, its notices (a migration,
 // a compaction) on w.
 func openBaseline(path string, opts boltdb.Options, w io.Writer) (*boltdb.Store, error) {
-	opts.Log = func(msg string) { fmt.Fprintln(w, msg) }
+	opts.Log = notice(w)
 	return boltdb.Open(path, opts)
 }

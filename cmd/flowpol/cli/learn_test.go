@@ -164,3 +164,43 @@ func TestLearnErrors(t *testing.T) {
 		t.Errorf("a failed learn left %s behind", db)
 	}
 }
+
+// --retain sets a new file's tiers, --bucket its finest width with the
+// default tiers after it; together they are refused, as is a retention
+// that cannot be kept, before anything is stored.
+func TestLearnRetain(t *testing.T) {
+	flows, inv := repoFile("testdata", "example", "flows.jsonl"), repoFile("testdata", "example", "cluster.yaml")
+	tests := []struct {
+		name  string
+		args  []string
+		tiers string // the new file's, as status gives them; empty: refused
+		err   string
+	}{
+		{"default", nil, `"bucket":"1m","keep":"48h"`, ""},
+		{"retain", []string{"--retain", "1m:1d,1h:4w"}, `"bucket":"1h","keep":"28d"`, ""},
+		{"all", []string{"--retain", "all"}, `"bucket":"1m","keep":"all"`, ""},
+		{"bucket", []string{"--bucket", "5m"}, `"bucket":"5m","keep":"48h"`, ""},
+		{"both", []string{"--retain", "all", "--bucket", "5m"}, "", "none of the others can be"},
+		{"bad retain", []string{"--retain", "1h:1d,1m:2d"}, "", "--retain: retention"},
+		{"bad bucket", []string{"--bucket", "7m"}, "", "--bucket 7m with the default tiers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			db := filepath.Join(t.TempDir(), "f.db")
+			r := run(t, "", append([]string{"learn", "--from", flows, "--inventory", inv, "--db", db}, tt.args...)...)
+			if tt.tiers == "" {
+				if _, err := os.Stat(db); r.code == 0 || !strings.Contains(r.err, tt.err) || err == nil {
+					t.Fatalf("exit %d, stderr %q, file made: %v; want %q and no file", r.code, r.err, err == nil, tt.err)
+				}
+				return
+			}
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.err)
+			}
+			out := mustRun(t, "status", "--db", db, "--format", "json").out
+			if !strings.Contains(strings.Join(strings.Fields(out), ""), tt.tiers) {
+				t.Errorf("status lacks %s:\n%s", tt.tiers, out)
+			}
+		})
+	}
+}

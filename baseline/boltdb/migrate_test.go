@@ -1,0 +1,189 @@
+package boltdb
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// The fixture: testdata/v1.db is testdata/example learned by the release
+// that wrote schema 1, and the goldens are what that release's generate
+// and topology said of it for this window.
+var (
+	v1Until = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	v1From  = v1Until.Add(-3 * time.Hour)
+)
+
+// copyFixture copies the schema-1 fixture into a temporary directory.
+func copyFixture(tb testing.TB) string {
+	tb.Helper()
+	data, err := os.ReadFile("testdata/v1.db")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "v1.db")
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// TestMigrateV1: opening a schema-1 file, read-only or not, migrates it,
+// keeps the original beside it and says so; the migrated file gives the
+// policies and the window (edges, counts, first and last seen) the old
+// release gave. If it failed, upgrading would change an existing
+// baseline's policies or lose the original.
+func TestMigrateV1(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read-only=%v", readOnly), func(t *testing.T) {
+			path := copyFixture(t)
+			orig, _ := os.ReadFile(path)
+			var notes []string
+			s, err := Open(path, Options{ReadOnly: readOnly, Log: func(m string) { notes = append(notes, m) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			want := path + ": migrated baseline schema 1 → 2; the original is " + path + ".v1.bak"
+			if len(notes) != 1 || notes[0] != want {
+				t.Errorf("notices %q, want %q", notes, want)
+			}
+			if bak, err := os.ReadFile(path + ".v1.bak"); err != nil || !bytes.Equal(bak, orig) {
+				t.Errorf("backup: %v, same as the original: %v", err, bytes.Equal(bak, orig))
+			}
+			w, err := s.Window(context.Background(), v1From, v1Until)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkPolicies(t, w)
+			checkTopology(t, w)
+		})
+	}
+}
+
+// TestMigrateOnce: a migrated file opens as schema 2 with no second
+// migration. If it failed, every open would rewrite the file.
+func TestMigrateOnce(t *testing.T) {
+	path := copyFixture(t)
+	for i := range 2 {
+		var notes []string
+		s, err := Open(path, Options{Log: func(m string) { notes = append(notes, m) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := s.Status(context.Background())
+		s.Close()
+		if err != nil || st.Schema != 2 || st.Edges != 12 || (i == 1) != (len(notes) == 0) {
+			t.Errorf("open %d: status %+v (%v), notices %q; want schema 2, 12 edges, a notice only the first time", i, st, err, notes)
+		}
+	}
+}
+
+// TestMigrateNeedsWrite: a read-only open of a schema-1 file that cannot
+// be written is an error naming the file and saying why, and the file is
+// left as it was.
+func TestMigrateNeedsWrite(t *testing.T) {
+	if os.Getuid() == 0 {
+		t.Skip("root writes any file: the permission cannot be denied")
+	}
+	path := copyFixture(t)
+	if err := os.Chmod(path, 0o400); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, Options{ReadOnly: true})
+	if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "needs write access") {
+		t.Errorf("error %v, want one naming %s and saying it needs write access", err, path)
+	}
+}
+
+var windowLine = regexp.MustCompile(`(?m)^    flowpol\.io/window: .*$`)
+
+func checkPolicies(t *testing.T, w *topology.Window) {
+	t.Helper()
+	res := generator.Generate(w, generator.Options{SkipNamespaces: []string{"kube-system"}})
+	var got bytes.Buffer
+	if err := generator.WriteStream(&got, res.Policies); err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("testdata/v1.generate.golden.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	strip := func(b []byte) string { return windowLine.ReplaceAllString(string(b), "    flowpol.io/window: -") }
+	if strip(got.Bytes()) != strip(want) {
+		t.Errorf("policies differ from the schema-1 release's:\n%s\nwant:\n%s", got.String(), want)
+	}
+}
+
+// checkTopology compares the window's edges with the rows of the old
+// release's topology table: an edge from a workload is its source's
+// egress row, any other its destination's ingress row.
+func checkTopology(t *testing.T, w *topology.Window) {
+	t.Helper()
+	f, err := os.Open("testdata/v1.topology.golden.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	want, err := topologyRows(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, e := range w.Edges {
+		key := fmt.Sprintf("%s -> %s %d/%s", e.Src, e.Dst, e.Port, e.Proto)
+		got[key] = fmt.Sprintf("%d %s %s", e.Count, e.First.Format(time.RFC3339), e.Last.Format(time.RFC3339))
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d edges, the old release had %d", len(got), len(want))
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: %q, the old release had %q", k, got[k], v)
+		}
+	}
+}
+
+var columns = regexp.MustCompile(`\s{2,}`)
+
+func topologyRows(r io.Reader) (map[string]string, error) {
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := columns.Split(sc.Text(), -1)
+		if len(f) < 7 || (f[1] != "egress" && f[1] != "ingress") {
+			if strings.HasPrefix(sc.Text(), "external and unresolved") {
+				break
+			}
+			continue
+		}
+		src, dst := f[0], f[2]
+		if f[1] == "ingress" {
+			if isWorkloadText(dst) {
+				continue // the peer's egress row
+			}
+			src, dst = dst, src
+		}
+		out[src+" -> "+dst+" "+f[3]] = f[4] + " " + f[5] + " " + f[6]
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no rows in the topology golden")
+	}
+	return out, sc.Err()
+}
+
+func isWorkloadText(s string) bool {
+	return strings.Count(s, "/") == 2 && !strings.HasPrefix(s, "host/") && !strings.HasPrefix(s, "unresolved/")
+}

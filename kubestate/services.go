@@ -125,7 +125,8 @@ func (r *Resolver) backends(svc *corev1.Service, sp corev1.ServicePort, ss []*di
 		return nil
 	}
 	for _, p := range r.podsIn(svc.Namespace) {
-		if !resolve.Selects(svc, p) {
+		// resolve.Selects, without building a selector for every pod
+		if resolve.Finished(p) || !selects(svc.Spec.Selector, p.Labels) {
 			continue
 		}
 		if port := resolve.TargetPort(p, sp); port != 0 {

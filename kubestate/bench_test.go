@@ -170,14 +170,19 @@ type benchCluster struct {
 	svcAddrs []netip.Addr
 }
 
+// records makes n records along a fixed set of edges, as traffic
+// follows: the pods of workload k call the Services of workloads k+1 to
+// k+5.
 func (c *benchCluster) records(n int) []flow.Record {
 	rng := rand.New(rand.NewPCG(1, 2))
 	at := time.Now()
 	out := make([]flow.Record, n)
 	for i := range out {
+		pod := rng.IntN(len(c.podAddrs))
+		svc := (pod%c.sc.services + 1 + rng.IntN(5)) % c.sc.services
 		out[i] = flow.Record{Time: at, Proto: flow.TCP, Observer: flow.Client, Count: 1,
-			Src: netip.AddrPortFrom(c.podAddrs[rng.IntN(len(c.podAddrs))], 40000),
-			Dst: netip.AddrPortFrom(c.svcAddrs[rng.IntN(len(c.svcAddrs))], 80)}
+			Src: netip.AddrPortFrom(c.podAddrs[pod], 40000),
+			Dst: netip.AddrPortFrom(c.svcAddrs[svc], 80)}
 	}
 	return out
 }

@@ -14,15 +14,15 @@ import (
 // refreshAddr derives what an address is from the indexes, and says
 // whether the pod or node that holds it changed.
 func (r *Resolver) refreshAddr(a netip.Addr) bool {
-	old := r.addrs[a]
+	old := r.addrs.get(a)
 	info := &addrInfo{}
 	r.holders(a, info)
 	r.servicesAt(a, info)
 	info.apiPorts = r.apiAddrs[a]
 	if info.ref.end == 0 && !info.svc && len(info.apiPorts) == 0 {
-		delete(r.addrs, a)
+		r.addrs.delete(a)
 	} else {
-		r.addrs[a] = info
+		r.addrs.set(a, info)
 	}
 	var was podRef
 	if old != nil {

@@ -22,10 +22,11 @@ const (
 	bySelector   = "selector"   // Services by each label of their selector: ns/key=value
 	byService    = "service"    // EndpointSlices by their Service: ns/name
 	byPod        = "pod"        // EndpointSlices by the pods they name, and deleted pods by name: ns/name
+	byLabel      = "label"      // pods by each of their labels: ns/key=value
 )
 
 func podIndexers() cache.Indexers {
-	return cache.Indexers{byAddr: podAddrKeys, byController: controllerKeys, byDeployment: deploymentKeys}
+	return cache.Indexers{byAddr: podAddrKeys, byController: controllerKeys, byDeployment: deploymentKeys, byLabel: labelKeys}
 }
 
 // graveIndexers index the deleted pods kept for the grace period, keyed by
@@ -68,6 +69,15 @@ func addrKeys(addrs []netip.Addr) []string {
 
 func podAddrKeys(obj any) ([]string, error) {
 	return addrKeys(resolve.PodAddrs(obj.(*corev1.Pod))), nil
+}
+
+func labelKeys(obj any) ([]string, error) {
+	p := obj.(*corev1.Pod)
+	out := make([]string, 0, len(p.Labels))
+	for k, v := range p.Labels {
+		out = append(out, p.Namespace+"/"+k+"="+v)
+	}
+	return out, nil
 }
 
 func controllerKeys(obj any) ([]string, error) {

@@ -95,7 +95,7 @@ func (r *Resolver) source(rec *flow.Record) (podRef, bool) {
 		return p, false
 	}
 	addr := rec.Src.Addr()
-	info := r.addrs[addr]
+	info := r.addrs.get(addr)
 	switch {
 	case info == nil:
 	case info.ref.end != 0:
@@ -115,7 +115,7 @@ func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolv
 	if p, ok := r.observerPod(rec, flow.Server); ok {
 		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod}), false
 	}
-	info := r.addrs[addr]
+	info := r.addrs.get(addr)
 	switch {
 	case info == nil:
 	case info.svc:

@@ -39,7 +39,7 @@ type Resolver struct {
 	graves    cache.Indexer // deleted pods within Grace, keyed by uid
 	expiry    graveQueue
 	timer     *time.Timer
-	addrs     map[netip.Addr]*addrInfo
+	addrs     addrTable
 	uids      map[string]*podEntry
 	nodePorts map[svcKey]nodePort
 	internal  ranges
@@ -85,7 +85,7 @@ func NewResolver(f informers.SharedInformerFactory, opts ResolverOptions) (*Reso
 		inf:       newInformerSet(f),
 		ends:      newEndTable(),
 		graves:    cache.NewIndexer(uidKey, graveIndexers()),
-		addrs:     map[netip.Addr]*addrInfo{},
+		addrs:     newAddrTable(),
 		uids:      map[string]*podEntry{},
 		nodePorts: map[svcKey]nodePort{},
 		internal:  newRanges(opts.ClusterCIDRs),

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/cache"
 
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/resolve"
@@ -124,7 +123,7 @@ func (r *Resolver) backends(svc *corev1.Service, sp corev1.ServicePort, ss []*di
 	if len(svc.Spec.Selector) == 0 {
 		return nil
 	}
-	for _, p := range r.podsIn(svc.Namespace) {
+	for _, p := range r.candidates(svc) {
 		// resolve.Selects, without building a selector for every pod
 		if resolve.Finished(p) || !selects(svc.Spec.Selector, p.Labels) {
 			continue
@@ -137,8 +136,17 @@ func (r *Resolver) backends(svc *corev1.Service, sp corev1.ServicePort, ss []*di
 	return ts
 }
 
-func (r *Resolver) podsIn(ns string) []*corev1.Pod {
-	return append(byIndex[corev1.Pod](r.inf.pods.GetIndexer(), cache.NamespaceIndex, ns), byIndex[corev1.Pod](r.graves, cache.NamespaceIndex, ns)...)
+// candidates returns the pods, live and deleted, that have the label of
+// a Service's selector the fewest have: the only ones it may select.
+func (r *Resolver) candidates(svc *corev1.Service) []*corev1.Pod {
+	var out []*corev1.Pod
+	first := true
+	for k, v := range svc.Spec.Selector {
+		if ps := r.controlled(byLabel, svc.Namespace+"/"+k+"="+v); first || len(ps) < len(out) {
+			out, first = ps, false
+		}
+	}
+	return out
 }
 
 // backendEnd places an EndpointSlice's backend: the pod it names, else
@@ -153,7 +161,7 @@ func (r *Resolver) backendEnd(be resolve.Backend, outside *bool) (resolve.EndID,
 	if !be.Addr.IsValid() {
 		return 0, false
 	}
-	if info := r.addrs[be.Addr]; info != nil && info.ref.end != 0 {
+	if info := r.addrs.get(be.Addr); info != nil && info.ref.end != 0 {
 		return info.ref.end, true
 	}
 	*outside = true

@@ -108,7 +108,7 @@ func heapAfterGC() uint64 {
 func placeNS(r resolve.Resolver, recs []flow.Record, d time.Duration) (wall, cpu float64) {
 	var p resolve.Placement
 	n, start := 0, time.Now()
-	spent, ok := onThread(func() {
+	spent, ok := kubestate.OnThread(func() {
 		for time.Since(start) < d {
 			for i := range 1024 {
 				r.Place(&recs[(n+i)%len(recs)], &p)
@@ -132,7 +132,7 @@ func learnRate(b *testing.B, r resolve.Resolver, recs []flow.Record, d time.Dura
 		b.Fatal(err)
 	}
 	n, start := 0, time.Now()
-	spent, ok := onThread(func() {
+	spent, ok := kubestate.OnThread(func() {
 		for time.Since(start) < d {
 			for i := range 1024 {
 				l.Add(&recs[(n+i)%len(recs)])

@@ -1,4 +1,4 @@
-package kubestate_test
+package kubestate
 
 import (
 	"runtime"
@@ -7,10 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// onThread runs f locked to one thread and returns the CPU time that
+// OnThread runs f locked to one thread and returns the CPU time that
 // thread spent: on a shared machine the wall clock also counts other
 // processes, and the process's CPU time the informers' and the churn's.
-func onThread(f func()) (time.Duration, bool) {
+func OnThread(f func()) (time.Duration, bool) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var t0, t1 unix.Timespec

@@ -1,11 +1,11 @@
 //go:build !linux
 
-package kubestate_test
+package kubestate
 
 import "time"
 
-// onThread runs f; without a per-thread CPU clock it reports false.
-func onThread(f func()) (time.Duration, bool) {
+// OnThread runs f; without a per-thread CPU clock it reports false.
+func OnThread(f func()) (time.Duration, bool) {
 	f()
 	return 0, false
 }

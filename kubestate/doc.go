@@ -6,7 +6,7 @@
 // Resolver is the live cluster's resolve.Resolver. Its indexes follow the
 // informers event by event: the informers' stores are indexed with
 // cache.Indexers (pods by address and controller, nodes and Services by
-// address, Services by selector, EndpointSlices by Service, pod and
+// address, pods and Services by label, EndpointSlices by Service, pod and
 // address, ReplicaSets by controller), and from them it keeps, per
 // address, who holds it (with each pod's tenure, from its start to its
 // deletion), per pod uid its end, per Service port its targets, the

@@ -15,7 +15,6 @@ import (
 	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
-	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -113,7 +112,7 @@ func TestFinishWaitsForTheState(t *testing.T) {
 		}
 		return nil
 	}
-	l, err := New(resolve.NewSnapshots(first, refresh, nil, resolve.Options{}), Options{MaxWait: time.Minute})
+	l, err := New(newStates(first, refresh, nil), Options{MaxWait: time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -181,7 +181,7 @@ type clock struct{ now time.Time }
 
 func (c *clock) Now() time.Time { return c.now }
 
-// liveLearner learns with the interim live resolver over the inventories
+// liveLearner learns with a changing cluster state, of the inventories
 // a test hands it through next.
 func liveLearner(t testing.TB, c *clock, next *[]*inventory.Inventory, opts Options) *Learner {
 	t.Helper()
@@ -196,7 +196,7 @@ func liveLearner(t testing.TB, c *clock, next *[]*inventory.Inventory, opts Opti
 		return inv
 	}
 	opts.Now = c.Now
-	l, err := New(resolve.NewSnapshots(first, refresh, c.Now, resolve.Options{}), opts)
+	l, err := New(newStates(first, refresh, c.Now), opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
 	}
 	stateCtx, stopState := context.WithCancel(context.Background())
 	defer stopState() // the informers outlive ctx until the last commit
-	inv, refresh, err := o.cluster.load(stateCtx)
+	res, _, err := o.cluster.resolver(stateCtx, cidrs)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
 		return err
 	}
 	defer store.Close()
-	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(inv, refresh, cidrs, store.Bucket(), true)
+	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), true)
 	if err != nil {
 		return err
 	}

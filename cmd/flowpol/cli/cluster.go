@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/kubestate"
+	"github.com/flowpol/flowpol/resolve"
 )
 
 // clusterOptions say where cluster state comes from: an inventory file, or
@@ -37,33 +39,76 @@ func (o *clusterOptions) addFlags(cmd *cobra.Command) {
 // errNoCluster says neither an inventory nor an API server was given.
 var errNoCluster = errors.New("say where the cluster's state is: --inventory FILE or --kubeconfig FILE (or run in a pod)")
 
-// load returns the cluster's state and, for a live cluster, a function
-// that returns a newer state when it changed (nil otherwise).
+// load returns the cluster's state as an inventory and, for a live
+// cluster, a function that returns a newer one when it changed (nil
+// otherwise).
 func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func() *inventory.Inventory, error) {
 	if o.inventory != "" {
 		inv, err := inventory.LoadFile(o.inventory)
 		return inv, nil, err
 	}
-	cfg, err := o.restConfig()
+	factory, host, err := o.informers()
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("client for %s: %w", cfg.Host, err)
-	}
-	factory := informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTransform(kubestate.Transform))
 	state, err := kubestate.New(factory, kubestate.Options{})
 	if err != nil {
 		return nil, nil, err
 	}
-	factory.Start(ctx.Done())
-	syncCtx, cancel := context.WithTimeout(ctx, o.syncTimeout)
-	defer cancel()
-	if !cache.WaitForCacheSync(syncCtx.Done(), state.Synced()...) {
-		return nil, nil, fmt.Errorf("sync with the API server at %s: no answer within %v", cfg.Host, o.syncTimeout)
+	if err := o.start(ctx, factory, host, state.Synced()); err != nil {
+		return nil, nil, err
 	}
 	return state.Refresh(), state.Refresh, nil
+}
+
+// resolver returns what places flows in the cluster: the inventory's
+// resolver and the inventory, or the live cluster's, which follows it
+// event by event, and no inventory.
+func (o *clusterOptions) resolver(ctx context.Context, cidrs []netip.Prefix) (resolve.Resolver, *inventory.Inventory, error) {
+	if o.inventory != "" {
+		inv, err := inventory.LoadFile(o.inventory)
+		if err != nil {
+			return nil, nil, err
+		}
+		return resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs}), inv, nil
+	}
+	factory, host, err := o.informers()
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := kubestate.NewResolver(factory, kubestate.ResolverOptions{ClusterCIDRs: cidrs})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := o.start(ctx, factory, host, res.Synced()); err != nil {
+		return nil, nil, err
+	}
+	return res, nil, nil
+}
+
+// informers returns the informer factory of the API server, stripping
+// objects to what enrichment reads, and the server's address.
+func (o *clusterOptions) informers() (informers.SharedInformerFactory, string, error) {
+	cfg, err := o.restConfig()
+	if err != nil {
+		return nil, "", err
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, "", fmt.Errorf("client for %s: %w", cfg.Host, err)
+	}
+	return informers.NewSharedInformerFactoryWithOptions(cs, 0, informers.WithTransform(kubestate.Transform)), cfg.Host, nil
+}
+
+// start starts the informers until ctx ends, and waits for synced.
+func (o *clusterOptions) start(ctx context.Context, f informers.SharedInformerFactory, host string, synced []cache.InformerSynced) error {
+	f.Start(ctx.Done())
+	syncCtx, cancel := context.WithTimeout(ctx, o.syncTimeout)
+	defer cancel()
+	if !cache.WaitForCacheSync(syncCtx.Done(), synced...) {
+		return fmt.Errorf("sync with the API server at %s: no answer within %v", host, o.syncTimeout)
+	}
+	return nil
 }
 
 func (o *clusterOptions) restConfig() (*rest.Config, error) {

@@ -97,7 +97,7 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 	}
 	ctx, cancel := context.WithCancel(cmd.Context())
 	defer cancel() // stops the informers
-	inv, refresh, err := o.cluster.load(ctx)
+	res, inv, err := o.cluster.resolver(ctx, cidrs)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 		return err
 	}
 	defer store.Close()
-	l, err := o.learner(inv, refresh, cidrs, store.Bucket(), false)
+	l, err := o.learner(res, store.Bucket(), false)
 	if err != nil {
 		return err
 	}
@@ -131,17 +131,12 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 	return finishLearn(ctx, o, s, store, inv, run, learnErr, time.Since(start))
 }
 
-// learner resolves with the inventory, or with the live cluster's
-// snapshots when refresh is set; keepWaiting puts the waiting records in
-// its deltas.
-func (o *learnOptions) learner(inv *inventory.Inventory, refresh func() *inventory.Inventory, cidrs []netip.Prefix, bucket time.Duration, keepWaiting bool) (*learn.Learner, error) {
+// learner learns with res; keepWaiting puts the waiting records in its
+// deltas.
+func (o *learnOptions) learner(res resolve.Resolver, bucket time.Duration, keepWaiting bool) (*learn.Learner, error) {
 	source := o.from
 	if source == "" {
 		source = "live capture"
-	}
-	var res resolve.Resolver = resolve.New(inv, resolve.Options{ClusterCIDRs: cidrs})
-	if refresh != nil {
-		res = resolve.NewSnapshots(inv, refresh, nil, resolve.Options{ClusterCIDRs: cidrs})
 	}
 	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting})
 }
@@ -189,7 +184,11 @@ func printLearnSummary(w io.Writer, sum baseline.Run, inv *inventory.Inventory, 
 	fmt.Fprintf(w, "learned %d records (%d connections) from %s in %d batches, %.1fs\n",
 		sum.Records, sum.Connections, sum.Source, sum.Batches, took.Seconds())
 	fmt.Fprintf(w, "edges: %d seen, %d new; %s holds %d\n", sum.Edges, sum.NewEdges, db, total)
-	fmt.Fprintf(w, "inventory: %d objects%s\n", inv.Objects(), countsLine(", skipped ", toUint64(inv.Skipped)))
+	if inv != nil {
+		fmt.Fprintf(w, "inventory: %d objects%s\n", inv.Objects(), countsLine(", skipped ", toUint64(inv.Skipped)))
+	} else {
+		fmt.Fprintln(w, "cluster: live, through the API server")
+	}
 	fmt.Fprintf(w, "unresolved ends: %s\n", orNone(countsLine("", sum.Unresolved)))
 	if sum.Waited > 0 || sum.WaitFull > 0 {
 		fmt.Fprintf(w, "waited for the cluster state: %d records, %d still unknown after --max-wait, %d could not wait (too many waiting)\n",

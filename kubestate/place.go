@@ -1,0 +1,180 @@
+package kubestate
+
+import (
+	"net/netip"
+	"slices"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// podRef is where an address or pod uid resolves to: an end, for a pod
+// its identity (zero otherwise), and whether the end is a host.
+type podRef struct {
+	end  resolve.EndID
+	pod  uint64
+	host bool
+}
+
+// addrInfo is what an address in the cluster is: a pod's or node's (with
+// the pods that held it, when more than one did), a Service's (with its
+// ports), and the API server's on some ports.
+type addrInfo struct {
+	ref      podRef
+	history  []holding
+	svc      bool
+	svcPorts []svcPort
+	apiPorts []uint16
+	noPort   resolve.EndID // the end of a Service address on a port it lacks
+	asSource resolve.EndID // the end of a Service address as a source
+}
+
+// holding is a pod's tenure of an address: from its start until it was
+// deleted, unix nanoseconds.
+type holding struct {
+	ref      podRef
+	from, to int64
+}
+
+type svcPort struct {
+	port    uint16
+	proto   flow.Proto
+	targets []resolve.Target
+	unknown bool // a target is an unknown address in a cluster range
+}
+
+// at returns who held the address at t: of the pods whose tenure covers t,
+// the latest to start; where none does, the address's current holder.
+func (a *addrInfo) at(t int64) podRef {
+	best := -1
+	for i, h := range a.history {
+		if h.from <= t && t < h.to && (best < 0 || h.from > a.history[best].from) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return a.ref
+	}
+	return a.history[best].ref
+}
+
+// Place resolves rec's ends into p, as the indexes stand.
+func (r *Resolver) Place(rec *flow.Record, p *resolve.Placement) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	unknown := false
+	if rec.PodUID != "" {
+		_, known := r.uids[rec.PodUID]
+		unknown = !known
+	}
+	src, u := r.source(rec)
+	p.Src = resolve.Target{End: src.end, Pod: src.pod}
+	var ud bool
+	p.Dsts, ud = r.destinations(rec, p.Dsts[:0])
+	p.Unknown = unknown || u || ud
+}
+
+// observerPod is the pod that observed a record, by its uid, when it
+// observed the end side: a known pod uid wins over the address, so a
+// reused pod IP cannot misattribute the observing end.
+func (r *Resolver) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
+	if rec.PodUID == "" || rec.Observer != side {
+		return podRef{}, false
+	}
+	if e := r.uids[rec.PodUID]; e != nil {
+		return e.ref, true
+	}
+	return podRef{}, false
+}
+
+// source resolves the end that opened a flow, and says whether it is an
+// unknown address in a cluster range.
+func (r *Resolver) source(rec *flow.Record) (podRef, bool) {
+	if p, ok := r.observerPod(rec, flow.Client); ok {
+		return p, false
+	}
+	addr := rec.Src.Addr()
+	info := r.addrs.get(addr)
+	switch {
+	case info == nil:
+	case info.ref.end != 0:
+		return info.at(rec.Time.UnixNano()), false
+	case info.svc:
+		return podRef{end: info.asSource}, false
+	}
+	end, unknown := r.outside(addr)
+	return podRef{end: end}, unknown
+}
+
+// destinations appends to ts the end (or, through a Service, the ends)
+// that accepted a flow, each with its target port, and says whether one
+// is an unknown address in a cluster range.
+func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Target, bool) {
+	addr, port := rec.Dst.Addr(), rec.Dst.Port()
+	if p, ok := r.observerPod(rec, flow.Server); ok {
+		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod}), false
+	}
+	info := r.addrs.get(addr)
+	switch {
+	case info == nil:
+	case info.svc:
+		for i := range info.svcPorts {
+			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
+				return append(ts, sp.targets...), sp.unknown
+			}
+		}
+		return append(ts, resolve.Target{End: info.noPort, Port: port}), false
+	case slices.Contains(info.apiPorts, port):
+		return append(ts, resolve.Target{End: r.ends.apiServer, Port: port}), false
+	case info.ref.end != 0:
+		ref := info.at(rec.Time.UnixNano())
+		if ref.host {
+			if np, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
+				return append(ts, np.targets...), np.unknown
+			}
+		}
+		return append(ts, resolve.Target{End: ref.end, Port: port, Pod: ref.pod}), false
+	}
+	end, unknown := r.outside(addr)
+	return append(ts, resolve.Target{End: end, Port: port}), unknown
+}
+
+// outside resolves an address no pod, node or Service holds: unresolved
+// in a cluster range, else external.
+func (r *Resolver) outside(addr netip.Addr) (resolve.EndID, bool) {
+	if r.internal.contains(addr) {
+		return r.ends.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr}), true
+	}
+	return r.ends.intern(topology.End{Kind: topology.KindExternal, Addr: addr}), false
+}
+
+// ranges are the cluster's address ranges, by prefix length, so that an
+// address is looked up once per length rather than once per range.
+type ranges struct {
+	set  map[netip.Prefix]struct{}
+	bits []int
+}
+
+func newRanges(ps []netip.Prefix) ranges {
+	rg := ranges{set: make(map[netip.Prefix]struct{}, len(ps))}
+	for _, p := range ps {
+		p = p.Masked()
+		rg.set[p] = struct{}{}
+		if !slices.Contains(rg.bits, p.Bits()) {
+			rg.bits = append(rg.bits, p.Bits())
+		}
+	}
+	return rg
+}
+
+func (rg ranges) contains(addr netip.Addr) bool {
+	for _, b := range rg.bits {
+		if p, err := addr.Prefix(b); err == nil {
+			if _, ok := rg.set[p]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}

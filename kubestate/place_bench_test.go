@@ -1,0 +1,101 @@
+package kubestate
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"os"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/resolve"
+)
+
+// BenchmarkPlace is the cost of placing a flow, pod to Service, in a
+// cluster of 150,000 pods behind 20,000 Services whose objects reach the
+// resolver as informer events (no API server): ns/op is per flow, and the
+// handlers' cost per event of building it is reported beside.
+func BenchmarkPlace(b *testing.B) {
+	pods, services := benchPods(b)
+	r := unstartedResolver(b)
+	var svcAddrs []netip.Addr
+	filled, filledOK := OnThread(func() { svcAddrs = fillScale(r, pods, services) })
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := make([]flow.Record, 1<<20)
+	for i := range recs {
+		pod := rng.IntN(pods)
+		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1,
+			Src: netip.AddrPortFrom(scaleAddr(pod), 40000), Dst: netip.AddrPortFrom(svcAddrs[(pod%services+1+rng.IntN(5))%services], 80)}
+	}
+	var p resolve.Placement
+	b.ResetTimer()
+	n := 0
+	spent, ok := OnThread(func() {
+		for ; b.Loop(); n++ {
+			r.Place(&recs[n%len(recs)], &p)
+		}
+	})
+	if ok {
+		b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/flow")
+	}
+	if filledOK {
+		b.ReportMetric(float64(filled.Microseconds())/float64(pods+4*services), "cpu-µs/event")
+	}
+}
+
+func scaleAddr(i int) netip.Addr {
+	n := i / 250
+	return netip.AddrFrom4([4]byte{10, byte(64 + n/256), byte(n % 256), byte(i%250 + 1)})
+}
+
+// fillScale delivers a Deployment, ReplicaSet, Service and EndpointSlice
+// per Service and its pods to r, and returns the Services' addresses.
+func fillScale(r *Resolver, pods, services int) []netip.Addr {
+	addrs := make([]netip.Addr, services)
+	for k := range services {
+		ns, name := fmt.Sprintf("ns%d", k%20), fmt.Sprintf("w%d", k)
+		labels := map[string]string{"app": name}
+		pl := map[string]string{"app": name, "pod-template-hash": "h"}
+		event{r.inf.deployments.GetStore(), r.onDeployment, nil, &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: appsv1.DeploymentSpec{Selector: &metav1.LabelSelector{MatchLabels: labels}}}}.deliver()
+		event{r.inf.replicaSets.GetStore(), r.onReplicaSet, nil, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-h",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: name, Controller: ptr(true)}}}}}.deliver()
+		var eps []discoveryv1.Endpoint
+		for i := k; i < pods; i += services {
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", name, i), UID: types.UID(fmt.Sprint("uid-", i)), Labels: pl,
+				OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: name + "-h", Controller: ptr(true)}}},
+				Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
+				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: scaleAddr(i).String()}}
+			event{r.inf.pods.GetStore(), r.onPod, nil, p}.deliver()
+			eps = append(eps, discoveryv1.Endpoint{Addresses: []string{p.Status.PodIP}, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: p.Name}})
+		}
+		addrs[k] = netip.AddrFrom4([4]byte{10, byte(96 + k/65536), byte(k / 256 % 256), byte(k % 256)})
+		event{r.inf.services.GetStore(), r.onService, nil, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+			Spec: corev1.ServiceSpec{ClusterIP: addrs[k].String(), Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromString("http")}}}}}.deliver()
+		event{r.inf.slices.GetStore(), r.onSlice, nil, &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name + "-1",
+			Labels: map[string]string{discoveryv1.LabelServiceName: name}}, Endpoints: eps,
+			Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}}}}.deliver()
+	}
+	return addrs
+}
+
+// benchPods is the cluster's size: FLOWPOL_STATE_PODS and
+// FLOWPOL_STATE_SERVICES, else 150,000 and 20,000.
+func benchPods(b *testing.B) (pods, services int) {
+	pods, services = 150_000, 20_000
+	if _, err := fmt.Sscan(os.Getenv("FLOWPOL_STATE_PODS"), &pods); err != nil && os.Getenv("FLOWPOL_STATE_PODS") != "" {
+		b.Fatal(err)
+	}
+	if _, err := fmt.Sscan(os.Getenv("FLOWPOL_STATE_SERVICES"), &services); err != nil && os.Getenv("FLOWPOL_STATE_SERVICES") != "" {
+		b.Fatal(err)
+	}
+	return pods, services
+}

@@ -85,3 +85,19 @@ func TestEmptyBaseline(t *testing.T) {
 		})
 	}
 }
+
+// TestInventoryEndless fails if an inventory that never ends is read on
+// instead of refused, fast, with an error naming the file.
+func TestInventoryEndless(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "flowpol.db")
+	r := run(t, "", "learn", "--from", "-", "--inventory", "/dev/zero", "--db", db)
+	if r.code == 0 || !strings.Contains(r.err, "/dev/zero:1: object too large") {
+		t.Fatalf("exit %d, stderr %q; want an error naming /dev/zero", r.code, r.err)
+	}
+	big := filepath.Join(t.TempDir(), "cluster.yaml")
+	writeFile(t, big, strings.Repeat("# a comment\n", 100))
+	r = run(t, "", "learn", "--from", "-", "--inventory", big, "--db", db, "--max-inventory-bytes", "500")
+	if r.code == 0 || !strings.Contains(r.err, big+":42: inventory too large: more than 500 bytes") {
+		t.Fatalf("exit %d, stderr %q; want the file refused at line 42", r.code, r.err)
+	}
+}

@@ -101,3 +101,15 @@ func TestInventoryEndless(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want the file refused at line 42", r.code, r.err)
 	}
 }
+
+// TestLearnWarnsEmptyInventory fails if learning with an inventory of no
+// pods, where every pod becomes external, says nothing.
+func TestLearnWarnsEmptyInventory(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "cluster.yaml")
+	writeFile(t, inv, "apiVersion: v1\nkind: List\nitems: []\n")
+	r := run(t, "", "learn", "--from", "-", "--inventory", inv, "--db", filepath.Join(dir, "f.db"))
+	if !strings.Contains(r.err, "warning: the inventory has no pods") {
+		t.Fatalf("exit %d, stderr %q; want a warning about no pods", r.code, r.err)
+	}
+}

@@ -94,6 +94,9 @@ func runLearn(ctx context.Context, o *learnOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range inv.Warnings() {
+		fmt.Fprintf(s.Err, "warning: %s\n", w)
+	}
 	var rd *flow.Reader // nil: live
 	if o.from != "" {
 		in, name, err := openInput(o.from, s.In)

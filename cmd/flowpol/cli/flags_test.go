@@ -113,3 +113,17 @@ func TestLearnWarnsEmptyInventory(t *testing.T) {
 		t.Fatalf("exit %d, stderr %q; want a warning about no pods", r.code, r.err)
 	}
 }
+
+// TestGenerateWarnsUnknownNamespace fails if --namespace that matches no
+// workload yields an empty result in silence.
+func TestGenerateWarnsUnknownNamespace(t *testing.T) {
+	db := learnScenario(t, "example")
+	r := mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--namespace", "shpo")
+	if !strings.Contains(r.err, "warning: --namespace shpo: no workload in it was seen in the window") {
+		t.Fatalf("stderr %q; want a warning about --namespace shpo", r.err)
+	}
+	r = mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--namespace", "shop")
+	if strings.Contains(r.err, "--namespace") {
+		t.Errorf("a namespace with workloads warned: %q", r.err)
+	}
+}

@@ -35,7 +35,8 @@ func (s *yamlStream) run() error {
 			}
 			continue
 		}
-		if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && rest[0] != '#' {
+		// "---#" is no marker in YAML: a comment needs a blank before it.
+		if rest := bytes.TrimSpace(line[3:]); len(rest) > 0 && (rest[0] != '#' || line[3] == '#') {
 			return s.in.fail(at, fmt.Errorf("invalid Yaml document separator: %s", rest))
 		}
 		if err := s.finish(); err != nil {
@@ -66,7 +67,12 @@ type yamlDoc struct {
 	indent     int // the column of the sequence's dashes; -1 before the first
 	entry      []byte
 	entryLine  int
+	entryCol   int // the column of the entry's content; -1 before it
+	badIndent  int // the line of a continuation left of entryCol, or 0
 }
+
+// errBadIndent is a line of a List item left of the item's content.
+var errBadIndent = errors.New("yaml: this line is less indented than its List item")
 
 // gap is n input lines left out of the header after its first at lines.
 type gap struct{ at, n int }
@@ -101,6 +107,7 @@ func (d *yamlDoc) addItemLine(line []byte, at int, blank bool) (bool, error) {
 	switch {
 	case blank && d.indent < 0:
 	case blank || c > d.indent && d.indent >= 0:
+		d.checkIndent(c, at, blank)
 		if err := d.appendEntry(line, at); err != nil {
 			return false, err
 		}
@@ -108,9 +115,10 @@ func (d *yamlDoc) addItemLine(line []byte, at int, blank bool) (bool, error) {
 		if err := d.endEntry(); err != nil {
 			return false, err
 		}
-		d.indent, d.entryLine = c, at
+		d.indent, d.entryLine, d.entryCol, d.badIndent = c, at, -1, 0
 		line = append([]byte(nil), line...)
 		line[c] = ' '
+		d.checkIndent(indentOf(line), at, isFiller(line))
 		if err := d.appendEntry(line, at); err != nil {
 			return false, err
 		}
@@ -120,6 +128,18 @@ func (d *yamlDoc) addItemLine(line []byte, at int, blank bool) (bool, error) {
 	}
 	d.skip()
 	return false, nil
+}
+
+// checkIndent notes a continuation of the entry left of its content,
+// which the whole document's parser refuses and the entry's alone would not.
+func (d *yamlDoc) checkIndent(c, at int, blank bool) {
+	switch {
+	case blank:
+	case d.entryCol < 0:
+		d.entryCol = c
+	case c < d.entryCol && d.badIndent == 0:
+		d.badIndent = at
+	}
 }
 
 // skip counts an input line left out of the header.
@@ -145,6 +165,9 @@ func (d *yamlDoc) endEntry() error {
 	}
 	doc := document{first: d.entryLine, line: d.entryLine, body: d.entry}
 	js, err := doc.toJSON(d.in.name)
+	if d.badIndent > 0 {
+		err = d.in.fail(d.badIndent, errBadIndent)
+	}
 	d.items.add(d.entryLine, js, err)
 	d.entry = d.entry[:0]
 	return nil

@@ -18,28 +18,6 @@ type list struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-// addDocument adds the object or the List items of one document.
-func (inv *Inventory) addDocument(name string, d document) error {
-	js, err := d.toJSON(name)
-	if err != nil {
-		return err
-	}
-	if bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
-		return nil // empty, or only comments
-	}
-	obj, err := readObject(js)
-	if err != nil {
-		return &LineError{File: name, Line: d.line, Err: err}
-	}
-	if obj.Kind == "List" {
-		return inv.addList(name, d.line, js)
-	}
-	if err := inv.add(obj, js); err != nil {
-		return &LineError{File: name, Line: d.line, Object: obj.label(), Err: err}
-	}
-	return nil
-}
-
 func (inv *Inventory) addList(name string, line int, js []byte) error {
 	var l list
 	if err := json.Unmarshal(js, &l); err != nil {

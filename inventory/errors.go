@@ -13,6 +13,11 @@ var (
 	ErrNestedList  = errors.New("List inside a List")
 	ErrBadIP       = errors.New("invalid IP address")
 	ErrAfterDocEnd = errors.New(`content after the document end marker "..."`)
+	// ErrTooLarge is an input larger than Options.MaxBytes.
+	ErrTooLarge = errors.New("inventory too large")
+	// ErrObjectTooLarge is an object, List item or line larger than
+	// Options.MaxObjectBytes.
+	ErrObjectTooLarge = errors.New("object too large")
 )
 
 // LineError locates a bad object: the file, the line its document starts on

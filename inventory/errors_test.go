@@ -25,12 +25,12 @@ func TestLoadErrors(t *testing.T) {
 			want: "cluster.yaml:9: yaml: mapping values are not allowed in this context",
 		},
 		{
-			// The parser, unlike the scanner, reports the line before the
-			// offending one (" namespace: x" is line 10).
+			// The parser names the line its block began on (9); the
+			// offending line is 10.
 			name: "YAML parser error",
 			in:   "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n namespace: x\n",
-			line: 9,
-			want: "cluster.yaml:9: yaml: did not find expected key",
+			line: 10,
+			want: "cluster.yaml:10: yaml: did not find expected key",
 		},
 		{
 			name: "YAML syntax without a line",
@@ -80,8 +80,8 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "List item without kind",
 			in:   "apiVersion: v1\nkind: List\nitems:\n- kind: Namespace\n  apiVersion: v1\n  metadata: {name: a}\n- metadata: {name: b}\n",
-			line: 1,
-			want: "cluster.yaml:1: items[1]: missing kind",
+			line: 7,
+			want: "cluster.yaml:7: items[1]: missing kind",
 			is:   ErrNoKind,
 		},
 		{
@@ -100,15 +100,15 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "List inside a List",
 			in:   "kind: List\nitems:\n- kind: List\n  items: []\n",
-			line: 1,
-			want: "cluster.yaml:1: items[0] (List): List inside a List",
+			line: 3,
+			want: "cluster.yaml:3: items[0] (List): List inside a List",
 			is:   ErrNestedList,
 		},
 		{
 			name: "JSON type error in a List item",
 			in:   "\n" + `{"apiVersion":"v1","kind":"List","items":[` + "\n" + podJSON + `},` + "\n" + podJSON + `,"spec":{"containers":"api"}}]}`,
-			line: 2,
-			want: "cluster.yaml:2: items[1] (Pod shop/api-1): json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container",
+			line: 4,
+			want: "cluster.yaml:4: items[1] (Pod shop/api-1): json: cannot unmarshal string into Go struct field PodSpec.spec.containers of type []v1.Container",
 		},
 		{
 			name: "missing name",
@@ -134,8 +134,8 @@ func TestLoadErrors(t *testing.T) {
 		{
 			name: "bad podIPs in a List",
 			in:   "apiVersion: v1\nkind: List\nitems:\n- " + podJSON + `,"status":{"podIPs":[{"ip":"10.0.0.3"},{"ip":"fd00::1::2"}]}}` + "\n",
-			line: 1,
-			want: `cluster.yaml:1: items[0] (Pod shop/api-1): status.podIPs[1].ip: invalid IP address: ParseAddr("fd00::1::2"): ...`,
+			line: 4,
+			want: `cluster.yaml:4: items[0] (Pod shop/api-1): status.podIPs[1].ip: invalid IP address: ParseAddr("fd00::1::2"): ...`,
 			is:   ErrBadIP,
 		},
 		{

@@ -1,10 +1,7 @@
 package inventory
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"os"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -34,40 +31,14 @@ type Inventory struct {
 	Skipped map[string]int
 }
 
-// Load reads a whole dump from r. name, usually the file's path, starts
-// every error message: "cluster.yaml:12: items[3] (Pod shop/api-1): ...".
+// Load reads a whole dump from r with the default Options.
 func Load(r io.Reader, name string) (*Inventory, error) {
-	data, err := io.ReadAll(r)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	inv := &Inventory{Skipped: map[string]int{}}
-	s := newSplitter(name, data)
-	for {
-		d, err := s.next()
-		if errors.Is(err, io.EOF) {
-			return inv, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if err := inv.addDocument(name, d); err != nil {
-			return nil, err
-		}
-	}
+	return Options{}.Load(r, name)
 }
 
-// LoadFile opens path and loads it, with path as the name in errors.
+// LoadFile loads the file at path with the default Options.
 func LoadFile(path string) (*Inventory, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	inv, err := Load(f, path)
-	if cerr := f.Close(); cerr != nil && err == nil {
-		return nil, cerr
-	}
-	return inv, err
+	return Options{}.LoadFile(path)
 }
 
 // Objects returns the number of objects kept, not counting Skipped.

@@ -26,6 +26,8 @@ type clusterOptions struct {
 	inventory   string
 	kubeconfig  string
 	syncTimeout time.Duration
+	maxBytes    int64
+	maxObject   int
 }
 
 func (o *clusterOptions) addFlags(cmd *cobra.Command) {
@@ -33,6 +35,8 @@ func (o *clusterOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.inventory, "inventory", "", "cluster inventory: kubectl get ... -o yaml|json")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read the cluster live through this kubeconfig (in a pod, its service account is used when neither this nor --inventory is given)")
 	f.Var(positiveDuration(&o.syncTimeout, time.Minute), "sync-timeout", "how long to wait for the API server's first answer")
+	f.Var(positiveInt64(&o.maxBytes, 1<<30), "max-inventory-bytes", "refuse an inventory file larger than this")
+	f.Var(positiveInt(&o.maxObject, 16<<20), "max-inventory-object-bytes", "refuse an inventory whose objects (each List item on its own) are larger than this")
 	cmd.MarkFlagsMutuallyExclusive("inventory", "kubeconfig")
 }
 
@@ -44,7 +48,7 @@ var errNoCluster = errors.New("say where the cluster's state is: --inventory FIL
 // otherwise).
 func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func() *inventory.Inventory, error) {
 	if o.inventory != "" {
-		inv, err := inventory.LoadFile(o.inventory)
+		inv, err := inventory.Options{MaxBytes: o.maxBytes, MaxObjectBytes: o.maxObject}.LoadFile(o.inventory)
 		return inv, nil, err
 	}
 	factory, host, err := o.informers()

@@ -85,3 +85,45 @@ func TestEmptyBaseline(t *testing.T) {
 		})
 	}
 }
+
+// TestInventoryEndless fails if an inventory that never ends is read on
+// instead of refused, fast, with an error naming the file.
+func TestInventoryEndless(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "flowpol.db")
+	r := run(t, "", "learn", "--from", "-", "--inventory", "/dev/zero", "--db", db)
+	if r.code == 0 || !strings.Contains(r.err, "/dev/zero:1: object too large") {
+		t.Fatalf("exit %d, stderr %q; want an error naming /dev/zero", r.code, r.err)
+	}
+	big := filepath.Join(t.TempDir(), "cluster.yaml")
+	writeFile(t, big, strings.Repeat("# a comment\n", 100))
+	r = run(t, "", "learn", "--from", "-", "--inventory", big, "--db", db, "--max-inventory-bytes", "500")
+	if r.code == 0 || !strings.Contains(r.err, big+":42: inventory too large: more than 500 bytes") {
+		t.Fatalf("exit %d, stderr %q; want the file refused at line 42", r.code, r.err)
+	}
+}
+
+// TestLearnWarnsEmptyInventory fails if learning with an inventory of no
+// pods, where every pod becomes external, says nothing.
+func TestLearnWarnsEmptyInventory(t *testing.T) {
+	dir := t.TempDir()
+	inv := filepath.Join(dir, "cluster.yaml")
+	writeFile(t, inv, "apiVersion: v1\nkind: List\nitems: []\n")
+	r := run(t, "", "learn", "--from", "-", "--inventory", inv, "--db", filepath.Join(dir, "f.db"))
+	if !strings.Contains(r.err, "warning: the inventory has no pods") {
+		t.Fatalf("exit %d, stderr %q; want a warning about no pods", r.code, r.err)
+	}
+}
+
+// TestGenerateWarnsUnknownNamespace fails if --namespace that matches no
+// workload yields an empty result in silence.
+func TestGenerateWarnsUnknownNamespace(t *testing.T) {
+	db := learnScenario(t, "example")
+	r := mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--namespace", "shpo")
+	if !strings.Contains(r.err, "warning: --namespace shpo: no workload in it was seen in the window") {
+		t.Fatalf("stderr %q; want a warning about --namespace shpo", r.err)
+	}
+	r = mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--namespace", "shop")
+	if strings.Contains(r.err, "--namespace") {
+		t.Errorf("a namespace with workloads warned: %q", r.err)
+	}
+}

@@ -58,6 +58,7 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	}
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)
+	o.namespaceWarning(s.Err, w)
 	if o.format == "enforcer" {
 		return writeRules(s.Out, o.out, res.Policies)
 	}

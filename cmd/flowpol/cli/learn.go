@@ -101,6 +101,9 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
+	for _, w := range inv.Warnings() {
+		fmt.Fprintf(s.Err, "warning: %s\n", w)
+	}
 	var rd *flow.Reader // nil: live
 	if o.from != "" {
 		in, name, err := openInput(o.from, s.In)

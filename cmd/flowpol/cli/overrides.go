@@ -8,6 +8,7 @@ import (
 
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/overrides"
+	"github.com/flowpol/flowpol/topology"
 )
 
 // overridesOption is the --overrides flag of the commands that generate.
@@ -61,6 +62,21 @@ func (o *generationOptions) options() (generator.Options, error) {
 	}
 	return generator.Options{Namespace: o.namespace, SkipNamespaces: skip, Overrides: ov,
 		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny}, nil
+}
+
+// namespaceWarning says when --namespace names a namespace with no
+// workload seen in the window: nothing is generated, and the name may be a
+// typo.
+func (o *generationOptions) namespaceWarning(w io.Writer, win *topology.Window) {
+	if o.namespace == "" {
+		return
+	}
+	for ref := range win.Workloads {
+		if ref.Namespace == o.namespace {
+			return
+		}
+	}
+	fmt.Fprintf(w, "warning: --namespace %s: no workload in it was seen in the window\n", o.namespace)
 }
 
 // reportGenerate writes what a generation left out or could not use.

@@ -26,6 +26,8 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 	}
 	var out baseline.Applied
 	var retained bool
+	var et *edgeTx
+	s.edges.mu.Lock()
 	err := s.update(func(tx *bolt.Tx) error {
 		st, err := readState(tx)
 		if err != nil {
@@ -34,11 +36,19 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 		if retained, err = s.retainIfDue(tx, st, d); err != nil {
 			return err
 		}
-		if out, err = applyTx(tx, st, d); err != nil {
+		et = newEdgeTx(&s.edges)
+		if retained { // edges may be gone: read them from the file
+			et.cache = nil
+		}
+		if out, err = applyTx(tx, st, et, d); err != nil {
 			return err
 		}
 		return writeState(tx, st)
 	})
+	if err == nil {
+		s.edges.commit(et, retained)
+	}
+	s.edges.mu.Unlock()
 	if err != nil {
 		return baseline.Applied{}, fmt.Errorf("apply to %s: %w", s.path, err)
 	}
@@ -48,14 +58,14 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 	return out, nil
 }
 
-func applyTx(tx *bolt.Tx, st *state, d *baseline.Delta) (baseline.Applied, error) {
+func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Applied, error) {
 	var out baseline.Applied
 	if err := checkCells(st, d); err != nil {
 		return out, err
 	}
 	ids := make([]uint64, len(d.Edges))
 	for i := range d.Edges {
-		id, isNew, err := putEdge(tx, &d.Edges[i])
+		id, isNew, err := putEdge(tx, et, &d.Edges[i])
 		if err != nil {
 			return out, fmt.Errorf("edge %s: %w", d.Edges[i].Edge, err)
 		}
@@ -99,38 +109,55 @@ func checkCells(st *state, d *baseline.Delta) error {
 
 // putEdge finds or makes an edge's id and merges its pods, nodes,
 // processes and moments seen into the file.
-func putEdge(tx *bolt.Tx, e *baseline.EdgeDelta) (uint64, bool, error) {
-	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
+func putEdge(tx *bolt.Tx, et *edgeTx, e *baseline.EdgeDelta) (uint64, bool, error) {
 	key := edgeKey(e.Edge)
-	var id uint64
-	var rec edgeRecord
-	isNew := false
+	id, rec, isNew, err := findEdge(tx, et, key, e.Edge)
+	if err != nil {
+		return 0, false, err
+	}
+	if isNew || rec.adds(e) {
+		rec = rec.clone()
+		rec.merge(e)
+		k := idKey(id)
+		if err := tx.Bucket(bucketEdges).Put(k, seal(k, rec.encode())); err != nil {
+			return 0, false, err
+		}
+		et.recs[id] = rec
+	}
+	return id, isNew, putSeen(tx, et, id, e.Cells)
+}
+
+// findEdge returns an edge's id and record, as the transaction or the
+// file holds them, or a new id and an empty record.
+func findEdge(tx *bolt.Tx, et *edgeTx, key []byte, edge topology.Edge) (uint64, *edgeRecord, bool, error) {
+	if id, ok := et.id(key); ok {
+		if rec := et.rec(id); rec != nil {
+			return id, rec, false, nil
+		}
+	}
+	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
 	if v := index.Get(key); v != nil {
 		raw, err := unseal(key, v)
 		if err != nil || len(raw) != 8 {
-			return 0, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
+			return 0, nil, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
 		}
-		id = binary.BigEndian.Uint64(raw)
-		if rec, err = getEdge(edges, id); err != nil {
-			return 0, false, err
+		id := binary.BigEndian.Uint64(raw)
+		rec, err := getEdge(edges, id)
+		if err != nil {
+			return 0, nil, false, err
 		}
-	} else {
-		var err error
-		if id, err = edges.NextSequence(); err != nil {
-			return 0, false, err
-		}
-		if err := index.Put(key, seal(key, idKey(id))); err != nil {
-			return 0, false, err
-		}
-		rec, isNew = edgeRecord{key: key, edge: e.Edge}, true
+		et.ids[string(key)], et.recs[id] = id, &rec
+		return id, &rec, false, nil
 	}
-	if rec.merge(e) || isNew {
-		k := idKey(id)
-		if err := edges.Put(k, seal(k, rec.encode())); err != nil {
-			return 0, false, err
-		}
+	id, err := edges.NextSequence()
+	if err != nil {
+		return 0, nil, false, err
 	}
-	return id, isNew, putSeen(tx, id, e.Cells)
+	if err := index.Put(key, seal(key, idKey(id))); err != nil {
+		return 0, nil, false, err
+	}
+	et.ids[string(key)] = id
+	return id, &edgeRecord{key: key, edge: edge}, true, nil
 }
 
 func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
@@ -151,14 +178,17 @@ func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
 }
 
 // putSeen widens an edge's first and last moments seen to its cells'.
-func putSeen(tx *bolt.Tx, id uint64, cells []baseline.Cell) error {
+func putSeen(tx *bolt.Tx, et *edgeTx, id uint64, cells []baseline.Cell) error {
 	if len(cells) == 0 {
 		return nil
 	}
 	b, k := tx.Bucket(bucketSeen), idKey(id)
-	sn, known, err := getSeen(b, k)
-	if err != nil {
-		return err
+	sn, known := et.seenOf(id)
+	if !known {
+		var err error
+		if sn, known, err = getSeen(b, k); err != nil {
+			return err
+		}
 	}
 	old := sn
 	for i, c := range cells {
@@ -170,6 +200,7 @@ func putSeen(tx *bolt.Tx, id uint64, cells []baseline.Cell) error {
 			sn.last = last
 		}
 	}
+	et.seen[id] = sn
 	if known && sn == old {
 		return nil
 	}

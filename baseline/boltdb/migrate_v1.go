@@ -253,7 +253,7 @@ func v1CopyCounts(src, tx *bolt.Tx, st *state, edges map[uint64]*baseline.EdgeDe
 	for _, id := range slices.Sorted(maps.Keys(edges)) {
 		d.Edges = append(d.Edges, *edges[id])
 	}
-	_, err = applyTx(tx, st, d)
+	_, err = applyTx(tx, st, newEdgeTx(nil), d)
 	return err
 }
 

@@ -118,3 +118,34 @@ func decodeSeen(v []byte) (seen, error) {
 	s := seen{first: d.varint(), last: d.varint()}
 	return s, d.done()
 }
+
+// adds says whether merging the delta would change the record, without
+// changing it.
+func (r *edgeRecord) adds(e *baseline.EdgeDelta) bool {
+	return addsPods(r.srcPods, e.SrcPods) || addsPods(r.dstPods, e.DstPods) ||
+		addsStrings(r.nodes, e.Nodes) || addsStrings(r.srcComms, e.SrcComms) || addsStrings(r.dstComms, e.DstComms)
+}
+
+func addsPods(set, add []uint64) bool {
+	if len(set) >= maxPods {
+		return false
+	}
+	for _, p := range add {
+		if _, ok := slices.BinarySearch(set, p); !ok && p != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func addsStrings(set, add []string) bool {
+	if len(set) >= maxStrings {
+		return false
+	}
+	for _, s := range add {
+		if _, ok := slices.BinarySearch(set, s); !ok && s != "" {
+			return true
+		}
+	}
+	return false
+}

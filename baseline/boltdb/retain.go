@@ -20,6 +20,9 @@ func (s *Store) Retain(ctx context.Context, now time.Time) (baseline.Retained, e
 		return baseline.Retained{}, err
 	}
 	var out baseline.Retained
+	s.edges.mu.Lock()
+	defer s.edges.mu.Unlock()
+	s.edges.ids, s.edges.recs, s.edges.seen = nil, nil, nil // edges may go
 	err := s.update(func(tx *bolt.Tx) error {
 		st, err := readState(tx)
 		if err != nil {

@@ -47,6 +47,8 @@ type Store struct {
 	db *bolt.DB
 	// bucket is the finest tier's width, fixed when the file was made.
 	bucket time.Duration
+	// edges caches the edges Apply has touched.
+	edges edgeCache
 }
 
 var _ baseline.Store = (*Store)(nil)
@@ -102,7 +104,11 @@ func checkFile(path string, readOnly bool) error {
 }
 
 func openBolt(path string, readOnly bool, timeout time.Duration) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	bopts := &bolt.Options{Timeout: timeout, ReadOnly: readOnly}
+	if !readOnly {
+		bopts.InitialMmapSize = 1 << 30 // address space only; spares remapping as the file grows
+	}
+	db, err := bolt.Open(path, 0o600, bopts)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, timeout)
 	}

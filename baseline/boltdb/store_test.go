@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"math"
 	"net/netip"
@@ -317,4 +318,44 @@ func containsStr(s, sub string) bool {
 		}
 	}
 	return false
+}
+
+// TestEdgeCacheAfterRetention: an edge that retention removed is new
+// again when it comes back, whether retention ran inside Apply or on its
+// own, and its record holds only what came after. If it failed, the store
+// would trust what it remembered of a removed edge and leave counts with
+// no record, or old pods on a new edge.
+func TestEdgeCacheAfterRetention(t *testing.T) {
+	ret, err := baseline.ParseRetention("1m:1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, explicit := range []bool{false, true} {
+		t.Run(fmt.Sprintf("explicit=%v", explicit), func(t *testing.T) {
+			s := openTest(t, Options{Retention: ret, Now: func() time.Time { return t0.Add(48 * time.Hour) }})
+			old := baseline.EdgeDelta{Edge: webEdge, Cells: []baseline.Cell{cell(t0, 1, 0)}, SrcPods: []uint64{1}}
+			apply(t, s, &baseline.Delta{Edges: []baseline.EdgeDelta{old}})
+			later := t0.Add(24 * time.Hour)
+			other := baseline.EdgeDelta{Edge: simEdge(1), Cells: []baseline.Cell{cell(later, 1, 0)}}
+			if explicit {
+				if _, err := s.Retain(context.Background(), later); err != nil {
+					t.Fatal(err)
+				}
+			}
+			apply(t, s, &baseline.Delta{Edges: []baseline.EdgeDelta{other}})
+			back := baseline.EdgeDelta{Edge: webEdge, Cells: []baseline.Cell{cell(later.Add(time.Minute), 1, 0)}, SrcPods: []uint64{2}}
+			if got := apply(t, s, &baseline.Delta{Edges: []baseline.EdgeDelta{back}}).NewEdges; got != 1 {
+				t.Errorf("the edge back after retention removed it: %d new edges, want 1", got)
+			}
+			w := window(t, s, later, later.Add(time.Hour))
+			for _, e := range w.Edges {
+				if e.Edge == webEdge && (e.SrcPods != 1 || e.Count != 1) {
+					t.Errorf("returned edge: %d source pods, count %d; want 1 and 1", e.SrcPods, e.Count)
+				}
+			}
+			if len(w.Edges) != 2 {
+				t.Errorf("window has %d edges, want 2", len(w.Edges))
+			}
+		})
+	}
 }

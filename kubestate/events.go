@@ -110,7 +110,7 @@ func (r *Resolver) onPod(old, cur any) {
 			r.bury(was, d) // gone without a deletion event, replaced by a pod of the same name
 		}
 		if g, ok, _ := r.graves.GetByKey(string(p.UID)); ok {
-			r.graves.Delete(g) // back: the deletion was not final
+			r.graves.Delete(g) //nolint:errcheck // keyed by uid, which a pod from the store has: no error to report; back: the deletion was not final
 		}
 		r.dropEntry(string(p.UID), d)
 		r.addEntry(p, d)

@@ -34,7 +34,7 @@ func (r *Resolver) expire(d *dirty) {
 		if !ok || g == nil || !g.DeletionTimestamp.Time.Equal(x.gone) {
 			continue // back alive, or buried again later
 		}
-		r.graves.Delete(g)
+		r.graves.Delete(g) //nolint:errcheck // keyed by uid, which a pod from the store has: no error to report
 		if e := r.uids[x.uid]; e != nil && e.pod == g {
 			r.dropEntry(x.uid, d)
 		}

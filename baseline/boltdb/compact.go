@@ -2,6 +2,7 @@ package boltdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,14 +64,10 @@ func (s *Store) compactLocked() error {
 		return err
 	}
 	if err := s.copyInto(dst); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return err
+		return errors.Join(err, dst.Close(), os.Remove(tmp))
 	}
 	if err := os.Rename(tmp, s.path); err != nil {
-		dst.Close()
-		os.Remove(tmp)
-		return err
+		return errors.Join(err, dst.Close(), os.Remove(tmp))
 	}
 	old := s.db
 	s.db = dst
@@ -147,6 +144,5 @@ func syncDir(dir string) error {
 	if err != nil {
 		return err
 	}
-	defer d.Close()
-	return d.Sync()
+	return errors.Join(d.Sync(), d.Close())
 }

@@ -34,7 +34,7 @@ func checkLength(path string, size int64) error {
 	if err != nil {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read only
 	m0, ok0 := readMeta(f, 0)
 	var m1 boltMeta
 	ok1 := false

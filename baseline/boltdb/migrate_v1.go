@@ -3,6 +3,7 @@ package boltdb
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -97,16 +98,19 @@ func (s *Store) migrateIfOld(db *bolt.DB) (*bolt.DB, error) {
 		return db, err
 	}
 	if s.opts.ReadOnly {
-		db.Close()
+		if err := db.Close(); err != nil {
+			return nil, fmt.Errorf("close %s: %w", s.path, err)
+		}
 		if db, err = openBolt(s.path, false, s.opts.Timeout); err != nil {
 			return nil, fmt.Errorf("%s has baseline schema 1 and migrating it to 2 needs write access: %w", s.path, err)
 		}
 	}
 	if err := s.migrate(db); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("migrate %s from schema 1 to 2: %w", s.path, err)
+		return nil, errors.Join(fmt.Errorf("migrate %s from schema 1 to 2: %w", s.path, err), db.Close())
 	}
-	db.Close()
+	if err := db.Close(); err != nil {
+		return nil, fmt.Errorf("close %s: %w", s.path, err)
+	}
 	s.opts.Log(fmt.Sprintf("%s: migrated baseline schema 1 → 2; the original is %s.v1.bak", s.path, s.path))
 	return openBolt(s.path, s.opts.ReadOnly, s.opts.Timeout)
 }
@@ -136,8 +140,7 @@ func (s *Store) migrate(old *bolt.DB) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return err
+		return errors.Join(err, os.Remove(tmp))
 	}
 	if err := os.Rename(tmp, s.path); err != nil {
 		return err
@@ -325,7 +328,7 @@ func copyFile(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // read only
 	tmp := dst + ".tmp"
 	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
@@ -342,8 +345,7 @@ func copyFile(src, dst string) error {
 		err = os.Rename(tmp, dst)
 	}
 	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("keep the original as %s: %w", dst, err)
+		return fmt.Errorf("keep the original as %s: %w", dst, errors.Join(err, os.Remove(tmp)))
 	}
 	return syncDir(filepath.Dir(dst))
 }

@@ -82,8 +82,7 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s.db = db
 	if err := s.init(); err != nil {
-		s.db.Close()
-		return nil, err
+		return nil, errors.Join(err, s.db.Close())
 	}
 	return s, nil
 }

@@ -2,8 +2,8 @@ package boltdb
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"math"
 	"net/netip"
 	"path/filepath"

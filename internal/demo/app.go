@@ -133,8 +133,10 @@ func (s *service) get(ctx context.Context, url string) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	io.Copy(io.Discard, resp.Body)
+	_, err = io.Copy(io.Discard, resp.Body)
+	if err = errors.Join(err, resp.Body.Close()); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET %s: %s", url, resp.Status)
 	}
@@ -147,8 +149,10 @@ func (s *service) ask(ctx context.Context, addr, line string) error {
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
+	defer c.Close() //nolint:errcheck // the answer was read, or its error is returned
+	if err := c.SetDeadline(time.Now().Add(2 * time.Second)); err != nil {
+		return err
+	}
 	if _, err := fmt.Fprintf(c, "%s\n", line); err != nil {
 		return err
 	}
@@ -180,8 +184,10 @@ func serveLines(addr string, answer func(string) string, out io.Writer) error {
 			return err
 		}
 		go func() {
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
+			defer c.Close() //nolint:errcheck // a server's end of a finished exchange
+			if c.SetDeadline(time.Now().Add(5*time.Second)) != nil {
+				return // the connection is gone already
+			}
 			q, err := bufio.NewReader(c).ReadString('\n')
 			if err == nil {
 				fmt.Fprintln(c, answer(strings.TrimSpace(q)))
@@ -210,7 +216,9 @@ func serveDNS(addr, records string, out io.Writer) error {
 			return err
 		}
 		if reply, err := answerDNS(buf[:n], table); err == nil {
-			pc.WriteTo(reply, from)
+			if _, err := pc.WriteTo(reply, from); err != nil {
+				return err
+			}
 		}
 	}
 }
@@ -290,8 +298,8 @@ func probe(target string, out io.Writer) error {
 	c, err := net.DialTimeout("tcp4", target, 2*time.Second)
 	switch {
 	case err == nil:
-		c.Close()
 		fmt.Fprintln(out, "connected")
+		return c.Close()
 	case errors.Is(err, os.ErrDeadlineExceeded) || strings.Contains(err.Error(), "timeout"):
 		fmt.Fprintln(out, "dropped")
 	default:

@@ -257,7 +257,7 @@ func (d *demo) inPod(ctx context.Context, pod, role string, args ...string) (str
 	if err := cmd.Start(); err != nil {
 		return "", err
 	}
-	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() })
+	stop := context.AfterFunc(ctx, func() { cmd.Process.Kill() }) //nolint:errcheck // Wait reports how it ended
 	defer stop()
 	if err := cmd.Wait(); err != nil {
 		return "", errors.Join(fmt.Errorf("%s in %s: %w", role, pod, err), ctx.Err())

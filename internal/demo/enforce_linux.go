@@ -41,7 +41,9 @@ func (d *demo) enforce(ctx context.Context) error {
 		return err
 	}
 	failed := d.verify(ctx)
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop flowpol enforce: %w", err)
+	}
 	if err := s.wait(); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("flowpol enforce: %w", err)
 	}
@@ -79,8 +81,7 @@ func (d *demo) startEnforce(ctx context.Context) (*started, error) {
 	show := func(l string) { fmt.Fprintf(d.o.Out, "  | %s\n", l) }
 	go eachLine(stderr, show)
 	if err := waitLine(ctx, stdout, hasPrefix("ready:"), 30*time.Second, show); err != nil {
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		return nil, errors.Join(fmt.Errorf("flowpol enforce: %w", err), s.wait())
+		return nil, errors.Join(fmt.Errorf("flowpol enforce: %w", err), s.cmd.Process.Signal(syscall.SIGTERM), s.wait())
 	}
 	return s, nil
 }

@@ -80,7 +80,7 @@ func waitLine(ctx context.Context, r io.ReadCloser, match func(string) bool, tim
 
 // eachLine calls f with each line of r, to its end, and closes r.
 func eachLine(r io.ReadCloser, f func(string)) {
-	defer r.Close()
+	defer r.Close() //nolint:errcheck // read to its end
 	s := bufio.NewScanner(r)
 	for s.Scan() {
 		f(s.Text())
@@ -104,7 +104,7 @@ type started struct {
 func (s *started) start() error {
 	err := s.cmd.Start()
 	for _, p := range s.pipes {
-		p.Close()
+		err = errors.Join(err, p.Close())
 	}
 	s.pipes = nil
 	return err

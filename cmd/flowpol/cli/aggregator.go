@@ -111,7 +111,7 @@ type aggregatorRun struct {
 	log   *slog.Logger
 }
 
-func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
+func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err error) {
 	tokens, err := o.auth(s)
 	if err != nil {
 		return err
@@ -134,7 +134,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeInto(&err, store)
 	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), true)
 	if err != nil {
 		return err

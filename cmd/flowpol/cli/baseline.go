@@ -59,3 +59,7 @@ func openBaseline(path string, opts boltdb.Options, w io.Writer) (*boltdb.Store,
 	opts.Log = notice(w)
 	return boltdb.Open(path, opts)
 }
+
+// closeInto closes c and joins what that says into *err: a deferred close
+// of a store or file that was written to must not pass a failure over.
+func closeInto(err *error, c io.Closer) { *err = errors.Join(*err, c.Close()) }

@@ -49,10 +49,15 @@ func (o *captureOptions) start(ctx context.Context, log *slog.Logger) (*collecto
 	reg.MustRegister(collector.NewMetrics(c.Stats))
 	metrics, err := serveMetrics(o.metricsAddr, "--metrics-addr", reg, log)
 	if err != nil {
-		c.Close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, c.Close())
 	}
-	return c, func() { metrics.Close(); c.Close() }, nil
+	stop := func() {
+		metrics.Close()
+		if err := c.Close(); err != nil { // detaching failed: say so, the process is ending anyway
+			log.Error("close the collector", "err", err)
+		}
+	}
+	return c, stop, nil
 }
 
 type captureCmdOptions struct {

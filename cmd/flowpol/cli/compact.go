@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -45,12 +46,10 @@ func runCompact(ctx context.Context, o *compactOptions, s Streams) error {
 	}
 	before, err := os.Stat(o.db)
 	if err != nil {
-		store.Close()
-		return err
+		return errors.Join(err, store.Close())
 	}
 	if err := store.Compact(ctx); err != nil {
-		store.Close()
-		return err
+		return errors.Join(err, store.Close())
 	}
 	if err := store.Close(); err != nil {
 		return err

@@ -104,7 +104,7 @@ func (o *enforceOptions) loadSet(s Streams) (*rules.Set, error) {
 	return rules.Compile(set.NetworkPolicies())
 }
 
-func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
+func runEnforce(ctx context.Context, o *enforceOptions, s Streams) (err error) {
 	if err := o.validate(); err != nil {
 		return err
 	}
@@ -125,7 +125,7 @@ func runEnforce(ctx context.Context, o *enforceOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer closeInto(&err, e)
 	if err := e.Update(tables); err != nil {
 		return err
 	}

@@ -86,7 +86,7 @@ func (o *learnOptions) cidrs() ([]netip.Prefix, error) {
 	return out, nil
 }
 
-func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
+func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	cidrs, err := o.cidrs()
 	if err != nil {
 		return err
@@ -110,14 +110,14 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) error {
 		if err != nil {
 			return err
 		}
-		defer in.Close()
+		defer in.Close() //nolint:errcheck // read only
 		rd = flow.NewReader(in, name)
 	}
 	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeInto(&err, store)
 	l, err := o.learner(res, store.Bucket(), false)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ learning runs recorded in it, oldest first.`,
 	return cmd
 }
 
-func runStatus(ctx context.Context, o *statusOptions, s Streams) error {
+func runStatus(ctx context.Context, o *statusOptions, s Streams) (err error) {
 	if o.format != "text" && o.format != "json" {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
@@ -47,7 +47,7 @@ func runStatus(ctx context.Context, o *statusOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer closeInto(&err, store)
 	st, err := store.Status(ctx)
 	if err != nil {
 		return err

@@ -48,7 +48,7 @@ func (o *windowOptions) span(now time.Time) (from, to time.Time, err error) {
 
 // read opens the baseline read-only, its notices on log, or asks the
 // aggregator, and returns the window.
-func (o *windowOptions) read(log io.Writer) (*topology.Window, error) {
+func (o *windowOptions) read(log io.Writer) (_ *topology.Window, err error) {
 	from, to, err := o.span(time.Now())
 	if err != nil {
 		return nil, err
@@ -67,7 +67,7 @@ func (o *windowOptions) read(log io.Writer) (*topology.Window, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer store.Close()
+	defer closeInto(&err, store)
 	return store.Window(context.Background(), from, to)
 }
 

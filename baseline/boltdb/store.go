@@ -103,11 +103,7 @@ func checkFile(path string, readOnly bool) error {
 }
 
 func openBolt(path string, readOnly bool, timeout time.Duration) (*bolt.DB, error) {
-	bopts := &bolt.Options{Timeout: timeout, ReadOnly: readOnly}
-	if !readOnly {
-		bopts.InitialMmapSize = 1 << 30 // address space only; spares remapping as the file grows
-	}
-	db, err := bolt.Open(path, 0o600, bopts)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, timeout)
 	}

@@ -48,7 +48,7 @@ var errNoCluster = errors.New("say where the cluster's state is: --inventory FIL
 // otherwise).
 func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func() *inventory.Inventory, error) {
 	if o.inventory != "" {
-		inv, err := inventory.Options{MaxBytes: o.maxBytes, MaxObjectBytes: o.maxObject}.LoadFile(o.inventory)
+		inv, err := o.loadFile()
 		return inv, nil, err
 	}
 	factory, host, err := o.informers()
@@ -65,12 +65,17 @@ func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func()
 	return state.Refresh(), state.Refresh, nil
 }
 
+// loadFile reads --inventory within its bounds.
+func (o *clusterOptions) loadFile() (*inventory.Inventory, error) {
+	return inventory.Options{MaxBytes: o.maxBytes, MaxObjectBytes: o.maxObject}.LoadFile(o.inventory)
+}
+
 // resolver returns what places flows in the cluster: the inventory's
 // resolver and the inventory, or the live cluster's, which follows it
 // event by event, and no inventory.
 func (o *clusterOptions) resolver(ctx context.Context, cidrs []netip.Prefix) (resolve.Resolver, *inventory.Inventory, error) {
 	if o.inventory != "" {
-		inv, err := inventory.LoadFile(o.inventory)
+		inv, err := o.loadFile()
 		if err != nil {
 			return nil, nil, err
 		}

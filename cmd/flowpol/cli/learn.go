@@ -101,8 +101,10 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	if err != nil {
 		return err
 	}
-	for _, w := range inv.Warnings() {
-		fmt.Fprintf(s.Err, "warning: %s\n", w)
+	if inv != nil { // nil: the live cluster's
+		for _, w := range inv.Warnings() {
+			fmt.Fprintf(s.Err, "warning: %s\n", w)
+		}
 	}
 	var rd *flow.Reader // nil: live
 	if o.from != "" {

@@ -78,6 +78,9 @@ func Open(path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, opts: opts, db: db}
 	if db, err = s.migrateIfOld(db); err != nil {
+		if db != nil { // the file could not be read: still open
+			err = errors.Join(err, db.Close())
+		}
 		return nil, err
 	}
 	s.db = db

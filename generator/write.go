@@ -98,7 +98,13 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 
 // WriteAtomic writes data to path through a temporary file renamed into
 // place: readers see the old file or the new one, never part of it.
+//
+// A path that is not a regular file (a device such as /dev/null, a pipe)
+// is written in place: renaming over it would replace the device.
 func WriteAtomic(path string, data []byte) (err error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return writeInPlace(path, data)
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".flowpol-*.tmp")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -150,4 +156,17 @@ func removeStale(dir string, keep map[string]bool) ([]string, error) {
 	}
 	slices.Sort(removed)
 	return removed, nil
+}
+
+// writeInPlace writes data to a path that is not a regular file.
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = f.Write(data)
+	if err = errors.Join(err, f.Close()); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

@@ -16,7 +16,7 @@ func policyCommands(db string) map[string][]string {
 	return map[string][]string{
 		"check":    {"check", "--db", db, "--until", until, "--policies"},
 		"diff":     {"diff", "--db", db, "--until", until, "--against"},
-		"compile":  {"compile", "-o", os.DevNull, "--policies"},
+		"compile":  {"compile", "-o", filepath.Join(filepath.Dir(db), "rules.yaml"), "--policies"},
 		"topology": {"topology", "--db", db, "--until", until, "--policies"},
 		"enforce":  {"enforce", "--mode", "audit", "--inventory", inv, "--policies"},
 	}

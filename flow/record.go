@@ -2,6 +2,8 @@ package flow
 
 import (
 	"fmt"
+	"math"
+	"math/bits"
 	"net/netip"
 	"time"
 )
@@ -113,4 +115,14 @@ type Record struct {
 func (r *Record) Normalize() {
 	r.Src = netip.AddrPortFrom(r.Src.Addr().Unmap(), r.Src.Port())
 	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
+}
+
+// AddCounts adds two connection counts, stopping at the largest a count
+// can be rather than wrapping round to a small one.
+func AddCounts(a, b uint64) uint64 {
+	sum, carry := bits.Add64(a, b, 0)
+	if carry != 0 {
+		return math.MaxUint64
+	}
+	return sum
 }

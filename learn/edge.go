@@ -57,10 +57,10 @@ func (s *set[T]) take() []T {
 func (e *edge) add(start int64, ms uint32, rec *flow.Record) {
 	c := e.cell(start, ms)
 	if rec.Observer == flow.Server {
-		c.Server = addSat(c.Server, rec.Count)
+		c.Server = flow.AddCounts(c.Server, rec.Count)
 		e.dstComm.add(rec.Comm, maxStrings)
 	} else {
-		c.Client = addSat(c.Client, rec.Count)
+		c.Client = flow.AddCounts(c.Client, rec.Count)
 		e.srcComm.add(rec.Comm, maxStrings)
 	}
 	c.FirstMS, c.LastMS = min(c.FirstMS, ms), max(c.LastMS, ms)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/bits"
 	"time"
 
 	"github.com/flowpol/flowpol/baseline"
@@ -94,7 +93,7 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 // Unknown.
 func (l *Learner) Add(rec *flow.Record) {
 	l.run.Records++
-	l.run.Connections = addSat(l.run.Connections, rec.Count)
+	l.run.Connections = flow.AddCounts(l.run.Connections, rec.Count)
 	if l.ignore(rec) {
 		return
 	}
@@ -148,15 +147,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// addSat is a+b, or the largest uint64 when that does not fit.
-func addSat(a, b uint64) uint64 {
-	s, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return math.MaxUint64
-	}
-	return s
 }
 
 func (l *Learner) noteUnresolved(end resolve.EndID) {

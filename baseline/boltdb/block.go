@@ -1,6 +1,10 @@
 package boltdb
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/flowpol/flowpol/flow"
+)
 
 // block is one edge's cells in one block of a tier: n cells of the tier's
 // width from the block's start. It is encoded as a bitmap of the cells
@@ -34,8 +38,8 @@ func (b *block) add(i int, client, server uint64, first, last int64) bool {
 	} else {
 		b.first, b.last = min(b.first, first), max(b.last, last)
 	}
-	b.client[i] = addSat(b.client[i], client)
-	b.server[i] = addSat(b.server[i], server)
+	b.client[i] = flow.AddCounts(b.client[i], client)
+	b.server[i] = flow.AddCounts(b.server[i], server)
 	return isNew
 }
 
@@ -129,7 +133,7 @@ func sumBlock(v []byte, n, lo, hi int) (sum uint64, firstCell, lastCell int, fir
 		if i < lo || i >= hi {
 			continue
 		}
-		sum = addSat(sum, max(c, c^x))
+		sum = flow.AddCounts(sum, max(c, c^x))
 		if firstCell < 0 {
 			firstCell = i
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"net/netip"
 
 	"github.com/flowpol/flowpol/flow"
@@ -139,12 +138,4 @@ func parseCellKey(k []byte) (tier int, start int64, id uint64, ok bool) {
 		return 0, 0, 0, false
 	}
 	return int(k[0]), readTime(k[1:9]), binary.BigEndian.Uint64(k[9:]), true
-}
-
-// addSat adds with saturation at 2^64-1.
-func addSat(a, b uint64) uint64 {
-	if a > math.MaxUint64-b {
-		return math.MaxUint64
-	}
-	return a + b
 }

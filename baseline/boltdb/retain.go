@@ -9,6 +9,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/flow"
 )
 
 // Retain rolls blocks older than a tier keeps into the next tier and
@@ -140,7 +141,7 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
 	var sum uint64
 	for i, set := range blk.set {
 		if set {
-			sum = addSat(sum, max(blk.client[i], blk.server[i]))
+			sum = flow.AddCounts(sum, max(blk.client[i], blk.server[i]))
 		}
 	}
 	bstart := floorTo(start, st.span(next))

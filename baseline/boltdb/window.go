@@ -190,7 +190,7 @@ func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map
 		accs[id] = &windowAcc{count: sum, first: f, last: l}
 		return nil
 	}
-	a.count = addSat(a.count, sum)
+	a.count = flow.AddCounts(a.count, sum)
 	a.first, a.last = min(a.first, f), max(a.last, l)
 	return nil
 }

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"math"
-	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"sync"
@@ -139,20 +137,10 @@ func (a *Agent) merge(rec *flow.Record) {
 		return
 	}
 	p := &a.pending[i]
-	p.Count = addSaturating(p.Count, rec.Count)
+	p.Count = flow.AddCounts(p.Count, rec.Count)
 	if rec.Time.Before(p.Time) {
 		p.Time = rec.Time
 	}
-}
-
-// addSaturating adds counts, stopping at the largest a count can be rather
-// than wrapping round to a small one.
-func addSaturating(a, b uint64) uint64 {
-	sum, carry := bits.Add64(a, b, 0)
-	if carry != 0 {
-		return math.MaxUint64
-	}
-	return sum
 }
 
 func (a *Agent) key(r *flow.Record) aggKey {

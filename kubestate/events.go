@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
@@ -173,33 +174,26 @@ func (r *Resolver) controlled(index, key string) []*corev1.Pod {
 }
 
 func (r *Resolver) onReplicaSet(old, cur any) {
-	r.update(func(d *dirty) {
-		for _, o := range []any{old, cur} {
-			if rs, ok := o.(*appsv1.ReplicaSet); ok {
-				r.reassign(r.controlled(byController, rs.Namespace+"/ReplicaSet/"+rs.Name), d)
-				d.workload(topology.WorkloadRef{Namespace: rs.Namespace, Kind: "ReplicaSet", Name: rs.Name})
-			}
-		}
-	})
+	onOwner(r, old, cur, "ReplicaSet", byController, func(o *appsv1.ReplicaSet) string { return o.Namespace + "/ReplicaSet/" + o.Name })
 }
 
 func (r *Resolver) onDeployment(old, cur any) {
-	r.update(func(d *dirty) {
-		for _, o := range []any{old, cur} {
-			if dp, ok := o.(*appsv1.Deployment); ok {
-				r.reassign(r.controlled(byDeployment, dp.Namespace+"/"+dp.Name), d)
-				d.workload(topology.WorkloadRef{Namespace: dp.Namespace, Kind: "Deployment", Name: dp.Name})
-			}
-		}
-	})
+	onOwner(r, old, cur, "Deployment", byDeployment, func(o *appsv1.Deployment) string { return o.Namespace + "/" + o.Name })
 }
 
 func (r *Resolver) onJob(old, cur any) {
+	onOwner(r, old, cur, "Job", byController, func(o *batchv1.Job) string { return o.Namespace + "/Job/" + o.Name })
+}
+
+// onOwner follows an owner of pods, before and after an event: the pods
+// an index holds under its key may now belong to another workload, and
+// its own workload's facts change.
+func onOwner[O metav1.Object](r *Resolver, old, cur any, kind, index string, key func(O) string) {
 	r.update(func(d *dirty) {
 		for _, o := range []any{old, cur} {
-			if j, ok := o.(*batchv1.Job); ok {
-				r.reassign(r.controlled(byController, j.Namespace+"/Job/"+j.Name), d)
-				d.workload(topology.WorkloadRef{Namespace: j.Namespace, Kind: "Job", Name: j.Name})
+			if obj, ok := o.(O); ok {
+				r.reassign(r.controlled(index, key(obj)), d)
+				d.workload(topology.WorkloadRef{Namespace: obj.GetNamespace(), Kind: kind, Name: obj.GetName()})
 			}
 		}
 	})

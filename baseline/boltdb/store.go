@@ -100,7 +100,12 @@ func checkFile(path string, readOnly bool) error {
 		return fmt.Errorf("open %s: %w", path, err)
 	}
 	if fi.Size() == 0 && !readOnly {
-		return nil
+		return nil // a new baseline
+	}
+	if fi.Size() == 0 && fi.Mode().IsRegular() {
+		// A read-only open would try to initialise it, and fail on a bad
+		// file descriptor.
+		return fmt.Errorf("%s: an empty file, not a baseline (flowpol learn writes one): %w", path, ErrNotBaseline)
 	}
 	return checkLength(path, fi.Size())
 }

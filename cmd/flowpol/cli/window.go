@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,23 +59,10 @@ func (o *windowOptions) read(log io.Writer) (_ *topology.Window, err error) {
 		}
 		return c.Window(context.Background(), from, to)
 	}
-	if err := checkNotEmpty(o.db); err != nil {
-		return nil, err
-	}
 	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, ReadOnly: true}, log)
 	if err != nil {
 		return nil, err
 	}
 	defer closeInto(&err, store)
 	return store.Window(context.Background(), from, to)
-}
-
-// checkNotEmpty refuses an empty baseline file, which a read-only open
-// would otherwise try to initialise and fail on with a bad file descriptor.
-func checkNotEmpty(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 0 {
-		return nil // the open says what is wrong, if anything
-	}
-	return fmt.Errorf("%s: an empty file, not a baseline (flowpol learn writes one)", path)
 }

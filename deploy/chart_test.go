@@ -356,9 +356,10 @@ func TestChartRefuses(t *testing.T) {
 		values map[string]any
 		want   string
 	}{
-		{"store", map[string]any{"store": map[string]any{"type": "sqlite"}}, "store.type"},
+		{"store", map[string]any{"store": map[string]any{"type": "sqlite"}}, "/store/type"},
+		{"tls source", map[string]any{"tls": map[string]any{"source": "vault"}}, "/tls/source"},
 		{"external without secret", map[string]any{"store": map[string]any{"type": "external"}}, "existingSecret"},
-		{"enforcer mode", map[string]any{"enforcer": map[string]any{"enabled": true, "mode": "drop"}}, "enforcer.mode"},
+		{"enforcer mode", map[string]any{"enforcer": map[string]any{"enabled": true, "mode": "drop"}}, "/enforcer/mode"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vals, err := chartutil.ToRenderValues(chrt, tc.values, chartutil.ReleaseOptions{Name: "flowpol", Namespace: "flowpol", IsInstall: true}, chartutil.DefaultCapabilities)

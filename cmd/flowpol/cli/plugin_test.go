@@ -24,9 +24,9 @@ func TestPluginDefaultsToKubeconfig(t *testing.T) {
 		code          int
 		want          string
 	}{
-		{"plugin reads the kubeconfig", cli.PluginName, []string{"diff", "--db", db}, 1, missing},
-		{"flowpol must be told", "flowpol", []string{"diff", "--db", db}, 1, "[against kubeconfig] must be set"},
-		{"plugin with the alternative", cli.PluginName, []string{"check", "--db", db, "--policies", policies}, 1, "f.db"},
+		{"plugin reads the kubeconfig", cli.PluginName, []string{"diff", "--db", db}, 2, "kubeconfig " + missing},
+		{"flowpol must be told", "flowpol", []string{"diff", "--db", db}, 2, "[against kubeconfig] is required"},
+		{"plugin with the alternative", cli.PluginName, []string{"check", "--db", db, "--policies", policies}, 2, "open " + db},
 		{"plugin help", cli.PluginName, []string{"--help"}, 0, "kubectl flowpol [command]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

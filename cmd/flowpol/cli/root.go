@@ -57,7 +57,7 @@ NetworkPolicies that allow exactly what was seen.
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
 	if program == PluginName {
-		root.Use = "kubectl flowpol"
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl flowpol"}
 		root.PersistentPreRunE = defaultToKubeconfig
 	}
 	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s))

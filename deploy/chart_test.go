@@ -284,6 +284,7 @@ func crds() []map[string]any {
 func TestChartDryRun(t *testing.T) {
 	env := kubeenv.Start(t)
 	a := newApplier(t, env.Config)
+	a.ensureNamespace(t, "flowpol") // helm install -n flowpol --create-namespace
 	for _, c := range crds() {
 		a.create(t, &unstructured.Unstructured{Object: c}, false)
 	}
@@ -327,7 +328,6 @@ func TestChartDryRun(t *testing.T) {
 		})
 	}
 	t.Run("certificates kept across upgrades", func(t *testing.T) {
-		a.ensureNamespace(t, "flowpol")
 		first := renderChart(t, renderOptions{config: env.Config})
 		for _, o := range first {
 			if o.GetKind() == "Secret" {

@@ -4,14 +4,50 @@ BIN       ?= bin/flowpol
 EXAMPLE   := testdata/example
 EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
+# VERSION is the release: the version flowpol prints and the image's tag,
+# the tag deploy/base and deploy/chart reference.
+VERSION   ?= $(shell cat VERSION)
+REVISION  ?= $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -X github.com/flowpol/flowpol/cmd/flowpol/cli.linkedVersion=$(VERSION)
+
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build demo example test fuzz bench vet lint generate check-generate kube-env clean
+.PHONY: all build demo example test fuzz bench bench-deps vet lint generate check-generate kube-env image image-deps image-push install-plugin clean
 
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/flowpol
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/flowpol
+
+## install-plugin: the kubectl plugin: flowpol, installed as kubectl-flowpol
+## in PLUGINDIR (default: go env GOBIN, else GOPATH/bin), so that
+## `kubectl flowpol ...` runs it against the kubeconfig's current context.
+PLUGINDIR ?= $(or $(shell $(GO) env GOBIN),$(shell $(GO) env GOPATH)/bin)
+install-plugin: build
+	mkdir -p $(PLUGINDIR)
+	install -m 0755 $(BIN) $(PLUGINDIR)/kubectl-flowpol
+	@case ":$$PATH:" in *":$(PLUGINDIR):"*) ;; *) echo "note: $(PLUGINDIR) is not on PATH: kubectl will not find kubectl-flowpol until it is";; esac
+	@echo "installed $(PLUGINDIR)/kubectl-flowpol: try kubectl flowpol version"
+
+## image: flowpol's OCI image for linux/amd64 and linux/arm64, built without
+## a container engine, as an OCI image layout in IMAGEDIR (bin/image), tagged
+## VERSION. Reproducible: every file is stamped with the commit's time
+## (SOURCE_DATE_EPOCH), so one commit gives one set of digests.
+IMAGEDIR  ?= bin/image
+IMAGEREPO ?= flowpol
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+image: image-deps
+	$(GO) run ./internal/image/flowpol-image build --out $(IMAGEDIR) --version $(VERSION) \
+	  --revision '$(REVISION)' --source-date-epoch '$(SOURCE_DATE_EPOCH)' --url https://github.com/flowpol/flowpol
+
+## image-push: push IMAGEDIR to REGISTRY/IMAGEREPO:VERSION (credentials from
+## docker or podman login), e.g. make image-push REGISTRY=registry.example.com/team
+image-push: image
+	@test -n "$(REGISTRY)" || { echo "make image-push: set REGISTRY, e.g. make image-push REGISTRY=registry.example.com/team"; exit 2; }
+	$(GO) run ./internal/image/flowpol-image push --layout $(IMAGEDIR) $(REGISTRY)/$(IMAGEREPO):$(VERSION)
+
+image-deps:
+	@.ci/need image
 
 ## demo: a cluster of network-namespace pods running a small app on this
 ## machine: learn it live, generate, check and enforce its policies, and
@@ -74,7 +110,7 @@ fuzz:
 ## half an hour on two shared cores, most of it creating the objects).
 STATEPODS     ?= 30000
 STATESERVICES ?= 4000
-bench: kube-env
+bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
 	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./learn
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
@@ -87,6 +123,9 @@ bench: kube-env
 	FLOWPOL_STATE_PODS=$(STATEPODS) FLOWPOL_STATE_SERVICES=$(STATESERVICES) $(GO) test -run '^$$' -bench StateChurn -benchtime 1x -timeout 60m ./kubestate
 	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest/server
 	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
+
+bench-deps:
+	@.ci/need bench
 
 clean:
 	rm -rf bin $(EXAMPLEDB)

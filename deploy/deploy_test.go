@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
@@ -165,46 +167,91 @@ func images(v any) []string {
 // created for real, since namespaced objects need it).
 func TestManifestsDryRun(t *testing.T) {
 	env := kubeenv.Start(t)
-	dc, err := discovery.NewDiscoveryClientForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc))
-	dyn, err := dynamic.NewForConfig(env.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
+	a := newApplier(t, env.Config)
 	for _, dir := range []string{"base", "apply"} {
 		objs := render(t, dir)
 		slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
 			return boolInt(b.GetKind() == "Namespace") - boolInt(a.GetKind() == "Namespace")
 		})
 		for _, o := range objs {
-			gvk := o.GroupVersionKind()
-			m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-			if err != nil {
-				t.Fatalf("%s: %s %s: %v", dir, gvk, o.GetName(), err)
-			}
-			ri := dyn.Resource(m.Resource).Namespace(o.GetNamespace())
-			_, err = ri.Create(ctx, o, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}, FieldValidation: "Strict"})
-			if o.GetKind() == "Namespace" && apierrors.IsAlreadyExists(err) {
-				continue // created by the first kustomization
-			}
-			if err != nil {
-				t.Errorf("%s: the API server refused %s %s/%s: %v", dir, gvk.Kind, o.GetNamespace(), o.GetName(), err)
-				continue
-			}
-			if o.GetKind() == "Namespace" {
-				if _, err := ri.Create(ctx, o, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-					t.Fatal(err)
-				}
-			}
+			a.create(t, o, true)
 		}
 		if len(objs) < 15 {
 			t.Errorf("%s: only %d objects rendered", dir, len(objs))
 		}
 	}
+}
+
+// applier creates objects of any kind in an API server.
+type applier struct {
+	disc   *discovery.DiscoveryClient
+	mapper *restmapper.DeferredDiscoveryRESTMapper
+	dyn    *dynamic.DynamicClient
+}
+
+func newApplier(t testing.TB, cfg *rest.Config) *applier {
+	t.Helper()
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &applier{disc: dc, mapper: restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(dc)), dyn: dyn}
+}
+
+// create creates o, with strict field validation, in a server-side dry
+// run when dryRun; a Namespace is then created for real, since the
+// objects in it need it. An object already there is no error.
+func (a *applier) create(t testing.TB, o *unstructured.Unstructured, dryRun bool) {
+	t.Helper()
+	gvk := o.GroupVersionKind()
+	m, err := a.mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		t.Fatalf("%s %s: %v", gvk, o.GetName(), err)
+	}
+	ri := a.dyn.Resource(m.Resource).Namespace(o.GetNamespace())
+	opts := metav1.CreateOptions{FieldValidation: "Strict"}
+	if dryRun {
+		opts.DryRun = []string{metav1.DryRunAll}
+	}
+	_, err = ri.Create(context.Background(), o, opts)
+	if apierrors.IsAlreadyExists(err) && (o.GetKind() == "Namespace" || !dryRun) {
+		return
+	}
+	if err != nil {
+		t.Errorf("the API server refused %s %s/%s: %v", gvk.Kind, o.GetNamespace(), o.GetName(), err)
+		return
+	}
+	if dryRun && o.GetKind() == "Namespace" {
+		a.create(t, o, false)
+	}
+}
+
+func (a *applier) ensureNamespace(t testing.TB, name string) {
+	t.Helper()
+	a.create(t, &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": name}}}, false)
+}
+
+// waitFor waits until the API server serves the group versions (new
+// CRDs), and forgets what discovery said before.
+func (a *applier) waitFor(t testing.TB, groupVersions ...string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, gv := range groupVersions {
+		for {
+			if _, err := a.disc.ServerResourcesForGroupVersion(gv); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the API server does not serve %s", gv)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	a.mapper.Reset()
 }
 
 func boolInt(b bool) int {

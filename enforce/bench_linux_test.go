@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (386 || amd64 || arm64)
 
 package enforce
 
@@ -43,6 +43,9 @@ type benchSetup struct {
 // machine's other load does not blur.
 func BenchmarkEnforce(b *testing.B) {
 	testpods.RequireRoot(b)
+	if _, err := exec.LookPath("iptables-restore"); err != nil {
+		b.Fatal("the comparison with iptables needs iptables-restore: apt-get install iptables (make bench installs it as root)")
+	}
 	cl := testpods.New(b, cgroupRoot)
 	server := cl.AddPod("server", testpods.NewUID(), netip.MustParsePrefix("10.199.12.2/24"))
 	server.StartServer(b, "tcp-serve", "10.199.12.2:8080")

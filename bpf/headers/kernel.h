@@ -116,11 +116,25 @@ struct trace_event_raw_inet_sock_set_state {
 	__u8 daddr_v6[16];
 } __attribute__((preserve_access_index));
 
+/* The kprobes' argument registers (bpf_tracing.h's PT_REGS_PARM1 and
+ * PT_REGS_RC), per architecture: x86's kernel pt_regs, relocated; arm64's
+ * user_pt_regs, the fixed layout at the start of its pt_regs. */
+#if defined(__TARGET_ARCH_arm64)
+struct user_pt_regs {
+	__u64 regs[31];
+	__u64 sp;
+	__u64 pc;
+	__u64 pstate;
+};
+#elif defined(__TARGET_ARCH_x86)
 struct pt_regs {
 	unsigned long di;
 	unsigned long si;
 	unsigned long dx;
 	unsigned long ax;
 } __attribute__((preserve_access_index));
+#else
+#error "flowpol's programs are built for __TARGET_ARCH_x86 or __TARGET_ARCH_arm64"
+#endif
 
 #endif

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -122,7 +123,13 @@ func (o *clusterOptions) start(ctx context.Context, f informers.SharedInformerFa
 
 func (o *clusterOptions) restConfig() (*rest.Config, error) {
 	if o.kubeconfig != "" {
-		cfg, err := clientcmd.BuildConfigFromFlags("", o.kubeconfig)
+		// A list (the plugin's default, as $KUBECONFIG) merges as kubectl
+		// merges it; one file must exist.
+		rules := &clientcmd.ClientConfigLoadingRules{Precedence: filepath.SplitList(o.kubeconfig)}
+		if len(rules.Precedence) == 1 {
+			rules = &clientcmd.ClientConfigLoadingRules{ExplicitPath: o.kubeconfig}
+		}
+		cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).ClientConfig()
 		if err != nil {
 			return nil, fmt.Errorf("kubeconfig %s: %w", o.kubeconfig, err)
 		}

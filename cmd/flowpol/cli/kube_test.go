@@ -155,6 +155,16 @@ func TestLearnFromLiveCluster(t *testing.T) {
 	if r := run(t, "", "diff", "--db", db, "--until", until, "--kubeconfig", env.Kubeconfig); r.code != 0 || !strings.Contains(r.out, "no changes") {
 		t.Errorf("diff against the cluster: exit %d\n%s%s", r.code, r.out, r.err)
 	}
+	// As the kubectl plugin, the cluster is the kubeconfig's current
+	// context without --kubeconfig.
+	t.Setenv("KUBECONFIG", env.Kubeconfig)
+	for _, args := range [][]string{{"check", "--db", db, "--until", until}, {"diff", "--db", db, "--until", until}} {
+		var out, errb bytes.Buffer
+		code := cli.RunAs(context.Background(), cli.PluginName, args, cli.Streams{In: strings.NewReader(""), Out: &out, Err: &errb})
+		if code != 0 || !strings.Contains(out.String(), map[string]string{"check": "0 of 10 observed flows would be denied", "diff": "no changes"}[args[0]]) {
+			t.Errorf("kubectl flowpol %s: exit %d\n%s%s", args[0], code, out.String(), errb.String())
+		}
+	}
 }
 
 // rewriteUIDs writes a copy of a flow file with the pod uids the server

@@ -34,6 +34,13 @@ func (e *ExitError) Unwrap() error { return e.Err }
 
 // NewRootCommand builds the flowpol command tree.
 func NewRootCommand(s Streams) *cobra.Command {
+	return newRootCommand(s, "flowpol")
+}
+
+// newRootCommand builds the command tree for the program name it was run
+// as: as the kubectl plugin (PluginName), commands that read a cluster
+// default to the kubeconfig's current context.
+func newRootCommand(s Streams, program string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "flowpol",
 		Short: "Learn a cluster's traffic and recommend the NetworkPolicies that allow exactly it",
@@ -49,6 +56,10 @@ NetworkPolicies that allow exactly what was seen.
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
+	if program == PluginName {
+		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl flowpol"}
+		root.PersistentPreRunE = defaultToKubeconfig
+	}
 	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s))
 	return root
 }
@@ -56,7 +67,13 @@ NetworkPolicies that allow exactly what was seen.
 // Run runs the command line args and returns the process's exit code: 0 on
 // success, the code of an ExitError, else 1.
 func Run(ctx context.Context, args []string, s Streams) int {
-	root := NewRootCommand(s)
+	return RunAs(ctx, "flowpol", args, s)
+}
+
+// RunAs is Run for the program name the binary was run as (the base name
+// of argv[0]): "kubectl-flowpol" runs as the kubectl plugin.
+func RunAs(ctx context.Context, program string, args []string, s Streams) int {
+	root := newRootCommand(s, program)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {

@@ -45,6 +45,7 @@ type Tracker struct {
 	dec      *check.Decider
 	view     topology.Window // the workloads and cluster facts the deltas carried
 	st       *state
+	stored   bool // st is what the store holds
 }
 
 // state is what is stored: per policy its record, and the flows the set
@@ -55,6 +56,7 @@ type state struct {
 	Policies map[string]*policyState `json:"policies"`
 	Flows    []*flowState            `json:"flows"`
 	byEdge   map[topology.Edge]*flowState
+	touched  bool // a flow's decision or cells changed
 }
 
 // policyState is one staged policy's record.
@@ -105,6 +107,7 @@ func New(opts Options) (*Tracker, error) {
 	if err := t.Replace(opts.Policies); err != nil {
 		return nil, err
 	}
+	t.stored = t.st == st && len(opts.State) > 0
 	return t, nil
 }
 
@@ -166,6 +169,7 @@ func (t *Tracker) Replace(policies []networkingv1.NetworkPolicy) error {
 		next[Name(p)] = &policyState{Fingerprint: fp, Since: now}
 	}
 	if !samePolicies(t.st.Policies, next) {
+		t.stored = false
 		t.st = &state{Version: stateVersion, Since: now, Policies: next, byEdge: map[topology.Edge]*flowState{}}
 	}
 	t.policies, t.dec = slices.Clone(policies), dec
@@ -186,7 +190,7 @@ func (t *Tracker) namespaces() map[string]map[string]string {
 type Pending struct {
 	st *state
 	// State is the state encoded, for baseline.Delta.Attachments under
-	// AttachmentName.
+	// AttachmentName; nil when the store holds it already.
 	State []byte
 	// FirstDenials are the policies that would deny something for the
 	// first time, NAMESPACE/NAME, sorted.
@@ -242,6 +246,9 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 		p.Added = append(p.Added, k)
 	}
 	slices.SortFunc(p.Added, func(a, b Added) int { return cmpAdded(a, b) })
+	if t.stored && len(p.Added) == 0 && !next.touched {
+		return p, nil
+	}
 	data, err := json.Marshal(next)
 	if err != nil {
 		return nil, fmt.Errorf("encode staged state: %w", err)
@@ -302,7 +309,7 @@ func (ps *policyState) note(n uint64, first, last time.Time) {
 func (t *Tracker) Commit(p *Pending) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.st = p.st
+	t.st, t.stored = p.st, true
 }
 
 // clone copies the state deep enough that adding to the copy leaves st
@@ -334,6 +341,7 @@ func (st *state) add(d check.Denial, cells []baseline.Cell) (n uint64, first, la
 		st.Flows = append(st.Flows, f)
 	}
 	f.Target, f.Ingress, f.Policies, f.Reason = d.Target, d.Ingress, d.Policies, d.Reason
+	st.touched = true
 	before := f.count()
 	var lo, hi int64
 	for i, c := range cells {

@@ -33,17 +33,19 @@ type PolicyStatus struct {
 	// FirstDeny and LastDeny are when a flow it would deny was first and
 	// last seen; zero when none was.
 	FirstDeny, LastDeny time.Time
+	// DeniedAt is when, by the clock, it was last found to deny a flow.
+	DeniedAt time.Time
 	// Connections are the connections it would have denied.
 	Connections uint64
 	// Flows are the flows in Report.Denials it is among the policies of.
 	Flows int
 }
 
-// CleanSince is when p last would have denied something, or when it was
-// staged if it never would.
+// CleanSince is when p was last found to deny something, or when it was
+// staged if it never was.
 func (p PolicyStatus) CleanSince() time.Time {
-	if p.LastDeny.After(p.StagedSince) {
-		return p.LastDeny
+	if p.DeniedAt.After(p.StagedSince) {
+		return p.DeniedAt
 	}
 	return p.StagedSince
 }
@@ -64,7 +66,7 @@ func (t *Tracker) Report() Report {
 	check.SortDenials(r.Denials)
 	for name, ps := range st.Policies {
 		r.Policies = append(r.Policies, PolicyStatus{Policy: name, Fingerprint: ps.Fingerprint, StagedSince: ps.Since,
-			FirstDeny: ps.FirstDeny, LastDeny: ps.LastDeny, Connections: ps.Connections, Flows: flows[name]})
+			FirstDeny: ps.FirstDeny, LastDeny: ps.LastDeny, DeniedAt: ps.DeniedAt, Connections: ps.Connections, Flows: flows[name]})
 	}
 	slices.SortFunc(r.Policies, func(a, b PolicyStatus) int { return strings.Compare(a.Policy, b.Policy) })
 	return r

@@ -65,6 +65,10 @@ type policyState struct {
 	Since       time.Time `json:"since"` // when this version was staged here
 	FirstDeny   time.Time `json:"first_deny,omitzero"`
 	LastDeny    time.Time `json:"last_deny,omitzero"`
+	// DeniedAt is when, by the clock, a delta last had a flow it would
+	// deny: how long it has been clean is counted from there, not from
+	// the flow's own time, which a replay or a late agent sets back.
+	DeniedAt    time.Time `json:"denied_at,omitzero"`
 	Connections uint64    `json:"connections"` // would-deny connections, all flows
 }
 
@@ -219,6 +223,7 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 	}
 	next := t.st.clone()
 	p := &Pending{st: next}
+	now := t.now().UTC()
 	added := map[Added]uint64{}
 	for i := range d.Edges {
 		e := &d.Edges[i]
@@ -235,7 +240,7 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 			if ps.FirstDeny.IsZero() {
 				p.FirstDenials = append(p.FirstDenials, name)
 			}
-			ps.note(n, first, last)
+			ps.note(n, first, last, now)
 			added[Added{Policy: name, Ingress: den.Ingress}] += n
 		}
 	}
@@ -295,8 +300,9 @@ func (t *Tracker) see(d *baseline.Delta) error {
 	return nil
 }
 
-func (ps *policyState) note(n uint64, first, last time.Time) {
-	ps.Connections += n
+func (ps *policyState) note(n uint64, first, last, now time.Time) {
+	ps.Connections = flow.AddCounts(ps.Connections, n)
+	ps.DeniedAt = now
 	if ps.FirstDeny.IsZero() || first.Before(ps.FirstDeny) {
 		ps.FirstDeny = first
 	}

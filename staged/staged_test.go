@@ -106,8 +106,8 @@ func TestObserve(t *testing.T) {
 		t.Errorf("denial %+v: want web -> db, 4 connections, from %v to %v, ingress", d, t0, t0.Add(2*time.Minute))
 	}
 	ps := r.Policies[0]
-	if ps.Connections != 4 || ps.Flows != 1 || !ps.LastDeny.Equal(t0.Add(2*time.Minute)) || !ps.CleanSince().Equal(ps.LastDeny) {
-		t.Errorf("policy %+v: want 4 connections, 1 flow, clean since the last denial", ps)
+	if ps.Connections != 4 || ps.Flows != 1 || !ps.LastDeny.Equal(t0.Add(2*time.Minute)) || !ps.CleanSince().Equal(now) {
+		t.Errorf("policy %+v: want 4 connections, 1 flow, clean since the clock's last denial", ps)
 	}
 
 	again, err := New(Options{Policies: []networkingv1.NetworkPolicy{dbIngress("api")}, State: p.State, Now: clock})

@@ -33,6 +33,7 @@ type recommendOptions struct {
 	kubeconfig string
 	configMap  string
 	apply      bool
+	promote    time.Duration
 }
 
 func newRecommendCommand(s Streams) *cobra.Command {
@@ -60,6 +61,7 @@ not manage is an error. Policies diff would remove are listed, not deleted.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "the cluster, through this kubeconfig (default: the pod's service account)")
 	f.StringVar(&o.configMap, "configmap", "", "publish the recommendation in this ConfigMap, NAMESPACE/NAME")
 	f.BoolVar(&o.apply, "apply", false, "apply the generated policies, after a server-side dry run of every one")
+	f.Var(nonNegativeDuration(&o.promote, 0), "promote-after", "with --apply and --server: apply only the policies the aggregator has staged, unchanged, and found clean (no would-deny) for this long, e.g. 7d")
 	cmd.MarkFlagRequired("configmap")
 	return cmd
 }
@@ -67,6 +69,8 @@ not manage is an error. Policies diff would remove are listed, not deleted.`,
 // recommendation is one run's result.
 type recommendation struct {
 	policies []networkingv1.NetworkPolicy
+	apply    []networkingv1.NetworkPolicy // what --apply applies: all, or those promoted
+	held     []string                     // with --promote-after, the policies kept staged and why
 	changes  []generator.Change
 	yaml     string // the policies as one YAML stream
 	diff     string
@@ -87,12 +91,15 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 	if err != nil {
 		return fmt.Errorf("client for %s: %w", cfg.Host, err)
 	}
-	rec, err := o.recommend(ctx, cs, s.Err)
+	if err := o.checkPromote(); err != nil {
+		return err
+	}
+	rec, err := o.recommend(ctx, cs, s)
 	if err != nil {
 		return err
 	}
 	if o.apply {
-		if err := applyPolicies(ctx, cs, rec.policies, true); err != nil {
+		if err := applyPolicies(ctx, cs, rec.apply, true); err != nil {
 			return fmt.Errorf("dry run, nothing applied: %w", err)
 		}
 	}
@@ -100,7 +107,7 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 		return err
 	}
 	if o.apply {
-		if err := applyPolicies(ctx, cs, rec.policies, false); err != nil {
+		if err := applyPolicies(ctx, cs, rec.apply, false); err != nil {
 			return err
 		}
 	}
@@ -110,7 +117,8 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 }
 
 // recommend generates the policies and diffs them against the cluster's.
-func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interface, warn io.Writer) (*recommendation, error) {
+func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interface, s Streams) (*recommendation, error) {
+	warn := s.Err
 	list, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list NetworkPolicies: %w", err)
@@ -125,7 +133,7 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, err
 	}
 	res := generator.Generate(w, opts)
-	rec := &recommendation{policies: res.Policies, took: time.Since(start)}
+	rec := &recommendation{policies: res.Policies, apply: res.Policies, took: time.Since(start)}
 	reportGenerate(warn, res, opts.SkipNamespaces)
 	if o.apply {
 		if err := checkOwnership(list.Items, res.Policies); err != nil {
@@ -141,6 +149,11 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, err
 	}
 	rec.yaml, rec.diff = y.String(), d.String()
+	if o.promote > 0 {
+		if err := o.promotion(ctx, rec, s.now()); err != nil {
+			return nil, err
+		}
+	}
 	rec.summary = summarize(rec, w.From, w.To, o.apply)
 	return rec, nil
 }
@@ -170,7 +183,10 @@ func summarize(rec *recommendation, from, to time.Time, apply bool) string {
 	}
 	applied := "no (--apply not given)"
 	if apply {
-		applied = fmt.Sprintf("yes: %d policies (server-side apply, after a dry run)", len(rec.policies))
+		applied = fmt.Sprintf("yes: %d policies (server-side apply, after a dry run)", len(rec.apply))
+	}
+	for _, h := range rec.held {
+		applied += "\nstill staged: " + h
 	}
 	return fmt.Sprintf("flowpol recommendation\ngenerated: %s\nwindow: %s/%s\npolicies: %d\nchanges: %d added, %d changed, %d to remove (never removed automatically)\ngenerate took: %.3fs\napplied: %s\n",
 		time.Now().UTC().Format(time.RFC3339), from.Format(time.RFC3339), to.Format(time.RFC3339),

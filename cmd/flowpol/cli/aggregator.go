@@ -55,7 +55,10 @@ acknowledged once it is committed, with the agent's sequence number in the
 same transaction, so a batch sent again after a timeout or a restart is not
 counted twice. It serves the baseline to generate, check, diff and
 topology --server (GET /api/v1/window), and /metrics, /healthz and /readyz.
-It runs until interrupted.`,
+With --staged DIR or --staged-configmap NS/NAME, every committed flow is also
+decided under those staged policies, as check decides it; what they would
+deny is stored with the baseline and served on GET /api/v1/staged (flowpol
+staged). It runs until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAggregator(cmd, o, s)

@@ -39,7 +39,7 @@ type recommendOptions struct {
 func newRecommendCommand(s Streams) *cobra.Command {
 	o := &recommendOptions{}
 	cmd := &cobra.Command{
-		Use:   "recommend (--server URL | --db FILE) --configmap NS/NAME [--window 24h] [--apply]",
+		Use:   "recommend (--server URL | --db FILE) --configmap NS/NAME [--window 24h] [--apply [--promote-after 7d]]",
 		Short: "Generate policies, diff them against the cluster's, and publish both in a ConfigMap",
 		Long: `Recommend is the scheduled job's command: it generates the policies for the
 window, as generate does, compares them with the cluster's NetworkPolicies, as
@@ -49,7 +49,10 @@ log. It changes no policy unless --apply is given; then it first asks the API
 server to dry-run every policy it would write, and applies them (server-side
 apply, field manager flowpol) only when all would be accepted. It only ever
 writes policies flowpol manages: a policy of the same name that flowpol does
-not manage is an error. Policies diff would remove are listed, not deleted.`,
+not manage is an error. Policies diff would remove are listed, not deleted.
+With --promote-after D (and --server), --apply applies only the policies the
+aggregator has staged with the same spec for D and found clean for D; the
+summary says why each other one stays staged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRecommend(cmd.Context(), o, s)

@@ -45,7 +45,8 @@ type Tracker struct {
 	dec      *check.Decider
 	view     topology.Window // the workloads and cluster facts the deltas carried
 	st       *state
-	stored   bool // st is what the store holds
+	stored   bool   // st is what the store holds
+	gen      uint64 // counts the changes of the set
 }
 
 // state is what is stored: per policy its record, and the flows the set
@@ -174,6 +175,7 @@ func (t *Tracker) Replace(policies []networkingv1.NetworkPolicy) error {
 	}
 	if !samePolicies(t.st.Policies, next) {
 		t.stored = false
+		t.gen++
 		t.st = &state{Version: stateVersion, Since: now, Policies: next, byEdge: map[topology.Edge]*flowState{}}
 	}
 	t.policies, t.dec = slices.Clone(policies), dec
@@ -192,7 +194,8 @@ func (t *Tracker) namespaces() map[string]map[string]string {
 
 // Pending is the state after a delta, not yet adopted.
 type Pending struct {
-	st *state
+	st  *state
+	gen uint64 // the set it was decided under
 	// State is the state encoded, for baseline.Delta.Attachments under
 	// AttachmentName; nil when the store holds it already.
 	State []byte
@@ -222,7 +225,7 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 		return nil, err
 	}
 	next := t.st.clone()
-	p := &Pending{st: next}
+	p := &Pending{st: next, gen: t.gen}
 	now := t.now().UTC()
 	added := map[Added]uint64{}
 	for i := range d.Edges {
@@ -311,10 +314,15 @@ func (ps *policyState) note(n uint64, first, last, now time.Time) {
 	}
 }
 
-// Commit adopts p's state, once the store has committed it.
+// Commit adopts p's state, once the store has committed it, unless the
+// set changed since p was decided: the next delta then stores the new
+// set's state.
 func (t *Tracker) Commit(p *Pending) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if p.gen != t.gen {
+		return
+	}
 	t.st, t.stored = p.st, true
 }
 

@@ -171,6 +171,19 @@ func TestReplace(t *testing.T) {
 			}
 		}
 	}
+	// A delta decided under the old set and committed after the change
+	// does not bring the old set back.
+	p, err := tr.Observe(&baseline.Delta{Edges: []baseline.EdgeDelta{edgeDelta(web, db, t0, 1, 0)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Replace([]networkingv1.NetworkPolicy{keep}); err != nil {
+		t.Fatal(err)
+	}
+	tr.Commit(p)
+	if r := tr.Report(); len(r.Policies) != 1 || len(r.Denials) != 0 {
+		t.Errorf("a delta of the old set, committed after the change, brought it back: %+v", r)
+	}
 	if _, err := New(Options{State: []byte(`{"version":99}`)}); err == nil {
 		t.Error("a state of version 99 was read")
 	}

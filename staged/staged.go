@@ -47,6 +47,16 @@ type Tracker struct {
 	st       *state
 	stored   bool   // st is what the store holds
 	gen      uint64 // counts the changes of the set
+	// decided caches each edge's decision until the set, the workloads or
+	// the namespaces change.
+	decided map[topology.Edge]decision
+}
+
+// decision is an edge's verdict under the set.
+type decision struct {
+	d      check.Denial
+	denied bool
+	why    string
 }
 
 // state is what is stored: per policy its record, and the flows the set
@@ -178,7 +188,7 @@ func (t *Tracker) Replace(policies []networkingv1.NetworkPolicy) error {
 		t.gen++
 		t.st = &state{Version: stateVersion, Since: now, Policies: next, byEdge: map[topology.Edge]*flowState{}}
 	}
-	t.policies, t.dec = slices.Clone(policies), dec
+	t.policies, t.dec, t.decided = slices.Clone(policies), dec, nil
 	return nil
 }
 
@@ -230,8 +240,8 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 	added := map[Added]uint64{}
 	for i := range d.Edges {
 		e := &d.Edges[i]
-		den, denied, why := t.dec.Decide(&t.view, topology.EdgeStats{Edge: e.Edge})
-		if why != "" || !denied {
+		den, denied := t.decide(e.Edge)
+		if !denied {
 			continue
 		}
 		n, first, last := next.add(den, e.Cells)
@@ -281,11 +291,27 @@ func cmpAdded(a, b Added) int {
 	return 1
 }
 
+// decide decides an edge, once until what decides it changes.
+func (t *Tracker) decide(e topology.Edge) (check.Denial, bool) {
+	if c, ok := t.decided[e]; ok {
+		return c.d, c.denied && c.why == ""
+	}
+	if t.decided == nil {
+		t.decided = map[topology.Edge]decision{}
+	}
+	d, denied, why := t.dec.Decide(&t.view, topology.EdgeStats{Edge: e})
+	t.decided[e] = decision{d: d, denied: denied, why: why}
+	return d, denied && why == ""
+}
+
 // see takes in the workloads and cluster facts a delta carries; new
 // namespace labels need a new decider.
 func (t *Tracker) see(d *baseline.Delta) error {
 	for ref, w := range d.Workloads {
 		t.view.Workloads[ref] = w
+	}
+	if len(d.Workloads) > 0 {
+		t.decided = nil
 	}
 	if d.Cluster == nil {
 		return nil
@@ -299,7 +325,7 @@ func (t *Tracker) see(d *baseline.Delta) error {
 	if err != nil {
 		return fmt.Errorf("staged policies: %w", err)
 	}
-	t.dec = dec
+	t.dec, t.decided = dec, nil
 	return nil
 }
 

@@ -37,7 +37,8 @@ type PolicyStatus struct {
 	DeniedAt time.Time
 	// Connections are the connections it would have denied.
 	Connections uint64
-	// Flows are the flows in Report.Denials it is among the policies of.
+	// Flows are the flows in Report.Denials it would deny, in either
+	// direction (a Denial names only the policies of the first).
 	Flows int
 }
 
@@ -59,7 +60,7 @@ func (t *Tracker) Report() Report {
 	flows := map[string]int{}
 	for _, f := range st.Flows {
 		r.Denials = append(r.Denials, f.denial())
-		for _, p := range f.Policies {
+		for _, p := range f.Blamed {
 			flows[p]++
 		}
 	}

@@ -42,7 +42,7 @@ type Tracker struct {
 
 	mu       sync.Mutex
 	policies []networkingv1.NetworkPolicy
-	dec      *check.Decider
+	dec      *deciders
 	view     topology.Window // the workloads and cluster facts the deltas carried
 	st       *state
 	stored   bool   // st is what the store holds
@@ -52,11 +52,18 @@ type Tracker struct {
 	decided map[topology.Edge]decision
 }
 
-// decision is an edge's verdict under the set.
+// decision is an edge's verdict under the set: denied, as check decides
+// it, and blamed on the policies that deny it in each direction.
 type decision struct {
 	d      check.Denial
 	denied bool
-	why    string
+	blame  []blame
+}
+
+// blame is a policy that would deny a flow, and in which direction.
+type blame struct {
+	policy  string
+	ingress bool
 }
 
 // state is what is stored: per policy its record, and the flows the set
@@ -91,7 +98,9 @@ type flowState struct {
 	Ingress  bool          `json:"ingress"`
 	Policies []string      `json:"policies"`
 	Reason   string        `json:"reason"`
-	Cells    []cell        `json:"cells"` // by Start
+	// Blamed are the policies that would deny it in either direction.
+	Blamed []string `json:"blamed"`
+	Cells  []cell   `json:"cells"` // by Start
 }
 
 // cell is a flow's evidence in one bucket: connections each side
@@ -166,9 +175,9 @@ func Name(p *networkingv1.NetworkPolicy) string { return p.Namespace + "/" + p.N
 // flows start afresh; a policy whose content is unchanged keeps its
 // record, a new or changed one is staged from now.
 func (t *Tracker) Replace(policies []networkingv1.NetworkPolicy) error {
-	dec, err := check.NewDecider(t.namespaces(), policies)
+	dec, err := newDeciders(t.namespaces(), policies)
 	if err != nil {
-		return fmt.Errorf("staged policies: %w", err)
+		return err
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -240,21 +249,21 @@ func (t *Tracker) Observe(d *baseline.Delta) (*Pending, error) {
 	added := map[Added]uint64{}
 	for i := range d.Edges {
 		e := &d.Edges[i]
-		den, denied := t.decide(e.Edge)
-		if !denied {
+		dc := t.decide(e.Edge)
+		if !dc.denied {
 			continue
 		}
-		n, first, last := next.add(den, e.Cells)
-		for _, name := range den.Policies {
-			ps := next.Policies[name]
+		n, first, last := next.add(dc, e.Cells)
+		for _, b := range dc.blame {
+			ps := next.Policies[b.policy]
 			if ps == nil {
 				continue
 			}
 			if ps.FirstDeny.IsZero() {
-				p.FirstDenials = append(p.FirstDenials, name)
+				p.FirstDenials = append(p.FirstDenials, b.policy)
 			}
 			ps.note(n, first, last, now)
-			added[Added{Policy: name, Ingress: den.Ingress}] += n
+			added[Added{Policy: b.policy, Ingress: b.ingress}] += n
 		}
 	}
 	slices.Sort(p.FirstDenials)
@@ -292,16 +301,16 @@ func cmpAdded(a, b Added) int {
 }
 
 // decide decides an edge, once until what decides it changes.
-func (t *Tracker) decide(e topology.Edge) (check.Denial, bool) {
-	if c, ok := t.decided[e]; ok {
-		return c.d, c.denied && c.why == ""
+func (t *Tracker) decide(e topology.Edge) decision {
+	c, ok := t.decided[e]
+	if !ok {
+		c = t.dec.decide(&t.view, e)
+		if t.decided == nil {
+			t.decided = map[topology.Edge]decision{}
+		}
+		t.decided[e] = c
 	}
-	if t.decided == nil {
-		t.decided = map[topology.Edge]decision{}
-	}
-	d, denied, why := t.dec.Decide(&t.view, topology.EdgeStats{Edge: e})
-	t.decided[e] = decision{d: d, denied: denied, why: why}
-	return d, denied && why == ""
+	return c
 }
 
 // see takes in the workloads and cluster facts a delta carries; new
@@ -321,9 +330,9 @@ func (t *Tracker) see(d *baseline.Delta) error {
 	if !changed {
 		return nil
 	}
-	dec, err := check.NewDecider(d.Cluster.Namespaces, t.policies)
+	dec, err := newDeciders(d.Cluster.Namespaces, t.policies)
 	if err != nil {
-		return fmt.Errorf("staged policies: %w", err)
+		return err
 	}
 	t.dec, t.decided = dec, nil
 	return nil
@@ -363,6 +372,7 @@ func (st *state) clone() *state {
 	for i, f := range st.Flows {
 		fc := *f
 		fc.Cells = slices.Clone(f.Cells)
+		fc.Blamed = slices.Clone(f.Blamed)
 		c.Flows[i] = &fc
 	}
 	c.index()
@@ -373,7 +383,8 @@ func (st *state) clone() *state {
 // decision, and returns the connections that adds, as windows count
 // them (per bucket the larger of the client and server counts), and the
 // first and last moments of the cells.
-func (st *state) add(d check.Denial, cells []baseline.Cell) (n uint64, first, last time.Time) {
+func (st *state) add(dc decision, cells []baseline.Cell) (n uint64, first, last time.Time) {
+	d := dc.d
 	f := st.byEdge[d.Edge]
 	if f == nil {
 		f = &flowState{Edge: d.Edge}
@@ -381,6 +392,10 @@ func (st *state) add(d check.Denial, cells []baseline.Cell) (n uint64, first, la
 		st.Flows = append(st.Flows, f)
 	}
 	f.Target, f.Ingress, f.Policies, f.Reason = d.Target, d.Ingress, d.Policies, d.Reason
+	f.Blamed = f.Blamed[:0]
+	for _, b := range dc.blame {
+		f.Blamed = append(f.Blamed, b.policy)
+	}
 	st.touched = true
 	before := f.count()
 	var lo, hi int64

@@ -59,9 +59,9 @@ func stagedEvents(t testing.TB, cs kubernetes.Interface) []corev1.Event {
 // recommendation is staged from the ConfigMap; an override keeps the
 // report job's connections to postgres out of the policies, so the
 // postgres and report policies would deny them. Replayed on day 0 and
-// again on day 4, they are dirty on day 8; the api's and the frontend's
-// policies have been clean since day 0. recommend --apply --promote-after
-// 7d applies exactly the clean two; 10d applies none. The first would-deny
+// again on day 4, they are dirty on day 8; the others
+// have been clean since day 0. recommend --apply --promote-after
+// 7d applies exactly the clean ones; 10d applies none. The first would-deny
 // of each dirty policy is one Event on the ConfigMap, not one per replay.
 // If it failed, promotion could enforce a policy that breaks traffic seen
 // this week.
@@ -114,7 +114,7 @@ func TestPromoteAfter(t *testing.T) {
 		t.Errorf("--promote-after 10d on day 8: exit %d, applied %v; want nothing applied, and why\n%s%s", r.code, policyNames(t, cs), r.out, r.err)
 	}
 	r = runAt(t, now, append(promote, "--promote-after", "7d")...)
-	want := []string{"shop/flowpol-deployment-api", "shop/flowpol-deployment-frontend"}
+	want := []string{"shop/flowpol-deployment-api", "shop/flowpol-deployment-frontend", "shop/flowpol-deployment-legacy-session"}
 	if got := policyNames(t, cs); r.code != 0 || !slices.Equal(got, want) {
 		t.Errorf("--promote-after 7d on day 8: exit %d, applied %v, want %v\n%s", r.code, got, want, r.err)
 	}

@@ -188,3 +188,37 @@ func TestReplace(t *testing.T) {
 		t.Error("a state of version 99 was read")
 	}
 }
+
+// A flow denied in both directions is blamed on the policies of each,
+// though check names only those of the first: web's egress policy and
+// db's ingress policy would each deny web -> db if promoted alone. If it
+// failed, a policy could be promoted as clean while it would deny.
+func TestBlameBothDirections(t *testing.T) {
+	webEgress := networkingv1.NetworkPolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"},
+		Spec: networkingv1.NetworkPolicySpec{
+			PodSelector: metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}},
+			PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeEgress},
+			Egress: []networkingv1.NetworkPolicyEgressRule{{To: []networkingv1.NetworkPolicyPeer{
+				{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "api"}}}}}},
+		},
+	}
+	tr, err := New(Options{Policies: []networkingv1.NetworkPolicy{webEgress, dbIngress("api")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := observe(t, tr, &baseline.Delta{Workloads: workloads(), Cluster: &topology.Cluster{}, Edges: []baseline.EdgeDelta{edgeDelta(web, db, t0, 2, 0)}})
+	want := []Added{{Policy: "shop/db", Ingress: true, Connections: 2}, {Policy: "shop/web", Ingress: false, Connections: 2}}
+	if len(p.Added) != 2 || p.Added[0] != want[0] || p.Added[1] != want[1] {
+		t.Errorf("added %+v, want %+v", p.Added, want)
+	}
+	r := tr.Report()
+	if len(r.Denials) != 1 || len(r.Denials[0].Policies) != 1 {
+		t.Fatalf("denials %+v: want one, naming the first direction's policy as check does", r.Denials)
+	}
+	for _, ps := range r.Policies {
+		if ps.Flows != 1 || ps.Connections != 2 {
+			t.Errorf("%s: %d flows, %d connections; want the flow blamed on it", ps.Policy, ps.Flows, ps.Connections)
+		}
+	}
+}

@@ -22,6 +22,9 @@ type Store interface {
 	Delivered(ctx context.Context) (map[string]uint64, error)
 	// Waiting returns the records stored as waiting for the cluster state.
 	Waiting(ctx context.Context) ([]flow.Record, error)
+	// Attachment returns the value last stored under name by a delta's
+	// Attachments, or nil when there is none.
+	Attachment(ctx context.Context, name string) ([]byte, error)
 	// RecordRun records a learning run.
 	RecordRun(ctx context.Context, r Run) error
 	// Retain rolls buckets older than a tier keeps into the next tier and
@@ -52,7 +55,18 @@ type Delta struct {
 	// ReplaceWaiting replaces the stored waiting records with Waiting.
 	ReplaceWaiting bool
 	Waiting        []flow.Record
+	// Attachments are values kept beside the baseline for another
+	// component (the aggregator's staged would-deny state), committed in
+	// the same transaction as the rest of the delta, so that they describe
+	// exactly what the baseline holds. The store does not interpret them:
+	// each replaces the value stored under its name, an empty value
+	// removes it, and Store.Attachment reads it back. Names are short
+	// ASCII; a value is at most MaxAttachmentBytes.
+	Attachments map[string][]byte
 }
+
+// MaxAttachmentBytes bounds one value of Delta.Attachments.
+const MaxAttachmentBytes = 256 << 20
 
 // EdgeDelta is one edge's evidence in a delta.
 type EdgeDelta struct {

@@ -39,11 +39,7 @@ type Result struct {
 // Run decides every edge of the window under the policies, but those the
 // overrides (which may be nil) exclude: they are listed as skipped.
 func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *overrides.Set) (*Result, error) {
-	nsLabels := w.Cluster.Namespaces
-	if nsLabels == nil {
-		nsLabels = map[string]map[string]string{}
-	}
-	eng, err := evaluator.New(nsLabels, policies)
+	dec, err := NewDecider(w.Cluster.Namespaces, policies)
 	if err != nil {
 		return nil, err
 	}
@@ -57,27 +53,64 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *override
 				continue
 			}
 		}
-		srcs, why := peers(w, e.Src, e.Src == e.Dst)
-		if why == "" {
-			var dsts []evaluator.Peer
-			dsts, why = peers(w, e.Dst, false)
-			if why == "" {
-				res.Checked++
-				if d, denied := decide(eng, e, srcs, dsts); denied {
-					res.Denials = append(res.Denials, d)
-				}
-				continue
-			}
+		d, denied, why := dec.Decide(w, e)
+		if why != "" {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", e.Edge, why))
+			continue
 		}
-		res.Skipped = append(res.Skipped, fmt.Sprintf("%s: %s", e.Edge, why))
+		res.Checked++
+		if denied {
+			res.Denials = append(res.Denials, d)
+		}
 	}
 	if ov != nil {
 		res.Unmatched = generator.Unmatched(&overrides.Set{File: ov.File, Exclude: ov.Exclude}, hits, nil)
 	}
-	slices.SortFunc(res.Denials, func(a, b Denial) int {
+	SortDenials(res.Denials)
+	return res, nil
+}
+
+// SortDenials sorts denials as Run returns them: by the end whose
+// policies deny them, ingress first, then by edge.
+func SortDenials(ds []Denial) {
+	slices.SortFunc(ds, func(a, b Denial) int {
 		return cmp.Or(a.Target.Compare(b.Target), cmp.Compare(boolInt(b.Ingress), boolInt(a.Ingress)), a.Edge.Compare(b.Edge))
 	})
-	return res, nil
+}
+
+// Decider decides observed edges under one policy set, as Run does. It
+// is safe for concurrent use.
+type Decider struct {
+	eng *evaluator.Engine
+}
+
+// NewDecider builds a decider for the policies in a cluster whose
+// namespaces have these labels (nil: none known).
+func NewDecider(nsLabels map[string]map[string]string, policies []networkingv1.NetworkPolicy) (*Decider, error) {
+	if nsLabels == nil {
+		nsLabels = map[string]map[string]string{}
+	}
+	eng, err := evaluator.New(nsLabels, policies)
+	if err != nil {
+		return nil, err
+	}
+	return &Decider{eng: eng}, nil
+}
+
+// Decide decides one edge, its ends stood in for by w's workloads and
+// cluster facts (w's edges are not read): whether the policies deny it,
+// with the denial, or why it cannot be decided.
+func (dc *Decider) Decide(w *topology.Window, e topology.EdgeStats) (d Denial, denied bool, why string) {
+	srcs, why := peers(w, e.Src, e.Src == e.Dst)
+	if why != "" {
+		return Denial{}, false, why
+	}
+	dsts, why := peers(w, e.Dst, false)
+	if why != "" {
+		return Denial{}, false, why
+	}
+	d, denied = decide(dc.eng, e, srcs, dsts)
+	return d, denied, ""
 }
 
 func boolInt(b bool) int {

@@ -110,6 +110,14 @@ func TestRBACLeastPrivilege(t *testing.T) {
 	if !slices.Equal(kinds, want) {
 		t.Errorf("aggregator reads %v, want the kinds enrichment reads: %v", kinds, want)
 	}
+	role := find[rbacv1.Role](t, objs, "Role", "flowpol-aggregator")
+	for _, r := range role.Rules {
+		ok := slices.Equal(r.Resources, []string{"configmaps"}) && slices.Equal(r.Verbs, []string{"get"}) && slices.Equal(r.ResourceNames, []string{"flowpol-recommendation"}) ||
+			slices.Equal(r.Resources, []string{"events"}) && slices.Equal(r.Verbs, []string{"create"})
+		if !ok {
+			t.Errorf("aggregator role rule %+v: want only get on the recommendation ConfigMap and create on events", r)
+		}
+	}
 	rec := find[rbacv1.ClusterRole](t, objs, "ClusterRole", "flowpol-recommend")
 	if len(rec.Rules) != 1 || !slices.Equal(rec.Rules[0].Verbs, []string{"list"}) {
 		t.Errorf("recommend's cluster role %v: want list on networkpolicies only", rec.Rules)

@@ -89,7 +89,39 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 			return out, err
 		}
 	}
+	if err := putAttachments(tx, d.Attachments); err != nil {
+		return out, err
+	}
 	return out, putInventory(tx, d.Workloads, d.Cluster)
+}
+
+// putAttachments replaces the values named; an empty one removes its
+// name.
+func putAttachments(tx *bolt.Tx, as map[string][]byte) error {
+	if len(as) == 0 {
+		return nil
+	}
+	b, err := tx.CreateBucketIfNotExists(bucketAttachments)
+	if err != nil {
+		return err
+	}
+	for name, v := range as {
+		k := []byte(name)
+		switch {
+		case name == "":
+			return fmt.Errorf("attachment without a name")
+		case len(v) > baseline.MaxAttachmentBytes:
+			return fmt.Errorf("attachment %q: %d bytes, more than %d", name, len(v), baseline.MaxAttachmentBytes)
+		case len(v) == 0:
+			err = b.Delete(k)
+		default:
+			err = b.Put(k, seal(k, v))
+		}
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", name, err)
+		}
+	}
+	return nil
 }
 
 // maxCellSecs bounds a cell's start, unix seconds, either side of 1970:

@@ -22,6 +22,9 @@ var (
 	bucketRuns      = []byte("runs")       // sequence (8) → baseline.Run (JSON)
 	bucketDelivered = []byte("delivered")  // sender → sequence (8)
 	bucketWaiting   = []byte("waiting")    // index (8) → flow record (JSON)
+	// bucketAttachments is made by the first delta with attachments, so
+	// files written before it need no migration.
+	bucketAttachments = []byte("attachments") // name → the value, opaque
 
 	allBuckets = [][]byte{bucketMeta, bucketEdgeIndex, bucketEdges, bucketSeen, bucketCells, bucketBlocks, bucketWorkloads, bucketRuns, bucketDelivered, bucketWaiting}
 

@@ -359,3 +359,44 @@ func TestEdgeCacheAfterRetention(t *testing.T) {
 		})
 	}
 }
+
+// TestAttachments: a delta's attachments are kept across reopening, in the
+// same transaction as its edges (a refused delta leaves the old value),
+// replaced by name, and removed by an empty value. If it failed, the
+// aggregator's would-deny counts could disagree with the baseline after a
+// crash.
+func TestAttachments(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "b.db")
+	s, err := Open(path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if v, err := s.Attachment(ctx, "staged"); err != nil || v != nil {
+		t.Fatalf("a new file's attachment: %q, %v; want none", v, err)
+	}
+	apply(t, s, &baseline.Delta{Edges: []baseline.EdgeDelta{{Edge: webEdge, Cells: []baseline.Cell{cell(t0, 1, 0)}}},
+		Attachments: map[string][]byte{"staged": []byte("one"), "other": []byte("x")}})
+	bad := &baseline.Delta{Edges: []baseline.EdgeDelta{{Edge: webEdge, Cells: []baseline.Cell{{Start: 1 << 50, Client: 1}}}},
+		Attachments: map[string][]byte{"staged": []byte("two")}}
+	if _, err := s.Apply(ctx, bad); err == nil {
+		t.Fatal("a delta with a bad cell was applied")
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(path, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if v, err := s.Attachment(ctx, "staged"); err != nil || string(v) != "one" {
+		t.Errorf("after a refused delta and reopening: %q, %v; want the committed value \"one\"", v, err)
+	}
+	apply(t, s, &baseline.Delta{Attachments: map[string][]byte{"staged": []byte("three"), "other": nil}})
+	if v, _ := s.Attachment(ctx, "staged"); string(v) != "three" {
+		t.Errorf("replaced value: %q, want \"three\"", v)
+	}
+	if v, _ := s.Attachment(ctx, "other"); v != nil {
+		t.Errorf("an empty value left %q", v)
+	}
+}

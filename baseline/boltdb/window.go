@@ -257,6 +257,31 @@ func (s *Store) Delivered(ctx context.Context) (map[string]uint64, error) {
 	return out, nil
 }
 
+// Attachment returns the value stored under name, or nil.
+func (s *Store) Attachment(ctx context.Context, name string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []byte
+	err := s.view(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketAttachments)
+		if b == nil {
+			return nil
+		}
+		v := b.Get([]byte(name))
+		if v == nil {
+			return nil
+		}
+		raw, err := unseal([]byte(name), v)
+		out = bytes.Clone(raw)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read attachment %q from %s: %w", name, s.path, err)
+	}
+	return out, nil
+}
+
 // Waiting returns the records stored as waiting for the cluster state.
 func (s *Store) Waiting(ctx context.Context) ([]flow.Record, error) {
 	if err := ctx.Err(); err != nil {

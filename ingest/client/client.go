@@ -202,3 +202,16 @@ func (c *Client) Report(ctx context.Context, r wire.Report) error {
 	}
 	return nil
 }
+
+// Staged reads the aggregator's record of the staged policies.
+func (c *Client) Staged(ctx context.Context) (*wire.Staged, error) {
+	data, err := c.do(ctx, http.MethodGet, wire.PathStaged, nil, "", nil)
+	if err != nil {
+		return nil, fmt.Errorf("read staged policies from %s: %w", c.base.Redacted(), err)
+	}
+	var st wire.Staged
+	if err := json.Unmarshal(data, &st); err != nil {
+		return nil, fmt.Errorf("read staged policies from %s: %w", c.base.Redacted(), err)
+	}
+	return &st, nil
+}

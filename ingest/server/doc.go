@@ -10,7 +10,10 @@
 // next batches are added. A batch sent again after a timeout or a crash is therefore
 // acknowledged without being counted twice. The Server also serves a
 // window of the baseline as JSON (client.Client.Window reads it),
-// /metrics, /healthz and /readyz.
+// /metrics, /healthz and /readyz. With a staged.Tracker, the Sink decides
+// each delta under the staged policies before applying it, and commits
+// their record as the delta's attachment, in the same transaction; the
+// Server serves it on /api/v1/staged.
 //
 // A hostile client holds little: a body must keep up with a minimum rate
 // after a grace (else 408), buffers grow as bytes arrive, never to the

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flowpol/flowpol/ingest/wire"
+	"github.com/flowpol/flowpol/staged"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -25,6 +26,8 @@ type Options struct {
 	// Window reads a window of the baseline for the read API; nil leaves
 	// the read API out.
 	Window func(from, to time.Time) (*topology.Window, error)
+	// Staged, when set, serves its record on GET /api/v1/staged.
+	Staged *staged.Tracker
 	// Tokens, when set, accepts requests with one of its bearer tokens.
 	Tokens *TokenFile
 	// ClientCerts accepts requests over TLS with a client certificate the
@@ -101,6 +104,9 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("POST "+wire.PathReports, s.reports)
 	if opts.Window != nil {
 		s.mux.HandleFunc("GET "+wire.PathWindow, s.window)
+	}
+	if opts.Staged != nil {
+		s.mux.HandleFunc("GET "+wire.PathStaged, s.staged)
 	}
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
@@ -235,6 +241,28 @@ func (s *Server) window(w http.ResponseWriter, r *http.Request) {
 	if m := s.opts.Metrics; m != nil {
 		m.windowSeconds.Observe(time.Since(start).Seconds())
 	}
+}
+
+func (s *Server) staged(w http.ResponseWriter, r *http.Request) {
+	if !s.authorized(w, r) {
+		return
+	}
+	s.writeJSON(w, r, StagedJSON(s.opts.Staged.Report()))
+}
+
+// StagedJSON is a staged record as GET /api/v1/staged sends it.
+func StagedJSON(r staged.Report) wire.Staged {
+	out := wire.Staged{Since: r.Since, Now: r.Now, Flows: make([]wire.DeniedFlow, len(r.Denials)), Policies: make([]wire.StagedPolicy, len(r.Policies))}
+	for i, d := range r.Denials {
+		out.Flows[i] = wire.FromDenial(d)
+	}
+	for i, p := range r.Policies {
+		clean := p.CleanSince()
+		out.Policies[i] = wire.StagedPolicy{Policy: p.Policy, Fingerprint: p.Fingerprint, StagedSince: p.StagedSince,
+			FirstWouldDeny: p.FirstDeny, LastWouldDeny: p.LastDeny, WouldDeny: p.Connections, Flows: p.Flows,
+			CleanSince: clean, CleanSeconds: max(0, r.Now.Sub(clean).Seconds())}
+	}
+	return out
 }
 
 func (s *Server) reports(w http.ResponseWriter, r *http.Request) {

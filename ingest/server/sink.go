@@ -10,6 +10,7 @@ import (
 	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/ingest/wire"
 	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/staged"
 )
 
 // SinkOptions tunes NewSink. The zero value is ready to use.
@@ -33,6 +34,13 @@ type SinkOptions struct {
 	// Size, when set, returns the baseline's size in bytes, for the
 	// metrics.
 	Size func() (int64, error)
+	// Staged, when set, decides every delta the sink commits under the
+	// staged policies; their record (the attachment staged.AttachmentName)
+	// is committed in the same transaction as the delta.
+	Staged *staged.Tracker
+	// FirstDenials, when set, is called after a commit with the staged
+	// policies that would deny something for the first time, sorted.
+	FirstDenials func(policies []string)
 }
 
 // Sink adds batches to the baseline through a Learner it owns, and
@@ -239,7 +247,18 @@ func (s *Sink) start(g *group, done chan<- error) *group {
 	}
 	d.Delivered = g.changed
 	g.start, g.read = time.Now(), s.l.Run().Records
+	var stagedErr error
+	if s.opts.Staged != nil {
+		g.staged, stagedErr = s.opts.Staged.Observe(d)
+		if stagedErr == nil && g.staged.State != nil {
+			d.Attachments = map[string][]byte{staged.AttachmentName: g.staged.State}
+		}
+	}
 	go func() {
+		if stagedErr != nil {
+			done <- stagedErr
+			return
+		}
 		applied, err := s.store.Apply(context.Background(), d) // a commit begun is finished
 		g.newEdges = applied.NewEdges                          // read after done
 		done <- err
@@ -254,10 +273,28 @@ func (s *Sink) finish(g *group, err error) error {
 	} else {
 		s.commits.Stored, s.commits.NewEdges = g.read, s.commits.NewEdges+g.newEdges
 		s.commits.Batches++
+		s.commitStaged(g.staged)
 	}
 	s.observe(g.batches, time.Since(g.start))
 	g.ack(err)
 	return err
+}
+
+// commitStaged adopts a committed staged record, counts what it added
+// and says which policies would deny for the first time.
+func (s *Sink) commitStaged(p *staged.Pending) {
+	if p == nil {
+		return
+	}
+	s.opts.Staged.Commit(p)
+	if m := s.opts.Metrics; m != nil {
+		for _, a := range p.Added {
+			m.stagedWouldDeny.WithLabelValues(a.Policy, wire.Direction(a.Ingress)).Add(float64(a.Connections))
+		}
+	}
+	if len(p.FirstDenials) > 0 && s.opts.FirstDenials != nil {
+		s.opts.FirstDenials(p.FirstDenials)
+	}
 }
 
 // drain ends the loop: it waits for the running commit, then commits what
@@ -285,6 +322,7 @@ type group struct {
 	read    uint64            // the learner's records read when it was taken
 	// newEdges is what its commit found new, set before it reports done.
 	newEdges int
+	staged   *staged.Pending // the staged record after its delta
 }
 
 func (g *group) records() int {

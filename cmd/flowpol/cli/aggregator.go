@@ -39,6 +39,7 @@ type aggregatorOptions struct {
 	bodyTimeout     time.Duration
 	minBodyRate     int64
 	groupRecords    int
+	staged          stagedOptions
 }
 
 func newAggregatorCommand(s Streams) *cobra.Command {
@@ -54,7 +55,10 @@ acknowledged once it is committed, with the agent's sequence number in the
 same transaction, so a batch sent again after a timeout or a restart is not
 counted twice. It serves the baseline to generate, check, diff and
 topology --server (GET /api/v1/window), and /metrics, /healthz and /readyz.
-It runs until interrupted.`,
+With --staged DIR or --staged-configmap NS/NAME, every committed flow is also
+decided under those staged policies, as check decides it; what they would
+deny is stored with the baseline and served on GET /api/v1/staged (flowpol
+staged). It runs until interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAggregator(cmd, o, s)
@@ -85,6 +89,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	cmd.MarkFlagsRequiredTogether("tls-cert", "tls-key")
 	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
+	o.staged.addFlags(cmd)
 }
 
 // errNoAuth says the aggregator would accept anyone.
@@ -105,10 +110,11 @@ func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
-	store *boltdb.Store
-	sink  *server.Sink
-	srv   *server.Server
-	log   *slog.Logger
+	store  *boltdb.Store
+	staged *stagedSource // nil when nothing is staged
+	sink   *server.Sink
+	srv    *server.Server
+	log    *slog.Logger
 }
 
 func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err error) {
@@ -140,6 +146,9 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 		return err
 	}
 	run := &aggregatorRun{store: store, log: slog.New(slog.NewTextHandler(s.Err, nil))}
+	if run.staged, err = o.staged.open(cmd.Context(), store, o.cluster.kubeconfig, s, run.log); err != nil {
+		return err
+	}
 	if err := o.build(cmd.Context(), run, l, tokens); err != nil {
 		return err
 	}
@@ -158,7 +167,12 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 		}
 		return fi.Size(), nil
 	}
-	sink, err := server.NewSink(ctx, run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size})
+	sinkOpts := server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size}
+	if run.staged != nil {
+		sinkOpts.Staged, sinkOpts.FirstDenials = run.staged.tracker, run.staged.firstDenials
+		reg.MustRegister(server.NewStagedCollector(run.staged.tracker))
+	}
+	sink, err := server.NewSink(ctx, run.store, l, sinkOpts)
 	if err != nil {
 		return err
 	}
@@ -167,7 +181,7 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 		return run.store.Window(context.Background(), from, to)
 	}
 	run.srv = server.New(server.Options{
-		Sink: sink, Window: window, Tokens: tokens, ClientCerts: o.clientCA != "",
+		Sink: sink, Window: window, Staged: sinkOpts.Staged, Tokens: tokens, ClientCerts: o.clientCA != "",
 		MaxBatchBytes: o.maxBatchBytes, MaxBatchRecords: o.maxBatchRecords,
 		MaxUploads: o.maxUploads, BodyTimeout: o.bodyTimeout, MinBodyRate: o.minBodyRate,
 		Gatherer: reg, Metrics: metrics, Logger: run.log,
@@ -184,6 +198,7 @@ func (o *aggregatorOptions) serve(ctx context.Context, run *aggregatorRun) error
 	}
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
+	go run.staged.follow(serveCtx, o.staged.refresh)
 	sinkCtx, stopSink := context.WithCancel(context.Background())
 	sinkDone := make(chan error, 1)
 	go func() {

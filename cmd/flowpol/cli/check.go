@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/flowpol/flowpol/check"
+	"github.com/flowpol/flowpol/ingest/wire"
 )
 
 type checkOptions struct {
@@ -108,12 +109,7 @@ func writeCheck(w io.Writer, format string, res *check.Result, files map[string]
 	return writeCheckText(w, res)
 }
 
-func direction(d check.Denial) string {
-	if d.Ingress {
-		return "ingress"
-	}
-	return "egress"
-}
+func direction(d check.Denial) string { return wire.Direction(d.Ingress) }
 
 func evidence(d check.Denial) string {
 	return fmt.Sprintf("%s, last seen %s", connectionsText(d.Count), d.Last.UTC().Format(time.RFC3339))
@@ -140,26 +136,10 @@ func writeCheckText(w io.Writer, res *check.Result) error {
 	return err
 }
 
-// deniedFlow is one denied flow in JSON.
-type deniedFlow struct {
-	Src       string    `json:"src"`
-	Dst       string    `json:"dst"`
-	Port      uint16    `json:"port"`
-	Proto     string    `json:"proto"`
-	Count     uint64    `json:"count"`
-	LastSeen  time.Time `json:"last_seen"`
-	Direction string    `json:"direction"`
-	Target    string    `json:"target"`
-	Policies  []string  `json:"policies"`
-	Reason    string    `json:"reason"`
-}
-
 func writeCheckJSON(w io.Writer, res *check.Result) error {
 	enc := json.NewEncoder(w)
 	for _, d := range res.Denials {
-		err := enc.Encode(deniedFlow{Src: d.Src.String(), Dst: d.Dst.String(), Port: d.Port, Proto: d.Proto.String(),
-			Count: d.Count, LastSeen: d.Last.UTC(), Direction: direction(d), Target: d.Target.String(), Policies: d.Policies, Reason: d.Reason})
-		if err != nil {
+		if err := enc.Encode(wire.FromDenial(d)); err != nil {
 			return err
 		}
 	}

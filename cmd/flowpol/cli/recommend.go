@@ -33,12 +33,13 @@ type recommendOptions struct {
 	kubeconfig string
 	configMap  string
 	apply      bool
+	promote    time.Duration
 }
 
 func newRecommendCommand(s Streams) *cobra.Command {
 	o := &recommendOptions{}
 	cmd := &cobra.Command{
-		Use:   "recommend (--server URL | --db FILE) --configmap NS/NAME [--window 24h] [--apply]",
+		Use:   "recommend (--server URL | --db FILE) --configmap NS/NAME [--window 24h] [--apply [--promote-after 7d]]",
 		Short: "Generate policies, diff them against the cluster's, and publish both in a ConfigMap",
 		Long: `Recommend is the scheduled job's command: it generates the policies for the
 window, as generate does, compares them with the cluster's NetworkPolicies, as
@@ -48,7 +49,10 @@ log. It changes no policy unless --apply is given; then it first asks the API
 server to dry-run every policy it would write, and applies them (server-side
 apply, field manager flowpol) only when all would be accepted. It only ever
 writes policies flowpol manages: a policy of the same name that flowpol does
-not manage is an error. Policies diff would remove are listed, not deleted.`,
+not manage is an error. Policies diff would remove are listed, not deleted.
+With --promote-after D (and --server), --apply applies only the policies the
+aggregator has staged with the same spec for D and found clean for D; the
+summary says why each other one stays staged.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRecommend(cmd.Context(), o, s)
@@ -60,6 +64,7 @@ not manage is an error. Policies diff would remove are listed, not deleted.`,
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "the cluster, through this kubeconfig (default: the pod's service account)")
 	f.StringVar(&o.configMap, "configmap", "", "publish the recommendation in this ConfigMap, NAMESPACE/NAME")
 	f.BoolVar(&o.apply, "apply", false, "apply the generated policies, after a server-side dry run of every one")
+	f.Var(nonNegativeDuration(&o.promote, 0), "promote-after", "with --apply and --server: apply only the policies the aggregator has staged, unchanged, and found clean (no would-deny) for this long, e.g. 7d")
 	cmd.MarkFlagRequired("configmap")
 	return cmd
 }
@@ -67,6 +72,8 @@ not manage is an error. Policies diff would remove are listed, not deleted.`,
 // recommendation is one run's result.
 type recommendation struct {
 	policies []networkingv1.NetworkPolicy
+	apply    []networkingv1.NetworkPolicy // what --apply applies: all, or those promoted
+	held     []string                     // with --promote-after, the policies kept staged and why
 	changes  []generator.Change
 	yaml     string // the policies as one YAML stream
 	diff     string
@@ -87,12 +94,15 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 	if err != nil {
 		return fmt.Errorf("client for %s: %w", cfg.Host, err)
 	}
-	rec, err := o.recommend(ctx, cs, s.Err)
+	if err := o.checkPromote(); err != nil {
+		return err
+	}
+	rec, err := o.recommend(ctx, cs, s)
 	if err != nil {
 		return err
 	}
 	if o.apply {
-		if err := applyPolicies(ctx, cs, rec.policies, true); err != nil {
+		if err := applyPolicies(ctx, cs, rec.apply, true); err != nil {
 			return fmt.Errorf("dry run, nothing applied: %w", err)
 		}
 	}
@@ -100,7 +110,7 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 		return err
 	}
 	if o.apply {
-		if err := applyPolicies(ctx, cs, rec.policies, false); err != nil {
+		if err := applyPolicies(ctx, cs, rec.apply, false); err != nil {
 			return err
 		}
 	}
@@ -110,7 +120,8 @@ func runRecommend(ctx context.Context, o *recommendOptions, s Streams) error {
 }
 
 // recommend generates the policies and diffs them against the cluster's.
-func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interface, warn io.Writer) (*recommendation, error) {
+func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interface, s Streams) (*recommendation, error) {
+	warn := s.Err
 	list, err := cs.NetworkingV1().NetworkPolicies("").List(ctx, metav1.ListOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("list NetworkPolicies: %w", err)
@@ -125,7 +136,7 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, err
 	}
 	res := generator.Generate(w, opts)
-	rec := &recommendation{policies: res.Policies, took: time.Since(start)}
+	rec := &recommendation{policies: res.Policies, apply: res.Policies, took: time.Since(start)}
 	reportGenerate(warn, res, opts.SkipNamespaces)
 	if o.apply {
 		if err := checkOwnership(list.Items, res.Policies); err != nil {
@@ -141,6 +152,11 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, err
 	}
 	rec.yaml, rec.diff = y.String(), d.String()
+	if o.promote > 0 {
+		if err := o.promotion(ctx, rec, s.now()); err != nil {
+			return nil, err
+		}
+	}
 	rec.summary = summarize(rec, w.From, w.To, o.apply)
 	return rec, nil
 }
@@ -170,7 +186,10 @@ func summarize(rec *recommendation, from, to time.Time, apply bool) string {
 	}
 	applied := "no (--apply not given)"
 	if apply {
-		applied = fmt.Sprintf("yes: %d policies (server-side apply, after a dry run)", len(rec.policies))
+		applied = fmt.Sprintf("yes: %d policies (server-side apply, after a dry run)", len(rec.apply))
+	}
+	for _, h := range rec.held {
+		applied += "\nstill staged: " + h
 	}
 	return fmt.Sprintf("flowpol recommendation\ngenerated: %s\nwindow: %s/%s\npolicies: %d\nchanges: %d added, %d changed, %d to remove (never removed automatically)\ngenerate took: %.3fs\napplied: %s\n",
 		time.Now().UTC().Format(time.RFC3339), from.Format(time.RFC3339), to.Format(time.RFC3339),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -14,6 +15,17 @@ import (
 type Streams struct {
 	In       io.Reader
 	Out, Err io.Writer
+	// Now, when set, is the clock of the commands that keep time (the
+	// aggregator's staged record, recommend's promotion); nil means
+	// time.Now. Tests set it.
+	Now func() time.Time
+}
+
+func (s Streams) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 // ExitError ends a command with a given exit code; Err, when set, is
@@ -60,7 +72,7 @@ NetworkPolicies that allow exactly what was seen.
 		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl flowpol"}
 		root.PersistentPreRunE = defaultToKubeconfig
 	}
-	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s))
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s), newStagedCommand(s))
 	return root
 }
 

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -19,6 +21,7 @@ type topologyOptions struct {
 	windowOptions
 	overrides overridesOption
 	policies  string
+	staged    bool
 	format    string
 }
 
@@ -46,6 +49,8 @@ policies would deny are marked: drawn red, or a DENIED column in the table.`,
 	o.windowOptions.addFlags(cmd)
 	cmd.Flags().StringVar(&o.format, "format", "table", "output: table, dot (Graphviz), mermaid or html (one self-contained page)")
 	cmd.Flags().StringVar(&o.policies, "policies", "", `mark the observed flows these policies would deny: a directory, or "-" for standard input`)
+	cmd.Flags().BoolVar(&o.staged, "staged", false, "mark the observed flows the aggregator's staged policies would deny (needs --server)")
+	cmd.MarkFlagsMutuallyExclusive("policies", "staged")
 	o.overrides.addFlag(cmd)
 	return cmd
 }
@@ -60,10 +65,14 @@ func runTopology(o *topologyOptions, s Streams) error {
 		return err
 	}
 	var opts render.Options
-	if o.policies != "" {
-		if opts.Denied, err = o.denied(w, s); err != nil {
-			return err
-		}
+	switch {
+	case o.policies != "":
+		opts.Denied, err = o.denied(w, s)
+	case o.staged:
+		opts.Denied, err = o.stagedDenied(w)
+	}
+	if err != nil {
+		return err
 	}
 	return draw(s.Out, w, opts)
 }
@@ -103,6 +112,37 @@ func (o *topologyOptions) denied(w *topology.Window, s Streams) (map[topology.Ed
 		out[d.Edge] = fmt.Sprintf("%s denied by %s: %s", direction(d), strings.Join(d.Policies, ", "), d.Reason)
 	}
 	return out, nil
+}
+
+// stagedDenied asks the aggregator which flows its staged policies would
+// deny, and returns the window's edges among them with why.
+func (o *topologyOptions) stagedDenied(w *topology.Window) (map[topology.Edge]string, error) {
+	if o.server.url == "" {
+		return nil, errors.New("--staged reads the aggregator's staged policies: give --server URL")
+	}
+	c, err := o.server.client()
+	if err != nil {
+		return nil, err
+	}
+	st, err := c.Staged(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	why := make(map[string]string, len(st.Flows))
+	for _, f := range st.Flows {
+		why[flowKey(f.Src, f.Dst, f.Port, f.Proto)] = fmt.Sprintf("%s would be denied by staged %s: %s", f.Direction, strings.Join(f.Policies, ", "), f.Reason)
+	}
+	out := map[topology.Edge]string{}
+	for _, e := range w.Edges {
+		if r, ok := why[flowKey(e.Src.String(), e.Dst.String(), e.Port, e.Proto.String())]; ok {
+			out[e.Edge] = r
+		}
+	}
+	return out, nil
+}
+
+func flowKey(src, dst string, port uint16, proto string) string {
+	return fmt.Sprintf("%s\x00%s\x00%d\x00%s", src, dst, port, proto)
 }
 
 // topologyRow is one peer of one workload.

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
@@ -52,6 +53,24 @@ type Delta struct {
 	// ReplaceWaiting replaces the stored waiting records with Waiting.
 	ReplaceWaiting bool
 	Waiting        []flow.Record
+	// Answers are the DNS answers clients received: each name with one of
+	// the addresses it resolved to, and when.
+	Answers []Answer
+}
+
+// Answer is a name resolving to an address, received from the first to
+// the last moment given, unix milliseconds.
+type Answer struct {
+	Name        string
+	Addr        netip.Addr
+	First, Last int64
+}
+
+// NameSeen is a DNS name behind an edge's destination, with the first and
+// last moments, unix milliseconds, of the connections it led to.
+type NameSeen struct {
+	Name        string
+	First, Last int64
 }
 
 // EdgeDelta is one edge's evidence in a delta.
@@ -65,6 +84,9 @@ type EdgeDelta struct {
 	SrcPods, DstPods   []uint64
 	Nodes              []string
 	SrcComms, DstComms []string
+	// Names are the DNS names whose answers, received by the client's pod
+	// before it connected, led it to the destination (an external end).
+	Names []NameSeen
 }
 
 // Cell is an edge's evidence in one bucket: connections as clients and as

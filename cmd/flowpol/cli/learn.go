@@ -31,6 +31,7 @@ type learnOptions struct {
 	clusterCIDRs []string
 	lockTimeout  time.Duration
 	maxWait      time.Duration
+	dnsGrace     time.Duration
 }
 
 func newLearnCommand(s Streams) *cobra.Command {
@@ -67,6 +68,7 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with --kubeconfig, how long a flow whose pod the cluster state does not show yet waits for it")
+	f.Var(positiveDuration(&o.dnsGrace, time.Minute), "dns-grace", "how long past its TTL a DNS answer a pod received still names the external addresses it gave, for that pod's connections")
 	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("from", "window")
@@ -143,7 +145,7 @@ func (o *learnOptions) learner(res resolve.Resolver, bucket time.Duration, keepW
 	if source == "" {
 		source = "live capture"
 	}
-	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting})
+	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting, DNSGrace: o.dnsGrace})
 }
 
 // finishLearn records the run and prints its summary, or its error with

@@ -2,6 +2,7 @@ package baseline
 
 import (
 	"context"
+	"net/netip"
 	"time"
 
 	"github.com/flowpol/flowpol/flow"
@@ -63,6 +64,24 @@ type Delta struct {
 	// removes it, and Store.Attachment reads it back. Names are short
 	// ASCII; a value is at most MaxAttachmentBytes.
 	Attachments map[string][]byte
+	// Answers are the DNS answers clients received: each name with one of
+	// the addresses it resolved to, and when.
+	Answers []Answer
+}
+
+// Answer is a name resolving to an address, received from the first to
+// the last moment given, unix milliseconds.
+type Answer struct {
+	Name        string
+	Addr        netip.Addr
+	First, Last int64
+}
+
+// NameSeen is a DNS name behind an edge's destination, with the first and
+// last moments, unix milliseconds, of the connections it led to.
+type NameSeen struct {
+	Name        string
+	First, Last int64
 }
 
 // MaxAttachmentBytes bounds one value of Delta.Attachments.
@@ -79,6 +98,9 @@ type EdgeDelta struct {
 	SrcPods, DstPods   []uint64
 	Nodes              []string
 	SrcComms, DstComms []string
+	// Names are the DNS names whose answers, received by the client's pod
+	// before it connected, led it to the destination (an external end).
+	Names []NameSeen
 }
 
 // Cell is an edge's evidence in one bucket: connections as clients and as

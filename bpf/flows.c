@@ -4,7 +4,9 @@
  * either direction, or the first datagram of a UDP flow) is recorded once in
  * an LRU hash keyed by (cgroup, netns, src, dst, dst port, proto, observer)
  * and sent to user space through a ring buffer; repeats only bump the count,
- * which user space flushes periodically. Replies never become flows. */
+ * which user space flushes periodically. Replies never become flows.
+ * DNS answers (UDP and TCP from port 53) reaching a socket are sent to user
+ * space too, as the head of their payload, for the names behind addresses. */
 
 #include "headers/kernel.h"
 #include <bpf/bpf_helpers.h>
@@ -21,6 +23,10 @@
 #define TCP_SYN_RECV 3
 #define TCP_CLOSE 7
 
+#define DNS_PORT 53
+/* The most of a DNS answer's payload sent to user space. */
+#define DNS_MAX 512
+
 #define OBSERVER_CLIENT 1
 #define OBSERVER_SERVER 2
 
@@ -30,7 +36,9 @@ enum stat {
 	STAT_LOST = 1,       /* new flows the ring buffer had no room for */
 	STAT_REPEATS = 2,    /* repeats counted in the flows map */
 	STAT_REPLIES = 3,    /* UDP replies recognised and ignored */
-	STAT_MAX = 4,
+	STAT_DNS = 4,        /* DNS answers sent to user space */
+	STAT_DNS_LOST = 5,   /* DNS answers the ring buffer had no room for */
+	STAT_MAX = 6,
 };
 
 struct flow_key {
@@ -60,6 +68,22 @@ struct event {
 	__u16 sport;
 	__u16 pad;
 	char comm[16];
+};
+
+/* dns_event is the head of a DNS answer's payload as it reached a socket
+ * (for TCP, of a segment: the message's two-byte length first). User space
+ * tells it from an event by its size. */
+struct dns_event {
+	__u64 cgroup_id;
+	__u64 ts_ns;
+	__u8 family;
+	__u8 proto;
+	__u16 sport;
+	__u16 dport;
+	__u16 len; /* bytes of payload */
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 payload[DNS_MAX];
 };
 
 struct proc {
@@ -112,6 +136,7 @@ struct {
 
 /* Only here so that bpf2go generates Go types for them. */
 const struct event *unused_event __attribute__((unused));
+const struct dns_event *unused_dns_event __attribute__((unused));
 const enum stat *unused_stat __attribute__((unused));
 
 /* Set by the loader before load. */
@@ -412,9 +437,98 @@ int udp_egress(struct __sk_buff *skb)
 	return 1;
 }
 
+/* ---- DNS answers ---- */
+
+/* dns_src is what dns_answer learns of a packet before it reserves room. */
+struct dns_src {
+	__u8 family;
+	__u8 proto;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+
+/* dns_l4 finds a packet's transport header: its offset, protocol and
+ * addresses. Only UDP and TCP, and no later fragment, are of interest. */
+static __always_inline bool dns_l4(struct __sk_buff *skb, struct dns_src *h, __u32 *l4)
+{
+	__u8 vhl;
+	if (bpf_skb_load_bytes(skb, 0, &vhl, 1) < 0)
+		return false;
+	if ((vhl >> 4) == 4) {
+		__u16 frag;
+		if (bpf_skb_load_bytes(skb, 9, &h->proto, 1) < 0 || bpf_skb_load_bytes(skb, 6, &frag, 2) < 0 ||
+		    (bpf_ntohs(frag) & 0x1fff) != 0)
+			return false;
+		if (bpf_skb_load_bytes(skb, 12, h->saddr, 4) < 0 || bpf_skb_load_bytes(skb, 16, h->daddr, 4) < 0)
+			return false;
+		h->family = AF_INET;
+		*l4 = (vhl & 0xf) * 4;
+	} else if ((vhl >> 4) == 6) {
+		if (bpf_skb_load_bytes(skb, 6, &h->proto, 1) < 0)
+			return false; /* extension headers are not followed */
+		if (bpf_skb_load_bytes(skb, 8, h->saddr, 16) < 0 || bpf_skb_load_bytes(skb, 24, h->daddr, 16) < 0)
+			return false;
+		h->family = AF_INET6;
+		*l4 = 40;
+	} else {
+		return false;
+	}
+	return h->proto == IPPROTO_UDP || h->proto == IPPROTO_TCP;
+}
+
+/* dns_answer sends the head of a packet from port 53, UDP or TCP, that
+ * carries a payload, to user space. The ring buffer is reserved only for
+ * such packets: every other packet costs a few loads. */
+static __always_inline void dns_answer(struct __sk_buff *skb)
+{
+	struct dns_src h = {};
+	__u32 l4;
+	if (!dns_l4(skb, &h, &l4))
+		return;
+	__u16 ports[2];
+	if (bpf_skb_load_bytes(skb, l4, ports, 4) < 0 || bpf_ntohs(ports[0]) != DNS_PORT)
+		return;
+	__u32 off = l4 + 8;
+	if (h.proto == IPPROTO_TCP) {
+		__u8 doff;
+		if (bpf_skb_load_bytes(skb, l4 + 12, &doff, 1) < 0)
+			return;
+		off = l4 + (doff >> 4) * 4;
+	}
+	if (skb->len <= off)
+		return; /* no payload: a bare ACK, SYN or FIN */
+	__u64 n = skb->len - off;
+	if (n > DNS_MAX)
+		n = DNS_MAX;
+	asm volatile("" : "+r"(n)); /* keep the bounds check below for the verifier */
+	if (n < 1 || n > DNS_MAX)
+		return;
+	struct dns_event *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
+		count(STAT_DNS_LOST);
+		return;
+	}
+	e->cgroup_id = bpf_skb_cgroup_id(skb);
+	e->ts_ns = bpf_ktime_get_ns();
+	e->family = h.family;
+	e->proto = h.proto;
+	e->sport = DNS_PORT;
+	e->dport = bpf_ntohs(ports[1]);
+	e->len = n;
+	__builtin_memcpy(e->saddr, h.saddr, 16);
+	__builtin_memcpy(e->daddr, h.daddr, 16);
+	if (bpf_skb_load_bytes(skb, off, e->payload, n) < 0) {
+		bpf_ringbuf_discard(e, 0);
+		return;
+	}
+	bpf_ringbuf_submit(e, 0);
+	count(STAT_DNS);
+}
+
 SEC("cgroup_skb/ingress")
 int udp_ingress(struct __sk_buff *skb)
 {
+	dns_answer(skb);
 	udp_packet(skb, OBSERVER_SERVER);
 	return 1;
 }

@@ -34,6 +34,7 @@ type Collector struct {
 	monoBase int64 // wall clock minus monotonic clock, ns
 
 	mu       sync.Mutex
+	answers  *answerCache // used by Run's goroutine only
 	reported map[bpf.FlowsFlowKey]uint64
 	flushed  uint64
 	recycled uint64
@@ -55,7 +56,8 @@ func New(opts Options) (*Collector, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Collector{opts: opts, monoBase: base, reported: map[bpf.FlowsFlowKey]uint64{}, cgroups: newCgroupPaths(opts.CgroupRoot)}
+	c := &Collector{opts: opts, monoBase: base, reported: map[bpf.FlowsFlowKey]uint64{}, cgroups: newCgroupPaths(opts.CgroupRoot),
+		answers: newAnswerCache(opts.FlowsMapSize)}
 	if err := c.load(); err != nil {
 		return nil, errors.Join(err, c.Close())
 	}
@@ -260,7 +262,7 @@ func checkCapabilities() error {
 // flushes once more before it returns. emit is called from one goroutine;
 // an error from it ends Run.
 func (c *Collector) Run(ctx context.Context, emit func(*flow.Record) error) error {
-	events := make(chan bpf.FlowsEvent, 1024)
+	events := make(chan ringEvent, 1024)
 	readErr := make(chan error, 1)
 	go c.readRing(ctx, events, readErr)
 	tick := time.NewTicker(c.opts.FlushInterval)
@@ -274,10 +276,11 @@ func (c *Collector) Run(ctx context.Context, emit func(*flow.Record) error) erro
 				}
 				return c.Flush(emit)
 			}
-			if err := c.emitEvent(&ev, emit); err != nil {
+			if err := c.emitRing(&ev, emit); err != nil {
 				return err
 			}
-		case <-tick.C:
+		case now := <-tick.C:
+			c.answers.prune(now)
 			if err := c.Flush(emit); err != nil {
 				return err
 			}
@@ -285,9 +288,66 @@ func (c *Collector) Run(ctx context.Context, emit func(*flow.Record) error) erro
 	}
 }
 
+// ringEvent is what the ring buffer carried: a new flow, or a DNS answer.
+type ringEvent struct {
+	flow bpf.FlowsEvent
+	dns  *bpf.FlowsDnsEvent
+}
+
+func (c *Collector) emitRing(ev *ringEvent, emit func(*flow.Record) error) error {
+	if ev.dns != nil {
+		return c.emitAnswer(ev.dns, emit)
+	}
+	return c.emitEvent(&ev.flow, emit)
+}
+
+var (
+	flowEventBytes = binary.Size(bpf.FlowsEvent{})
+	dnsEventBytes  = binary.Size(bpf.FlowsDnsEvent{})
+)
+
+// decodeRing decodes a ring buffer record, telling the two kinds apart by
+// their sizes.
+func decodeRing(raw []byte) (ringEvent, error) {
+	var ev ringEvent
+	var err error
+	switch len(raw) {
+	case flowEventBytes:
+		_, err = binary.Decode(raw, binary.NativeEndian, &ev.flow)
+	case dnsEventBytes:
+		ev.dns = new(bpf.FlowsDnsEvent)
+		_, err = binary.Decode(raw, binary.NativeEndian, ev.dns)
+	default:
+		err = fmt.Errorf("%d bytes, neither a flow (%d) nor a DNS answer (%d)", len(raw), flowEventBytes, dnsEventBytes)
+	}
+	return ev, err
+}
+
+// emitAnswer emits a DNS answer a pod received, as a record of count 0
+// from the pod to the server's port 53, unless the pod was given the same
+// answer recently.
+func (c *Collector) emitAnswer(ev *bpf.FlowsDnsEvent, emit func(*flow.Record) error) error {
+	n := min(int(ev.Len), len(ev.Payload))
+	d, ok := parseAnswer(ev.Payload[:n], ev.Proto != ipprotoUDP)
+	if !ok {
+		return nil
+	}
+	k := bpf.FlowsFlowKey{CgroupId: ev.CgroupId, Family: ev.Family, Proto: ev.Proto, Observer: observerClient,
+		Saddr: ev.Daddr, Daddr: ev.Saddr, Dport: ev.Sport}
+	rec := c.record(&k, ev.Dport, ev.TsNs, 0)
+	if !c.answers.fresh(ev.CgroupId, &d, rec.Time) {
+		return nil
+	}
+	for i, a := range d.Answers {
+		d.Answers[i] = a.Unmap()
+	}
+	rec.DNS = &d
+	return emit(&rec)
+}
+
 // readRing passes ring buffer events on until ctx ends, then closes events
 // after sending its error (nil when ctx ended) to errc.
-func (c *Collector) readRing(ctx context.Context, events chan<- bpf.FlowsEvent, errc chan<- error) {
+func (c *Collector) readRing(ctx context.Context, events chan<- ringEvent, errc chan<- error) {
 	defer close(events)
 	var rec ringbuf.Record
 	for ctx.Err() == nil {
@@ -300,8 +360,8 @@ func (c *Collector) readRing(ctx context.Context, events chan<- bpf.FlowsEvent, 
 			errc <- fmt.Errorf("read the ring buffer: %w", err)
 			return
 		}
-		var ev bpf.FlowsEvent
-		if _, err := binary.Decode(rec.RawSample, binary.NativeEndian, &ev); err != nil {
+		ev, err := decodeRing(rec.RawSample)
+		if err != nil {
 			errc <- fmt.Errorf("decode a ring buffer event: %w", err)
 			return
 		}
@@ -411,6 +471,7 @@ func (c *Collector) record(k *bpf.FlowsFlowKey, sport uint16, monoNS uint64, cou
 
 const (
 	afInet         = 2
+	observerClient = 1
 	observerServer = 2
 	ipprotoUDP     = 17
 )

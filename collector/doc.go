@@ -10,7 +10,10 @@
 // de-duplicates: repeats of a flow (same cgroup, netns, addresses, server
 // port, protocol and observing end) only bump a count in an LRU map, which
 // the collector flushes periodically; new flows reach it at once through a
-// ring buffer. Lost events and evictions are counted, never silent.
+// ring buffer. Lost events and evictions are counted, never silent. DNS
+// answers pods receive (UDP and TCP from port 53) reach it through the same
+// ring buffer as the head of their payload, and are emitted as records of
+// count 0 carrying the answer, once per pod and answer per half TTL.
 //
 // New needs root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN, on Linux; on
 // other systems it returns ErrNotSupported. A Collector holds its programs

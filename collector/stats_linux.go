@@ -19,6 +19,7 @@ func (c *Collector) Stats() (Stats, error) {
 	}{
 		{bpf.FlowsStatSTAT_EVENTS, &s.Events}, {bpf.FlowsStatSTAT_LOST, &s.Lost},
 		{bpf.FlowsStatSTAT_REPEATS, &s.Repeats}, {bpf.FlowsStatSTAT_REPLIES, &s.Replies},
+		{bpf.FlowsStatSTAT_DNS, &s.DNS}, {bpf.FlowsStatSTAT_DNS_LOST, &s.DNSLost},
 	} {
 		var perCPU []uint64
 		if err := m.Lookup(uint32(st.key), &perCPU); err != nil {

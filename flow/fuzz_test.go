@@ -14,6 +14,7 @@ import (
 func FuzzReader(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-11-22T10:00:00.123Z","node":"node-a","proto":"TCP","src_ip":"10.244.1.12","src_port":43122,"dst_ip":"10.96.14.3","dst_port":7070,"observer":"client"}`))
 	f.Add([]byte(`{"time":"2026-11-22T10:00:00Z","proto":"UDP","src_ip":"fd00::1","dst_ip":"fd00::53","dst_port":53,"observer":"server","count":2,"comm":"x"}` + "\n\n{}"))
+	f.Add([]byte(`{"time":"2026-11-22T10:00:02Z","proto":"UDP","src_ip":"10.0.0.1","src_port":40000,"dst_ip":"10.96.0.10","dst_port":53,"observer":"client","count":0,"dns":{"name":"api.example.com","answers":["203.0.113.5","::ffff:1.2.3.4","2001:db8::5"],"ttl":60}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := NewReader(bytes.NewReader(data), "fuzz")
 		for {
@@ -51,11 +52,11 @@ func checkRoundTrip(t *testing.T, rec *Record) {
 	if !validUTF8Fields(&want) {
 		return // invalid UTF-8 is replaced on the way out
 	}
-	if *got != want {
+	if !got.Equal(&want) {
 		t.Fatalf("round trip changed the record:\n got %+v\nwant %+v", *got, want)
 	}
 }
 
 func validUTF8Fields(r *Record) bool {
-	return utf8.ValidString(r.Node) && utf8.ValidString(r.Comm) && utf8.ValidString(r.PodUID)
+	return utf8.ValidString(r.Node) && utf8.ValidString(r.Comm) && utf8.ValidString(r.PodUID) && (r.DNS == nil || utf8.ValidString(r.DNS.Name))
 }

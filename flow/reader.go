@@ -79,6 +79,7 @@ func (r *Reader) fail(field string, err error) error {
 type fields struct {
 	time, proto, observer, srcIP, srcPort, dstIP, dstPort        *fastjson.Value
 	node, comm, podUID, containerID, pid, cgroupID, netns, count *fastjson.Value
+	dns                                                          *fastjson.Value
 }
 
 func (f *fields) set(key []byte, v *fastjson.Value) {
@@ -113,6 +114,8 @@ func (f *fields) set(key []byte, v *fastjson.Value) {
 		f.netns = v
 	case "count":
 		f.count = v
+	case "dns":
+		f.dns = v
 	}
 }
 
@@ -216,6 +219,9 @@ func (r *Reader) parseOptional(f *fields, rec *Record) error {
 		return err
 	}
 	rec.Netns = uint32(netns)
+	if rec.DNS, err = r.dns(f.dns); err != nil {
+		return err
+	}
 	if f.count == nil {
 		rec.Count = 1
 		return nil
@@ -223,10 +229,67 @@ func (r *Reader) parseOptional(f *fields, rec *Record) error {
 	if rec.Count, err = r.uint("count", f.count, math.MaxUint64, true); err != nil {
 		return err
 	}
-	if rec.Count == 0 {
-		return r.fail("count", errors.New("must be at least 1"))
+	if rec.Count == 0 && rec.DNS == nil {
+		return r.fail("count", errors.New("must be at least 1 (0 only with a dns answer)"))
 	}
 	return nil
+}
+
+// dns reads the optional DNS answer: a name, one to MaxAnswers addresses
+// and a TTL. Its answers are a new slice: the record keeps it.
+func (r *Reader) dns(v *fastjson.Value) (*DNS, error) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil, nil
+	}
+	o, err := v.Object()
+	if err != nil {
+		return nil, r.fail("dns", errors.New("not an object"))
+	}
+	d := &DNS{}
+	name, err := r.bytes("dns.name", o.Get("name"))
+	if err != nil {
+		return nil, err
+	}
+	if len(name) == 0 || len(name) > MaxNameBytes {
+		return nil, r.fail("dns.name", fmt.Errorf("must be 1 to %d bytes", MaxNameBytes))
+	}
+	d.Name = string(name)
+	ttl, err := r.uint("dns.ttl", o.Get("ttl"), math.MaxUint32, false)
+	if err != nil {
+		return nil, err
+	}
+	d.TTL = uint32(ttl)
+	if d.Answers, err = r.answers(o.Get("answers")); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (r *Reader) answers(v *fastjson.Value) ([]netip.Addr, error) {
+	if v == nil || v.Type() == fastjson.TypeNull {
+		return nil, r.fail("dns.answers", errors.New("missing"))
+	}
+	arr, err := v.Array()
+	if err != nil {
+		return nil, r.fail("dns.answers", errors.New("not an array"))
+	}
+	if len(arr) == 0 || len(arr) > MaxAnswers {
+		return nil, r.fail("dns.answers", fmt.Errorf("must hold 1 to %d addresses", MaxAnswers))
+	}
+	out := make([]netip.Addr, len(arr))
+	for i, a := range arr {
+		b, err := a.StringBytes()
+		if err != nil {
+			return nil, r.fail("dns.answers", errors.New("not a string"))
+		}
+		if bytes.IndexByte(b, '%') >= 0 {
+			return nil, r.fail("dns.answers", fmt.Errorf("not an IP address: %q (zones are not allowed)", b))
+		}
+		if out[i], err = netip.ParseAddr(string(b)); err != nil {
+			return nil, r.fail("dns.answers", fmt.Errorf("not an IP address: %q", b))
+		}
+	}
+	return out, nil
 }
 
 // bytes returns a required string field's bytes, valid until the next

@@ -14,6 +14,7 @@ func TestReaderParses(t *testing.T) {
 	in := `{"time":"2026-11-22T10:00:00.123Z","node":"node-a","proto":"TCP","src_ip":"10.244.1.12","src_port":43122,"dst_ip":"10.96.14.3","dst_port":7070,"observer":"client"}
 
 {"time":"2026-11-22T10:00:01Z","proto":"udp","src_ip":"::ffff:10.0.0.1","dst_ip":"fd00::53","dst_port":53,"observer":"server","count":7,"pid":12,"comm":"curl","cgroup_id":99,"pod_uid":"u-1","extra":{"x":[1]}}
+{"time":"2026-11-22T10:00:02Z","proto":"UDP","src_ip":"10.0.0.1","src_port":40000,"dst_ip":"10.96.0.10","dst_port":53,"observer":"client","count":0,"dns":{"name":"api.example.com","answers":["203.0.113.5","::ffff:203.0.113.6","2001:db8::5"],"ttl":60}}
 `
 	r := NewReader(strings.NewReader(in), "flows.jsonl")
 	got := readAll(t, r)
@@ -28,6 +29,12 @@ func TestReaderParses(t *testing.T) {
 			Src: netip.MustParseAddrPort("10.0.0.1:0"), Dst: netip.MustParseAddrPort("[fd00::53]:53"),
 			Observer: Server, Count: 7, PID: 12, Comm: "curl", CgroupID: 99, PodUID: "u-1",
 		},
+		{
+			Time: time.Date(2026, 11, 22, 10, 0, 2, 0, time.UTC), Proto: UDP,
+			Src: netip.MustParseAddrPort("10.0.0.1:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:53"), Observer: Client,
+			DNS: &DNS{Name: "api.example.com", TTL: 60, Answers: []netip.Addr{
+				netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("203.0.113.6"), netip.MustParseAddr("2001:db8::5")}},
+		},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("read %d records, want %d", len(got), len(want))
@@ -37,12 +44,12 @@ func TestReaderParses(t *testing.T) {
 			t.Errorf("record %d: time %v, want %v", i, got[i].Time, want[i].Time)
 		}
 		got[i].Time = want[i].Time
-		if got[i] != want[i] {
-			t.Errorf("record %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		if !got[i].Equal(&want[i]) {
+			t.Errorf("record %d:\n got %+v %+v\nwant %+v %+v", i, got[i], got[i].DNS, want[i], want[i].DNS)
 		}
 	}
-	if r.Line() != 3 {
-		t.Errorf("Line() = %d after the last record, want 3", r.Line())
+	if r.Line() != 4 {
+		t.Errorf("Line() = %d after the last record, want 4", r.Line())
 	}
 }
 
@@ -81,6 +88,15 @@ func TestReaderErrors(t *testing.T) {
 		{"port too large", strings.Replace(good, `"dst_port":80`, `"dst_port":70000`, 1), `f.jsonl:2: field "dst_port": 70000 is out of range`},
 		{"negative port", strings.Replace(good, `"src_port":1`, `"src_port":-1`, 1), `f.jsonl:2: field "src_port": not a non-negative integer`},
 		{"zero count", strings.Replace(good, `}`, `,"count":0}`, 1), `f.jsonl:2: field "count": must be at least 1`},
+		{"zero count without dns", strings.Replace(good, `}`, `,"count":0}`, 1), `(0 only with a dns answer)`},
+		{"dns not an object", strings.Replace(good, `}`, `,"dns":[]}`, 1), `f.jsonl:2: field "dns": not an object`},
+		{"dns without name", strings.Replace(good, `}`, `,"dns":{"answers":["1.2.3.4"]}}`, 1), `f.jsonl:2: field "dns.name": missing`},
+		{"dns empty name", strings.Replace(good, `}`, `,"dns":{"name":"","answers":["1.2.3.4"]}}`, 1), `field "dns.name": must be 1 to 253 bytes`},
+		{"dns without answers", strings.Replace(good, `}`, `,"dns":{"name":"a.b"}}`, 1), `field "dns.answers": missing`},
+		{"dns no answers", strings.Replace(good, `}`, `,"dns":{"name":"a.b","answers":[]}}`, 1), `field "dns.answers": must hold 1 to 64 addresses`},
+		{"dns bad answer", strings.Replace(good, `}`, `,"dns":{"name":"a.b","answers":["1.2.3.400"]}}`, 1), `field "dns.answers": not an IP address: "1.2.3.400"`},
+		{"dns zoned answer", strings.Replace(good, `}`, `,"dns":{"name":"a.b","answers":["fe80::1%eth0"]}}`, 1), `zones are not allowed`},
+		{"dns negative ttl", strings.Replace(good, `}`, `,"dns":{"name":"a.b","answers":["1.2.3.4"],"ttl":-1}}`, 1), `field "dns.ttl": not a non-negative integer`},
 		{"node not a string", strings.Replace(good, `}`, `,"node":1}`, 1), `f.jsonl:2: field "node": not a string`},
 	}
 	for _, tt := range tests {
@@ -115,6 +131,9 @@ func TestWriterRoundTrip(t *testing.T) {
 			Observer: Server, PID: 4, Comm: "ngap é", CgroupID: 77, PodUID: "abc", ContainerID: "c1", Netns: 4026531840, Count: 3},
 		{Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Proto: TCP,
 			Src: netip.MustParseAddrPort("10.0.0.1:0"), Dst: netip.MustParseAddrPort("10.0.0.2:80"), Observer: Client, Count: 1},
+		{Time: time.Date(2026, 1, 2, 3, 4, 6, 0, time.UTC), Proto: TCP,
+			Src: netip.MustParseAddrPort("10.0.0.1:3000"), Dst: netip.MustParseAddrPort("10.0.0.53:53"), Observer: Client,
+			DNS: &DNS{Name: "x\"y.example", Answers: []netip.Addr{netip.MustParseAddr("2001:db8::9")}, TTL: 4294967295}},
 	}
 	var sb strings.Builder
 	w := NewWriter(&sb)
@@ -128,7 +147,7 @@ func TestWriterRoundTrip(t *testing.T) {
 	}
 	got := readAll(t, NewReader(strings.NewReader(sb.String()), "rt"))
 	for i := range recs {
-		if got[i] != recs[i] {
+		if !got[i].Equal(&recs[i]) {
 			t.Errorf("record %d did not survive a round trip:\n got %+v\nwant %+v", i, got[i], recs[i])
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/bits"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -106,8 +107,41 @@ type Record struct {
 	ContainerID string
 	Netns       uint32 // the network namespace's inode number
 
-	// Count is how many times the flow repeated; at least 1.
+	// Count is how many times the flow repeated; at least 1, except in a
+	// record that only carries a DNS answer to a flow already recorded,
+	// where it may be 0.
 	Count uint64
+
+	// DNS is the answer the client received on this flow to port 53; nil
+	// when there is none.
+	DNS *DNS
+}
+
+// DNS is one DNS answer a client received: the name it asked for and the
+// addresses that name resolved to, directly or through CNAMEs.
+type DNS struct {
+	// Name is the name asked for, in lower case, without the final dot.
+	Name string
+	// Answers are the addresses (A and AAAA records), at least one and at
+	// most MaxAnswers.
+	Answers []netip.Addr
+	// TTL is how long the answer may be used, in seconds: the smallest
+	// TTL of the records that led to the addresses.
+	TTL uint32
+}
+
+// Bounds on a DNS answer in a record.
+const (
+	MaxNameBytes = 253
+	MaxAnswers   = 64
+)
+
+// Equal reports whether two answers are the same.
+func (d *DNS) Equal(o *DNS) bool {
+	if d == nil || o == nil {
+		return d == o
+	}
+	return d.Name == o.Name && d.TTL == o.TTL && slices.Equal(d.Answers, o.Answers)
 }
 
 // Normalize unmaps IPv4-mapped IPv6 addresses, so that ::ffff:10.0.0.1 and
@@ -115,6 +149,19 @@ type Record struct {
 func (r *Record) Normalize() {
 	r.Src = netip.AddrPortFrom(r.Src.Addr().Unmap(), r.Src.Port())
 	r.Dst = netip.AddrPortFrom(r.Dst.Addr().Unmap(), r.Dst.Port())
+	if r.DNS != nil {
+		for i, a := range r.DNS.Answers {
+			r.DNS.Answers[i] = a.Unmap()
+		}
+	}
+}
+
+// Equal reports whether two records are the same, their DNS answers
+// compared by value.
+func (r *Record) Equal(o *Record) bool {
+	a, b := *r, *o
+	a.DNS, b.DNS = nil, nil
+	return a == b && r.DNS.Equal(o.DNS)
 }
 
 // AddCounts adds two connection counts, stopping at the largest a count

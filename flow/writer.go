@@ -75,10 +75,30 @@ func AppendJSON(b []byte, r *Record) []byte {
 		b = append(b, `,"netns":`...)
 		b = strconv.AppendUint(b, uint64(r.Netns), 10)
 	}
-	if r.Count > 1 {
+	if r.Count > 1 || (r.Count == 0 && r.DNS != nil) {
 		b = append(b, `,"count":`...)
 		b = strconv.AppendUint(b, r.Count, 10)
 	}
+	if r.DNS != nil {
+		b = appendDNS(b, r.DNS)
+	}
+	return append(b, '}')
+}
+
+func appendDNS(b []byte, d *DNS) []byte {
+	b = append(b, `,"dns":{"name":`...)
+	b = appendString(b, d.Name)
+	b = append(b, `,"answers":[`...)
+	for i, a := range d.Answers {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '"')
+		b = a.AppendTo(b)
+		b = append(b, '"')
+	}
+	b = append(b, `],"ttl":`...)
+	b = strconv.AppendUint(b, uint64(d.TTL), 10)
 	return append(b, '}')
 }
 

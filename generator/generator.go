@@ -102,7 +102,7 @@ func Generate(w *topology.Window, opts Options) *Result {
 	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
 	})
-	res.Warnings = g.warnings
+	res.Warnings = append(g.warnings, g.rotatingNames()...)
 	slices.Sort(res.Warnings)
 	res.Warnings = slices.Compact(res.Warnings)
 	res.Unmatched = g.unmatched()
@@ -118,6 +118,7 @@ type gen struct {
 	collapse map[collapseKey]bool
 	policies map[topology.WorkloadRef]*draft
 	warnings []string
+	named    map[namedKey][]netip.Addr // addresses reached through each name
 }
 
 func newGen(w *topology.Window, opts Options) *gen {
@@ -215,6 +216,7 @@ func (g *gen) addEdge(e topology.EdgeStats) {
 	if g.wants(e.Src) {
 		d := g.draftFor(e.Src.Workload)
 		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), ports, e, "egress to")
+		g.noteNames(e)
 	}
 	if g.wants(e.Dst) {
 		d := g.draftFor(e.Dst.Workload)
@@ -252,8 +254,8 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology
 	if e.Last.After(d.last) {
 		d.last = e.Last
 	}
-	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s",
-		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
+	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s%s",
+		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last), namesEvidence(e)))
 }
 
 func connections(n uint64) string {

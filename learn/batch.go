@@ -127,13 +127,23 @@ func (b *Batcher) Run() baseline.Run {
 // it goes. On ctx's end it commits what it has; on a malformed record it
 // commits nothing more, so the store holds exactly the batches before it
 // (Run.StoredLines says through which line). It returns what the run did.
-func FromReader(ctx context.Context, rd *flow.Reader, l *Learner, store baseline.Store, opts BatchOptions) (baseline.Run, error) {
+func FromReader(ctx context.Context, rd Records, l *Learner, store baseline.Store, opts BatchOptions) (baseline.Run, error) {
 	b := NewBatcher(l, store, opts)
 	err := b.read(ctx, rd)
 	return b.Run(), err
 }
 
-func (b *Batcher) read(ctx context.Context, rd *flow.Reader) error {
+// Records is a source of flow records read from a file: a *flow.Reader,
+// or a reader of another format. Next returns io.EOF after the last; Line
+// is the line of the record Next returned last.
+type Records interface {
+	Next() (*flow.Record, error)
+	Line() int
+}
+
+var _ Records = (*flow.Reader)(nil)
+
+func (b *Batcher) read(ctx context.Context, rd Records) error {
 	for ctx.Err() == nil {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {

@@ -8,6 +8,12 @@
 // afresh; the Learner has no batching policy and no store. Records whose
 // ends a newer cluster state may know wait for it, within bounds.
 //
+// DNS answers (records with a dns field) are kept per client pod, address
+// by address, for their TTL plus Options.DNSGrace: a later connection of
+// the same pod to one of those addresses, when it is an external end,
+// names its edge with the names that led there. The answers themselves go
+// to the store too, for the addresses each name resolved to.
+//
 // FromReader and Batcher are the batching policy for a run into a
 // baseline.Store: a commit every BatchRecords records or BatchInterval, so
 // that a store holds whole batches only. Nothing here needs privileges; a

@@ -28,6 +28,46 @@ type edge struct {
 	nodes   set[string]
 	srcComm set[string]
 	dstComm set[string]
+	// names are the DNS names behind the destination, with the moments
+	// of the connections they led to; freshNames those changed since the
+	// last take.
+	names      map[string]*span
+	freshNames []string
+}
+
+// addName notes that a connection at unix ms ms went to the destination
+// through name.
+func (e *edge) addName(name string, ms int64) {
+	sp := e.names[name]
+	switch {
+	case sp == nil && len(e.names) >= maxStrings:
+		return
+	case sp == nil:
+		if e.names == nil {
+			e.names = map[string]*span{}
+		}
+		e.names[name] = &span{ms, ms}
+	case ms >= sp.first && ms <= sp.last:
+		return
+	default:
+		sp.widen(ms)
+		if slices.Contains(e.freshNames, name) {
+			return
+		}
+	}
+	e.freshNames = append(e.freshNames, name)
+}
+
+func (e *edge) takeNames() []baseline.NameSeen {
+	if len(e.freshNames) == 0 {
+		return nil
+	}
+	out := make([]baseline.NameSeen, len(e.freshNames))
+	for i, n := range e.freshNames {
+		out[i] = baseline.NameSeen{Name: n, First: e.names[n].first, Last: e.names[n].last}
+	}
+	e.freshNames = nil
+	return out
 }
 
 // set is a bounded set of what was seen in the run, with what was added
@@ -89,7 +129,7 @@ func (e *edge) take() baseline.EdgeDelta {
 	d := baseline.EdgeDelta{
 		Edge: e.edge, Cells: e.cells,
 		SrcPods: e.src.take(), DstPods: e.dst.take(), Nodes: e.nodes.take(),
-		SrcComms: e.srcComm.take(), DstComms: e.dstComm.take(),
+		SrcComms: e.srcComm.take(), DstComms: e.dstComm.take(), Names: e.takeNames(),
 	}
 	e.cells = nil
 	e.touched = false

@@ -32,6 +32,10 @@ type Options struct {
 	// Restore can take them back after a restart; false keeps them in
 	// memory only.
 	KeepWaiting bool
+	// DNSGrace is how long past its TTL a DNS answer still names the
+	// addresses it gave, for connections its client makes to them (clients
+	// and caches keep answers a little longer); zero means 1 minute.
+	DNSGrace time.Duration
 }
 
 // Learner aggregates records into edges. It is not safe for concurrent
@@ -50,6 +54,7 @@ type Learner struct {
 	// waitingChanged says the waiting records changed since the last Take.
 	waitingChanged bool
 	run            baseline.Run
+	dns            *dnsState
 }
 
 // reasonUnknown marks an end not looked up yet in Learner.reasons.
@@ -84,7 +89,10 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 	if opts.MaxWaiting <= 0 {
 		opts.MaxWaiting = 100_000
 	}
-	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}}
+	if opts.DNSGrace <= 0 {
+		opts.DNSGrace = time.Minute
+	}
+	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}, dns: newDNSState(opts.DNSGrace.Milliseconds())}
 	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
 	return l, nil
 }
@@ -113,7 +121,17 @@ func (l *Learner) ignore(rec *flow.Record) bool {
 	return false
 }
 
+// add adds a placed record: its DNS answer, for the client's later
+// connections, and its connections to the edges, an external one named
+// by the answers the client received for its address.
 func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
+	at := rec.Time.UnixMilli()
+	if rec.DNS != nil {
+		l.dns.hear(clientOf(rec, p), rec.DNS, at)
+	}
+	if rec.Count == 0 { // only an answer
+		return
+	}
 	l.noteUnresolved(p.Src.End)
 	start, ms := l.bucketOf(rec.Time)
 	for _, d := range p.Dsts {
@@ -130,6 +148,11 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 		}
 		e.add(start, ms, rec)
 		e.addPods(p.Src.Pod, d.Pod)
+		if e.edge.Dst.Kind == topology.KindExternal {
+			for _, name := range l.dns.names(clientOf(rec, p), e.edge.Dst.Addr, at) {
+				e.addName(name, at)
+			}
+		}
 	}
 }
 
@@ -187,6 +210,7 @@ func (l *Learner) Take() *baseline.Delta {
 		d.Cluster = &c
 		l.version = v
 	}
+	d.Answers = l.dns.take()
 	if l.opts.KeepWaiting && l.waitingChanged {
 		d.ReplaceWaiting = true
 		d.Waiting = make([]flow.Record, len(l.waiting))
@@ -195,7 +219,7 @@ func (l *Learner) Take() *baseline.Delta {
 		}
 		l.waitingChanged = false
 	}
-	if d.Edges == nil && d.Cluster == nil && !d.ReplaceWaiting {
+	if d.Edges == nil && d.Cluster == nil && !d.ReplaceWaiting && d.Answers == nil {
 		return nil
 	}
 	return d

@@ -198,6 +198,9 @@ type EdgeStats struct {
 	// SrcComms and DstComms are the process names the observers recorded
 	// at each end.
 	SrcComms, DstComms []string
+	// Names are the DNS names whose answers, received by the client's pod
+	// before it connected, led it to the destination address; sorted.
+	Names []string
 }
 
 // Window is a slice of the baseline: the edges seen in [From, To), sorted,
@@ -210,6 +213,10 @@ type Window struct {
 	Edges      []EdgeStats
 	Workloads  map[WorkloadRef]Workload
 	Cluster    Cluster
+	// Resolved are, for each DNS name some client received an answer for
+	// in the window, the addresses it resolved to, sorted: more than its
+	// edges show when the client connected to only some of them.
+	Resolved map[string][]netip.Addr
 }
 
 // Span is a part of a window answered at one bucket width.

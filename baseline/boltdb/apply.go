@@ -77,6 +77,12 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 		if isNew {
 			out.NewEdges++
 		}
+		if err := putNames(tx, id, d.Edges[i].Names); err != nil {
+			return out, fmt.Errorf("edge %s: names: %w", d.Edges[i].Edge, err)
+		}
+	}
+	if err := putAnswers(tx, d.Answers); err != nil {
+		return out, fmt.Errorf("dns answers: %w", err)
 	}
 	if err := putCells(tx, st, d.Edges, ids); err != nil {
 		return out, err

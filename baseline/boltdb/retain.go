@@ -201,6 +201,11 @@ func removeEdges(tx *bolt.Tx, cut int64) (int, error) {
 			return 0, err
 		}
 	}
+	for _, b := range optionalBuckets { // names and answers past the last tier
+		if err := pruneTimed(tx.Bucket(b), cut); err != nil {
+			return 0, fmt.Errorf("prune %s: %w", b, err)
+		}
+	}
 	return len(gone), nil
 }
 

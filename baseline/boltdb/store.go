@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -160,6 +161,13 @@ func (s *Store) initTx(tx *bolt.Tx) (*state, error) {
 			return nil, fmt.Errorf("%w: bucket %s is missing", ErrNotBaseline, name)
 		}
 	}
+	for _, name := range optionalBuckets {
+		if tx.Writable() {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return nil, fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+	}
 	st, err := readState(tx)
 	if err != nil || s.opts.Retention == nil || !tx.Writable() {
 		return st, err
@@ -171,7 +179,7 @@ func (s *Store) initTx(tx *bolt.Tx) (*state, error) {
 }
 
 func (s *Store) create(tx *bolt.Tx) (*state, error) {
-	for _, name := range allBuckets {
+	for _, name := range slices.Concat(allBuckets, optionalBuckets) {
 		if _, err := tx.CreateBucket(name); err != nil {
 			return nil, fmt.Errorf("create bucket %s: %w", name, err)
 		}

@@ -49,6 +49,9 @@ func (s *Store) Window(ctx context.Context, from, to time.Time) (*topology.Windo
 		if err := windowEdges(tx, accs, w); err != nil {
 			return err
 		}
+		if w.Resolved, err = windowResolved(tx, w.From.UnixMilli(), w.To.UnixMilli()); err != nil {
+			return fmt.Errorf("dns answers: %w", err)
+		}
 		return readInventory(tx, w)
 	})
 	if err != nil {
@@ -198,15 +201,20 @@ func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map
 func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) error {
 	edges := tx.Bucket(bucketEdges)
 	w.Edges = make([]topology.EdgeStats, 0, len(accs))
+	from, to := w.From.UnixMilli(), w.To.UnixMilli()
 	for id, a := range accs {
 		rec, err := getEdge(edges, id)
 		if err != nil {
 			return err
 		}
+		names, err := windowNames(tx, id, from, to)
+		if err != nil {
+			return fmt.Errorf("edge %d: names: %w", id, err)
+		}
 		w.Edges = append(w.Edges, topology.EdgeStats{
 			Edge: rec.edge, Count: a.count, First: time.UnixMilli(a.first).UTC(), Last: time.UnixMilli(a.last).UTC(),
 			SrcPods: len(rec.srcPods), DstPods: len(rec.dstPods), Nodes: rec.nodes,
-			SrcComms: rec.srcComms, DstComms: rec.dstComms,
+			SrcComms: rec.srcComms, DstComms: rec.dstComms, Names: names,
 		})
 	}
 	return nil

@@ -123,9 +123,10 @@ func (a *Agent) Add(rec *flow.Record) error {
 }
 
 // merge adds a record to the pending batch, or its count to the pending
-// record it merges with.
+// record it merges with. A record with a DNS answer is kept as it is: its
+// answer and moment are what the learner needs.
 func (a *Agent) merge(rec *flow.Record) {
-	if a.opts.Aggregate < 0 {
+	if a.opts.Aggregate < 0 || rec.DNS != nil {
 		a.pending = append(a.pending, *rec)
 		return
 	}

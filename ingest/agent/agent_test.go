@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,6 +229,44 @@ func TestAgentMergeSaturates(t *testing.T) {
 				t.Errorf("counts %v merged into %+v, want one record of count %d", tt.counts, b.Records, tt.want)
 			}
 		})
+	}
+}
+
+// A record carrying a DNS answer is never merged: two answers to one
+// client in the same second both reach the aggregator, with their moments
+// and addresses, and the query's count is not folded into them.
+func TestAgentKeepsDNSAnswers(t *testing.T) {
+	a, spool := newAgent(t, "http://127.0.0.1:1", "", 0, nil) // never ships
+	query := testagg.FrontendToAPI(1, 1)
+	var answers [2]flow.Record
+	for i := range answers {
+		answers[i] = query
+		answers[i].Count = 0
+		answers[i].DNS = &flow.DNS{Name: "api.example.com", TTL: 30, Answers: []netip.Addr{netip.AddrFrom4([4]byte{203, 0, 113, byte(i + 1)})}}
+	}
+	for _, rec := range []flow.Record{query, answers[0], query, answers[1]} {
+		if err := a.Add(&rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.Seal(); err != nil {
+		t.Fatal(err)
+	}
+	sb, ok := spool.Oldest()
+	if !ok {
+		t.Fatal("nothing spooled")
+	}
+	data, err := spool.Read(sb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := wire.DecodeBatch(data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.Records) != 3 || b.Records[0].Count != 2 || b.Records[0].DNS != nil ||
+		!b.Records[1].DNS.Equal(answers[0].DNS) || !b.Records[2].DNS.Equal(answers[1].DNS) || b.Records[1].Count != 0 {
+		t.Errorf("spooled %+v, want the query counted twice and both answers apart", b.Records)
 	}
 }
 

@@ -89,7 +89,11 @@ type stringTable struct {
 }
 
 func (t *stringTable) addRecord(r *flow.Record) error {
-	for _, s := range [...]string{r.Node, r.Comm, r.PodUID, r.ContainerID} {
+	var name string
+	if r.DNS != nil {
+		name = r.DNS.Name
+	}
+	for _, s := range [...]string{r.Node, r.Comm, r.PodUID, r.ContainerID, name} {
 		if len(s) > maxString {
 			return fmt.Errorf("a string longer than %d bytes", maxString)
 		}
@@ -118,11 +122,20 @@ func CheckRecord(r *flow.Record) error {
 		return fmt.Errorf("observer %v", r.Observer)
 	case !r.Src.Addr().IsValid() || !r.Dst.Addr().IsValid():
 		return errors.New("no source or destination address")
-	case r.Count == 0:
-		return errors.New("count 0")
+	case r.Count == 0 && r.DNS == nil:
+		return errors.New("count 0 without a dns answer")
+	case r.DNS != nil && (r.DNS.Name == "" || len(r.DNS.Name) > flow.MaxNameBytes):
+		return fmt.Errorf("dns name %q empty or longer than %d bytes", r.DNS.Name, flow.MaxNameBytes)
+	case r.DNS != nil && (len(r.DNS.Answers) == 0 || len(r.DNS.Answers) > flow.MaxAnswers):
+		return fmt.Errorf("dns answer with %d addresses (want 1 to %d)", len(r.DNS.Answers), flow.MaxAnswers)
 	}
 	return nil
 }
+
+// flagDNS marks a record followed by a DNS answer: its name (an index in
+// the string table), TTL, and addresses, each its length (4 or 16) and
+// bytes.
+const flagDNS = 1 << 6
 
 func appendRecord(dst []byte, r *flow.Record, base int64, t *stringTable) []byte {
 	src, dstAddr := r.Src.Addr().Unmap(), r.Dst.Addr().Unmap()
@@ -133,6 +146,9 @@ func appendRecord(dst []byte, r *flow.Record, base int64, t *stringTable) []byte
 	if !dstAddr.Is4() {
 		flags |= 1 << 5
 	}
+	if r.DNS != nil {
+		flags |= flagDNS
+	}
 	dst = append(dst, flags)
 	dst = binary.AppendVarint(dst, r.Time.UnixNano()-base)
 	dst = appendAddr(dst, src)
@@ -142,6 +158,21 @@ func appendRecord(dst []byte, r *flow.Record, base int64, t *stringTable) []byte
 	for _, v := range [...]uint64{r.Count, uint64(r.PID), r.CgroupID, uint64(r.Netns),
 		t.index[r.Node], t.index[r.Comm], t.index[r.PodUID], t.index[r.ContainerID]} {
 		dst = binary.AppendUvarint(dst, v)
+	}
+	if r.DNS != nil {
+		dst = appendDNS(dst, r.DNS, t)
+	}
+	return dst
+}
+
+func appendDNS(dst []byte, d *flow.DNS, t *stringTable) []byte {
+	dst = binary.AppendUvarint(dst, t.index[d.Name])
+	dst = binary.AppendUvarint(dst, uint64(d.TTL))
+	dst = binary.AppendUvarint(dst, uint64(len(d.Answers)))
+	for _, a := range d.Answers {
+		a = a.Unmap()
+		raw := a.AsSlice()
+		dst = append(append(dst, byte(len(raw))), raw...)
 	}
 	return dst
 }
@@ -363,7 +394,8 @@ func (d *decoder) record(r *flow.Record, base int64, table []string) {
 	}
 	f := flags[0]
 	r.Proto, r.Observer = flow.Proto(f&3), flow.Observer(f>>2&3)
-	if r.Proto == 0 || f>>6 != 0 {
+	r.DNS = nil
+	if r.Proto == 0 || f>>7 != 0 {
 		d.fail("proto", fmt.Errorf("flags %#x", f))
 		return
 	}
@@ -378,9 +410,7 @@ func (d *decoder) record(r *flow.Record, base int64, table []string) {
 	}
 	r.Src = netip.AddrPortFrom(d.addr("src_ip", f&(1<<4) != 0), uint16(d.bounded("src_port", math.MaxUint16)))
 	r.Dst = netip.AddrPortFrom(d.addr("dst_ip", f&(1<<5) != 0), uint16(d.bounded("dst_port", math.MaxUint16)))
-	if r.Count = d.uvarint("count"); r.Count == 0 && d.err == nil {
-		d.fail("count", errors.New("must be at least 1"))
-	}
+	r.Count = d.uvarint("count")
 	r.PID = uint32(d.bounded("pid", math.MaxUint32))
 	r.CgroupID = d.uvarint("cgroup_id")
 	r.Netns = uint32(d.bounded("netns", math.MaxUint32))
@@ -389,4 +419,34 @@ func (d *decoder) record(r *flow.Record, base int64, table []string) {
 	r.Comm = table[d.bounded("comm", last)]
 	r.PodUID = table[d.bounded("pod_uid", last)]
 	r.ContainerID = table[d.bounded("container_id", last)]
+	if f&flagDNS != 0 {
+		r.DNS = d.dns(table)
+	}
+	if r.Count == 0 && r.DNS == nil && d.err == nil {
+		d.fail("count", errors.New("must be at least 1 (0 only with a dns answer)"))
+	}
+}
+
+// dns reads a record's DNS answer.
+func (d *decoder) dns(table []string) *flow.DNS {
+	out := &flow.DNS{Name: table[d.bounded("dns_name", uint64(len(table)-1))]}
+	out.TTL = uint32(d.bounded("dns_ttl", math.MaxUint32))
+	n := d.bounded("dns_answers", flow.MaxAnswers)
+	if d.err != nil {
+		return nil
+	}
+	if out.Name == "" || len(out.Name) > flow.MaxNameBytes || n == 0 {
+		d.fail("dns", fmt.Errorf("name %q, %d addresses", out.Name, n))
+		return nil
+	}
+	out.Answers = make([]netip.Addr, 0, n)
+	for range n {
+		l := d.bytes("dns_answers", 1)
+		if l == nil || (l[0] != 4 && l[0] != 16) {
+			d.fail("dns_answers", errors.New("an address of neither 4 nor 16 bytes"))
+			return nil
+		}
+		out.Answers = append(out.Answers, d.addr("dns_answers", l[0] == 16))
+	}
+	return out
 }

@@ -22,6 +22,9 @@ func sampleBatch() *wire.Batch {
 			Observer: flow.Client, PID: 4242, Comm: "curl", CgroupID: 1 << 40, PodUID: "1f4e6a2b-0003-4000-8000-000000000003", ContainerID: "abc", Netns: 4026531840, Count: 1},
 		{Time: t0.Add(-time.Hour), Proto: flow.UDP, Src: netip.MustParseAddrPort("[fd00::1]:5353"), Dst: netip.MustParseAddrPort("[fd00::a]:53"), Observer: flow.Server, Count: 1 << 50},
 		{Time: t0.Add(time.Millisecond), Node: "node-a", Proto: flow.SCTP, Src: netip.MustParseAddrPort("[::ffff:10.0.0.1]:1"), Dst: netip.MustParseAddrPort("10.0.0.2:2"), Observer: flow.Client, Comm: "curl", Count: 3},
+		{Time: t0.Add(2 * time.Millisecond), Node: "node-a", Proto: flow.UDP, Src: netip.MustParseAddrPort("10.244.1.10:40000"), Dst: netip.MustParseAddrPort("10.96.0.10:53"),
+			Observer: flow.Client, PodUID: "1f4e6a2b-0003-4000-8000-000000000003", DNS: &flow.DNS{Name: "api.example.com", TTL: 60,
+				Answers: []netip.Addr{netip.MustParseAddr("203.0.113.5"), netip.MustParseAddr("::ffff:203.0.113.6"), netip.MustParseAddr("2001:db8::5")}}},
 	}}
 }
 
@@ -53,6 +56,8 @@ func TestAppendBatchRefuses(t *testing.T) {
 	}{
 		{"no agent", func(b *wire.Batch) { b.Agent = "" }},
 		{"count 0", func(b *wire.Batch) { b.Records[0].Count = 0 }},
+		{"dns without answers", func(b *wire.Batch) { b.Records[3].DNS.Answers = nil }},
+		{"dns without name", func(b *wire.Batch) { b.Records[3].DNS.Name = "" }},
 		{"no protocol", func(b *wire.Batch) { b.Records[1].Proto = 0 }},
 		{"no observer", func(b *wire.Batch) { b.Records[1].Observer = 0 }},
 		{"no source address", func(b *wire.Batch) { b.Records[2].Src = netip.AddrPort{} }},
@@ -85,7 +90,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 	}{
 		{"empty", nil, "magic"},
 		{"JSON", []byte(`{"time":"x"}`), "magic"},
-		{"truncated", good[:len(good)-1], "container_id"},
+		{"truncated", good[:len(good)-1], "dns_answers"},
 		{"trailing byte", append(append([]byte(nil), good...), 0), "end"},
 		{"bad flags", set(recordsStart, 0xff), "proto"},
 		{"observer 0", set(recordsStart, 1), "observer"},
@@ -103,7 +108,7 @@ func TestDecodeBatchRefuses(t *testing.T) {
 		})
 	}
 	if _, err := wire.DecodeBatch(good, 2); !errors.Is(err, wire.ErrTooLarge) {
-		t.Errorf("3 records with a limit of 2: %v, want ErrTooLarge", err)
+		t.Errorf("4 records with a limit of 2: %v, want ErrTooLarge", err)
 	}
 }
 

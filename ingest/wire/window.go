@@ -1,6 +1,7 @@
 package wire
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -16,11 +17,14 @@ type Window struct {
 	Edges     []topology.EdgeStats `json:"edges"`
 	Workloads []topology.Workload  `json:"workloads"`
 	Cluster   topology.Cluster     `json:"cluster"`
+	// Resolved is the window's DNS names and the addresses they resolved
+	// to.
+	Resolved map[string][]netip.Addr `json:"resolved,omitempty"`
 }
 
 // FromTopology is w as the read API sends it, its workloads sorted.
 func FromTopology(w *topology.Window) Window {
-	j := Window{From: w.From, To: w.To, Spans: w.Resolution, Edges: w.Edges, Cluster: w.Cluster}
+	j := Window{From: w.From, To: w.To, Spans: w.Resolution, Edges: w.Edges, Cluster: w.Cluster, Resolved: w.Resolved}
 	for _, wl := range w.Workloads {
 		j.Workloads = append(j.Workloads, wl)
 	}
@@ -30,7 +34,7 @@ func FromTopology(w *topology.Window) Window {
 
 // Topology is the window j carries.
 func (j *Window) Topology() *topology.Window {
-	w := &topology.Window{From: j.From, To: j.To, Resolution: j.Spans, Edges: j.Edges, Cluster: j.Cluster, Workloads: make(map[topology.WorkloadRef]topology.Workload, len(j.Workloads))}
+	w := &topology.Window{From: j.From, To: j.To, Resolution: j.Spans, Edges: j.Edges, Cluster: j.Cluster, Resolved: j.Resolved, Workloads: make(map[topology.WorkloadRef]topology.Workload, len(j.Workloads))}
 	for _, wl := range j.Workloads {
 		w.Workloads[wl.Ref] = wl
 	}

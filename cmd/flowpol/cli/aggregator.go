@@ -28,6 +28,7 @@ type aggregatorOptions struct {
 	clusterCIDRs    []string
 	lockTimeout     time.Duration
 	maxWait         time.Duration
+	dnsGrace        time.Duration
 	listen          string
 	healthListen    string
 	tokenFile       string
@@ -73,6 +74,7 @@ func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external")
 	f.Var(positiveDuration(&o.lockTimeout, 10*time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
+	f.Var(positiveDuration(&o.dnsGrace, time.Minute), "dns-grace", "how long past its TTL a DNS answer a pod received still names the external addresses it gave, for that pod's connections")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with a live cluster, how long a flow whose pod the cluster state does not show yet waits for it")
 	f.StringVar(&o.listen, "listen", ":8443", "address of the API (batches, windows)")
 	f.StringVar(&o.healthListen, "health-listen", ":9090", `address of a second listener for /metrics, /healthz and /readyz only, plain HTTP ("" for none)`)
@@ -141,7 +143,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 		return err
 	}
 	defer closeInto(&err, store)
-	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), true)
+	l, err := (&learnOptions{from: "aggregator", maxWait: o.maxWait, dnsGrace: o.dnsGrace}).learner(res, store.Bucket(), true)
 	if err != nil {
 		return err
 	}

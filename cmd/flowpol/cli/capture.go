@@ -117,7 +117,7 @@ func runCapture(ctx context.Context, o *captureCmdOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	log.Info("capture ended", "new_flows", st.Events, "lost", st.Lost, "recycled", st.Recycled)
+	log.Info("capture ended", "new_flows", st.Events, "lost", st.Lost, "recycled", st.Recycled, "dns_answers", st.DNS, "dns_lost", st.DNSLost)
 	return nil
 }
 

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/hubble"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
@@ -31,6 +34,8 @@ type learnOptions struct {
 	clusterCIDRs []string
 	lockTimeout  time.Duration
 	maxWait      time.Duration
+	dnsGrace     time.Duration
+	inputFormat  string
 }
 
 func newLearnCommand(s Streams) *cobra.Command {
@@ -67,6 +72,8 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with --kubeconfig, how long a flow whose pod the cluster state does not show yet waits for it")
+	f.StringVar(&o.inputFormat, "input-format", "flow", `what --from holds: "flow" (flow records) or "hubble" (hubble observe -o json)`)
+	f.Var(positiveDuration(&o.dnsGrace, time.Minute), "dns-grace", "how long past its TTL a DNS answer a pod received still names the external addresses it gave, for that pod's connections")
 	o.retain.addFlags(cmd)
 	o.cluster.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("from", "window")
@@ -91,6 +98,12 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	if err != nil {
 		return err
 	}
+	switch {
+	case o.inputFormat != "flow" && o.inputFormat != "hubble":
+		return fmt.Errorf("--input-format %q: want flow or hubble", o.inputFormat)
+	case o.inputFormat == "hubble" && o.from == "":
+		return fmt.Errorf("--input-format hubble needs --from")
+	}
 	retention, err := o.retain.retention(cmd, o.db)
 	if err != nil {
 		return err
@@ -106,14 +119,20 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 			fmt.Fprintf(s.Err, "warning: %s\n", w)
 		}
 	}
-	var rd *flow.Reader // nil: live
+	var rd learn.Records // nil: live
+	var hr *hubble.Reader
 	if o.from != "" {
 		in, name, err := openInput(o.from, s.In)
 		if err != nil {
 			return err
 		}
 		defer in.Close() //nolint:errcheck // read only
-		rd = flow.NewReader(in, name)
+		if o.inputFormat == "hubble" {
+			hr = hubble.NewReader(in, name, hubble.Options{PodUID: podUIDs(inv)})
+			rd = hr
+		} else {
+			rd = flow.NewReader(in, name)
+		}
 	}
 	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
 	if err != nil {
@@ -133,7 +152,32 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	} else {
 		run, learnErr = learnLive(ctx, o, s, learn.NewBatcher(l, store, batch))
 	}
+	if hr != nil {
+		printSkipped(s.Err, hr.Skipped())
+	}
 	return finishLearn(ctx, o, s, store, inv, run, learnErr, time.Since(start))
+}
+
+// podUIDs looks pods up by namespace and name in the inventory, for the
+// Hubble flows' attribution; nil without one (the live cluster's pods are
+// placed by address).
+func podUIDs(inv *inventory.Inventory) func(ns, name string) string {
+	if inv == nil {
+		return nil
+	}
+	uids := make(map[[2]string]string, len(inv.Pods))
+	for _, p := range inv.Pods {
+		uids[[2]string{p.Namespace, p.Name}] = string(p.UID)
+	}
+	return func(ns, name string) string { return uids[[2]string{ns, name}] }
+}
+
+// printSkipped says which Hubble flows gave no record, and why.
+func printSkipped(w io.Writer, skipped map[string]uint64) {
+	reasons := slices.Sorted(maps.Keys(skipped))
+	for _, r := range reasons {
+		fmt.Fprintf(w, "hubble: %d skipped: %s\n", skipped[r], r)
+	}
 }
 
 // learner learns with res; keepWaiting puts the waiting records in its
@@ -143,7 +187,7 @@ func (o *learnOptions) learner(res resolve.Resolver, bucket time.Duration, keepW
 	if source == "" {
 		source = "live capture"
 	}
-	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting})
+	return learn.New(res, learn.Options{Bucket: bucket, Source: source, MaxWait: o.maxWait, KeepWaiting: keepWaiting, DNSGrace: o.dnsGrace})
 }
 
 // finishLearn records the run and prints its summary, or its error with

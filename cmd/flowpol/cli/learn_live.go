@@ -61,8 +61,8 @@ func captureLive(ctx context.Context, o *learnOptions, s Streams, b *learn.Batch
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Out, "capture: %v; %d new flows, %d lost to a full ring buffer (reported at the next flush), %d evicted from the flow map (%d seen again)\n",
-		c.Attached(), st.Events, st.Lost, st.Evicted, st.Recycled)
+	fmt.Fprintf(s.Out, "capture: %v; %d new flows, %d lost to a full ring buffer (reported at the next flush), %d evicted from the flow map (%d seen again); %d DNS answers, %d lost\n",
+		c.Attached(), st.Events, st.Lost, st.Evicted, st.Recycled, st.DNS, st.DNSLost)
 	return nil
 }
 

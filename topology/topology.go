@@ -198,6 +198,9 @@ type EdgeStats struct {
 	// SrcComms and DstComms are the process names the observers recorded
 	// at each end.
 	SrcComms, DstComms []string
+	// Names are the DNS names whose answers, received by the client's pod
+	// before it connected, led it to the destination address; sorted.
+	Names []string
 }
 
 // Window is a slice of the baseline: the edges seen in [From, To), sorted,

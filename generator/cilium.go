@@ -112,7 +112,12 @@ func (g *gen) ciliumPolicy(d *draft) (ciliumv2.CiliumNetworkPolicy, bool) {
 		}
 	}
 	for _, r := range sortedRules(d.egress) {
-		rule.Egress = append(rule.Egress, g.ciliumEgress(d, r)...)
+		for _, er := range g.ciliumEgress(d, r) {
+			// Addresses a name rotated through give the same rule once.
+			if !slices.ContainsFunc(rule.Egress, func(x api.EgressRule) bool { return x.DeepEqual(&er) }) {
+				rule.Egress = append(rule.Egress, er)
+			}
+		}
 	}
 	g.ciliumAllowed(d, rule)
 	g.ciliumDNS(d, rule)

@@ -93,6 +93,32 @@ func TestCiliumPeers(t *testing.T) {
 	}
 }
 
+// Two addresses one name rotated through are one rule.
+func TestCiliumRotatedName(t *testing.T) {
+	app := topology.End{Kind: topology.KindWorkload, Workload: topology.WorkloadRef{Namespace: "shop", Kind: "Deployment", Name: "app"}}
+	w := ciliumWindow(topology.EdgeStats{}, true)
+	for _, a := range []string{"203.0.113.5", "203.0.113.6"} {
+		e := w.Edges[0]
+		e.Edge = topology.Edge{Src: app, Dst: topology.End{Kind: topology.KindExternal, Addr: netip.MustParseAddr(a)}, Port: 443, Proto: flow.TCP}
+		e.Names = []string{"api.example.com"}
+		w.Edges = append(w.Edges, e)
+	}
+	w.Edges = w.Edges[1:]
+	res, err := generator.GenerateCilium(w, generator.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range res.Cilium[0].Spec.Egress {
+		if len(r.ToFQDNs) > 0 {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d egress rules with names, want the one rule for api.example.com: %+v", n, res.Cilium[0].Spec.Egress)
+	}
+}
+
 // A name Cilium would refuse is an error naming the policy, not a policy
 // the cluster would reject on apply.
 func TestCiliumRefusedName(t *testing.T) {

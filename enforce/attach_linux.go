@@ -190,7 +190,7 @@ func (a *attachments) close(keep bool) error {
 		}
 	}
 	if a.handle != nil {
-		a.handle.Close()
+		errs = append(errs, a.handle.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -124,4 +124,7 @@ require (
 
 tool github.com/cilium/ebpf/cmd/bpf2go
 
+// github.com/cilium/cilium asks for v0.2.0, which no Cilium package flowpol
+// imports uses; github.com/np-guard/netpol-analyzer v1.4.4, the independent
+// NetworkPolicy engine of the tests, compiles only against v0.1.5.
 replace sigs.k8s.io/network-policy-api => sigs.k8s.io/network-policy-api v0.1.5

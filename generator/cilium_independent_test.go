@@ -120,7 +120,7 @@ func TestCiliumNegativeControl(t *testing.T) {
 	tests := []struct {
 		name string
 		edit func(rules []map[string]any) ([]map[string]any, bool) // the egress rules of shop/flowpol-deployment-api
-		want string                                                  // what the check must then report denied
+		want string                                                // what the check must then report denied
 	}{
 		{"the name of an external", dropWhere(func(r map[string]any) bool { return r["toFQDNs"] != nil }), "203.0.113."},
 		{"the DNS rule the names need", stripDNSRules, "203.0.113."},

@@ -20,7 +20,8 @@ import (
 // the performance target (2,000 workloads, 20,000 workload edges, 10 million
 // records); the target is at most 2 s. "generate" times reading the window
 // and making the policies, with the CLI's default of skipping kube-system;
-// "generate+write" also marshals them to YAML, as `-o -` does. Setup learns
+// "generate+write" also marshals them to YAML, as `-o -` does;
+// "cilium+write" is the same as CiliumNetworkPolicies. Setup learns
 // the baseline once, untimed.
 func BenchmarkGenerate(b *testing.B) {
 	c, err := synth.New(synth.Options{})
@@ -48,6 +49,25 @@ func BenchmarkGenerate(b *testing.B) {
 			}
 		}
 		reportGenerate(b, w, res)
+	})
+	b.Run("cilium+write", func(b *testing.B) {
+		var w *topology.Window
+		var res *generator.CiliumResult
+		for b.Loop() {
+			var err error
+			if w, err = store.Window(context.Background(), from, until); err != nil {
+				b.Fatal(err)
+			}
+			if res, err = generator.GenerateCilium(w, generator.Options{SkipNamespaces: []string{"kube-system"}}); err != nil {
+				b.Fatal(err)
+			}
+			if err := generator.WriteObjects(io.Discard, generator.Objects(res.Cilium)); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms")
+		b.ReportMetric(float64(len(res.Cilium)), "policies")
+		b.ReportMetric(float64(len(w.Edges)), "edges")
 	})
 }
 

@@ -17,23 +17,35 @@ const DefaultDenyName = "flowpol-default-deny"
 // policies, and lists the known workloads there that no policy selects,
 // which it leaves with no allowed traffic.
 func (g *gen) defaultDeny(policies []networkingv1.NetworkPolicy) ([]networkingv1.NetworkPolicy, []string) {
-	var namespaces []string
-	for _, p := range policies {
-		if !slices.Contains(namespaces, p.Namespace) {
-			namespaces = append(namespaces, p.Namespace)
-		}
+	namespaces := make([]string, len(policies))
+	for i, p := range policies {
+		namespaces[i] = p.Namespace
 	}
-	slices.Sort(namespaces)
 	var isolated []string
-	for _, ns := range namespaces {
+	for _, ns := range distinct(namespaces) {
 		policies = append(policies, denyAll(ns, g.w))
-		for _, ref := range g.knownWorkloads(ns) {
-			if _, ok := g.policies[ref]; !ok {
-				isolated = append(isolated, fmt.Sprintf("%s: no generated policy selects it, so %s/%s leaves it with no allowed traffic", ref, ns, DefaultDenyName))
-			}
-		}
+		isolated = append(isolated, g.isolated(ns)...)
 	}
 	return policies, isolated
+}
+
+// distinct is a list's distinct values, sorted.
+func distinct(values []string) []string {
+	out := slices.Clone(values)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// isolated lists the known workloads of a namespace that no generated
+// policy selects, which its default deny leaves with no allowed traffic.
+func (g *gen) isolated(ns string) []string {
+	var out []string
+	for _, ref := range g.knownWorkloads(ns) {
+		if _, ok := g.policies[ref]; !ok {
+			out = append(out, fmt.Sprintf("%s: no generated policy selects it, so %s/%s leaves it with no allowed traffic", ref, ns, DefaultDenyName))
+		}
+	}
+	return out
 }
 
 func (g *gen) knownWorkloads(ns string) []topology.WorkloadRef {

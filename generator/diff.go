@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -21,8 +22,31 @@ type Change struct {
 	// "ingress: new peer ..." or "egress: peer ...: removed port 53/UDP".
 	Details []string
 	// Old and New are the policy as it is and as it would be; nil for the
-	// side that has none.
-	Old, New *networkingv1.NetworkPolicy
+	// side that has none. For CiliumNetworkPolicies, OldCilium and
+	// NewCilium are.
+	Old, New             *networkingv1.NetworkPolicy
+	OldCilium, NewCilium *ciliumv2.CiliumNetworkPolicy
+}
+
+// Objects are the sides of a change, as it is and as it would be; nil
+// for the side that has none.
+func (c Change) Objects() (old, generated Object) {
+	switch {
+	case c.Old != nil || c.New != nil:
+		return objectOrNil(c.Old), objectOrNil(c.New)
+	}
+	return objectOrNil(c.OldCilium), objectOrNil(c.NewCilium)
+}
+
+func objectOrNil[P interface {
+	comparable
+	Object
+}](p P) Object {
+	var zero P
+	if p == zero {
+		return nil
+	}
+	return p
 }
 
 // Diff compares the policies there (old) with those generated (new). Only

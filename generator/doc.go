@@ -2,7 +2,10 @@
 // networking.k8s.io/v1 NetworkPolicies: one per workload seen in the window,
 // isolating it for ingress and egress, and allowing exactly the peers and
 // target ports it was seen to use, with DNS to the cluster's DNS pods and the
-// evidence for each rule in annotations.
+// evidence for each rule in annotations. GenerateCilium writes the same
+// rules, read from the window the same way, as cilium.io/v2
+// CiliumNetworkPolicies, with Cilium's entities for nodes and the API
+// server and DNS names for outside addresses reached through them.
 //
 // It is a pure function of its input: no kernel, cluster or file access
 // except in Write, and the same window always gives byte-identical output.

@@ -73,8 +73,27 @@ type Result struct {
 // Generate makes the policies for a window.
 func Generate(w *topology.Window, opts Options) *Result {
 	g := newGen(w, opts)
+	res := g.read()
+	for _, ref := range g.refs() {
+		if p, ok := g.policy(g.policies[ref]); ok {
+			res.Policies = append(res.Policies, p)
+		}
+	}
+	if opts.DefaultDeny {
+		res.Policies, res.Isolated = g.defaultDeny(res.Policies)
+	}
+	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
+		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
+	})
+	g.finish(res)
+	return res
+}
+
+// read takes the window's edges into per-workload drafts, whatever the
+// output format: exclusions, thresholds and the overrides' additions.
+func (g *gen) read() *Result {
 	res := &Result{}
-	for _, e := range w.Edges {
+	for _, e := range g.w.Edges {
 		if line, ok := g.excluded(e); ok {
 			res.Excluded = append(res.Excluded, fmt.Sprintf("%s: excluded by %s:%d", e.Edge, g.ov.File, line))
 			continue
@@ -86,27 +105,25 @@ func Generate(w *topology.Window, opts Options) *Result {
 		g.addEdge(e)
 	}
 	g.addAllowed()
+	return res
+}
+
+// refs are the workloads with drafts, sorted.
+func (g *gen) refs() []topology.WorkloadRef {
 	refs := make([]topology.WorkloadRef, 0, len(g.policies))
 	for ref := range g.policies {
 		refs = append(refs, ref)
 	}
 	slices.SortFunc(refs, topology.WorkloadRef.Compare)
-	for _, ref := range refs {
-		if p, ok := g.policy(g.policies[ref]); ok {
-			res.Policies = append(res.Policies, p)
-		}
-	}
-	if opts.DefaultDeny {
-		res.Policies, res.Isolated = g.defaultDeny(res.Policies)
-	}
-	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
+	return refs
+}
+
+// finish adds the warnings and the unmatched overrides to a result.
+func (g *gen) finish(res *Result) {
 	res.Warnings = append(g.warnings, g.rotatingNames()...)
 	slices.Sort(res.Warnings)
 	res.Warnings = slices.Compact(res.Warnings)
 	res.Unmatched = g.unmatched()
-	return res
 }
 
 type gen struct {
@@ -137,6 +154,7 @@ type draft struct {
 	ingress, egress map[ruleKey]*ruleDraft
 	extraIngress    []networkingv1.NetworkPolicyIngressRule
 	extraEgress     []networkingv1.NetworkPolicyEgressRule
+	allowed         []overrides.Allow // the overrides' additions, for other formats
 	count           uint64
 	first, last     time.Time
 	evidence        []string
@@ -167,6 +185,7 @@ func (k ruleKey) String() string {
 type ruleDraft struct {
 	peer  ruleKey
 	ports []topology.PortProto
+	names []string // the DNS names that led to an external peer
 }
 
 // below says why an edge is below a threshold, or nothing.
@@ -247,6 +266,7 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology
 			r.ports = append(r.ports, p)
 		}
 	}
+	r.names = union(r.names, e.Names)
 	d.count += e.Count
 	if d.first.IsZero() || e.First.Before(d.first) {
 		d.first = e.First

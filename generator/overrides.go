@@ -108,6 +108,7 @@ func (g *gen) addAllowed() {
 			continue
 		}
 		g.hits[a.Line] = true
+		d.allowed = append(d.allowed, a)
 		ports := allowPorts(a.Ports)
 		dir := "egress to"
 		if a.Ingress {

@@ -6,7 +6,9 @@
 // Ignored is listed as ignored; anything else (another apiVersion, a
 // misspelled kind, a document that is not a Kubernetes object, broken YAML)
 // is an error naming the file and line. A policy without a namespace is put
-// in the default namespace, with a warning.
+// in the default namespace, with a warning. With Options.Cilium, a
+// cilium.io/v2 CiliumNetworkPolicy is read too (for diff --format cilium),
+// decoded strictly and checked with Cilium's Sanitize.
 //
 // It needs nothing but the files, and returns plain values the caller owns.
 package policyfile

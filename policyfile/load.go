@@ -19,6 +19,10 @@ type Options struct {
 	// Namespace is the namespace of a policy that names none; zero means
 	// "default", where kubectl apply without a context namespace puts it.
 	Namespace string
+	// Cilium reads cilium.io/v2 CiliumNetworkPolicies too, into the set's
+	// Cilium; without it they are an unknown kind, as for commands that
+	// evaluate NetworkPolicies only.
+	Cilium bool
 }
 
 func (o Options) namespace() string {
@@ -55,6 +59,7 @@ type Warning struct {
 // Set is what a policy file, directory or stream holds.
 type Set struct {
 	Policies []Policy
+	Cilium   []CiliumPolicy // with Options.Cilium
 	// Ignored are the objects of kinds Ignored names, and the files under
 	// a directory that are not YAML or JSON, in file order.
 	Ignored  []Skipped
@@ -158,6 +163,7 @@ func (r *reader) finish() (*Set, error) {
 		}
 		seen[key] = p
 	}
+	r.ciliumTwice()
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
 	}

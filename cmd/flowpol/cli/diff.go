@@ -6,11 +6,13 @@ import (
 	"io"
 	"slices"
 
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/policyfile"
 )
 
 type diffOptions struct {
@@ -18,18 +20,21 @@ type diffOptions struct {
 	generationOptions
 	against    string
 	kubeconfig string
+	format     string
 }
 
 func newDiffCommand(s Streams) *cobra.Command {
 	o := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff --db FILE (--against DIR | --kubeconfig FILE)",
+		Use:   "diff --db FILE (--against DIR | --kubeconfig FILE) [--format yaml|cilium]",
 		Short: "Show what generate would add, remove or change in the policies there",
 		Long: `Diff compares the policies generate would write for the window with those
 in a directory (or, with --kubeconfig, the cluster): a summary per policy and
 rule (new peer, removed port, ...), then a unified diff of the YAML. Only
 policies flowpol manages can be removed; others are left out. Exit status:
-0 when they are the same, 1 when they differ, 2 on error.`,
+0 when they are the same, 1 when they differ, 2 on error. With --format cilium
+the CiliumNetworkPolicies generate --format cilium would write are compared
+with those there.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{annotationErrorExit: "2"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -40,6 +45,7 @@ policies flowpol manages can be removed; others are left out. Exit status:
 	f := cmd.Flags()
 	f.StringVar(&o.against, "against", "", "directory of the policies there")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "compare with the cluster's policies, through this kubeconfig")
+	f.StringVar(&o.format, "format", "yaml", "policies to compare: yaml (NetworkPolicies) or cilium (CiliumNetworkPolicies)")
 	o.generationOptions.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("against", "kubeconfig")
 	cmd.MarkFlagsOneRequired("against", "kubeconfig")
@@ -47,6 +53,13 @@ policies flowpol manages can be removed; others are left out. Exit status:
 }
 
 func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
+	switch o.format {
+	case "cilium":
+		return runCiliumDiff(ctx, o, s)
+	case "yaml":
+	default:
+		return fmt.Errorf("--format %q: want yaml or cilium", o.format)
+	}
 	there, err := o.there(ctx, s)
 	if err != nil {
 		return err
@@ -122,14 +135,15 @@ func writeDiff(w io.Writer, changes []generator.Change) error {
 func unified(c generator.Change) (string, error) {
 	var a, b string
 	name := c.Namespace + "." + c.Name + ".yaml"
+	old, generated := c.Objects()
 	for _, side := range []struct {
-		p   *networkingv1.NetworkPolicy
+		p   generator.Object
 		out *string
-	}{{c.Old, &a}, {c.New, &b}} {
+	}{{old, &a}, {generated, &b}} {
 		if side.p == nil {
 			continue
 		}
-		y, err := generator.Marshal(side.p)
+		y, err := generator.MarshalObject(side.p)
 		if err != nil {
 			return "", err
 		}
@@ -139,4 +153,62 @@ func unified(c generator.Change) (string, error) {
 		A: difflib.SplitLines(a), B: difflib.SplitLines(b),
 		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
 	})
+}
+
+// runCiliumDiff is diff for CiliumNetworkPolicies.
+func runCiliumDiff(ctx context.Context, o *diffOptions, s Streams) error {
+	there, err := o.ciliumThere(ctx, s)
+	if err != nil {
+		return err
+	}
+	w, err := o.read(s.Err)
+	if err != nil {
+		return err
+	}
+	opts, err := o.options()
+	if err != nil {
+		return err
+	}
+	res, err := generator.GenerateCilium(w, opts)
+	if err != nil {
+		return err
+	}
+	for _, msg := range res.Unmatched {
+		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
+	}
+	var inScope []ciliumv2.CiliumNetworkPolicy
+	for _, p := range there {
+		if (o.namespace == "" || p.Namespace == o.namespace) && !slices.Contains(opts.SkipNamespaces, p.Namespace) {
+			inScope = append(inScope, p)
+		}
+	}
+	changes := generator.CiliumDiff(inScope, res.Cilium)
+	if err := writeDiff(s.Out, changes); err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+// ciliumThere reads the CiliumNetworkPolicies to compare with.
+func (o *diffOptions) ciliumThere(ctx context.Context, s Streams) ([]ciliumv2.CiliumNetworkPolicy, error) {
+	if o.kubeconfig != "" {
+		return ciliumFromCluster(ctx, o.kubeconfig)
+	}
+	set, err := policyfile.Load(o.against, s.In, policyfile.Options{Cilium: true})
+	if err != nil {
+		return nil, err
+	}
+	for _, ig := range set.Ignored {
+		fmt.Fprintf(s.Err, "ignored: %s\n", ignoredText(ig))
+	}
+	for _, w := range set.Warnings {
+		fmt.Fprintf(s.Err, "warning: %s:%d: %s: %s\n", w.File, w.Line, w.Object, w.Message)
+	}
+	if len(set.Policies) > 0 {
+		fmt.Fprintf(s.Err, "ignored: %d NetworkPolicies beside the CiliumNetworkPolicies (compare them without --format cilium)\n", len(set.Policies))
+	}
+	return set.CiliumNetworkPolicies(), nil
 }

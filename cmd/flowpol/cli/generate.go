@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/topology"
 )
 
 type generateOptions struct {
@@ -20,7 +21,7 @@ type generateOptions struct {
 func newGenerateCommand(s Streams) *cobra.Command {
 	o := &generateOptions{}
 	cmd := &cobra.Command{
-		Use:   "generate --db FILE [--window 3h] [--until TIME] [--format yaml|enforcer] [-o DIR|-]",
+		Use:   "generate --db FILE [--window 3h] [--until TIME] [--format yaml|cilium|enforcer] [-o DIR|-]",
 		Short: "Generate NetworkPolicies from a window of the baseline",
 		Long: `Generate writes one NetworkPolicy per workload seen in the window, isolating
 it for ingress and egress and allowing exactly the peers and target ports it
@@ -28,6 +29,11 @@ was seen to use. Edges last seen before the window are left out. With -o DIR
 each policy goes to DIR/<namespace>.<name>.yaml, and files of earlier runs
 whose workloads are gone are removed; with -o - (the default) they go to
 standard output as one YAML stream. Warnings go to standard error.
+
+With --format cilium the same rules are written as cilium.io/v2
+CiliumNetworkPolicies: nodes, hostNetwork pods and the API server as Cilium's
+entities, outside addresses reached through DNS names as those names
+(toFQDNs).
 
 With --format enforcer the same policies are compiled into the rules
 flowpol enforce applies (see flowpol compile), written to standard output or
@@ -40,13 +46,13 @@ to the file -o names.`,
 	o.windowOptions.addFlags(cmd)
 	o.generationOptions.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `directory to write policies to (a file with --format enforcer), or "-" for standard output`)
-	cmd.Flags().StringVar(&o.format, "format", "yaml", "output: yaml (NetworkPolicies) or enforcer (native rules)")
+	cmd.Flags().StringVar(&o.format, "format", "yaml", "output: yaml (NetworkPolicies), cilium (CiliumNetworkPolicies) or enforcer (native rules)")
 	return cmd
 }
 
 func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
-	if o.format != "yaml" && o.format != "enforcer" {
-		return fmt.Errorf("--format %q: want yaml or enforcer", o.format)
+	if o.format != "yaml" && o.format != "enforcer" && o.format != "cilium" {
+		return fmt.Errorf("--format %q: want yaml, cilium or enforcer", o.format)
 	}
 	w, err := o.read(s.Err)
 	if err != nil {
@@ -56,20 +62,35 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
+	if o.format == "cilium" {
+		res, err := generator.GenerateCilium(w, opts)
+		if err != nil {
+			return err
+		}
+		reportGenerate(s.Err, &res.Result, opts.SkipNamespaces)
+		o.namespaceWarning(s.Err, w)
+		return writePolicies(s, o.out, w, generator.Objects(res.Cilium))
+	}
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)
 	o.namespaceWarning(s.Err, w)
 	if o.format == "enforcer" {
 		return writeRules(s.Out, o.out, res.Policies)
 	}
-	if o.out == "-" {
-		return generator.WriteStream(s.Out, res.Policies)
+	return writePolicies(s, o.out, w, generator.Objects(res.Policies))
+}
+
+// writePolicies writes generated objects to standard output ("-") or a
+// directory, and says what it wrote and removed.
+func writePolicies(s Streams, out string, w *topology.Window, objs []generator.Object) error {
+	if out == "-" {
+		return generator.WriteObjects(s.Out, objs)
 	}
-	removed, err := generator.WriteDir(o.out, res.Policies)
+	removed, err := generator.WriteObjectsDir(out, objs)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.Err, "wrote %d policies for %s to %s\n", len(res.Policies), w.From.Format(time.RFC3339)+"/"+w.To.Format(time.RFC3339), o.out)
+	fmt.Fprintf(s.Err, "wrote %d policies for %s to %s\n", len(objs), w.From.Format(time.RFC3339)+"/"+w.To.Format(time.RFC3339), out)
 	for _, name := range removed {
 		fmt.Fprintf(s.Err, "removed %s: its workload was not seen in the window\n", name)
 	}

@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"time"
 
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/flowpol/flowpol/policyfile"
@@ -53,4 +57,32 @@ func policiesFromCluster(ctx context.Context, kubeconfig string) ([]networkingv1
 		return nil, fmt.Errorf("list NetworkPolicies at %s: %w", cfg.Host, err)
 	}
 	return list.Items, nil
+}
+
+// ciliumGVR is where the API serves CiliumNetworkPolicies.
+var ciliumGVR = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", Resource: "ciliumnetworkpolicies"}
+
+// ciliumFromCluster lists the cluster's CiliumNetworkPolicies.
+func ciliumFromCluster(ctx context.Context, kubeconfig string) ([]ciliumv2.CiliumNetworkPolicy, error) {
+	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
+	if err != nil {
+		return nil, err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	list, err := dc.Resource(ciliumGVR).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("list CiliumNetworkPolicies at %s: %w", cfg.Host, err)
+	}
+	out := make([]ciliumv2.CiliumNetworkPolicy, len(list.Items))
+	for i := range list.Items {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &out[i]); err != nil {
+			return nil, fmt.Errorf("CiliumNetworkPolicy %s/%s at %s: %w", list.Items[i].GetNamespace(), list.Items[i].GetName(), cfg.Host, err)
+		}
+	}
+	return out, nil
 }

@@ -338,9 +338,6 @@ func (c *Collector) emitAnswer(ev *bpf.FlowsDnsEvent, emit func(*flow.Record) er
 	if !c.answers.fresh(ev.CgroupId, &d, rec.Time) {
 		return nil
 	}
-	for i, a := range d.Answers {
-		d.Answers[i] = a.Unmap()
-	}
 	rec.DNS = &d
 	return emit(&rec)
 }

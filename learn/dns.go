@@ -48,8 +48,15 @@ type dnsState struct {
 	grace   int64 // ms
 	heard   map[client]map[netip.Addr][]heard
 	entries int
-	answers map[answerKey]*span
+	answers map[answerKey]*answerSpan
 	fresh   []answerKey // answers changed since the last take
+}
+
+// answerSpan is when an answer was received, and whether that changed
+// since the last take.
+type answerSpan struct {
+	span
+	fresh bool
 }
 
 // span is a first and last moment, unix milliseconds.
@@ -60,7 +67,7 @@ func (s *span) widen(ms int64) {
 }
 
 func newDNSState(grace int64) *dnsState {
-	return &dnsState{grace: grace, heard: map[client]map[netip.Addr][]heard{}, answers: map[answerKey]*span{}}
+	return &dnsState{grace: grace, heard: map[client]map[netip.Addr][]heard{}, answers: map[answerKey]*answerSpan{}}
 }
 
 // hear notes an answer c received.
@@ -88,16 +95,18 @@ func (s *dnsState) hear(c client, d *flow.DNS, ms int64) {
 
 func (s *dnsState) noteAnswer(k answerKey, ms int64) {
 	sp := s.answers[k]
-	if sp == nil {
-		s.answers[k] = &span{ms, ms}
-		s.fresh = append(s.fresh, k)
+	switch {
+	case sp == nil:
+		sp = &answerSpan{span: span{ms, ms}}
+		s.answers[k] = sp
+	case ms >= sp.first && ms <= sp.last:
 		return
-	}
-	if ms < sp.first || ms > sp.last {
-		if sp.first <= sp.last && !slices.Contains(s.fresh, k) {
-			s.fresh = append(s.fresh, k)
-		}
+	default:
 		sp.widen(ms)
+	}
+	if !sp.fresh {
+		sp.fresh = true
+		s.fresh = append(s.fresh, k)
 	}
 }
 
@@ -144,6 +153,7 @@ func (s *dnsState) take() []baseline.Answer {
 	out := make([]baseline.Answer, len(s.fresh))
 	for i, k := range s.fresh {
 		sp := s.answers[k]
+		sp.fresh = false
 		out[i] = baseline.Answer{Name: k.name, Addr: k.addr, First: sp.first, Last: sp.last}
 	}
 	s.fresh = s.fresh[:0]

@@ -13,6 +13,20 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type FlowsDnsEvent struct {
+	_        structs.HostLayout
+	CgroupId uint64
+	TsNs     uint64
+	Family   uint8
+	Proto    uint8
+	Sport    uint16
+	Dport    uint16
+	Len      uint16
+	Saddr    [16]uint8
+	Daddr    [16]uint8
+	Payload  [512]uint8
+}
+
 type FlowsEvent struct {
 	_     structs.HostLayout
 	Key   FlowsFlowKey
@@ -54,11 +68,13 @@ type FlowsProc struct {
 type FlowsStat uint32
 
 const (
-	FlowsStatSTAT_EVENTS  FlowsStat = 0
-	FlowsStatSTAT_LOST    FlowsStat = 1
-	FlowsStatSTAT_REPEATS FlowsStat = 2
-	FlowsStatSTAT_REPLIES FlowsStat = 3
-	FlowsStatSTAT_MAX     FlowsStat = 4
+	FlowsStatSTAT_EVENTS   FlowsStat = 0
+	FlowsStatSTAT_LOST     FlowsStat = 1
+	FlowsStatSTAT_REPEATS  FlowsStat = 2
+	FlowsStatSTAT_REPLIES  FlowsStat = 3
+	FlowsStatSTAT_DNS      FlowsStat = 4
+	FlowsStatSTAT_DNS_LOST FlowsStat = 5
+	FlowsStatSTAT_MAX      FlowsStat = 6
 )
 
 type FlowsUdpTuple struct {
@@ -90,6 +106,7 @@ const (
 	FlowsProgUdpEgress          = "udp_egress"
 	FlowsProgUdpIngress         = "udp_ingress"
 	FlowsVarSkipLoopback        = "skip_loopback"
+	FlowsVarUnusedDnsEvent      = "unused_dns_event"
 	FlowsVarUnusedEvent         = "unused_event"
 	FlowsVarUnusedStat          = "unused_stat"
 )
@@ -161,9 +178,10 @@ type FlowsMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type FlowsVariableSpecs struct {
-	SkipLoopback *ebpf.VariableSpec `ebpf:"skip_loopback"`
-	UnusedEvent  *ebpf.VariableSpec `ebpf:"unused_event"`
-	UnusedStat   *ebpf.VariableSpec `ebpf:"unused_stat"`
+	SkipLoopback   *ebpf.VariableSpec `ebpf:"skip_loopback"`
+	UnusedDnsEvent *ebpf.VariableSpec `ebpf:"unused_dns_event"`
+	UnusedEvent    *ebpf.VariableSpec `ebpf:"unused_event"`
+	UnusedStat     *ebpf.VariableSpec `ebpf:"unused_stat"`
 }
 
 // FlowsObjects contains all objects after they have been loaded into the kernel.
@@ -207,9 +225,10 @@ func (m *FlowsMaps) Close() error {
 //
 // It can be passed to LoadFlowsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type FlowsVariables struct {
-	SkipLoopback *ebpf.Variable `ebpf:"skip_loopback"`
-	UnusedEvent  *ebpf.Variable `ebpf:"unused_event"`
-	UnusedStat   *ebpf.Variable `ebpf:"unused_stat"`
+	SkipLoopback   *ebpf.Variable `ebpf:"skip_loopback"`
+	UnusedDnsEvent *ebpf.Variable `ebpf:"unused_dns_event"`
+	UnusedEvent    *ebpf.Variable `ebpf:"unused_event"`
+	UnusedStat     *ebpf.Variable `ebpf:"unused_stat"`
 }
 
 // FlowsPrograms contains all programs after they have been loaded into the kernel.

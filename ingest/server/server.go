@@ -26,7 +26,8 @@ type Options struct {
 	// Window reads a window of the baseline for the read API; nil leaves
 	// the read API out.
 	Window func(from, to time.Time) (*topology.Window, error)
-	// Staged, when set, serves its record on GET /api/v1/staged.
+	// Staged, when set, serves its record on GET /api/v1/staged; without
+	// it that is a 404 saying nothing is staged.
 	Staged *staged.Tracker
 	// Tokens, when set, accepts requests with one of its bearer tokens.
 	Tokens *TokenFile
@@ -105,9 +106,7 @@ func New(opts Options) *Server {
 	if opts.Window != nil {
 		s.mux.HandleFunc("GET "+wire.PathWindow, s.window)
 	}
-	if opts.Staged != nil {
-		s.mux.HandleFunc("GET "+wire.PathStaged, s.staged)
-	}
+	s.mux.HandleFunc("GET "+wire.PathStaged, s.staged)
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	if opts.Gatherer != nil {
@@ -245,6 +244,10 @@ func (s *Server) window(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) staged(w http.ResponseWriter, r *http.Request) {
 	if !s.authorized(w, r) {
+		return
+	}
+	if s.opts.Staged == nil {
+		http.Error(w, "nothing is staged: the aggregator stages policies with --staged DIR or --staged-configmap NAMESPACE/NAME", http.StatusNotFound)
 		return
 	}
 	s.writeJSON(w, r, StagedJSON(s.opts.Staged.Report()))

@@ -171,7 +171,9 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 	}
 	sinkOpts := server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size}
 	if run.staged != nil {
-		sinkOpts.Staged, sinkOpts.FirstDenials = run.staged.tracker, run.staged.firstDenials
+		// The Events are recorded beside the commits, never holding them up.
+		sinkOpts.Staged = run.staged.tracker
+		sinkOpts.FirstDenials = func(p []string) { go run.staged.firstDenials(p) }
 		reg.MustRegister(server.NewStagedCollector(run.staged.tracker))
 	}
 	sink, err := server.NewSink(ctx, run.store, l, sinkOpts)

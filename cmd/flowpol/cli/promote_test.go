@@ -103,7 +103,15 @@ func TestPromoteAfter(t *testing.T) {
 	replay("day0")
 	now = day0.Add(4 * 24 * time.Hour)
 	replay("day4")
-	if n := len(stagedEvents(t, cs)); n != 2 {
+	n := 0
+	for range 100 { // the Events are recorded beside the commits
+		if n = len(stagedEvents(t, cs)); n >= 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // one too many would show by now
+	if n = len(stagedEvents(t, cs)); n != 2 {
 		t.Errorf("%d StagedPolicyWouldDeny Events, want 2: one for each dirty policy's first would-deny", n)
 	}
 

@@ -162,6 +162,11 @@ func TestStagedEqualsCheck(t *testing.T) {
 	if r := run(t, "", "staged", "--server", agg.url()); r.code != 2 || !strings.Contains(r.err, "401") {
 		t.Errorf("staged without a token: exit %d, %s; want 2 and 401", r.code, r.err)
 	}
+	plain := newAggregatorProc(t, t.TempDir())
+	runAggregator(t, plain, nil)
+	if r := run(t, "", "staged", "--server", plain.url(), "--token-file", plain.token); r.code != 2 || !strings.Contains(r.err, "nothing is staged") {
+		t.Errorf("staged from an aggregator that stages nothing: exit %d, %s; want 2 and why", r.code, r.err)
+	}
 	topo := mustRun(t, "topology", "--server", agg.url(), "--token-file", agg.token, "--until", "2026-11-22T12:00:00Z", "--staged", "--format", "dot").out
 	if !strings.Contains(topo, "red") {
 		t.Errorf("topology --staged drew nothing red:\n%s", topo)

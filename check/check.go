@@ -62,6 +62,10 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *override
 			var dsts []evaluator.Peer
 			dsts, why = peers(w, e.Dst, false)
 			if why == "" {
+				if e.Src.Kind == topology.KindOwnNode || e.Dst.Kind == topology.KindOwnNode {
+					onOneNode(srcs)
+					onOneNode(dsts)
+				}
 				res.Checked++
 				if d, denied := decide(eng, e, srcs, dsts); denied {
 					res.Denials = append(res.Denials, d)
@@ -78,6 +82,21 @@ func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *override
 		return cmp.Or(a.Target.Compare(b.Target), cmp.Compare(boolInt(b.Ingress), boolInt(a.Ingress)), a.Edge.Compare(b.Edge))
 	})
 	return res, nil
+}
+
+// oneNode names the node of an edge with the own node at one end: the
+// pods at the other end run on it, whichever node that is.
+const oneNode = "(the pod's own node)"
+
+// onOneNode puts the stand-ins of an edge's end on its one node.
+func onOneNode(ps []evaluator.Peer) {
+	for i := range ps {
+		if ps[i].Pod != nil {
+			ps[i].Pod.Node = oneNode
+		} else {
+			ps[i].Node = oneNode
+		}
+	}
 }
 
 func boolInt(b bool) int {
@@ -120,6 +139,8 @@ func peers(w *topology.Window, end topology.End, other bool) ([]evaluator.Peer, 
 			return nil, "its address is unknown"
 		}
 		return []evaluator.Peer{{Addr: end.Addr}}, ""
+	case topology.KindOwnNode:
+		return []evaluator.Peer{{Node: oneNode}}, ""
 	case topology.KindAPIServer:
 		var out []evaluator.Peer
 		for _, ap := range w.Cluster.APIServer {

@@ -51,6 +51,10 @@ type Options struct {
 	// selects all its pods and allows nothing, so that pods no generated
 	// policy selects are isolated too.
 	DefaultDeny bool
+	// NodeCIDRs, when set, name the nodes in rules for node and
+	// hostNetwork peers, in place of every node's address (a node address
+	// seen outside them is named too).
+	NodeCIDRs []netip.Prefix
 }
 
 // Result is what Generate made, and what it could not.
@@ -156,7 +160,15 @@ func (k ruleKey) compare(o ruleKey) int {
 	return cmp.Or(k.prefix.Addr().Compare(o.prefix.Addr()), cmp.Compare(k.prefix.Bits(), o.prefix.Bits()))
 }
 
+// nodesKey is the peer of every node: a node or hostNetwork peer, named
+// by every node's address (or the node CIDRs), so that where the pods and
+// the hostNetwork pods run does not matter.
+var nodesKey = ruleKey{end: topology.End{Kind: topology.KindHost}}
+
 func (k ruleKey) String() string {
+	if k == nodesKey {
+		return "every node"
+	}
 	if k.prefix.IsValid() {
 		return "external/" + k.prefix.String()
 	}
@@ -166,6 +178,7 @@ func (k ruleKey) String() string {
 type ruleDraft struct {
 	peer  ruleKey
 	ports []topology.PortProto
+	addrs []netip.Addr // for the nodes' key, the node addresses seen
 }
 
 // below says why an edge is below a threshold, or nothing.
@@ -214,11 +227,11 @@ func (g *gen) addEdge(e topology.EdgeStats) {
 	ports := g.ports(e)
 	if g.wants(e.Src) {
 		d := g.draftFor(e.Src.Workload)
-		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), ports, e, "egress to")
+		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), e.Dst, ports, e, "egress to")
 	}
 	if g.wants(e.Dst) {
 		d := g.draftFor(e.Dst.Workload)
-		d.add(d.ingress, g.key(e.Dst.Workload, false, e.Src), ports, e, "ingress from")
+		d.add(d.ingress, g.key(e.Dst.Workload, false, e.Src), e.Src, ports, e, "ingress from")
 	}
 }
 
@@ -234,7 +247,19 @@ func (g *gen) ports(e topology.EdgeStats) []topology.PortProto {
 	return []topology.PortProto{pp}
 }
 
-func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology.PortProto, e topology.EdgeStats, dir string) {
+func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End, ports []topology.PortProto, e topology.EdgeStats, dir string) {
+	d.count += e.Count
+	if d.first.IsZero() || e.First.Before(d.first) {
+		d.first = e.First
+	}
+	if e.Last.After(d.last) {
+		d.last = e.Last
+	}
+	if end.Kind == topology.KindOwnNode {
+		d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s: no rule, NetworkPolicy always allows a pod and its own node",
+			dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
+		return
+	}
 	r := rules[peer]
 	if r == nil {
 		r = &ruleDraft{peer: peer}
@@ -245,12 +270,11 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology
 			r.ports = append(r.ports, p)
 		}
 	}
-	d.count += e.Count
-	if d.first.IsZero() || e.First.Before(d.first) {
-		d.first = e.First
+	if peer == nodesKey && end.Addr.IsValid() && !slices.Contains(r.addrs, end.Addr) {
+		r.addrs = append(r.addrs, end.Addr)
 	}
-	if e.Last.After(d.last) {
-		d.last = e.Last
+	if peer == nodesKey {
+		peer = ruleKey{end: end} // the evidence names the node seen
 	}
 	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s",
 		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
@@ -312,12 +336,12 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 		},
 	}
 	for _, r := range sortedRules(d.ingress) {
-		if peers, ok := g.peers(d, r.peer); ok {
+		if peers, ok := g.peers(d, r); ok {
 			p.Spec.Ingress = append(p.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: npPorts(r.ports)})
 		}
 	}
 	for _, r := range sortedRules(d.egress) {
-		if peers, ok := g.peers(d, r.peer); ok {
+		if peers, ok := g.peers(d, r); ok {
 			p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: npPorts(r.ports)})
 		}
 	}

@@ -2,6 +2,7 @@ package kubestate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"sync"
 	"time"
@@ -159,9 +160,9 @@ func (r *Resolver) End(id resolve.EndID) topology.End { return r.ends.end(id) }
 func (r *Resolver) Cluster() topology.Cluster {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	c := topology.Cluster{APIServer: r.cluster.APIServer, Namespaces: make(map[string]map[string]string, len(r.cluster.Namespaces))}
-	for k, v := range r.cluster.Namespaces {
-		c.Namespaces[k] = v
+	c := topology.Cluster{APIServer: r.cluster.APIServer, Namespaces: maps.Clone(r.cluster.Namespaces), Nodes: maps.Clone(r.cluster.Nodes)}
+	if c.Namespaces == nil {
+		c.Namespaces = map[string]map[string]string{}
 	}
 	return c
 }

@@ -119,9 +119,10 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 	for _, d := range p.Dsts {
 		l.noteUnresolved(d.End)
 		k := edgeKey{src: p.Src.End, dst: d.End, port: d.Port, proto: rec.Proto}
+		k.src, k.dst = l.ownNode(p.Src, d)
 		e := l.edges[k]
 		if e == nil {
-			e = &edge{edge: topology.Edge{Src: l.res.End(k.src), Dst: l.res.End(k.dst), Port: k.port, Proto: k.proto}}
+			e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}}
 			l.edges[k] = e
 		}
 		if !e.touched {
@@ -131,6 +132,37 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 		e.add(start, ms, rec)
 		e.addPods(p.Src.Pod, d.Pod)
 	}
+}
+
+// ownNodeID stands, in the learner's edge keys, for the own node of the
+// pod at the other end (topology.KindOwnNode); resolvers never number an
+// end so high.
+const ownNodeID = resolve.EndID(math.MaxUint32)
+
+// ownNode returns the ends of an edge from src to dst, with a node (its
+// address or a hostNetwork pod) that is the node the pod at the other end
+// runs on made the own node: NetworkPolicy always allows that traffic,
+// wherever the pod runs, so it is one end for every node.
+func (l *Learner) ownNode(src, dst resolve.Target) (resolve.EndID, resolve.EndID) {
+	if src.Node == "" || src.Node != dst.Node {
+		return src.End, dst.End
+	}
+	s, d := l.res.End(src.End), l.res.End(dst.End)
+	switch {
+	case s.Kind == topology.KindHost && d.Kind == topology.KindWorkload:
+		return ownNodeID, dst.End
+	case s.Kind == topology.KindWorkload && d.Kind == topology.KindHost:
+		return src.End, ownNodeID
+	}
+	return src.End, dst.End
+}
+
+// end is the end an id of the learner's edge keys stands for.
+func (l *Learner) end(id resolve.EndID) topology.End {
+	if id == ownNodeID {
+		return topology.End{Kind: topology.KindOwnNode}
+	}
+	return l.res.End(id)
 }
 
 // bucketOf returns the start of t's bucket, unix seconds, and t's

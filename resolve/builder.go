@@ -47,8 +47,14 @@ func newBuilder(r *Static, inv *inventory.Inventory) *builder {
 func (b *builder) addNodes() {
 	for i := range b.inv.Nodes {
 		n := &b.inv.Nodes[i]
+		if addrs := NodeAddrs(n); len(addrs) > 0 {
+			if b.r.cluster.Nodes == nil {
+				b.r.cluster.Nodes = map[string][]netip.Addr{}
+			}
+			b.r.cluster.Nodes[n.Name] = addrs
+		}
 		for _, addr := range NodeAddrs(n) {
-			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr})}
+			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr}), node: n.Name}
 		}
 		b.r.internal = append(b.r.internal, NodePodCIDRs(n)...)
 	}
@@ -84,11 +90,11 @@ func (b *builder) addPods() {
 // podRef is a hostNetwork pod's node address, or the pod's workload.
 func (b *builder) podRef(p *corev1.Pod) podRef {
 	if p.Spec.HostNetwork {
-		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p)}
+		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p), node: p.Spec.NodeName}
 	}
 	w := TopWorkload(p, b.owners)
 	b.podsOf[w] = append(b.podsOf[w], p)
-	return podRef{end: b.r.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: PodIdentity(p)}
+	return podRef{end: b.r.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: PodIdentity(p), node: p.Spec.NodeName}
 }
 
 func (b *builder) addWorkloads() {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,14 @@ const (
 	KindAPIServer                  // the cluster's API server, reached through the kubernetes Service
 	KindExternal                   // an address outside the cluster
 	KindUnresolved                 // an address flowpol could not place; Reason says why
+	// KindOwnNode is the node a pod runs on, seen from the pod: the
+	// kubelet's probes, node-local agents. NetworkPolicy always allows
+	// traffic between a pod and its own node, so it needs no rule, and
+	// which node it was does not matter: the end has no fields.
+	KindOwnNode
 )
 
-var kindNames = [...]string{KindWorkload: "workload", KindHost: "host", KindAPIServer: "apiserver", KindExternal: "external", KindUnresolved: "unresolved"}
+var kindNames = [...]string{KindWorkload: "workload", KindHost: "host", KindAPIServer: "apiserver", KindExternal: "external", KindUnresolved: "unresolved", KindOwnNode: "own-node"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
@@ -109,6 +115,8 @@ func (e End) String() string {
 		return "host/" + e.Node + "/" + e.Addr.String()
 	case KindAPIServer:
 		return "apiserver"
+	case KindOwnNode:
+		return "own-node"
 	case KindExternal:
 		return "external/" + e.Addr.String()
 	case KindUnresolved:
@@ -180,6 +188,21 @@ type Cluster struct {
 	APIServer []netip.AddrPort `json:"apiserver,omitempty"`
 	// Namespaces are the namespaces' labels.
 	Namespaces map[string]map[string]string `json:"namespaces,omitempty"`
+	// Nodes are the nodes' internal and external addresses, by node name:
+	// a rule for a node (or a hostNetwork pod) names them all, so that a
+	// pod rescheduled to another node, or a hostNetwork DaemonSet reached
+	// on another node, is still allowed.
+	Nodes map[string][]netip.Addr `json:"nodes,omitempty"`
+}
+
+// NodeAddrs are every node's addresses, sorted, each once.
+func (c Cluster) NodeAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, as := range c.Nodes {
+		out = append(out, as...)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
 }
 
 // EdgeStats is an edge with its evidence in a window.

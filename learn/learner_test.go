@@ -313,3 +313,22 @@ func TestOwnNode(t *testing.T) {
 		})
 	}
 }
+
+// TestSplit: a count through a Service over several workloads is split in
+// proportion to what the servers saw, evenly when none did, the parts
+// adding up to the count, even when the servers' counts saturated.
+func TestSplit(t *testing.T) {
+	parts := split(10, []uint64{1, 1, 1}, 3)
+	if !slices.Equal(parts, []uint64{4, 3, 3}) {
+		t.Errorf("10 over three: %v, want [4 3 3]", parts)
+	}
+	parts = split(311, []uint64{58, 154, 99}, 311)
+	if !slices.Equal(parts, []uint64{58, 154, 99}) {
+		t.Errorf("311 as the servers saw it: %v, want [58 154 99]", parts)
+	}
+	w := []uint64{math.MaxUint64, 3}
+	parts = split(math.MaxUint64, w, sum(w))
+	if parts[0]+parts[1] != math.MaxUint64 || parts[0] < parts[1] {
+		t.Errorf("2^64-1 by saturated weights: %v", parts)
+	}
+}

@@ -21,6 +21,9 @@ func (g *gen) peers(d *draft, r *ruleDraft) ([]networkingv1.NetworkPolicyPeer, b
 	if key == nodesKey {
 		return g.nodePeers(r.addrs), true
 	}
+	if key.lb != "" {
+		return g.lbPeers(r.lb, r.addrs), true
+	}
 	if key.prefix.IsValid() {
 		return []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: key.prefix.String()}}}, true
 	}
@@ -68,6 +71,41 @@ func (g *gen) nodePeers(seen []netip.Addr) []networkingv1.NetworkPolicyPeer {
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	for _, a := range slices.Compact(addrs) {
 		peers = append(peers, ipPeer(a))
+	}
+	return peers
+}
+
+// lbPeers are who a load balancer lets in: with externalTrafficPolicy
+// Cluster every node (the clients are SNAT'd to the node that took the
+// connection); with Local its loadBalancerSourceRanges, or everything
+// outside the cluster's pod and service ranges; and the addresses seen
+// that those do not hold.
+func (g *gen) lbPeers(lb topology.LoadBalancer, seen []netip.Addr) []networkingv1.NetworkPolicyPeer {
+	if !lb.Local {
+		return g.nodePeers(seen)
+	}
+	var peers []networkingv1.NetworkPolicyPeer
+	blocks := lb.SourceRanges
+	if len(blocks) == 0 {
+		blocks = []netip.Prefix{netip.MustParsePrefix("0.0.0.0/0"), netip.MustParsePrefix("::/0")}
+	}
+	var held []netip.Prefix
+	for _, b := range blocks {
+		ib := &networkingv1.IPBlock{CIDR: b.String()}
+		for _, r := range g.w.Cluster.Ranges {
+			if r.Addr().Is4() == b.Addr().Is4() && r.Bits() > b.Bits() && b.Contains(r.Addr()) {
+				ib.Except = append(ib.Except, r.String())
+				held = append(held, r)
+			}
+		}
+		peers = append(peers, networkingv1.NetworkPolicyPeer{IPBlock: ib})
+	}
+	for _, a := range seen {
+		in := slices.ContainsFunc(blocks, func(p netip.Prefix) bool { return p.Contains(a) }) &&
+			!slices.ContainsFunc(held, func(p netip.Prefix) bool { return p.Contains(a) })
+		if !in {
+			peers = append(peers, ipPeer(a))
+		}
 	}
 	return peers
 }

@@ -63,7 +63,7 @@ func (r *Resolver) flush(d *dirty) {
 	for a := range svcAddrs {
 		r.refreshAddr(a)
 	}
-	v, changed := r.version+1, d.nodes
+	v, changed := r.version+1, d.nodes || d.ranges // cluster facts
 	for ref := range d.workloads {
 		changed = r.recomputeWorkload(ref, v) || changed
 	}

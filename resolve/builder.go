@@ -156,6 +156,7 @@ func (b *builder) addServices() {
 				ts = b.backends(svc, sp)
 			}
 			b.register(svc, sp, ts)
+			b.markLoadBalancer(svc, sp, ts)
 		}
 		if IsDNS(svc) {
 			b.markDNS(svc)
@@ -244,6 +245,27 @@ func (b *builder) apiserverTargets(svc *corev1.Service, sp corev1.ServicePort) [
 	}
 	slices.SortFunc(b.r.cluster.APIServer, func(x, y netip.AddrPort) int { return x.Compare(y) })
 	return ts
+}
+
+// markLoadBalancer records, on the workloads behind a LoadBalancer or
+// NodePort Service's port, how ingress from outside reaches them.
+func (b *builder) markLoadBalancer(svc *corev1.Service, sp corev1.ServicePort, ts []Target) {
+	for _, t := range ts {
+		e := b.r.ends[t.End]
+		if e.Kind != topology.KindWorkload {
+			continue
+		}
+		lb, ok := LoadBalancerOf(svc, sp, t.Port)
+		if !ok {
+			return
+		}
+		w := b.r.workloads[e.Workload]
+		if !slices.ContainsFunc(w.LoadBalancers, func(o topology.LoadBalancer) bool { return o.Service == lb.Service && o.Port == lb.Port }) {
+			w.LoadBalancers = append(w.LoadBalancers, lb)
+			slices.SortFunc(w.LoadBalancers, CompareLoadBalancer)
+		}
+		b.r.workloads[e.Workload] = w
+	}
 }
 
 // markDNS records, on the workloads behind the kube-dns Service, the target

@@ -131,6 +131,9 @@ func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
 	b.addPods()
 	b.addWorkloads()
 	b.addServices()
+	r.cluster.Ranges = slices.Clone(r.internal)
+	slices.SortFunc(r.cluster.Ranges, ComparePrefix)
+	r.cluster.Ranges = slices.Compact(r.cluster.Ranges)
 	return r
 }
 

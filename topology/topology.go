@@ -172,6 +172,26 @@ type Workload struct {
 	// them.
 	PodLabels []map[string]string `json:"pod_labels,omitempty"`
 	Ports     []ContainerPort     `json:"ports,omitempty"`
+	// LoadBalancers are the LoadBalancer and NodePort Services whose
+	// backends the workload's pods are, per target port: ingress from
+	// outside the cluster through them is allowed as the Service lets it
+	// in, not only from the addresses seen.
+	LoadBalancers []LoadBalancer `json:"load_balancers,omitempty"`
+}
+
+// LoadBalancer is a LoadBalancer or NodePort Service as its backends see
+// it on one target port.
+type LoadBalancer struct {
+	// Service is namespace/name; Type LoadBalancer or NodePort.
+	Service string    `json:"service"`
+	Type    string    `json:"type"`
+	Port    PortProto `json:"port"` // the target port
+	// Local is externalTrafficPolicy: Local: the client's address is
+	// kept; with Cluster it is a node's (SNAT).
+	Local bool `json:"local,omitempty"`
+	// SourceRanges are loadBalancerSourceRanges: the only clients let in,
+	// when set.
+	SourceRanges []netip.Prefix `json:"source_ranges,omitempty"`
 }
 
 // ContainerPort is a named container port.
@@ -193,6 +213,10 @@ type Cluster struct {
 	// pod rescheduled to another node, or a hostNetwork DaemonSet reached
 	// on another node, is still allowed.
 	Nodes map[string][]netip.Addr `json:"nodes,omitempty"`
+	// Ranges are the pod and service ranges (the nodes' pod CIDRs and
+	// the learner's --cluster-cidr): what "from outside the cluster"
+	// excepts.
+	Ranges []netip.Prefix `json:"ranges,omitempty"`
 }
 
 // NodeAddrs are every node's addresses, sorted, each once.

@@ -137,7 +137,14 @@ type Run struct {
 	WaitedOut   uint64            `json:"waited_out,omitempty"`    // of which stored unresolved after the wait
 	WaitFull    uint64            `json:"wait_overflow,omitempty"` // records that could not wait: too many waited
 	Ignored     map[string]uint64 `json:"ignored,omitempty"`
-	Error       string            `json:"error,omitempty"`
+	// Split counts the client-side records through a Service whose
+	// backends span several workloads: their counts were divided among
+	// the backends in proportion to what the servers reported in the same
+	// bucket (of the same batch). SplitEstimated counts the buckets where
+	// no server did, divided evenly: an estimate.
+	Split          uint64 `json:"split,omitempty"`
+	SplitEstimated uint64 `json:"split_estimated,omitempty"`
+	Error          string `json:"error,omitempty"`
 }
 
 // Tier is one level of retention: buckets of a width, kept for a while.

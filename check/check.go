@@ -109,8 +109,27 @@ func (dc *Decider) Decide(w *topology.Window, e topology.EdgeStats) (d Denial, d
 	if why != "" {
 		return Denial{}, false, why
 	}
+	if e.Src.Kind == topology.KindOwnNode || e.Dst.Kind == topology.KindOwnNode {
+		onOneNode(srcs)
+		onOneNode(dsts)
+	}
 	d, denied = decide(dc.eng, e, srcs, dsts)
 	return d, denied, ""
+}
+
+// oneNode names the node of an edge with the own node at one end: the
+// pods at the other end run on it, whichever node that is.
+const oneNode = "(the pod's own node)"
+
+// onOneNode puts the stand-ins of an edge's end on its one node.
+func onOneNode(ps []evaluator.Peer) {
+	for i := range ps {
+		if ps[i].Pod != nil {
+			ps[i].Pod.Node = oneNode
+		} else {
+			ps[i].Node = oneNode
+		}
+	}
 }
 
 func boolInt(b bool) int {
@@ -153,6 +172,8 @@ func peers(w *topology.Window, end topology.End, other bool) ([]evaluator.Peer, 
 			return nil, "its address is unknown"
 		}
 		return []evaluator.Peer{{Addr: end.Addr}}, ""
+	case topology.KindOwnNode:
+		return []evaluator.Peer{{Node: oneNode}}, ""
 	case topology.KindAPIServer:
 		var out []evaluator.Peer
 		for _, ap := range w.Cluster.APIServer {

@@ -243,6 +243,8 @@ func (e *Enforcer) verdict(raw *bpf.EnforceVerdict) Verdict {
 	}
 	v.SrcPod, v.DstPod = t.PodOf[netip.AddrFrom16(raw.Saddr)], t.PodOf[netip.AddrFrom16(raw.Daddr)]
 	switch {
+	case v.Kind == Allowed && raw.Why == rules.OwnNodeRule:
+		v.OwnNode = true
 	case v.Kind == Allowed && raw.Why != 0:
 		r := &t.Set.Rules[raw.Why-1]
 		v.Rule, v.Policy = r, r.Policy

@@ -24,8 +24,12 @@ import (
 // the evaluator's verdicts.
 func TestConnectivityMatrix(t *testing.T) {
 	testpods.RequireRoot(t)
+	ownNode := 0
 	for _, i := range mixedWorlds(t, 2) {
-		t.Run("world"+strconv.Itoa(i), func(t *testing.T) { testMatrix(t, randnet.New(matrixSeed, i).World()) })
+		t.Run("world"+strconv.Itoa(i), func(t *testing.T) { ownNode += testMatrix(t, randnet.New(matrixSeed, i).World()) })
+	}
+	if ownNode == 0 {
+		t.Error("no connection is allowed only as own-node traffic: the enforcer's own-node entries are not exercised")
 	}
 }
 
@@ -65,7 +69,9 @@ type matrixEnd struct {
 	peer evaluator.Peer
 }
 
-func testMatrix(t *testing.T, w *randnet.World) {
+// testMatrix returns how many connections were allowed only as traffic
+// between a pod and its own node.
+func testMatrix(t *testing.T, w *randnet.World) int {
 	c := testpods.New(t, cgroupRoot)
 	b := bind(t, w)
 	ends, ifaces := buildMatrix(t, c, b)
@@ -77,7 +83,7 @@ func testMatrix(t *testing.T, w *randnet.World) {
 	if err := enf.Update(b.Tables); err != nil {
 		t.Fatal(err)
 	}
-	var checked, allowed int
+	var checked, allowed, ownNode int
 	for i, src := range ends {
 		var targets []string
 		var want []bool
@@ -89,6 +95,9 @@ func testMatrix(t *testing.T, w *randnet.World) {
 				for _, proto := range []corev1.Protocol{corev1.ProtocolTCP, corev1.ProtocolUDP} {
 					targets = append(targets, fmt.Sprintf("%s:%s", map[corev1.Protocol]string{"TCP": "tcp", "UDP": "udp"}[proto], netip.AddrPortFrom(dst.addr, port)))
 					want = append(want, b.Engine.Check(src.peer, dst.peer, port, proto).Allowed)
+					if ownNodeOnly(b, src.peer, dst.peer, port, proto) {
+						ownNode++
+					}
 				}
 			}
 		}
@@ -103,7 +112,8 @@ func testMatrix(t *testing.T, w *randnet.World) {
 			}
 		}
 	}
-	t.Logf("%d pods, %d outside addresses, %d connections measured, %d allowed", len(w.Pods), len(w.Addrs), checked, allowed)
+	t.Logf("%d pods, %d outside addresses, %d connections measured, %d allowed, %d of them only as between a pod and its own node",
+		len(w.Pods), len(w.Addrs), checked, allowed, ownNode)
 	if allowed == 0 || allowed == checked {
 		t.Errorf("%d of %d allowed: the world does not exercise the enforcer", allowed, checked)
 	}
@@ -111,6 +121,7 @@ func testMatrix(t *testing.T, w *randnet.World) {
 		y, _ := rules.Marshal(b.Tables.Set)
 		t.Logf("rules:\n%s", y)
 	}
+	return ownNode
 }
 
 // buildMatrix makes a namespace for each pod of b and each outside
@@ -129,7 +140,7 @@ func buildMatrix(t *testing.T, c *testpods.Cluster, b *randnet.Bound) ([]matrixE
 	for i, a := range w.Addrs {
 		tp := c.AddPod(fmt.Sprintf("out%d", i), testpods.NewUID(), netip.PrefixFrom(a, 32))
 		tp.Run("ip", "route", "add", "10.244.0.0/24", "dev", "eth0")
-		ends = append(ends, matrixEnd{tp, a, evaluator.Peer{Addr: a}})
+		ends = append(ends, matrixEnd{tp, a, b.AddrEnd(a).Peer}) // the first is the node of half the pods
 		ifaces = append(ifaces, tp.HostIface)
 	}
 	for _, e := range ends[:len(w.Pods)] {
@@ -145,4 +156,14 @@ func buildMatrix(t *testing.T, c *testpods.Cluster, b *randnet.Bound) ([]matrixE
 		}
 	}
 	return ends, ifaces
+}
+
+// ownNodeOnly reports a connection between a pod and its own node that
+// the policies would deny were the address not the pod's node's.
+func ownNodeOnly(b *randnet.Bound, src, dst evaluator.Peer, port uint16, proto corev1.Protocol) bool {
+	if !evaluator.OwnNode(src.Pod, dst) && !evaluator.OwnNode(dst.Pod, src) {
+		return false
+	}
+	src.Node, dst.Node = "", ""
+	return !b.Engine.Check(src, dst, port, proto).Allowed
 }

@@ -31,7 +31,7 @@ var _ prometheus.Collector = (*Metrics)(nil)
 func NewMetrics(reg prometheus.Registerer, stats func() (Stats, error)) (*Metrics, error) {
 	m := &Metrics{stats: stats, verdicts: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "flowpol_enforce_verdicts_total",
-		Help: "Connections decided, by verdict (allow, deny, cut), mode (audit true or false), direction, policy and rule id (0: none).",
+		Help: "Connections decided, by verdict (allow, deny, cut), mode (audit true or false), direction, policy and rule id (0: none; own-node: between a pod and its own node).",
 	}, []string{"verdict", "audit", "direction", "policy", "rule"})}
 	d := func(name, help string) *prometheus.Desc {
 		return prometheus.NewDesc("flowpol_enforce_"+name, help, nil, nil)
@@ -55,7 +55,10 @@ func NewMetrics(reg prometheus.Registerer, stats func() (Stats, error)) (*Metric
 // Observe counts a verdict.
 func (m *Metrics) Observe(v Verdict) {
 	rule := "0"
-	if v.Rule != nil {
+	switch {
+	case v.OwnNode:
+		rule = "own-node"
+	case v.Rule != nil:
 		rule = strconv.Itoa(v.Rule.ID)
 	}
 	m.verdicts.WithLabelValues(v.Kind.String(), strconv.FormatBool(v.Audit), string(v.Direction), v.Policy, rule).Inc()

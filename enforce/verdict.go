@@ -46,6 +46,9 @@ type Verdict struct {
 	// Policy isolates the pod that denied it, or is the allowing rule's.
 	Rule   *rules.Rule
 	Policy string
+	// OwnNode says it was allowed as traffic between a pod and its own
+	// node, which no rule needs to allow.
+	OwnNode bool
 }
 
 // String is the verdict as a log line.
@@ -60,6 +63,8 @@ func (v Verdict) String() string {
 	}
 	s := fmt.Sprintf("%s %s: %s -> %s %s", action, dir, end(v.SrcPod, v.Src), end(v.DstPod, v.Dst), v.Proto)
 	switch {
+	case v.OwnNode:
+		return s + " (a pod and its own node)"
 	case v.Rule != nil:
 		return s + fmt.Sprintf(" (rule %d: %s %s[%d])", v.Rule.ID, v.Rule.Policy, direction(v.Rule.Direction), v.Rule.Index)
 	case v.Policy != "":

@@ -62,8 +62,11 @@ func TestDifferentialRandom(t *testing.T) {
 		}
 		n.add(rs)
 	}
-	t.Logf("seed %d: %d cases, %d probes (%d with an address), %d allowed, in %v",
-		seed, cases, n.probes, n.addr, n.allowed, time.Since(start).Round(time.Millisecond))
+	t.Logf("seed %d: %d cases, %d probes (%d with an address, %d between a pod and its own node), %d allowed, in %v",
+		seed, cases, n.probes, n.addr, n.ownNode, n.allowed, time.Since(start).Round(time.Millisecond))
+	if cases >= 100 && n.ownNode == 0 {
+		t.Error("no probe between a pod and its own node: own-node traffic is not compared")
+	}
 	// Agreement proves little if the policies allow (or deny) nearly
 	// everything: the generator would not be exercising the rules.
 	if cases >= 100 && (n.allowed < n.probes/10 || n.probes-n.allowed < n.probes/10) {
@@ -71,7 +74,7 @@ func TestDifferentialRandom(t *testing.T) {
 	}
 }
 
-type tally struct{ probes, addr, allowed int }
+type tally struct{ probes, addr, allowed, ownNode int }
 
 func (n *tally) add(rs []result) {
 	for _, r := range rs {
@@ -81,6 +84,9 @@ func (n *tally) add(rs []result) {
 		}
 		if r.ours {
 			n.allowed++
+		}
+		if r.ownNode {
+			n.ownNode++
 		}
 	}
 }

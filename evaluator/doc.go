@@ -13,11 +13,17 @@
 // common implementations do: a hostNetwork pod is never isolated (its
 // traffic is the node's), and an ipBlock matches addresses outside the pods
 // only, never a pod's address. A named port is resolved on the destination
-// pod; it matches nothing when the destination is an address. A node's
-// address is an address like any other: Kubernetes lets the kubelet's
-// probes reach a node's own pods whatever the policies, but which node a pod
-// runs on is not the evaluator's to know, so traffic from a node is decided
-// by ipBlocks, as the generator writes them for the node traffic it saw.
+// pod; it matches nothing when the destination is an address.
+//
+// Node traffic: traffic between a pod and its own node (the node's address,
+// or a hostNetwork pod on that node; the kubelet's probes, node-local
+// agents) is always allowed, both ways, whatever the policies, as the
+// NetworkPolicy API defines it and every implementation does; the
+// generator writes no rule for it. A pod's own node is the Pod's Node, and
+// an address is a node's when the Peer names the Node. Traffic between a
+// pod and any other node is decided by ipBlocks like any address outside
+// the pods, as the generator writes them for the node traffic it saw: one
+// rule naming every node.
 //
 // Every namespace carries the kubernetes.io/metadata.name label, as the API
 // server sets it, whether or not the labels given include it.

@@ -20,14 +20,19 @@ type Pod struct {
 	Labels      map[string]string
 	Ports       []corev1.ContainerPort // for named ports
 	HostNetwork bool
+	// Node is the node the pod runs on; empty when not known, and then
+	// no address is its own node's.
+	Node string
 }
 
 func (p *Pod) String() string { return p.Namespace + "/" + p.Name }
 
 // Peer is one end of a connection: a pod, or an address outside the pods.
+// Node names the node whose address Addr is, when it is one.
 type Peer struct {
 	Pod  *Pod
 	Addr netip.Addr
+	Node string
 }
 
 func (p Peer) String() string {
@@ -213,6 +218,9 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 	if self.Pod == nil || self.Pod.HostNetwork {
 		return Verdict{Allowed: true} // not a pod NetworkPolicy governs
 	}
+	if OwnNode(self.Pod, other) {
+		return Verdict{Allowed: true} // a pod and its own node
+	}
 	var isolating []string
 	for _, p := range e.byNS[self.Pod.Namespace] {
 		if (ingress && !p.ingress) || (!ingress && !p.egress) || !p.podSel.Matches(labels.Set(self.Pod.Labels)) {
@@ -238,6 +246,19 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 	}
 	return Verdict{Ingress: ingress, Policies: isolating, Reason: fmt.Sprintf("%s denied: isolated by %s, and no rule allows %s on %d/%s",
 		dir, strings.Join(isolating, ", "), other, port, proto)}
+}
+
+// OwnNode reports whether other is the node pod runs on: the node's
+// address, or a hostNetwork pod on it. NetworkPolicy always allows traffic
+// between a pod and its own node, both ways.
+func OwnNode(pod *Pod, other Peer) bool {
+	if pod == nil || pod.Node == "" {
+		return false
+	}
+	if other.Pod != nil {
+		return other.Pod.HostNetwork && other.Pod.Node == pod.Node
+	}
+	return other.Node == pod.Node
 }
 
 func (e *Engine) ruleAllows(r rule, policyNS string, other, dst Peer, port uint16, proto corev1.Protocol) bool {

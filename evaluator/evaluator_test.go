@@ -120,7 +120,7 @@ func TestCheckSemantics(t *testing.T) {
 	var tests []semanticsCase
 	for _, group := range [][]semanticsCase{
 		policyTypeCases(t, c), selectorCases(c), ipBlockCases(t, c),
-		portCases(t, c), unionCases(c), specialPeerCases(t, c),
+		portCases(t, c), unionCases(c), specialPeerCases(t, c), ownNodeCases(t, c),
 	} {
 		tests = append(tests, group...)
 	}
@@ -367,5 +367,28 @@ func TestNamespaceNameLabelIsImplied(t *testing.T) {
 		if v := e.Check(src, dst, 80, tcp); !v.Allowed {
 			t.Errorf("namespaces %v: y/a -> x/a denied (%s), want allowed", nsLabels, v.Reason)
 		}
+	}
+}
+
+// ownNodeCases: a pod and its own node always reach each other; another
+// node is an address like any other.
+func ownNodeCases(t *testing.T, c cluster) []semanticsCase {
+	denyAll := []networkingv1.NetworkPolicy{policy("x", "p", networkingv1.NetworkPolicySpec{PodSelector: *labelsSel(), PolicyTypes: policyTypes(ing, egr)})}
+	onA := func(p evaluator.Peer) evaluator.Peer {
+		pod := *p.Pod
+		pod.Node = "node-a"
+		return evaluator.Peer{Pod: &pod}
+	}
+	nodeA, nodeB := addrPeer(t, "192.0.2.10"), addrPeer(t, "192.0.2.11")
+	nodeA.Node, nodeB.Node = "node-a", "node-b"
+	hostOnA := onA(c.xh)
+	unnamed := addrPeer(t, "192.0.2.10") // the same address, not known as a node's
+	return []semanticsCase{
+		{name: "own node reaches an isolated pod", policies: denyAll, src: nodeA, dst: onA(c.xa), port: 8080, proto: tcp, want: true},
+		{name: "an isolated pod reaches its own node", policies: denyAll, src: onA(c.xa), dst: nodeA, port: 10250, proto: tcp, want: true},
+		{name: "a hostNetwork pod on the own node reaches an isolated pod", policies: denyAll, src: hostOnA, dst: onA(c.xb), port: 9090, proto: tcp, want: true},
+		{name: "another node is denied", policies: denyAll, src: nodeB, dst: onA(c.xa), port: 8080, proto: tcp, want: false},
+		{name: "a node address not named as the node is denied", policies: denyAll, src: unnamed, dst: onA(c.xa), port: 8080, proto: tcp, want: false},
+		{name: "a pod with no node known has no own node", policies: denyAll, src: nodeA, dst: c.xa, port: 8080, proto: tcp, want: false},
 	}
 }

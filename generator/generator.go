@@ -27,6 +27,9 @@ const (
 	AnnotationCount     = "flowpol.io/connections"
 	AnnotationEvidence  = "flowpol.io/evidence"
 	AnnotationOmitted   = "flowpol.io/omitted-peers"
+	// AnnotationLB names, per port, the LoadBalancer and NodePort
+	// Services whose ingress from outside a policy allows.
+	AnnotationLB = "flowpol.io/load-balancers"
 )
 
 // Options tunes Generate. The zero value generates for every namespace.
@@ -51,6 +54,16 @@ type Options struct {
 	// selects all its pods and allows nothing, so that pods no generated
 	// policy selects are isolated too.
 	DefaultDeny bool
+	// NodeCIDRs, when set, name the nodes in rules for node and
+	// hostNetwork peers, in place of every node's address (a node address
+	// seen outside them is named too).
+	NodeCIDRs []netip.Prefix
+	// LBObserved keeps, for ingress from outside through a LoadBalancer
+	// or NodePort Service, only the addresses seen; false allows it as
+	// the Service lets it in (see topology.LoadBalancer): from every node
+	// with externalTrafficPolicy Cluster, from outside the cluster's
+	// ranges (or the loadBalancerSourceRanges) with Local.
+	LBObserved bool
 }
 
 // Result is what Generate made, and what it could not.
@@ -159,6 +172,7 @@ type draft struct {
 	first, last     time.Time
 	evidence        []string
 	omitted         int
+	lbs             []string // the load balancers allowed in, for AnnotationLB
 }
 
 // ruleKey is a rule's peer: an end, or, for external addresses widened by
@@ -166,16 +180,29 @@ type draft struct {
 type ruleKey struct {
 	end    topology.End
 	prefix netip.Prefix
+	lb     string // ingress from outside through a load balancer: its Service and port
 }
 
 func (k ruleKey) compare(o ruleKey) int {
 	if c := k.end.Compare(o.end); c != 0 {
 		return c
 	}
-	return cmp.Or(k.prefix.Addr().Compare(o.prefix.Addr()), cmp.Compare(k.prefix.Bits(), o.prefix.Bits()))
+	return cmp.Or(k.prefix.Addr().Compare(o.prefix.Addr()), cmp.Compare(k.prefix.Bits(), o.prefix.Bits()),
+		strings.Compare(k.lb, o.lb))
 }
 
+// nodesKey is the peer of every node: a node or hostNetwork peer, named
+// by every node's address (or the node CIDRs), so that where the pods and
+// the hostNetwork pods run does not matter.
+var nodesKey = ruleKey{end: topology.End{Kind: topology.KindHost}}
+
 func (k ruleKey) String() string {
+	if k == nodesKey {
+		return "every node"
+	}
+	if k.lb != "" {
+		return "outside, through " + k.lb
+	}
 	if k.prefix.IsValid() {
 		return "external/" + k.prefix.String()
 	}
@@ -186,6 +213,8 @@ type ruleDraft struct {
 	peer  ruleKey
 	ports []topology.PortProto
 	names []string // the DNS names that led to an external peer
+	addrs []netip.Addr          // for the nodes' key and a load balancer's, the addresses seen
+	lb    topology.LoadBalancer // for a load balancer's key
 }
 
 // below says why an edge is below a threshold, or nothing.
@@ -234,13 +263,43 @@ func (g *gen) addEdge(e topology.EdgeStats) {
 	ports := g.ports(e)
 	if g.wants(e.Src) {
 		d := g.draftFor(e.Src.Workload)
-		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), ports, e, "egress to")
+		d.add(d.egress, g.key(e.Src.Workload, true, e.Dst), e.Dst, ports, e, "egress to", topology.LoadBalancer{})
 		g.noteNames(e)
 	}
 	if g.wants(e.Dst) {
 		d := g.draftFor(e.Dst.Workload)
-		d.add(d.ingress, g.key(e.Dst.Workload, false, e.Src), ports, e, "ingress from")
+		key := g.key(e.Dst.Workload, false, e.Src)
+		lb, ok := g.loadBalancer(e)
+		if ok {
+			key = ruleKey{end: topology.End{Kind: topology.KindExternal}, lb: fmt.Sprintf("%s %d/%s", lb.Service, lb.Port.Port, lb.Port.Proto)}
+		}
+		d.add(d.ingress, key, e.Src, ports, e, "ingress from", lb)
 	}
+}
+
+// loadBalancer is the LoadBalancer or NodePort Service an edge from
+// outside the pods (an external address, or a node's, SNAT'd) reached
+// its destination through, unless LBObserved. A Service with
+// externalTrafficPolicy Cluster only answers for a node's address.
+func (g *gen) loadBalancer(e topology.EdgeStats) (topology.LoadBalancer, bool) {
+	if g.opts.LBObserved || (e.Src.Kind != topology.KindExternal && e.Src.Kind != topology.KindHost) {
+		return topology.LoadBalancer{}, false
+	}
+	pp := topology.PortProto{Port: e.Port, Proto: e.Proto}
+	for _, lb := range g.w.Workloads[e.Dst.Workload].LoadBalancers {
+		if lb.Port == pp && (lb.Local || e.Src.Kind == topology.KindHost) {
+			return lb, true
+		}
+	}
+	return topology.LoadBalancer{}, false
+}
+
+func lbText(lb topology.LoadBalancer) string {
+	policy := "Cluster"
+	if lb.Local {
+		policy = "Local"
+	}
+	return fmt.Sprintf("%s Service %s (externalTrafficPolicy %s)", lb.Type, lb.Service, policy)
 }
 
 // ports is an edge's port, or for DNS to the cluster's DNS pods, every DNS
@@ -255,10 +314,22 @@ func (g *gen) ports(e topology.EdgeStats) []topology.PortProto {
 	return []topology.PortProto{pp}
 }
 
-func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology.PortProto, e topology.EdgeStats, dir string) {
+func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End, ports []topology.PortProto, e topology.EdgeStats, dir string, lb topology.LoadBalancer) {
+	d.count += e.Count
+	if d.first.IsZero() || e.First.Before(d.first) {
+		d.first = e.First
+	}
+	if e.Last.After(d.last) {
+		d.last = e.Last
+	}
+	if end.Kind == topology.KindOwnNode {
+		d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s: no rule, NetworkPolicy always allows a pod and its own node",
+			dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
+		return
+	}
 	r := rules[peer]
 	if r == nil {
-		r = &ruleDraft{peer: peer}
+		r = &ruleDraft{peer: peer, lb: lb}
 		rules[peer] = r
 	}
 	for _, p := range ports {
@@ -267,15 +338,20 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, ports []topology
 		}
 	}
 	r.names = union(r.names, e.Names)
-	d.count += e.Count
-	if d.first.IsZero() || e.First.Before(d.first) {
-		d.first = e.First
+	collects := peer == nodesKey || peer.lb != ""
+	if collects && end.Addr.IsValid() && !slices.Contains(r.addrs, end.Addr) {
+		r.addrs = append(r.addrs, end.Addr)
 	}
-	if e.Last.After(d.last) {
-		d.last = e.Last
+	through := ""
+	if peer.lb != "" {
+		through = " (through " + lbText(lb) + ")"
+		d.lbs = append(d.lbs, fmt.Sprintf("%d/%s: %s", lb.Port.Port, lb.Port.Proto, lbText(lb)))
 	}
-	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s%s",
-		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last), namesEvidence(e)))
+	if collects {
+		peer = ruleKey{end: end} // the evidence names the peer seen
+	}
+	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s%s%s",
+		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last), through, namesEvidence(e)))
 }
 
 func connections(n uint64) string {
@@ -334,12 +410,12 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 		},
 	}
 	for _, r := range sortedRules(d.ingress) {
-		if peers, ok := g.peers(d, r.peer); ok {
+		if peers, ok := g.peers(d, r); ok {
 			p.Spec.Ingress = append(p.Spec.Ingress, networkingv1.NetworkPolicyIngressRule{From: peers, Ports: npPorts(r.ports)})
 		}
 	}
 	for _, r := range sortedRules(d.egress) {
-		if peers, ok := g.peers(d, r.peer); ok {
+		if peers, ok := g.peers(d, r); ok {
 			p.Spec.Egress = append(p.Spec.Egress, networkingv1.NetworkPolicyEgressRule{To: peers, Ports: npPorts(r.ports)})
 		}
 	}
@@ -360,6 +436,10 @@ func (g *gen) annotations(d *draft) map[string]string {
 	}
 	if d.omitted > 0 {
 		a[AnnotationOmitted] = fmt.Sprint(d.omitted)
+	}
+	if len(d.lbs) > 0 {
+		slices.Sort(d.lbs)
+		a[AnnotationLB] = strings.Join(slices.Compact(d.lbs), "\n")
 	}
 	return a
 }

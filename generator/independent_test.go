@@ -90,6 +90,7 @@ func TestIndependentEngine(t *testing.T) {
 			f := learnCross(t, tt)
 			checkCrossWorkloads(t, f)
 			checkOmittedWarnings(t, f)
+			checkNoOwnNodeRules(t, f)
 			c := runCross(t, f, f.result.Policies)
 			reportCross(t, c)
 		})
@@ -245,6 +246,67 @@ func checkOmittedWarnings(t *testing.T, f *crossFixture) {
 	}
 }
 
+// checkNoOwnNodeRules: own-node traffic (kubelet probes, a node's agent
+// on its own pods) needs no rule, so a policy names a node's address (but
+// the API server's, which runs on a node) only for a workload seen with a
+// node that was not its own.
+func checkNoOwnNodeRules(t *testing.T, f *crossFixture) {
+	t.Helper()
+	nodes := f.win.Cluster.NodeAddrs()
+	withHost := map[topology.WorkloadRef]bool{}
+	for _, e := range f.win.Edges {
+		if e.Src.Kind == topology.KindHost {
+			withHost[e.Dst.Workload] = true
+		}
+		if e.Dst.Kind == topology.KindHost {
+			withHost[e.Src.Workload] = true
+		}
+	}
+	for i := range f.result.Policies {
+		p := &f.result.Policies[i]
+		for _, cidr := range policyCIDRs(p) {
+			pfx, err := netip.ParsePrefix(cidr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			named := slices.ContainsFunc(nodes, func(a netip.Addr) bool { return pfx.Bits() == a.BitLen() && pfx.Addr() == a }) &&
+				!slices.ContainsFunc(f.win.Cluster.APIServer, func(ap netip.AddrPort) bool { return ap.Addr() == pfx.Addr() })
+			if named && !f.podsOfPolicy(p, withHost) {
+				t.Errorf("policy %s/%s names node address %s, but its workload was seen with no node other than its own", p.Namespace, p.Name, cidr)
+			}
+		}
+	}
+}
+
+// podsOfPolicy reports whether the policy is that of a workload in refs.
+func (f *crossFixture) podsOfPolicy(p *networkingv1.NetworkPolicy, refs map[topology.WorkloadRef]bool) bool {
+	for ref := range refs {
+		if ref.Namespace == p.Namespace && "flowpol-"+strings.ToLower(ref.Kind)+"-"+ref.Name == p.Name {
+			return true
+		}
+	}
+	return false
+}
+
+func policyCIDRs(p *networkingv1.NetworkPolicy) []string {
+	var out []string
+	for _, r := range p.Spec.Ingress {
+		for _, peer := range r.From {
+			if peer.IPBlock != nil {
+				out = append(out, peer.IPBlock.CIDR)
+			}
+		}
+	}
+	for _, r := range p.Spec.Egress {
+		for _, peer := range r.To {
+			if peer.IPBlock != nil {
+				out = append(out, peer.IPBlock.CIDR)
+			}
+		}
+	}
+	return out
+}
+
 // crossEnd is one end of a connection as a policy names it: a workload,
 // or an address.
 type crossEnd struct {
@@ -302,13 +364,22 @@ func (m *crossModel) isolate(e topology.End, opts generator.Options) {
 }
 
 // namedEnds are the ends a rule can name for an edge's end: the workload,
-// a host's or external address, or every API server address. An
-// unresolved end has none.
+// an external address, for a node (or hostNetwork pod) every node's
+// address and its own, or every API server address. An unresolved end has
+// none, and the own node needs none: NetworkPolicy always allows it.
 func namedEnds(win *topology.Window, e topology.End) []crossEnd {
 	switch e.Kind {
 	case topology.KindWorkload:
 		return []crossEnd{{wl: e.Workload}}
-	case topology.KindHost, topology.KindExternal:
+	case topology.KindHost:
+		var out []crossEnd
+		for _, a := range append(win.Cluster.NodeAddrs(), e.Addr) {
+			if a.IsValid() && !slices.Contains(out, crossEnd{addr: a}) {
+				out = append(out, crossEnd{addr: a})
+			}
+		}
+		return out
+	case topology.KindExternal:
 		if e.Addr.IsValid() {
 			return []crossEnd{{addr: e.Addr}}
 		}

@@ -53,6 +53,9 @@ func (g *gen) collapsing() map[collapseKey]bool {
 // widened to a block named in the overrides, or collapsed to its /24 (/64
 // for IPv6), becomes that block.
 func (g *gen) key(owner topology.WorkloadRef, egress bool, end topology.End) ruleKey {
+	if end.Kind == topology.KindHost && (len(g.opts.NodeCIDRs) > 0 || len(g.w.Cluster.Nodes) > 0) {
+		return nodesKey
+	}
 	if end.Kind != topology.KindExternal {
 		return ruleKey{end: end}
 	}
@@ -124,7 +127,7 @@ func (g *gen) addAllowed() {
 func (g *gen) allowPeer(d *draft, p overrides.Peer) (networkingv1.NetworkPolicyPeer, bool) {
 	switch {
 	case p.Workload != nil:
-		peers, ok := g.peers(d, ruleKey{end: topology.End{Kind: topology.KindWorkload, Workload: *p.Workload}})
+		peers, ok := g.peers(d, &ruleDraft{peer: ruleKey{end: topology.End{Kind: topology.KindWorkload, Workload: *p.Workload}}})
 		if !ok {
 			return networkingv1.NetworkPolicyPeer{}, false
 		}

@@ -62,7 +62,7 @@ func (r *Resolver) holders(a netip.Addr, info *addrInfo) {
 	case best != nil:
 	case len(nodes) > 0:
 		n := nodes[len(nodes)-1]
-		info.ref = podRef{end: r.ends.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: a}), host: true}
+		info.ref = podRef{end: r.ends.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: a}), host: true, node: n.Name}
 	case hostPod != nil:
 		info.ref = hostRef
 	}

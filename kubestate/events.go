@@ -21,6 +21,7 @@ type dirty struct {
 	services  map[nsName]struct{}
 	workloads map[topology.WorkloadRef]struct{}
 	ranges    bool // the nodes' pod ranges
+	nodes     bool // the nodes' addresses, a cluster fact
 }
 
 func newDirty() *dirty {
@@ -62,7 +63,7 @@ func (r *Resolver) flush(d *dirty) {
 	for a := range svcAddrs {
 		r.refreshAddr(a)
 	}
-	v, changed := r.version+1, false
+	v, changed := r.version+1, d.nodes || d.ranges // cluster facts
 	for ref := range d.workloads {
 		changed = r.recomputeWorkload(ref, v) || changed
 	}
@@ -225,16 +226,35 @@ func (r *Resolver) onController(old, cur any) {
 func (r *Resolver) onNode(old, cur any) {
 	r.update(func(d *dirty) {
 		var cidrs [2][]string
+		var addrs [2][]netip.Addr
 		for i, o := range []any{old, cur} {
 			if n, ok := o.(*corev1.Node); ok {
-				for _, a := range resolve.NodeAddrs(n) {
+				addrs[i] = resolve.NodeAddrs(n)
+				for _, a := range addrs[i] {
 					d.addrs[a] = struct{}{}
 				}
 				cidrs[i] = append([]string{n.Spec.PodCIDR}, n.Spec.PodCIDRs...)
 			}
 		}
 		d.ranges = !slices.Equal(cidrs[0], cidrs[1])
+		if !slices.Equal(addrs[0], addrs[1]) {
+			d.nodes = true
+			r.setNode(old, cur, addrs[1])
+		}
 	})
+}
+
+// setNode keeps the cluster facts' node addresses as the node changed.
+func (r *Resolver) setNode(old, cur any, addrs []netip.Addr) {
+	if n, ok := old.(*corev1.Node); ok {
+		delete(r.cluster.Nodes, n.Name)
+	}
+	if n, ok := cur.(*corev1.Node); ok && len(addrs) > 0 {
+		if r.cluster.Nodes == nil {
+			r.cluster.Nodes = map[string][]netip.Addr{}
+		}
+		r.cluster.Nodes[n.Name] = addrs
+	}
 }
 
 // setRanges derives the cluster ranges again from the options and the

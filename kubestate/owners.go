@@ -13,10 +13,10 @@ import (
 // address, any other to its workload, which it also returns.
 func (r *Resolver) refOf(p *corev1.Pod) (podRef, topology.WorkloadRef) {
 	if p.Spec.HostNetwork {
-		return podRef{end: r.ends.intern(resolve.HostEnd(p)), pod: resolve.PodIdentity(p), host: true}, topology.WorkloadRef{}
+		return podRef{end: r.ends.intern(resolve.HostEnd(p)), pod: resolve.PodIdentity(p), host: true, node: p.Spec.NodeName}, topology.WorkloadRef{}
 	}
 	w := resolve.TopWorkload(p, owners{&r.inf})
-	return podRef{end: r.ends.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: resolve.PodIdentity(p)}, w
+	return podRef{end: r.ends.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: resolve.PodIdentity(p), node: p.Spec.NodeName}, w
 }
 
 // selectorOf returns the stable selector of a workload (see

@@ -15,6 +15,7 @@ type podRef struct {
 	end  resolve.EndID
 	pod  uint64
 	host bool
+	node string // the pod's node, or the node's own name
 }
 
 // addrInfo is what an address in the cluster is: a pod's or node's (with
@@ -69,7 +70,7 @@ func (r *Resolver) Place(rec *flow.Record, p *resolve.Placement) {
 		unknown = !known
 	}
 	src, u := r.source(rec)
-	p.Src = resolve.Target{End: src.end, Pod: src.pod}
+	p.Src = resolve.Target{End: src.end, Pod: src.pod, Node: src.node}
 	var ud bool
 	p.Dsts, ud = r.destinations(rec, p.Dsts[:0])
 	p.Unknown = unknown || u || ud
@@ -113,7 +114,7 @@ func (r *Resolver) source(rec *flow.Record) (podRef, bool) {
 func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Target, bool) {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
 	if p, ok := r.observerPod(rec, flow.Server); ok {
-		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod}), false
+		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod, Node: p.node}), false
 	}
 	info := r.addrs.get(addr)
 	switch {
@@ -134,7 +135,7 @@ func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolv
 				return append(ts, np.targets...), np.unknown
 			}
 		}
-		return append(ts, resolve.Target{End: ref.end, Port: port, Pod: ref.pod}), false
+		return append(ts, resolve.Target{End: ref.end, Port: port, Pod: ref.pod, Node: ref.node}), false
 	}
 	end, unknown := r.outside(addr)
 	return append(ts, resolve.Target{End: end, Port: port}), unknown

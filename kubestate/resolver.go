@@ -2,7 +2,9 @@ package kubestate
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,9 +49,12 @@ type Resolver struct {
 	workloads map[topology.WorkloadRef]*wlState
 	byNS      map[string]map[topology.WorkloadRef]*wlState
 	dns       map[topology.WorkloadRef][]topology.PortProto
-	apiAddrs  map[netip.Addr][]uint16
-	cluster   topology.Cluster
-	version   uint64
+	// lbs are, per workload, the LoadBalancer and NodePort Services whose
+	// backends it is, by Service.
+	lbs      map[topology.WorkloadRef]map[nsName][]topology.LoadBalancer
+	apiAddrs map[netip.Addr][]uint16
+	cluster  topology.Cluster
+	version  uint64
 }
 
 var _ resolve.Resolver = (*Resolver)(nil)
@@ -93,6 +98,7 @@ func NewResolver(f informers.SharedInformerFactory, opts ResolverOptions) (*Reso
 		workloads: map[topology.WorkloadRef]*wlState{},
 		byNS:      map[string]map[topology.WorkloadRef]*wlState{},
 		dns:       map[topology.WorkloadRef][]topology.PortProto{},
+		lbs:       map[topology.WorkloadRef]map[nsName][]topology.LoadBalancer{},
 		apiAddrs:  map[netip.Addr][]uint16{},
 		cluster:   topology.Cluster{Namespaces: map[string]map[string]string{}},
 	}
@@ -159,9 +165,10 @@ func (r *Resolver) End(id resolve.EndID) topology.End { return r.ends.end(id) }
 func (r *Resolver) Cluster() topology.Cluster {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	c := topology.Cluster{APIServer: r.cluster.APIServer, Namespaces: make(map[string]map[string]string, len(r.cluster.Namespaces))}
-	for k, v := range r.cluster.Namespaces {
-		c.Namespaces[k] = v
+	c := topology.Cluster{APIServer: r.cluster.APIServer, Namespaces: maps.Clone(r.cluster.Namespaces), Nodes: maps.Clone(r.cluster.Nodes),
+		Ranges: slices.SortedFunc(maps.Keys(r.internal.set), resolve.ComparePrefix)}
+	if c.Namespaces == nil {
+		c.Namespaces = map[string]map[string]string{}
 	}
 	return c
 }

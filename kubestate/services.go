@@ -50,6 +50,7 @@ func (r *Resolver) recomputeService(n nsName, addrs map[netip.Addr]struct{}, d *
 		}
 	}
 	r.setNodePorts(n, old, st)
+	r.setLoadBalancers(n, svc, st, d)
 	switch named := n.service(); {
 	case resolve.IsAPIServer(named):
 		r.setAPIAddrs(svc, st, addrs)
@@ -208,6 +209,55 @@ func (r *Resolver) setAPIAddrs(svc *corev1.Service, st *svcState, addrs map[neti
 	}
 	slices.SortFunc(all, func(x, y netip.AddrPort) int { return x.Compare(y) })
 	r.cluster.APIServer = all
+}
+
+// setLoadBalancers records, on the workloads behind a LoadBalancer or
+// NodePort Service, how ingress from outside reaches them, and marks the
+// workloads that had or have it.
+func (r *Resolver) setLoadBalancers(n nsName, svc *corev1.Service, st *svcState, d *dirty) {
+	for ref, m := range r.lbs {
+		if _, ok := m[n]; ok {
+			delete(m, n)
+			d.workload(ref)
+		}
+	}
+	if st == nil || svc == nil {
+		return
+	}
+	for i, sp := range st.ports {
+		for _, t := range sp.targets {
+			e := r.ends.end(t.End)
+			if e.Kind != topology.KindWorkload {
+				continue
+			}
+			lb, ok := resolve.LoadBalancerOf(svc, svc.Spec.Ports[i], t.Port)
+			if !ok {
+				return
+			}
+			m := r.lbs[e.Workload]
+			if m == nil {
+				m = map[nsName][]topology.LoadBalancer{}
+				r.lbs[e.Workload] = m
+			}
+			m[n] = append(m[n], lb)
+			d.workload(e.Workload)
+		}
+	}
+}
+
+// loadBalancers are a workload's load balancers, sorted, each Service and
+// port once.
+func (r *Resolver) loadBalancers(ref topology.WorkloadRef) []topology.LoadBalancer {
+	var out []topology.LoadBalancer
+	for _, lbs := range r.lbs[ref] {
+		for _, lb := range lbs {
+			if !slices.ContainsFunc(out, func(o topology.LoadBalancer) bool { return o.Service == lb.Service && o.Port == lb.Port }) {
+				out = append(out, lb)
+			}
+		}
+	}
+	slices.SortFunc(out, resolve.CompareLoadBalancer)
+	return out
 }
 
 // setDNS records, on the workloads behind the kube-dns Service, the target

@@ -113,7 +113,8 @@ func (r *Resolver) recomputeWorkload(ref topology.WorkloadRef, v uint64) bool {
 		return true
 	}
 	fresh := w.changed == 0
-	f := topology.Workload{Ref: ref, Selector: r.selectorOf(w), DNSPorts: r.dns[ref], PodLabels: w.labelMaps(), Ports: w.portList(), Overlaps: w.facts.Overlaps}
+	f := topology.Workload{Ref: ref, Selector: r.selectorOf(w), DNSPorts: r.dns[ref], PodLabels: w.labelMaps(), Ports: w.portList(), Overlaps: w.facts.Overlaps,
+		LoadBalancers: r.loadBalancers(ref)}
 	if fresh || !reflect.DeepEqual(f.Selector, w.facts.Selector) {
 		w.sel = compile(f.Selector)
 		f.Overlaps = r.overlapsOf(w)

@@ -14,6 +14,14 @@
 // names its edge with the names that led there. The answers themselves go
 // to the store too, for the addresses each name resolved to.
 //
+// A node (its address, or a hostNetwork pod) at one end and a pod that
+// runs on it at the other make the own node (topology.KindOwnNode) one
+// end, whichever node it is: NetworkPolicy always allows that traffic. A
+// client-side record through a Service whose backends span several
+// workloads is divided among them at Take, in proportion to what their
+// servers reported in the same bucket, or evenly (counted as estimated)
+// where none did.
+//
 // FromReader and Batcher are the batching policy for a run into a
 // baseline.Store: a commit every BatchRecords records or BatchInterval, so
 // that a store holds whole batches only. Nothing here needs privileges; a

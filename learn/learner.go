@@ -1,9 +1,12 @@
 package learn
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
+	"slices"
 	"time"
 
 	"github.com/flowpol/flowpol/baseline"
@@ -55,6 +58,18 @@ type Learner struct {
 	waitingChanged bool
 	run            baseline.Run
 	dns            *dnsState
+	// shared are the client-side counts through a Service with several
+	// backend workloads, to divide among them at the next Take.
+	shared []sharedCount
+}
+
+// sharedCount is a client-side record's count through a Service whose
+// backends span several workloads: one count for all of the edges, in
+// the bucket that starts at start.
+type sharedCount struct {
+	edges []*edge
+	start int64
+	count uint64
 }
 
 // reasonUnknown marks an end not looked up yet in Learner.reasons.
@@ -134,19 +149,35 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 	}
 	l.noteUnresolved(p.Src.End)
 	start, ms := l.bucketOf(rec.Time)
+	var shared *sharedCount
+	if rec.Observer == flow.Client && severalEnds(p.Dsts) {
+		l.run.Split++
+		l.shared = append(l.shared, sharedCount{start: start, count: rec.Count})
+		shared = &l.shared[len(l.shared)-1]
+	}
 	for _, d := range p.Dsts {
 		l.noteUnresolved(d.End)
 		k := edgeKey{src: p.Src.End, dst: d.End, port: d.Port, proto: rec.Proto}
+		k.src, k.dst = l.ownNode(p.Src, d)
 		e := l.edges[k]
 		if e == nil {
-			e = &edge{edge: topology.Edge{Src: l.res.End(k.src), Dst: l.res.End(k.dst), Port: k.port, Proto: k.proto}}
+			e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}}
 			l.edges[k] = e
 		}
 		if !e.touched {
 			e.touched = true
 			l.touched = append(l.touched, e)
 		}
-		e.add(start, ms, rec)
+		if shared != nil {
+			r := *rec
+			r.Count = 0 // the count is divided at Take; the moments, node and process are the edge's now
+			e.add(start, ms, &r)
+			if !slices.Contains(shared.edges, e) {
+				shared.edges = append(shared.edges, e)
+			}
+		} else {
+			e.add(start, ms, rec)
+		}
 		e.addPods(p.Src.Pod, d.Pod)
 		if e.edge.Dst.Kind == topology.KindExternal {
 			for _, name := range l.dns.names(clientOf(rec, p), e.edge.Dst.Addr, at) {
@@ -154,6 +185,140 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 			}
 		}
 	}
+}
+
+// severalEnds reports whether a record's destinations are more than one
+// end: a Service whose backends span several workloads.
+func severalEnds(ts []resolve.Target) bool {
+	for _, t := range ts[min(1, len(ts)):] {
+		if t.End != ts[0].End {
+			return true
+		}
+	}
+	return false
+}
+
+// divide gives each shared count to its edges: in proportion to what the
+// servers reported in the bucket when any did, else evenly (an estimate).
+// The parts add up to the count.
+func (l *Learner) divide() {
+	for _, s := range l.mergeShared() {
+		weights := make([]uint64, len(s.edges))
+		for i, e := range s.edges {
+			weights[i] = e.cell(s.start, 0).Server
+		}
+		total := sum(weights)
+		if total == 0 {
+			l.run.SplitEstimated++
+			for i := range weights {
+				weights[i] = 1
+			}
+			total = uint64(len(weights))
+		}
+		for i, part := range split(s.count, weights, total) {
+			c := s.edges[i].cell(s.start, 0)
+			c.Client = flow.AddCounts(c.Client, part)
+		}
+	}
+	clear(l.shared)
+	l.shared = l.shared[:0]
+}
+
+// sum adds up weights, halving them all until their sum fits.
+func sum(weights []uint64) uint64 {
+	for {
+		var total uint64
+		fits := true
+		for _, w := range weights {
+			var carry uint64
+			if total, carry = bits.Add64(total, w, 0); carry != 0 {
+				fits = false
+				break
+			}
+		}
+		if fits {
+			return total
+		}
+		for i := range weights {
+			weights[i] >>= 1
+		}
+	}
+}
+
+// mergeShared adds up the shared counts of one bucket through the same
+// backends, so that a count is divided once, not once per record.
+func (l *Learner) mergeShared() []sharedCount {
+	type key struct {
+		start int64
+		edges string
+	}
+	at := map[key]int{}
+	var out []sharedCount
+	for _, s := range l.shared {
+		k := key{s.start, fmt.Sprint(s.edges)}
+		if i, ok := at[k]; ok {
+			out[i].count = flow.AddCounts(out[i].count, s.count)
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, s)
+	}
+	return out
+}
+
+// split divides n in proportion to weights (which add up to total), the
+// remainder going to the largest fractions first, so the parts add up to
+// n.
+func split(n uint64, weights []uint64, total uint64) []uint64 {
+	parts := make([]uint64, len(weights))
+	rems := make([]uint64, len(weights))
+	var given uint64
+	for i, w := range weights {
+		hi, lo := bits.Mul64(n, w)
+		parts[i], rems[i] = bits.Div64(hi, lo, total) // n*w/total ≤ n: no overflow
+		given += parts[i]
+	}
+	order := make([]int, len(weights))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rems[b], rems[a]) })
+	for i := 0; given < n; i = (i + 1) % len(order) {
+		parts[order[i]]++
+		given++
+	}
+	return parts
+}
+
+// ownNodeID stands, in the learner's edge keys, for the own node of the
+// pod at the other end (topology.KindOwnNode); resolvers never number an
+// end so high.
+const ownNodeID = resolve.EndID(math.MaxUint32)
+
+// ownNode returns the ends of an edge from src to dst, with a node (its
+// address or a hostNetwork pod) that is the node the pod at the other end
+// runs on made the own node: NetworkPolicy always allows that traffic,
+// wherever the pod runs, so it is one end for every node.
+func (l *Learner) ownNode(src, dst resolve.Target) (resolve.EndID, resolve.EndID) {
+	if src.Node == "" || src.Node != dst.Node {
+		return src.End, dst.End
+	}
+	s, d := l.res.End(src.End), l.res.End(dst.End)
+	switch {
+	case s.Kind == topology.KindHost && d.Kind == topology.KindWorkload:
+		return ownNodeID, dst.End
+	case s.Kind == topology.KindWorkload && d.Kind == topology.KindHost:
+		return src.End, ownNodeID
+	}
+	return src.End, dst.End
+}
+
+// end is the end an id of the learner's edge keys stands for.
+func (l *Learner) end(id resolve.EndID) topology.End {
+	if id == ownNodeID {
+		return topology.End{Kind: topology.KindOwnNode}
+	}
+	return l.res.End(id)
 }
 
 // bucketOf returns the start of t's bucket, unix seconds, and t's
@@ -195,6 +360,7 @@ func (l *Learner) noteUnresolved(end resolve.EndID) {
 // the waiting records when they changed; it returns nil when there is
 // nothing. The learner keeps no reference to the delta.
 func (l *Learner) Take() *baseline.Delta {
+	l.divide()
 	d := &baseline.Delta{}
 	if len(l.touched) > 0 {
 		d.Edges = make([]baseline.EdgeDelta, len(l.touched))

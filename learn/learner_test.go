@@ -279,3 +279,56 @@ func TestWaitingBounds(t *testing.T) {
 		t.Errorf("%d still waiting after the state learned the client", n)
 	}
 }
+
+// TestOwnNode: traffic between a pod and the node it runs on (its
+// address, or a hostNetwork pod on it) is one own-node end whichever node
+// that is; another node stays the host it is.
+func TestOwnNode(t *testing.T) {
+	at := func(src, dst string, obs flow.Observer) *flow.Record {
+		return &flow.Record{Time: t0, Proto: flow.TCP, Src: netip.MustParseAddrPort(src), Dst: netip.MustParseAddrPort(dst), Observer: obs, Count: 1}
+	}
+	tests := []struct {
+		name string
+		rec  *flow.Record
+		want string
+	}{
+		{"the node's hostNetwork pod probes a pod on it, client side", at("192.168.10.11:40000", "10.244.1.20:8080", flow.Client), "own-node -> shop/Deployment/api:8080/TCP"},
+		{"the same, server side", at("192.168.10.11:40000", "10.244.1.20:8080", flow.Server), "own-node -> shop/Deployment/api:8080/TCP"},
+		{"another node's pod of the same workload", at("192.168.10.12:40000", "10.244.2.20:8080", flow.Server), "own-node -> shop/Deployment/api:8080/TCP"},
+		{"a pod reaches its own node", at("10.244.1.20:40000", "192.168.10.11:10250", flow.Client), "shop/Deployment/api -> own-node:10250/TCP"},
+		{"a node reaches a pod on another node", at("192.168.10.12:40000", "10.244.1.20:8080", flow.Server), "host/node-b/192.168.10.12 -> shop/Deployment/api:8080/TCP"},
+		{"a node that runs no pod of it (the control plane)", at("192.168.10.10:40000", "10.244.1.20:8080", flow.Server), "host/cp-1/192.168.10.10 -> shop/Deployment/api:8080/TCP"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := exampleLearner(t, Options{})
+			l.Add(tt.rec)
+			d := l.Take()
+			if d == nil || len(d.Edges) != 1 {
+				t.Fatalf("delta %+v, want one edge", d)
+			}
+			if got := d.Edges[0].Edge.String(); got != tt.want {
+				t.Errorf("edge %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestSplit: a count through a Service over several workloads is split in
+// proportion to what the servers saw, evenly when none did, the parts
+// adding up to the count, even when the servers' counts saturated.
+func TestSplit(t *testing.T) {
+	parts := split(10, []uint64{1, 1, 1}, 3)
+	if !slices.Equal(parts, []uint64{4, 3, 3}) {
+		t.Errorf("10 over three: %v, want [4 3 3]", parts)
+	}
+	parts = split(311, []uint64{58, 154, 99}, 311)
+	if !slices.Equal(parts, []uint64{58, 154, 99}) {
+		t.Errorf("311 as the servers saw it: %v, want [58 154 99]", parts)
+	}
+	w := []uint64{math.MaxUint64, 3}
+	parts = split(math.MaxUint64, w, sum(w))
+	if parts[0]+parts[1] != math.MaxUint64 || parts[0] < parts[1] {
+		t.Errorf("2^64-1 by saturated weights: %v", parts)
+	}
+}

@@ -1,8 +1,10 @@
 package resolve
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -148,4 +150,32 @@ func ComparePortProto(a, b topology.PortProto) int {
 		return int(a.Proto) - int(b.Proto)
 	}
 	return int(a.Port) - int(b.Port)
+}
+
+// LoadBalancerOf is how a LoadBalancer or NodePort Service's port lets
+// ingress from outside the cluster reach a backend's target port; false
+// for any other Service.
+func LoadBalancerOf(svc *corev1.Service, sp corev1.ServicePort, target uint16) (topology.LoadBalancer, bool) {
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer && svc.Spec.Type != corev1.ServiceTypeNodePort {
+		return topology.LoadBalancer{}, false
+	}
+	lb := topology.LoadBalancer{Service: svc.Namespace + "/" + svc.Name, Type: string(svc.Spec.Type),
+		Port:  topology.PortProto{Port: target, Proto: ProtoOf(sp.Protocol)},
+		Local: svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal}
+	for _, r := range svc.Spec.LoadBalancerSourceRanges {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(r)); err == nil {
+			lb.SourceRanges = append(lb.SourceRanges, p.Masked())
+		}
+	}
+	return lb, true
+}
+
+// CompareLoadBalancer orders load balancers by Service and port.
+func CompareLoadBalancer(a, b topology.LoadBalancer) int {
+	return cmp.Or(strings.Compare(a.Service, b.Service), ComparePortProto(a.Port, b.Port))
+}
+
+// ComparePrefix orders prefixes by address, then length.
+func ComparePrefix(a, b netip.Prefix) int {
+	return cmp.Or(a.Addr().Compare(b.Addr()), cmp.Compare(a.Bits(), b.Bits()))
 }

@@ -47,8 +47,14 @@ func newBuilder(r *Static, inv *inventory.Inventory) *builder {
 func (b *builder) addNodes() {
 	for i := range b.inv.Nodes {
 		n := &b.inv.Nodes[i]
+		if addrs := NodeAddrs(n); len(addrs) > 0 {
+			if b.r.cluster.Nodes == nil {
+				b.r.cluster.Nodes = map[string][]netip.Addr{}
+			}
+			b.r.cluster.Nodes[n.Name] = addrs
+		}
 		for _, addr := range NodeAddrs(n) {
-			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr})}
+			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr}), node: n.Name}
 		}
 		b.r.internal = append(b.r.internal, NodePodCIDRs(n)...)
 	}
@@ -84,11 +90,11 @@ func (b *builder) addPods() {
 // podRef is a hostNetwork pod's node address, or the pod's workload.
 func (b *builder) podRef(p *corev1.Pod) podRef {
 	if p.Spec.HostNetwork {
-		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p)}
+		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p), node: p.Spec.NodeName}
 	}
 	w := TopWorkload(p, b.owners)
 	b.podsOf[w] = append(b.podsOf[w], p)
-	return podRef{end: b.r.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: PodIdentity(p)}
+	return podRef{end: b.r.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: PodIdentity(p), node: p.Spec.NodeName}
 }
 
 func (b *builder) addWorkloads() {
@@ -150,6 +156,7 @@ func (b *builder) addServices() {
 				ts = b.backends(svc, sp)
 			}
 			b.register(svc, sp, ts)
+			b.markLoadBalancer(svc, sp, ts)
 		}
 		if IsDNS(svc) {
 			b.markDNS(svc)
@@ -238,6 +245,27 @@ func (b *builder) apiserverTargets(svc *corev1.Service, sp corev1.ServicePort) [
 	}
 	slices.SortFunc(b.r.cluster.APIServer, func(x, y netip.AddrPort) int { return x.Compare(y) })
 	return ts
+}
+
+// markLoadBalancer records, on the workloads behind a LoadBalancer or
+// NodePort Service's port, how ingress from outside reaches them.
+func (b *builder) markLoadBalancer(svc *corev1.Service, sp corev1.ServicePort, ts []Target) {
+	for _, t := range ts {
+		e := b.r.ends[t.End]
+		if e.Kind != topology.KindWorkload {
+			continue
+		}
+		lb, ok := LoadBalancerOf(svc, sp, t.Port)
+		if !ok {
+			return
+		}
+		w := b.r.workloads[e.Workload]
+		if !slices.ContainsFunc(w.LoadBalancers, func(o topology.LoadBalancer) bool { return o.Service == lb.Service && o.Port == lb.Port }) {
+			w.LoadBalancers = append(w.LoadBalancers, lb)
+			slices.SortFunc(w.LoadBalancers, CompareLoadBalancer)
+		}
+		b.r.workloads[e.Workload] = w
+	}
 }
 
 // markDNS records, on the workloads behind the kube-dns Service, the target

@@ -11,11 +11,13 @@ type EndID uint32
 
 // Target is one end of a flow: an end, the port it was reached on (for a
 // destination: the target port, never a Service port) and, when one pod
-// is known, its identity (never zero for a pod).
+// is known, its identity (never zero for a pod) and the node it runs on
+// (empty when unknown or not scheduled).
 type Target struct {
 	End  EndID
 	Port uint16
 	Pod  uint64
+	Node string
 }
 
 // Placement is where a Resolver puts a record's ends.

@@ -43,8 +43,9 @@ type endTable struct {
 // podRef is where an address or pod uid resolves to: an end and, for a pod,
 // its identity (zero otherwise).
 type podRef struct {
-	end EndID
-	pod uint64
+	end  EndID
+	pod  uint64
+	node string // the pod's node
 }
 
 // addrInfo is what an address in the cluster is: a pod's, a node's, a
@@ -130,6 +131,9 @@ func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
 	b.addPods()
 	b.addWorkloads()
 	b.addServices()
+	r.cluster.Ranges = slices.Clone(r.internal)
+	slices.SortFunc(r.cluster.Ranges, ComparePrefix)
+	r.cluster.Ranges = slices.Compact(r.cluster.Ranges)
 	return r
 }
 
@@ -161,7 +165,7 @@ func (r *Static) Cluster() topology.Cluster { return r.cluster }
 // Place resolves rec's ends into p. Unknown is always false.
 func (r *Static) Place(rec *flow.Record, p *Placement) {
 	src := r.source(rec)
-	p.Src = Target{End: src.end, Pod: src.pod}
+	p.Src = Target{End: src.end, Pod: src.pod, Node: src.node}
 	p.Dsts = r.destinations(rec, p.Dsts[:0])
 	p.Unknown = false
 }
@@ -201,7 +205,7 @@ func (r *Static) source(rec *flow.Record) podRef {
 func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
 	if p, ok := r.observerPod(rec, flow.Server); ok {
-		return append(ts, Target{End: p.end, Port: port, Pod: p.pod})
+		return append(ts, Target{End: p.end, Port: port, Pod: p.pod, Node: p.node})
 	}
 	info := r.addrs[addr]
 	if info == nil {
@@ -227,7 +231,7 @@ func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 			return append(ts, nps...)
 		}
 	}
-	return append(ts, Target{End: ref.end, Port: port, Pod: ref.pod})
+	return append(ts, Target{End: ref.end, Port: port, Pod: ref.pod, Node: ref.node})
 }
 
 // outside resolves an address no pod, node or Service holds.

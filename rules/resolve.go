@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -22,7 +23,22 @@ type Pod struct {
 	IPs         []netip.Addr
 	Ports       []corev1.ContainerPort // for named ports
 	HostNetwork bool
+	// Node is the node the pod runs on.
+	Node string
 }
+
+// Node is the node the tables are for: its name, and the addresses it
+// reaches its pods from (its own, and a bridge's where pods hang off one).
+// Traffic between the pods that run on it and those addresses is always
+// allowed, as NetworkPolicy defines it; the zero Node has no pods.
+type Node struct {
+	Name  string
+	Addrs []netip.Addr
+}
+
+// OwnNodeRule is the rule a Decision (and the datapath) names when it
+// allowed traffic between a pod and its own node: no rule of the Set.
+const OwnNodeRule uint32 = math.MaxUint32
 
 // World is the class of an address that no policy CIDR holds and no pod has.
 const World uint32 = 1
@@ -53,7 +69,10 @@ type Class struct {
 	ID     uint32
 	Pods   []string     // namespace/name
 	Prefix netip.Prefix // for a CIDR class, in its own family
-	ports  []corev1.ContainerPort
+	// Node marks the class of one of the node's addresses (a single-address
+	// Prefix), and for a pod class, pods that run on the node.
+	Node  bool
+	ports []corev1.ContainerPort
 }
 
 // Tables are a Set bound to a cluster's pods: the enforcer's maps.
@@ -68,9 +87,17 @@ type Tables struct {
 	members   map[int][]uint32        // identity → the pod classes it holds
 }
 
-// Resolve binds a set to pods and the namespaces' labels. Pods without
-// addresses, and hostNetwork pods, have no endpoint of their own.
+// Resolve binds a set to pods and the namespaces' labels, for no node in
+// particular (see ResolveOnNode). Pods without addresses, and hostNetwork
+// pods, have no endpoint of their own.
 func Resolve(set *Set, pods []Pod, namespaces map[string]map[string]string) (*Tables, error) {
+	return ResolveOnNode(set, pods, namespaces, Node{})
+}
+
+// ResolveOnNode binds a set to pods and the namespaces' labels for the
+// enforcer of one node: traffic between the pods on node and its
+// addresses is allowed whatever the rules (OwnNodeRule).
+func ResolveOnNode(set *Set, pods []Pod, namespaces map[string]map[string]string, node Node) (*Tables, error) {
 	r, err := newResolver(set, namespaces)
 	if err != nil {
 		return nil, err
@@ -78,11 +105,27 @@ func Resolve(set *Set, pods []Pod, namespaces map[string]map[string]string) (*Ta
 	t := &Tables{Set: set, Endpoints: map[netip.Addr]uint32{}, CIDRs: map[netip.Prefix]uint32{},
 		Isolation: map[IsoKey]uint32{}, Policy: map[PolicyKey]uint32{}, PodOf: map[netip.Addr]string{}, members: map[int][]uint32{}}
 	t.Classes = append(t.Classes, Class{ID: World})
-	t.cidrClasses(set)
-	t.podClasses(r, pods)
+	t.cidrClasses(set, node.Addrs)
+	local := t.podClasses(r, pods, node.Name)
 	t.isolation()
 	t.policy()
+	t.ownNode(local)
 	return t, nil
+}
+
+// ownNode allows, for every class of pods on the node, all traffic with
+// the node's address classes, both ways.
+func (t *Tables) ownNode(local []uint32) {
+	for _, c := range t.Classes {
+		if !c.Node || !c.Prefix.IsValid() {
+			continue // not one of the node's addresses
+		}
+		for _, self := range local {
+			for _, dir := range []Direction{Ingress, Egress} {
+				t.Policy[PolicyKey{Self: self, Other: c.ID, Dir: dir}] = OwnNodeRule
+			}
+		}
+	}
 }
 
 // resolver matches pods against a set's identities.
@@ -147,9 +190,16 @@ func (r *resolver) matches(p *Pod) []int {
 	return out
 }
 
-// cidrClasses makes a class of each CIDR and exception the rules name.
-func (t *Tables) cidrClasses(set *Set) {
+// cidrClasses makes a class of each CIDR and exception the rules name,
+// and of each of the node's addresses.
+func (t *Tables) cidrClasses(set *Set, node []netip.Addr) {
 	seen := map[netip.Prefix]bool{}
+	isNode := map[netip.Prefix]bool{}
+	for _, a := range node {
+		a = a.Unmap()
+		p := netip.PrefixFrom(a, a.BitLen())
+		seen[p], isNode[p] = true, true
+	}
 	for _, r := range set.Rules {
 		if r.Peer == nil || r.Peer.CIDR == "" {
 			continue
@@ -162,7 +212,7 @@ func (t *Tables) cidrClasses(set *Set) {
 	t.CIDRs[v4World] = World
 	for _, p := range prefixes {
 		id := uint32(len(t.Classes) + 1)
-		t.Classes = append(t.Classes, Class{ID: id, Prefix: p})
+		t.Classes = append(t.Classes, Class{ID: id, Prefix: p, Node: isNode[p]})
 		t.CIDRs[mapped(p)] = id
 	}
 }
@@ -182,10 +232,12 @@ func mapped(p netip.Prefix) netip.Prefix {
 	return p
 }
 
-// podClasses groups pods that the same identities match and that name
-// their ports alike.
-func (t *Tables) podClasses(r *resolver, pods []Pod) {
+// podClasses groups pods that the same identities match, that name their
+// ports alike and that run on the node or not; it returns the classes of
+// the pods on the node.
+func (t *Tables) podClasses(r *resolver, pods []Pod, node string) []uint32 {
 	byKey := map[string]uint32{}
+	var local []uint32
 	for i := range pods {
 		p := &pods[i]
 		if p.HostNetwork || len(p.IPs) == 0 {
@@ -193,14 +245,18 @@ func (t *Tables) podClasses(r *resolver, pods []Pod) {
 		}
 		ids := r.matches(p)
 		ports := namedPorts(p.Ports)
-		key := fmt.Sprint(ids, ports)
+		onNode := node != "" && p.Node == node
+		key := fmt.Sprint(ids, ports, onNode)
 		id, ok := byKey[key]
 		if !ok {
 			id = uint32(len(t.Classes) + 1)
 			byKey[key] = id
-			t.Classes = append(t.Classes, Class{ID: id, ports: ports})
+			t.Classes = append(t.Classes, Class{ID: id, ports: ports, Node: onNode})
 			for _, identity := range ids {
 				t.members[identity] = append(t.members[identity], id)
+			}
+			if onNode {
+				local = append(local, id)
 			}
 		}
 		c := &t.Classes[id-1]
@@ -211,6 +267,7 @@ func (t *Tables) podClasses(r *resolver, pods []Pod) {
 			t.PodOf[a] = p.Namespace + "/" + p.Name
 		}
 	}
+	return local
 }
 
 // namedPorts are a pod's named ports, sorted, protocol defaulted.

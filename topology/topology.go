@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,9 +23,14 @@ const (
 	KindAPIServer                  // the cluster's API server, reached through the kubernetes Service
 	KindExternal                   // an address outside the cluster
 	KindUnresolved                 // an address flowpol could not place; Reason says why
+	// KindOwnNode is the node a pod runs on, seen from the pod: the
+	// kubelet's probes, node-local agents. NetworkPolicy always allows
+	// traffic between a pod and its own node, so it needs no rule, and
+	// which node it was does not matter: the end has no fields.
+	KindOwnNode
 )
 
-var kindNames = [...]string{KindWorkload: "workload", KindHost: "host", KindAPIServer: "apiserver", KindExternal: "external", KindUnresolved: "unresolved"}
+var kindNames = [...]string{KindWorkload: "workload", KindHost: "host", KindAPIServer: "apiserver", KindExternal: "external", KindUnresolved: "unresolved", KindOwnNode: "own-node"}
 
 func (k Kind) String() string {
 	if int(k) < len(kindNames) && kindNames[k] != "" {
@@ -109,6 +115,8 @@ func (e End) String() string {
 		return "host/" + e.Node + "/" + e.Addr.String()
 	case KindAPIServer:
 		return "apiserver"
+	case KindOwnNode:
+		return "own-node"
 	case KindExternal:
 		return "external/" + e.Addr.String()
 	case KindUnresolved:
@@ -164,6 +172,26 @@ type Workload struct {
 	// them.
 	PodLabels []map[string]string `json:"pod_labels,omitempty"`
 	Ports     []ContainerPort     `json:"ports,omitempty"`
+	// LoadBalancers are the LoadBalancer and NodePort Services whose
+	// backends the workload's pods are, per target port: ingress from
+	// outside the cluster through them is allowed as the Service lets it
+	// in, not only from the addresses seen.
+	LoadBalancers []LoadBalancer `json:"load_balancers,omitempty"`
+}
+
+// LoadBalancer is a LoadBalancer or NodePort Service as its backends see
+// it on one target port.
+type LoadBalancer struct {
+	// Service is namespace/name; Type LoadBalancer or NodePort.
+	Service string    `json:"service"`
+	Type    string    `json:"type"`
+	Port    PortProto `json:"port"` // the target port
+	// Local is externalTrafficPolicy: Local: the client's address is
+	// kept; with Cluster it is a node's (SNAT).
+	Local bool `json:"local,omitempty"`
+	// SourceRanges are loadBalancerSourceRanges: the only clients let in,
+	// when set.
+	SourceRanges []netip.Prefix `json:"source_ranges,omitempty"`
 }
 
 // ContainerPort is a named container port.
@@ -180,6 +208,25 @@ type Cluster struct {
 	APIServer []netip.AddrPort `json:"apiserver,omitempty"`
 	// Namespaces are the namespaces' labels.
 	Namespaces map[string]map[string]string `json:"namespaces,omitempty"`
+	// Nodes are the nodes' internal and external addresses, by node name:
+	// a rule for a node (or a hostNetwork pod) names them all, so that a
+	// pod rescheduled to another node, or a hostNetwork DaemonSet reached
+	// on another node, is still allowed.
+	Nodes map[string][]netip.Addr `json:"nodes,omitempty"`
+	// Ranges are the pod and service ranges (the nodes' pod CIDRs and
+	// the learner's --cluster-cidr): what "from outside the cluster"
+	// excepts.
+	Ranges []netip.Prefix `json:"ranges,omitempty"`
+}
+
+// NodeAddrs are every node's addresses, sorted, each once.
+func (c Cluster) NodeAddrs() []netip.Addr {
+	var out []netip.Addr
+	for _, as := range c.Nodes {
+		out = append(out, as...)
+	}
+	slices.SortFunc(out, netip.Addr.Compare)
+	return slices.Compact(out)
 }
 
 // EdgeStats is an edge with its evidence in a window.

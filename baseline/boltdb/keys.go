@@ -39,7 +39,8 @@ const SchemaVersion = 2
 // Edge key: source end, destination end, port (2), protocol (1). An end
 // is its kind (1), then for a workload its namespace, kind and name, for
 // a host its node and address, for an external end its address, for an
-// unresolved end its address and reason (1); strings and addresses are
+// unresolved end its address and reason (1), for the API server and the
+// own node nothing more; strings and addresses are
 // length-prefixed (uvarint), an invalid address has length zero.
 func edgeKey(e topology.Edge) []byte {
 	b := make([]byte, 0, 64)
@@ -108,7 +109,7 @@ func (d *decoder) end() topology.End {
 	case topology.KindUnresolved:
 		e.Addr = d.addr()
 		e.Reason = topology.Reason(d.byte())
-	case topology.KindAPIServer:
+	case topology.KindAPIServer, topology.KindOwnNode:
 	default:
 		d.fail("end kind %d", e.Kind)
 	}

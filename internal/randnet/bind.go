@@ -42,14 +42,24 @@ func Bind(w *World) (*Bound, error) {
 		p := &w.Pods[i]
 		v4, v6 := PodAddrs(i)
 		ports := ContainerPorts(p)
-		pods = append(pods, rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IPs: []netip.Addr{v4, v6}, Ports: ports})
-		peer := evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: ports}}
+		pods = append(pods, rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, IPs: []netip.Addr{v4, v6}, Ports: ports, Node: p.Spec.NodeName})
+		peer := evaluator.Peer{Pod: &evaluator.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, Ports: ports, Node: p.Spec.NodeName}}
 		b.Pods = append(b.Pods, [2]End{{peer, v4}, {peer, v6}})
 	}
-	if b.Tables, err = rules.Resolve(set, pods, w.NamespaceLabels()); err != nil {
+	node := rules.Node{Name: Node}
+	if a, ok := w.NodeAddr(); ok {
+		node.Addrs = []netip.Addr{a}
+	}
+	if b.Tables, err = rules.ResolveOnNode(set, pods, w.NamespaceLabels(), node); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// AddrEnd is an outside address as an end, naming its node when it is
+// one's.
+func (b *Bound) AddrEnd(a netip.Addr) End {
+	return End{evaluator.Peer{Addr: a, Node: b.World.NodeOf(a)}, a}
 }
 
 // Pairs are the ordered pairs of pods (a pod with itself too), in each
@@ -62,7 +72,7 @@ func (b *Bound) Pairs() [][2]End {
 			out = append(out, [2]End{p[0], q[0]}, [2]End{p[1], q[1]})
 		}
 		for _, a := range append(b.World.Addrs[:len(b.World.Addrs):len(b.World.Addrs)], netip.MustParseAddr("2001:db8::1")) {
-			e := End{evaluator.Peer{Addr: a}, a}
+			e := b.AddrEnd(a)
 			fam := 0
 			if a.Is6() {
 				fam = 1

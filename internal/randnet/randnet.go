@@ -37,7 +37,34 @@ type World struct {
 	Namespaces []corev1.Namespace
 	Pods       []corev1.Pod
 	Policies   []networkingv1.NetworkPolicy
-	Addrs      []netip.Addr // IPv4, none of them a node's
+	// Addrs are addresses outside the pods, IPv4; one is the address of
+	// node Node (see NodeAddr), the others no node's.
+	Addrs []netip.Addr
+}
+
+// Node is the node every other pod runs on (the first, the third, ...;
+// the others run on OtherNode), whose address is nodeAddr, one of the
+// outside addresses: traffic between those pods and that address is
+// between a pod and its own node, which NetworkPolicy always allows.
+const (
+	Node      = "node-a"
+	OtherNode = "node-b"
+)
+
+var nodeAddr = netip.AddrFrom4([4]byte{192, 168, 1, 10})
+
+// NodeAddr is the address of Node, when it is among the world's outside
+// addresses (a shrunk world may have lost it).
+func (w *World) NodeAddr() (netip.Addr, bool) {
+	return nodeAddr, slices.Contains(w.Addrs, nodeAddr)
+}
+
+// NodeOf is the node an address belongs to: Node for NodeAddr, else none.
+func (w *World) NodeOf(a netip.Addr) string {
+	if n, ok := w.NodeAddr(); ok && n == a {
+		return Node
+	}
+	return ""
 }
 
 // Clone is a deep copy.
@@ -102,6 +129,9 @@ func (g *Generator) World() *World {
 	for i := range g.rng.IntN(6) {
 		ns := w.Namespaces[g.rng.IntN(len(w.Namespaces))].Name
 		w.Policies = append(w.Policies, g.policy(ns, fmt.Sprintf("np%d", i)))
+	}
+	for i := range w.Pods {
+		w.Pods[i].Spec.NodeName = []string{Node, OtherNode}[i%2]
 	}
 	return w
 }

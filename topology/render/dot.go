@@ -65,7 +65,7 @@ func dotGroupStyle(k topology.Kind) string {
 
 func dotNodeStyle(k topology.Kind) string {
 	switch k {
-	case topology.KindHost, topology.KindAPIServer:
+	case topology.KindHost, topology.KindAPIServer, topology.KindOwnNode:
 		return ", fillcolor=\"" + colorHost + "\""
 	case topology.KindExternal:
 		return ", shape=box, style=\"rounded,filled,dashed\", fillcolor=\"" + colorExternal + "\""

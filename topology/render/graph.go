@@ -125,10 +125,10 @@ func (g *graph) group(nodes map[topology.End]*node) {
 	g.nodes = all
 }
 
-// groupKind puts the API server with the hosts: both are the cluster's
-// own machinery.
+// groupKind puts the API server and the pods' own node with the hosts:
+// they are the cluster's own machinery.
 func groupKind(k topology.Kind) topology.Kind {
-	if k == topology.KindAPIServer {
+	if k == topology.KindAPIServer || k == topology.KindOwnNode {
 		return topology.KindHost
 	}
 	return k
@@ -158,6 +158,8 @@ func newNode(e topology.End) *node {
 		}
 	case topology.KindAPIServer:
 		n.kind, n.name = "apiserver", "kubernetes API"
+	case topology.KindOwnNode:
+		n.kind, n.name, n.note = "own-node", "the pod's own node", "always allowed, no rule"
 	case topology.KindExternal:
 		n.kind, n.name = "external", e.Addr.String()
 	default:

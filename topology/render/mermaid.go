@@ -49,6 +49,7 @@ func writeMermaidStyles(b *bufio.Writer, classes map[topology.Kind][]string, den
 		{topology.KindWorkload, "fill:" + colorWorkload + ",stroke:#4a6fa5"},
 		{topology.KindHost, "fill:" + colorHost + ",stroke:#5f6368"},
 		{topology.KindAPIServer, "fill:" + colorHost + ",stroke:#5f6368"},
+		{topology.KindOwnNode, "fill:" + colorHost + ",stroke:#5f6368"},
 		{topology.KindExternal, "fill:" + colorExternal + ",stroke:#e8710a,stroke-dasharray:5 3"},
 		{topology.KindUnresolved, "fill:" + colorUnresolved + ",stroke:#888888,stroke-dasharray:2 2"},
 	}

@@ -79,7 +79,7 @@ func rulePods(inv *inventory.Inventory) ([]rules.Pod, map[string]map[string]stri
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
 			continue
 		}
-		rp := rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, HostNetwork: p.Spec.HostNetwork}
+		rp := rules.Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels, HostNetwork: p.Spec.HostNetwork, Node: p.Spec.NodeName}
 		for _, c := range p.Spec.Containers {
 			rp.Ports = append(rp.Ports, c.Ports...)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/flowpol/flowpol/enforce"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/rules"
 )
 
@@ -30,6 +32,8 @@ type enforceOptions struct {
 	metricsAddr string
 	logAllowed  bool
 	refresh     time.Duration
+	node        string
+	nodeAddrs   []string
 }
 
 func newEnforceCommand(s Streams) *cobra.Command {
@@ -78,6 +82,8 @@ them.`,
 	f.StringVar(&o.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on this address, e.g. :9091")
 	f.BoolVar(&o.logAllowed, "log-allowed", false, "log allowed connections too")
 	f.Var(positiveDuration(&o.refresh, 2*time.Second), "refresh", "how often to look for pod changes (with --kubeconfig)")
+	f.StringVar(&o.node, "node", "", "this node's name: traffic between its pods and its addresses always passes (default: $NODE_NAME, else the host name)")
+	f.StringSliceVar(&o.nodeAddrs, "node-addr", nil, "addresses this node reaches its pods from besides its own, e.g. a bridge's")
 	cmd.MarkFlagsMutuallyExclusive("policies", "rules")
 	return cmd
 }
@@ -116,7 +122,7 @@ func runEnforce(ctx context.Context, o *enforceOptions, s Streams) (err error) {
 	if err != nil {
 		return err
 	}
-	tables, err := bind(set, inv)
+	tables, err := o.bind(set, inv, s)
 	if err != nil {
 		return err
 	}
@@ -185,7 +191,7 @@ func (o *enforceOptions) watch(ctx context.Context, e *enforce.Enforcer, last en
 				continue
 			}
 		}
-		if err := update(e, next, s); err != nil {
+		if err := o.update(e, next, s); err != nil {
 			fmt.Fprintf(s.Err, "update: %v; the rules in force stay\n", err)
 			continue
 		}
@@ -210,8 +216,8 @@ func (o *enforceOptions) reload(last enforced, refresh func() *inventory.Invento
 	return next, err
 }
 
-func update(e *enforce.Enforcer, next enforced, s Streams) error {
-	tables, err := bind(next.set, next.inv)
+func (o *enforceOptions) update(e *enforce.Enforcer, next enforced, s Streams) error {
+	tables, err := o.bind(next.set, next.inv, s)
 	if err != nil {
 		return err
 	}
@@ -222,12 +228,45 @@ func update(e *enforce.Enforcer, next enforced, s Streams) error {
 	return nil
 }
 
-func bind(set *rules.Set, inv *inventory.Inventory) (*rules.Tables, error) {
+// bind binds the rules to the cluster's pods for this node.
+func (o *enforceOptions) bind(set *rules.Set, inv *inventory.Inventory, s Streams) (*rules.Tables, error) {
 	pods, namespaces, err := rulePods(inv)
 	if err != nil {
 		return nil, err
 	}
-	return rules.Resolve(set, pods, namespaces)
+	node, err := o.thisNode(inv)
+	if err != nil {
+		return nil, err
+	}
+	if len(node.Addrs) == 0 {
+		fmt.Fprintf(s.Err, "warning: node %q has no addresses in the cluster state and --node-addr names none: traffic between its pods and the node is decided by the rules\n", node.Name)
+	}
+	return rules.ResolveOnNode(set, pods, namespaces, node)
+}
+
+// thisNode is the node the enforcer runs on: its name, its addresses as
+// the cluster state gives them, and --node-addr.
+func (o *enforceOptions) thisNode(inv *inventory.Inventory) (rules.Node, error) {
+	n := rules.Node{Name: o.node}
+	if n.Name == "" {
+		n.Name = os.Getenv("NODE_NAME") // the downward API
+	}
+	if n.Name == "" {
+		n.Name, _ = os.Hostname()
+	}
+	for i := range inv.Nodes {
+		if inv.Nodes[i].Name == n.Name {
+			n.Addrs = append(n.Addrs, resolve.NodeAddrs(&inv.Nodes[i])...)
+		}
+	}
+	for _, s := range o.nodeAddrs {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return n, fmt.Errorf("--node-addr %q: %w", s, err)
+		}
+		n.Addrs = append(n.Addrs, a.Unmap())
+	}
+	return n, nil
 }
 
 func describeTables(t *rules.Tables) string {

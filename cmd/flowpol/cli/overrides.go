@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"io"
+	"net/netip"
 
 	"github.com/spf13/cobra"
 
@@ -37,6 +38,8 @@ type generationOptions struct {
 	minCount       uint64
 	minPods        int
 	defaultDeny    bool
+	nodeCIDRs      []string
+	lbIngress      string
 }
 
 func (o *generationOptions) addFlags(cmd *cobra.Command) {
@@ -47,6 +50,8 @@ func (o *generationOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
 	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
 	f.Var(nonNegativeInt(&o.minPods, 0), "min-pods", "hold back edges seen from fewer pods than this")
+	f.StringVar(&o.lbIngress, "lb-ingress", "service", "ingress from outside through a LoadBalancer or NodePort Service: service (as the Service lets it in) or observed (only the addresses seen)")
+	f.StringSliceVar(&o.nodeCIDRs, "node-cidr", nil, "name the nodes by these CIDRs in rules for node and hostNetwork peers (default: every node's address)")
 }
 
 // options builds the generator's options, reading the overrides file; its
@@ -60,8 +65,20 @@ func (o *generationOptions) options() (generator.Options, error) {
 	if ov != nil && ov.SkipNamespaces != nil {
 		skip = ov.SkipNamespaces
 	}
+	if o.lbIngress != "service" && o.lbIngress != "observed" {
+		return generator.Options{}, fmt.Errorf("--lb-ingress %q: want service or observed", o.lbIngress)
+	}
+	var nodes []netip.Prefix
+	for _, c := range o.nodeCIDRs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return generator.Options{}, fmt.Errorf("--node-cidr %q: %w", c, err)
+		}
+		nodes = append(nodes, p.Masked())
+	}
 	return generator.Options{Namespace: o.namespace, SkipNamespaces: skip, Overrides: ov,
-		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny}, nil
+		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny, NodeCIDRs: nodes,
+		LBObserved: o.lbIngress == "observed"}, nil
 }
 
 // namespaceWarning says when --namespace names a namespace with no

@@ -163,3 +163,21 @@ func (s *Store) tierStatus(ctx context.Context) ([]baseline.TierStatus, error) {
 	}
 	return out, nil
 }
+
+// DiskBytes is what the store's database takes on disk, on every shard.
+func (s *Store) DiskBytes(ctx context.Context) (int64, error) {
+	var total int64
+	err := s.db.onShards(ctx, func(ctx context.Context, c shardConn) error {
+		var n uint64
+		q := "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND database = " + quoteString(s.db.opts.database)
+		if err := c.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+			return fmt.Errorf("on %s: %w", c.addr, err)
+		}
+		total += int64(n)
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("disk used by %s: %w", s.URL(), err)
+	}
+	return total, nil
+}

@@ -7,14 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/baseline/boltdb"
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/ingest/server"
 	"github.com/flowpol/flowpol/ingest/tlsconfig"
 	"github.com/flowpol/flowpol/learn"
@@ -66,7 +65,7 @@ It runs until interrupted.`,
 
 func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external")
 	f.Var(positiveDuration(&o.lockTimeout, 10*time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with a live cluster, how long a flow whose pod the cluster state does not show yet waits for it")
@@ -105,7 +104,7 @@ func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
-	store *boltdb.Store
+	store baseline.Store
 	sink  *server.Sink
 	srv   *server.Server
 	log   *slog.Logger
@@ -130,7 +129,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 	if err != nil {
 		return err
 	}
-	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
+	store, err := openStore(cmd.Context(), o.db, storeOptions{lockTimeout: o.lockTimeout, retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
@@ -151,13 +150,7 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := server.NewAggregatorMetrics(reg)
-	size := func() (int64, error) {
-		fi, err := os.Stat(o.db)
-		if err != nil {
-			return 0, err
-		}
-		return fi.Size(), nil
-	}
+	size := func() (int64, error) { return storeBytes(ctx, run.store) }
 	sink, err := server.NewSink(ctx, run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size})
 	if err != nil {
 		return err
@@ -195,7 +188,7 @@ func (o *aggregatorOptions) serve(ctx context.Context, run *aggregatorRun) error
 	serveErr := server.Serve(serveCtx, 30*time.Second, eps...)
 	stopSink()
 	err = errors.Join(serveErr, <-sinkDone)
-	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()), "error", err)
+	run.log.Info("aggregator stopped", "store", storeName(run.store), "delivered_agents", len(run.sink.Delivered()), "error", err)
 	return err
 }
 
@@ -214,7 +207,7 @@ func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]server.Endpoint, er
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "db", run.store.Path())
+	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "store", storeName(run.store))
 	if o.healthListen == "" {
 		return eps, nil
 	}

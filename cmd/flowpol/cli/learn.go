@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/baseline"
-	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/learn"
@@ -62,7 +61,7 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", `flow records to read, JSON Lines; "-" for standard input`)
 	f.Var(positiveDuration(&o.window, 0), "window", "capture live for this long (without --from)")
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.Var(positiveInt(&o.batchRecords, 500_000), "batch-records", "records per committed batch")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
@@ -115,7 +114,7 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 		defer in.Close() //nolint:errcheck // read only
 		rd = flow.NewReader(in, name)
 	}
-	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
+	store, err := openStore(ctx, o.db, storeOptions{lockTimeout: o.lockTimeout, retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}

@@ -108,6 +108,8 @@ type aggregatorRun struct {
 	sink  *server.Sink
 	srv   *server.Server
 	log   *slog.Logger
+	// newLearner makes a learner for a batch sent again (a shared store).
+	newLearner func() (*learn.Learner, error)
 }
 
 func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err error) {
@@ -139,6 +141,9 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 		return err
 	}
 	run := &aggregatorRun{store: store, log: slog.New(slog.NewTextHandler(s.Err, nil))}
+	run.newLearner = func() (*learn.Learner, error) {
+		return (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), false)
+	}
 	if err := o.build(cmd.Context(), run, l, tokens); err != nil {
 		return err
 	}
@@ -151,7 +156,10 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := server.NewAggregatorMetrics(reg)
 	size := func() (int64, error) { return storeBytes(ctx, run.store) }
-	sink, err := server.NewSink(ctx, run.store, l, server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size})
+	sink, err := server.NewSink(ctx, run.store, l, server.SinkOptions{
+		GroupRecords: o.groupRecords, Metrics: metrics, Size: size,
+		Shared: isClickHouse(o.db), NewLearner: run.newLearner,
+	})
 	if err != nil {
 		return err
 	}

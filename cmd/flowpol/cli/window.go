@@ -52,7 +52,7 @@ func (o *windowOptions) read(log io.Writer) (_ *topology.Window, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.server.url != "" {
+	if o.server.given() {
 		c, err := o.server.client()
 		if err != nil {
 			return nil, err

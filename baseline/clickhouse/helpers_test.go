@@ -51,6 +51,8 @@ func openCH(t testing.TB, u string, opts Options) *Store {
 	return s
 }
 
+func boltOptions() boltdb.Options { return boltdb.Options{} }
+
 func openBolt(t testing.TB, opts boltdb.Options) *boltdb.Store {
 	t.Helper()
 	s, err := boltdb.Open(filepath.Join(t.TempDir(), "b.db"), opts)

@@ -37,7 +37,8 @@ type Server struct {
 	dir  string
 	Port int // its native protocol port on 127.0.0.1
 	cmd  *exec.Cmd
-	wait chan error
+	wait chan struct{} // closed when the process ended
+	exit error         // how it ended, once wait is closed
 	opts Options
 }
 
@@ -143,8 +144,11 @@ func (s *Server) start() error {
 	if err := cmd.Start(); err != nil {
 		return errors.Join(fmt.Errorf("start %s: %w", bin[0], err), log.Close())
 	}
-	s.cmd, s.wait = cmd, make(chan error, 1)
-	go func() { s.wait <- cmd.Wait(); close(s.wait); log.Close() }()
+	s.cmd, s.wait = cmd, make(chan struct{})
+	go func() {
+		s.exit = errors.Join(cmd.Wait(), log.Close())
+		close(s.wait)
+	}()
 	return s.waitReady()
 }
 
@@ -158,9 +162,9 @@ func (s *Server) waitReady() error {
 			return c.Close()
 		}
 		select {
-		case err := <-s.wait:
+		case <-s.wait:
 			s.cmd = nil
-			return fmt.Errorf("clickhouse-server in %s ended at start (%v): %s", s.dir, err, s.logTail())
+			return fmt.Errorf("clickhouse-server in %s ended at start (%v): %s", s.dir, s.exit, s.logTail())
 		case <-ctx.Done():
 			return fmt.Errorf("clickhouse-server in %s does not answer on %s after %v: %s", s.dir, s.Addr(), s.opts.StartTimeout, s.logTail())
 		case <-time.After(50 * time.Millisecond):

@@ -155,13 +155,13 @@ func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline
 		learnErr = err
 	}
 	if learnErr != nil {
-		return fmt.Errorf("%w\n%s", learnErr, storedNote(run, o.db))
+		return fmt.Errorf("%w\n%s", learnErr, storedNote(run, storeName(store)))
 	}
 	st, err := store.Status(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
-	printLearnSummary(s.Out, run, inv, o.db, st.Edges, took)
+	printLearnSummary(s.Out, run, inv, storeName(store), st.Edges, took)
 	return nil
 }
 

@@ -104,6 +104,7 @@ func (s *Store) init(ctx context.Context) error {
 	if s.cluster, err = s.pickCluster(ctx); err != nil {
 		return err
 	}
+	s.db.opts.cluster = s.cluster // messages name it
 	if s.tiers, err = s.retention(ctx); err != nil {
 		return err
 	}

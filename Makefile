@@ -123,7 +123,9 @@ bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench StagedObserve -benchtime 3x ./staged
 	$(GO) test -run '^$$' -bench 'Place$$' -benchtime 5000000x ./kubestate
 	FLOWPOL_STATE_PODS=$(STATEPODS) FLOWPOL_STATE_SERVICES=$(STATESERVICES) $(GO) test -run '^$$' -bench StateChurn -benchtime 1x -timeout 60m ./kubestate
-	$(GO) test -run '^$$' -bench Ingest -benchtime 1x -timeout 30m ./ingest/server
+	$(GO) test -run '^$$' -bench 'Ingest$$' -benchtime 1x -timeout 30m ./ingest/server
+	$(GO) test -run '^$$' -bench IngestClickHouse -benchtime 1x -timeout 30m ./ingest/server
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./baseline/clickhouse
 	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
 
 bench-deps:

@@ -53,6 +53,12 @@ type Delta struct {
 	// batch of records whose records are all in this delta or an earlier
 	// one: a batch sent again can then be recognised and not counted twice.
 	Delivered map[string]uint64
+	// Resent says the delta holds one batch only (Delivered names it),
+	// sent again after its sender had no answer: a store that several
+	// writers share may hold it already from another, and counts it only
+	// when no other delta holds the same batch. A store with one writer
+	// can ignore it.
+	Resent bool
 	// ReplaceWaiting replaces the stored waiting records with Waiting.
 	ReplaceWaiting bool
 	Waiting        []flow.Record

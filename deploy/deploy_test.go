@@ -151,6 +151,34 @@ func TestAggregatorAndImages(t *testing.T) {
 	}
 }
 
+// The ClickHouse overlay runs three aggregators on the store URL from its
+// Secret, with no volume for a baseline file and no claim for one.
+func TestClickHouseOverlay(t *testing.T) {
+	objs := render(t, "clickhouse")
+	d := find[appsv1.Deployment](t, objs, "Deployment", "flowpol-aggregator")
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 3 || d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType {
+		t.Errorf("want 3 aggregator replicas, rolled: %v %v", d.Spec.Replicas, d.Spec.Strategy.Type)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if !slices.Contains(c.Args, "--store=$(FLOWPOL_STORE)") || slices.ContainsFunc(c.Args, func(a string) bool { return strings.HasPrefix(a, "--db") }) {
+		t.Errorf("aggregator args %v: want --store=$(FLOWPOL_STORE) and no --db", c.Args)
+	}
+	if len(c.Env) != 1 || c.Env[0].Name != "FLOWPOL_STORE" || c.Env[0].ValueFrom == nil || c.Env[0].ValueFrom.SecretKeyRef == nil ||
+		c.Env[0].ValueFrom.SecretKeyRef.Name != "flowpol-clickhouse" {
+		t.Errorf("the store URL does not come from the flowpol-clickhouse Secret: %+v", c.Env)
+	}
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			t.Errorf("volume %s still claims a baseline file", v.Name)
+		}
+	}
+	for _, o := range objs {
+		if o.GetKind() == "PersistentVolumeClaim" {
+			t.Errorf("the overlay still makes the claim %s", o.GetName())
+		}
+	}
+}
+
 // images finds every "image" value in an object.
 func images(v any) []string {
 	var out []string
@@ -176,7 +204,7 @@ func images(v any) []string {
 func TestManifestsDryRun(t *testing.T) {
 	env := kubeenv.Start(t)
 	a := newApplier(t, env.Config)
-	for _, dir := range []string{"base", "apply"} {
+	for _, dir := range []string{"base", "apply", "clickhouse"} {
 		objs := render(t, dir)
 		slices.SortStableFunc(objs, func(a, b *unstructured.Unstructured) int {
 			return boolInt(b.GetKind() == "Namespace") - boolInt(a.GetKind() == "Namespace")

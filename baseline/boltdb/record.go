@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"slices"
 
@@ -44,7 +45,7 @@ func (r *edgeRecord) encode() []byte {
 
 func decodeEdgeRecord(v []byte) (edgeRecord, error) {
 	d := decoder{b: v}
-	r := edgeRecord{key: d.bytes(d.uvarint())}
+	r := edgeRecord{key: bytes.Clone(d.bytes(d.uvarint()))} // outlives the transaction in the edge cache
 	r.srcPods, r.dstPods = d.pods(), d.pods()
 	r.nodes, r.srcComms, r.dstComms = d.strings(), d.strings(), d.strings()
 	if err := d.done(); err != nil {

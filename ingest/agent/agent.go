@@ -59,6 +59,10 @@ type Options struct {
 type Agent struct {
 	opts Options
 
+	// fresh is the first sequence number this process spooled: a batch
+	// before it may have been sent by the process before.
+	fresh uint64
+
 	mu      sync.Mutex
 	pending []flow.Record
 	index   map[aggKey]int
@@ -100,7 +104,7 @@ func New(opts Options) (*Agent, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Agent{opts: opts, index: map[aggKey]int{}}, nil
+	return &Agent{opts: opts, index: map[aggKey]int{}, fresh: opts.Spool.NextSeq()}, nil
 }
 
 // Add pre-aggregates a record, and seals a batch when one is full. A
@@ -236,7 +240,7 @@ func (a *Agent) Ship(ctx context.Context) error {
 			}
 			continue
 		}
-		err := a.ship(ctx, b)
+		err := a.ship(ctx, b, attempt > 1 || b.Seq < a.fresh)
 		if err == nil {
 			backoff, attempt, auth = a.opts.MinBackoff, 1, authFailures{}
 			continue
@@ -332,8 +336,8 @@ func (a *Agent) waitForToken(ctx context.Context, old string) {
 }
 
 // ship sends one batch and removes it once acknowledged or refused for
-// good.
-func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
+// good; resent says it may have been sent before.
+func (a *Agent) ship(ctx context.Context, b SpooledBatch, resent bool) error {
 	data, err := a.opts.Spool.Read(b)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // dropped to make room meanwhile
@@ -342,7 +346,7 @@ func (a *Agent) ship(ctx context.Context, b SpooledBatch) error {
 		return err
 	}
 	start := time.Now()
-	_, err = a.opts.Client.SendBatch(ctx, data)
+	_, err = a.opts.Client.Send(ctx, data, resent)
 	var se *client.StatusError
 	switch {
 	case errors.As(err, &se) && se.Permanent():

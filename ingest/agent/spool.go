@@ -167,6 +167,13 @@ func parseSpoolName(name string) (SpooledBatch, bool) {
 	return SpooledBatch{Seq: seq, Records: recs}, true
 }
 
+// NextSeq is the sequence number the next batch Put will take.
+func (s *Spool) NextSeq() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.next
+}
+
 // Agent returns the spool's agent id.
 func (s *Spool) Agent() string { return s.agent }
 

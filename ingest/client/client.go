@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowpol/flowpol/ingest/tlsconfig"
@@ -22,8 +24,13 @@ import (
 
 // Options configure New.
 type Options struct {
-	// Server is the aggregator's base URL, http:// or https://; required.
+	// Server is the aggregator's base URL, http:// or https://.
 	Server string
+	// Servers are more aggregators' URLs, tried in turn: a request that
+	// fails to reach one, or that it answers 502, 503 or 504, moves the
+	// client on to the next for the requests after it. Server, when set,
+	// is the first. One of the two is required.
+	Servers []string
 	// TokenFile holds the bearer token; it is read for every request, so
 	// a rotated token is used at once. Zero sends none (mTLS).
 	TokenFile string
@@ -39,28 +46,46 @@ type Options struct {
 
 // Client talks to an aggregator.
 type Client struct {
-	base      *url.URL
+	bases     []*url.URL
+	current   atomic.Int64 // index into bases of the aggregator in use
+	base      *url.URL     // the first, for messages
 	tokenFile string
 	http      *http.Client
 }
 
 // New checks the options and builds a client.
 func New(opts Options) (*Client, error) {
-	u, err := url.Parse(opts.Server)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("server %q: want an http:// or https:// URL", opts.Server)
+	servers := opts.Servers
+	if opts.Server != "" {
+		servers = append([]string{opts.Server}, servers...)
 	}
+	if len(servers) == 0 {
+		return nil, fmt.Errorf("no aggregator URL")
+	}
+	c := &Client{tokenFile: opts.TokenFile}
+	https := false
+	for _, s := range servers {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("server %q: want an http:// or https:// URL", s)
+		}
+		https = https || u.Scheme == "https"
+		c.bases = append(c.bases, u)
+	}
+	c.base = c.bases[0]
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if u.Scheme == "https" {
+	var err error
+	if https {
 		if tr.TLSClientConfig, err = tlsconfig.Client(opts.CAFile, opts.CertFile, opts.KeyFile); err != nil {
 			return nil, err
 		}
 	}
 	tr.MaxIdleConnsPerHost = 4
-	return &Client{base: u, tokenFile: opts.TokenFile, http: &http.Client{Transport: tr, Timeout: opts.Timeout}}, nil
+	c.http = &http.Client{Transport: tr, Timeout: opts.Timeout}
+	return c, nil
 }
 
 // StatusError is an aggregator's refusal. A 401 wraps ErrUnauthorized.
@@ -90,8 +115,26 @@ func (e *StatusError) Permanent() bool {
 	return e.Code == http.StatusBadRequest || e.Code == http.StatusRequestEntityTooLarge
 }
 
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte) ([]byte, error) {
-	u := c.base.JoinPath(path)
+// Server is the aggregator the next request goes to.
+func (c *Client) Server() string { return c.bases[c.current.Load()].Redacted() }
+
+// failover moves on to the next aggregator after the one at i failed.
+func (c *Client) failover(i int64) {
+	c.current.CompareAndSwap(i, (i+1)%int64(len(c.bases)))
+}
+
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, contentType string, body []byte, header ...string) ([]byte, error) {
+	i := c.current.Load()
+	data, err := c.doAt(ctx, c.bases[i], method, path, query, contentType, body, header)
+	var se *StatusError
+	if err != nil && (!errors.As(err, &se) || se.Code == http.StatusBadGateway || se.Code == http.StatusServiceUnavailable || se.Code == http.StatusGatewayTimeout) {
+		c.failover(i)
+	}
+	return data, err
+}
+
+func (c *Client) doAt(ctx context.Context, base *url.URL, method, path string, query url.Values, contentType string, body []byte, header []string) ([]byte, error) {
+	u := base.JoinPath(path)
 	u.RawQuery = query.Encode()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
 	if err != nil {
@@ -99,6 +142,9 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	tok, err := c.token()
 	if err != nil {
@@ -165,8 +211,18 @@ func retryAfter(h string) time.Duration {
 
 // SendBatch sends an encoded batch.
 func (c *Client) SendBatch(ctx context.Context, batch []byte) (wire.BatchResponse, error) {
+	return c.Send(ctx, batch, false)
+}
+
+// Send sends an encoded batch; resent says it was sent before without an
+// answer (wire.HeaderResent).
+func (c *Client) Send(ctx context.Context, batch []byte, resent bool) (wire.BatchResponse, error) {
 	var res wire.BatchResponse
-	data, err := c.do(ctx, http.MethodPost, wire.PathBatches, nil, wire.ContentType, batch)
+	var header []string
+	if resent {
+		header = []string{wire.HeaderResent, "1"}
+	}
+	data, err := c.do(ctx, http.MethodPost, wire.PathBatches, nil, wire.ContentType, batch, header...)
 	if err != nil {
 		return res, err
 	}

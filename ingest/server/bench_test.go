@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/ingest/client"
@@ -166,7 +167,7 @@ func loadInventory(b *testing.B, c *synth.Cluster, dir string) *inventory.Invent
 // benchServer is an aggregator on a loopback port, as the command runs it.
 type benchServer struct {
 	url, tokenFile string
-	store          *boltdb.Store
+	store          baseline.Store
 	l              *learn.Learner
 	http           *http.Server
 	cancel         func()
@@ -174,16 +175,24 @@ type benchServer struct {
 }
 
 func startBenchServer(b *testing.B, inv *inventory.Inventory) *benchServer {
+	store, err := boltdb.Open(filepath.Join(b.TempDir(), "f.db"), boltdb.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return startBenchServerOn(b, inv, store, false)
+}
+
+// startBenchServerOn is an aggregator on store; shared says other
+// aggregators write to it too.
+func startBenchServerOn(b *testing.B, inv *inventory.Inventory, store baseline.Store, shared bool) *benchServer {
 	dir := b.TempDir()
-	store, err := boltdb.Open(filepath.Join(dir, "f.db"), boltdb.Options{})
+	res := resolve.New(inv, resolve.Options{})
+	l, err := learn.New(res, learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), KeepWaiting: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	sink, err := server.NewSink(context.Background(), store, l, server.SinkOptions{})
+	newLearner := func() (*learn.Learner, error) { return learn.New(res, learn.Options{Bucket: store.Bucket()}) }
+	sink, err := server.NewSink(context.Background(), store, l, server.SinkOptions{Shared: shared, NewLearner: newLearner})
 	if err != nil {
 		b.Fatal(err)
 	}

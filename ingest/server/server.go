@@ -157,7 +157,7 @@ func (s *Server) postBatch(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, code, "", err)
 		return
 	}
-	res, done, err := s.opts.Sink.deliver(r.Context(), b)
+	res, done, err := s.opts.Sink.deliver(r.Context(), b, r.Header.Get(wire.HeaderResent) == "1")
 	if done {
 		defer s.batches.Put(b)
 	}

@@ -41,6 +41,18 @@ type SinkOptions struct {
 	// FirstDenials, when set, is called after a commit with the staged
 	// policies that would deny something for the first time, sorted.
 	FirstDenials func(policies []string)
+	// Shared says other aggregators write to the same store (ClickHouse).
+	// Then a batch its agent sent again is looked for in the store, and
+	// when it is not there committed alone, by a learner of its own from
+	// NewLearner, as a resent delta (baseline.Delta.Resent): another
+	// aggregator may be committing it too, and the store counts one. And
+	// a commit that fails is refused (503) and forgotten rather than
+	// ending the sink, so that the agents send its batches again once the
+	// store is back.
+	Shared bool
+	// NewLearner makes the learner of a batch sent again; required when
+	// Shared. It must not keep its waiting records in its deltas.
+	NewLearner func() (*learn.Learner, error)
 }
 
 // Sink adds batches to the baseline through a Learner it owns, and
@@ -52,6 +64,8 @@ type Sink struct {
 	opts  SinkOptions
 	in    chan *delivery
 	done  chan struct{} // closed when Run ends
+
+	resent sync.Mutex // one batch sent again at a time
 
 	mu        sync.Mutex
 	err       error // why Run ended
@@ -88,6 +102,9 @@ func NewSink(ctx context.Context, store baseline.Store, l *learn.Learner, opts S
 	if opts.Tick <= 0 {
 		opts.Tick = time.Second
 	}
+	if opts.Shared && opts.NewLearner == nil {
+		return nil, fmt.Errorf("a sink on a shared store needs SinkOptions.NewLearner")
+	}
 	delivered, err := store.Delivered(ctx)
 	if err != nil {
 		return nil, err
@@ -103,15 +120,21 @@ func NewSink(ctx context.Context, store baseline.Store, l *learn.Learner, opts S
 }
 
 // Deliver adds a batch and returns once it is committed, or was delivered
-// before. Its records must not be changed until then.
-func (s *Sink) Deliver(ctx context.Context, b *wire.Batch) (Result, error) {
-	res, _, err := s.deliver(ctx, b)
+// before; resent says its agent sent it before (wire.HeaderResent). Its
+// records must not be changed until then.
+func (s *Sink) Deliver(ctx context.Context, b *wire.Batch, resent bool) (Result, error) {
+	res, _, err := s.deliver(ctx, b, resent)
 	return res, err
 }
 
 // deliver is Deliver; it also says whether the sink is done with b, which
 // it is unless ctx ended while it held b.
-func (s *Sink) deliver(ctx context.Context, b *wire.Batch) (Result, bool, error) {
+func (s *Sink) deliver(ctx context.Context, b *wire.Batch, resent bool) (Result, bool, error) {
+	if resent && s.opts.Shared {
+		if res, handled, err := s.deliverResent(ctx, b); handled || err != nil {
+			return res, true, err
+		}
+	}
 	d := &delivery{b: b, result: make(chan error, 1)}
 	select {
 	case s.in <- d:
@@ -266,10 +289,18 @@ func (s *Sink) start(g *group, done chan<- error) *group {
 	return g
 }
 
-// finish takes a commit's result and acknowledges its batches.
+// finish takes a commit's result and acknowledges its batches. On a
+// shared store a failed commit is refused and forgotten, and the sink
+// goes on.
 func (s *Sink) finish(g *group, err error) error {
 	if err != nil {
 		err = fmt.Errorf("commit %d batches: %w", len(g.batches), err)
+		if s.opts.Shared {
+			s.forget(g)
+			s.observe(g.batches, time.Since(g.start))
+			g.ack(fmt.Errorf("%w: %w", ErrUnavailable, err))
+			return nil
+		}
 	} else {
 		s.commits.Stored, s.commits.NewEdges = g.read, s.commits.NewEdges+g.newEdges
 		s.commits.Batches++
@@ -317,6 +348,7 @@ type group struct {
 	batches []*delivery
 	n       int               // their records
 	changed map[string]uint64 // the agents' new last batches
+	prev    map[string]uint64 // the agents' last batches before
 	first   time.Time         // when its first batch was added
 	start   time.Time         // when its commit started
 	read    uint64            // the learner's records read when it was taken
@@ -346,7 +378,7 @@ func (g *group) ack(err error) {
 // returns g, which it makes when nil.
 func (s *Sink) add(g *group, d *delivery) *group {
 	if g == nil {
-		g = &group{changed: map[string]uint64{}, first: time.Now()}
+		g = &group{changed: map[string]uint64{}, prev: map[string]uint64{}, first: time.Now()}
 	}
 	g.batches = append(g.batches, d)
 	g.n += len(d.b.Records)
@@ -358,6 +390,9 @@ func (s *Sink) add(g *group, d *delivery) *group {
 	}
 	for i := range d.b.Records {
 		s.l.Add(&d.b.Records[i])
+	}
+	if _, ok := g.prev[d.b.Agent]; !ok {
+		g.prev[d.b.Agent] = s.delivered[d.b.Agent]
 	}
 	s.delivered[d.b.Agent] = d.b.Seq
 	g.changed[d.b.Agent] = d.b.Seq

@@ -55,7 +55,7 @@ func TestSinkStaged(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- sink.Run(ctx) }()
 	deliver := func(seq uint64, count uint64) error {
-		_, err := sink.Deliver(context.Background(), &wire.Batch{Agent: "a", Seq: seq, Node: "node-a", Records: []flow.Record{testagg.FrontendToAPI(int(seq), count)}})
+		_, err := sink.Deliver(context.Background(), &wire.Batch{Agent: "a", Seq: seq, Node: "node-a", Records: []flow.Record{testagg.FrontendToAPI(int(seq), count)}}, false)
 		return err
 	}
 	if err := deliver(1, 3); err != nil {

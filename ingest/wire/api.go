@@ -7,6 +7,11 @@ const (
 	PathReports = "/api/v1/reports"
 )
 
+// HeaderResent, set to "1" on a batch, says its sender sent it before
+// and had no answer (or does not know, after a restart): an aggregator
+// that shares its store with others checks whether the store holds it.
+const HeaderResent = "Flowpol-Resent"
+
 // BatchResponse is the aggregator's answer to an accepted batch.
 type BatchResponse struct {
 	Agent     string `json:"agent"`

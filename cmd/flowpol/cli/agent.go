@@ -35,7 +35,7 @@ type agentOptions struct {
 func newAgentCommand(s Streams) *cobra.Command {
 	o := &agentOptions{}
 	cmd := &cobra.Command{
-		Use:   "agent --server URL --token-file FILE [--from FILE] [--spool DIR]",
+		Use:   "agent --server URL[,URL...] --token-file FILE [--from FILE] [--spool DIR]",
 		Short: "Capture this node's flows and ship them to the aggregator",
 		Long: `Agent captures this node's flows, as capture does (or, with --from, replays
 flow records from a file, "-" for standard input), merges repeats, and seals
@@ -56,7 +56,7 @@ root, or CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN.`,
 
 func (o *agentOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	o.server.addFlags(cmd, "the aggregator's URL, e.g. http://flowpol-aggregator.flowpol:8443")
+	o.server.addFlags(cmd, "the aggregator's URL, e.g. http://flowpol-aggregator.flowpol:8443; several (comma-separated or repeated) are tried in turn, moving on when one fails")
 	cmd.MarkFlagRequired("server")
 	f.StringVar(&o.from, "from", "", `replay flow records from this file ("-" for standard input) instead of capturing`)
 	f.StringVar(&o.spool, "spool", "/var/lib/flowpol/spool", "directory of the batches waiting to be shipped")
@@ -137,9 +137,9 @@ func runAgent(ctx context.Context, o *agentOptions, s Streams) error {
 // shipError says why shipping stopped, naming the token file.
 func (o *agentOptions) shipError(err error) error {
 	if o.server.tokenFile == "" {
-		return fmt.Errorf("ship to %s: %w", o.server.url, err)
+		return fmt.Errorf("ship to %s: %w", o.server.String(), err)
 	}
-	return fmt.Errorf("ship to %s with the token in %s: %w", o.server.url, o.server.tokenFile, err)
+	return fmt.Errorf("ship to %s with the token in %s: %w", o.server.String(), o.server.tokenFile, err)
 }
 
 // build opens the spool and makes the agent, its client and its metrics,

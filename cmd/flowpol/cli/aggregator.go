@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/baseline/boltdb"
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/baseline/clickhouse"
 	"github.com/flowpol/flowpol/ingest/server"
 	"github.com/flowpol/flowpol/ingest/tlsconfig"
 	"github.com/flowpol/flowpol/learn"
@@ -71,7 +71,7 @@ staged). It runs until interrupted.`,
 
 func (o *aggregatorOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external")
 	f.Var(positiveDuration(&o.lockTimeout, 10*time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(positiveDuration(&o.dnsGrace, time.Minute), "dns-grace", "how long past its TTL a DNS answer a pod received still names the external addresses it gave, for that pod's connections")
@@ -112,11 +112,13 @@ func (o *aggregatorOptions) auth(s Streams) (*server.TokenFile, error) {
 
 // aggregatorRun is a running aggregator's parts.
 type aggregatorRun struct {
-	store  *boltdb.Store
+	store  baseline.Store
 	staged *stagedSource // nil when nothing is staged
 	sink   *server.Sink
 	srv    *server.Server
 	log    *slog.Logger
+	// newLearner makes a learner for a batch sent again (a shared store).
+	newLearner func() (*learn.Learner, error)
 }
 
 func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err error) {
@@ -138,7 +140,7 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 	if err != nil {
 		return err
 	}
-	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
+	store, err := openStore(cmd.Context(), o.db, storeOptions{lockTimeout: o.lockTimeout, retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
@@ -151,6 +153,12 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 	if run.staged, err = o.staged.open(cmd.Context(), store, o.cluster.kubeconfig, s, run.log); err != nil {
 		return err
 	}
+	if run.staged != nil && isClickHouse(o.db) {
+		return fmt.Errorf("--staged with a ClickHouse store: %w", clickhouse.ErrNoAttachments)
+	}
+	run.newLearner = func() (*learn.Learner, error) {
+		return (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), false)
+	}
 	if err := o.build(cmd.Context(), run, l, tokens); err != nil {
 		return err
 	}
@@ -162,14 +170,11 @@ func (o *aggregatorOptions) build(ctx context.Context, run *aggregatorRun, l *le
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := server.NewAggregatorMetrics(reg)
-	size := func() (int64, error) {
-		fi, err := os.Stat(o.db)
-		if err != nil {
-			return 0, err
-		}
-		return fi.Size(), nil
+	size := func() (int64, error) { return storeBytes(ctx, run.store) }
+	sinkOpts := server.SinkOptions{
+		GroupRecords: o.groupRecords, Metrics: metrics, Size: size,
+		Shared: isClickHouse(o.db), NewLearner: run.newLearner,
 	}
-	sinkOpts := server.SinkOptions{GroupRecords: o.groupRecords, Metrics: metrics, Size: size}
 	if run.staged != nil {
 		// The Events are recorded beside the commits, never holding them up.
 		sinkOpts.Staged = run.staged.tracker
@@ -214,7 +219,7 @@ func (o *aggregatorOptions) serve(ctx context.Context, run *aggregatorRun) error
 	serveErr := server.Serve(serveCtx, 30*time.Second, eps...)
 	stopSink()
 	err = errors.Join(serveErr, <-sinkDone)
-	run.log.Info("aggregator stopped", "db", run.store.Path(), "delivered_agents", len(run.sink.Delivered()), "error", err)
+	run.log.Info("aggregator stopped", "store", storeName(run.store), "delivered_agents", len(run.sink.Delivered()), "error", err)
 	return err
 }
 
@@ -233,7 +238,7 @@ func (o *aggregatorOptions) listenAll(run *aggregatorRun) ([]server.Endpoint, er
 	if tlsCfg != nil {
 		scheme = "https"
 	}
-	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "db", run.store.Path())
+	run.log.Info("aggregator listening", "api", scheme+"://"+api.Addr().String(), "store", storeName(run.store))
 	if o.healthListen == "" {
 		return eps, nil
 	}

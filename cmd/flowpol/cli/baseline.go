@@ -1,16 +1,19 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/baseline/boltdb"
+	"github.com/flowpol/flowpol/baseline/clickhouse"
 	"github.com/flowpol/flowpol/internal/duration"
 )
 
@@ -37,7 +40,7 @@ func (r *retainFlags) retention(cmd *cobra.Command, path string) (baseline.Reten
 		}
 		return ret, nil
 	}
-	if !cmd.Flags().Changed("bucket") || !isNewFile(path) {
+	if !cmd.Flags().Changed("bucket") || (!isClickHouse(path) && !isNewFile(path)) {
 		return nil, nil // an existing file keeps its widths
 	}
 	ret := baseline.DefaultRetention()
@@ -53,11 +56,61 @@ func isNewFile(path string) bool {
 	return errors.Is(err, os.ErrNotExist) || (err == nil && fi.Size() == 0)
 }
 
-// openBaseline opens the baseline file at path, its notices (a migration,
+// storeHelp is the help of --store.
+const storeHelp = "the baseline: a file, or clickhouse://HOST:PORT/DATABASE?cluster=NAME (README: the ClickHouse store)"
+
+// addStoreFlags adds --store and its alias --db, both into *location.
+func addStoreFlags(cmd *cobra.Command, location *string) {
+	f := cmd.Flags()
+	f.StringVar(location, "store", "flowpol.db", storeHelp)
+	f.StringVar(location, "db", "flowpol.db", "the same as --store")
+	cmd.MarkFlagsMutuallyExclusive("store", "db")
+}
+
+// isClickHouse says a store location is a ClickHouse URL.
+func isClickHouse(location string) bool { return strings.HasPrefix(location, "clickhouse://") }
+
+// storeOptions are how a command opens its store.
+type storeOptions struct {
+	readOnly    bool
+	retention   baseline.Retention
+	lockTimeout time.Duration // a file's
+}
+
+// openStore opens the baseline a --store names, its notices (a migration,
 // a compaction) on w.
-func openBaseline(path string, opts boltdb.Options, w io.Writer) (*boltdb.Store, error) {
-	opts.Log = notice(w)
-	return boltdb.Open(path, opts)
+func openStore(ctx context.Context, location string, o storeOptions, w io.Writer) (baseline.Store, error) {
+	if isClickHouse(location) {
+		return clickhouse.Open(ctx, location, clickhouse.Options{ReadOnly: o.readOnly, Retention: o.retention, Log: notice(w)})
+	}
+	return boltdb.Open(location, boltdb.Options{ReadOnly: o.readOnly, Retention: o.retention, Timeout: o.lockTimeout, Log: notice(w)})
+}
+
+// storeName names a store for people: a file's path, a URL without its
+// password.
+func storeName(store baseline.Store) string {
+	switch s := store.(type) {
+	case *boltdb.Store:
+		return s.Path()
+	case *clickhouse.Store:
+		return s.URL()
+	}
+	return "baseline"
+}
+
+// storeBytes is what a store takes on disk.
+func storeBytes(ctx context.Context, store baseline.Store) (int64, error) {
+	switch s := store.(type) {
+	case *boltdb.Store:
+		fi, err := os.Stat(s.Path())
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	case *clickhouse.Store:
+		return s.DiskBytes(ctx)
+	}
+	return 0, nil
 }
 
 // closeInto closes c and joins what that says into *err: a deferred close

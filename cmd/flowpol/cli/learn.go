@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/baseline"
-	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/hubble"
 	"github.com/flowpol/flowpol/inventory"
@@ -67,7 +66,7 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.from, "from", "", `flow records to read, JSON Lines; "-" for standard input`)
 	f.Var(positiveDuration(&o.window, 0), "window", "capture live for this long (without --from)")
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.Var(positiveInt(&o.batchRecords, 500_000), "batch-records", "records per committed batch")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
@@ -134,7 +133,7 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 			rd = flow.NewReader(in, name)
 		}
 	}
-	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, Retention: retention}, s.Err)
+	store, err := openStore(ctx, o.db, storeOptions{lockTimeout: o.lockTimeout, retention: retention}, s.Err)
 	if err != nil {
 		return err
 	}
@@ -200,13 +199,13 @@ func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline
 		learnErr = err
 	}
 	if learnErr != nil {
-		return fmt.Errorf("%w\n%s", learnErr, storedNote(run, o.db))
+		return fmt.Errorf("%w\n%s", learnErr, storedNote(run, storeName(store)))
 	}
 	st, err := store.Status(context.WithoutCancel(ctx))
 	if err != nil {
 		return err
 	}
-	printLearnSummary(s.Out, run, inv, o.db, st.Edges, took)
+	printLearnSummary(s.Out, run, inv, storeName(store), st.Edges, took)
 	return nil
 }
 

@@ -19,7 +19,7 @@ func (o *recommendOptions) checkPromote() error {
 		return nil
 	case !o.apply:
 		return errors.New("--promote-after says which policies --apply applies: give --apply")
-	case o.server.url == "":
+	case len(o.server.urls) == 0:
 		return errors.New("--promote-after reads the aggregator's staged record: give --server URL")
 	}
 	return nil

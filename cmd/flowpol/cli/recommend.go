@@ -246,7 +246,7 @@ func ptrTo[T any](v T) *T { return &v }
 // report tells the aggregator, when the baseline came from one, how the
 // run went, for its metrics; a failure is only a warning.
 func (o *recommendOptions) report(ctx context.Context, rec *recommendation, warn io.Writer) {
-	if o.server.url == "" {
+	if !o.server.given() {
 		return
 	}
 	c, err := o.server.client()

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/baseline"
-	"github.com/flowpol/flowpol/baseline/boltdb"
 )
 
 type statusOptions struct {
@@ -33,7 +32,7 @@ learning runs recorded in it, oldest first.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runStatus(cmd.Context(), o, s) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.StringVar(&o.format, "format", "text", "output: text or json")
 	f.DurationVar(&o.lockTimeout, "lock-timeout", time.Second, "how long to wait for another process to release the baseline file")
 	return cmd
@@ -43,7 +42,7 @@ func runStatus(ctx context.Context, o *statusOptions, s Streams) (err error) {
 	if o.format != "text" && o.format != "json" {
 		return fmt.Errorf("--format %q: want text or json", o.format)
 	}
-	store, err := boltdb.Open(o.db, boltdb.Options{ReadOnly: true, Timeout: o.lockTimeout, Log: notice(s.Err)})
+	store, err := openStore(ctx, o.db, storeOptions{readOnly: true, lockTimeout: o.lockTimeout}, s.Err)
 	if err != nil {
 		return err
 	}
@@ -57,7 +56,7 @@ func runStatus(ctx context.Context, o *statusOptions, s Streams) (err error) {
 		enc.SetIndent("", "  ")
 		return enc.Encode(st)
 	}
-	return writeStatus(s.Out, o.db, st)
+	return writeStatus(s.Out, storeName(store), st)
 }
 
 // notice writes a store's notices, such as a migration, to w.

@@ -117,7 +117,7 @@ func (o *topologyOptions) denied(w *topology.Window, s Streams) (map[topology.Ed
 // stagedDenied asks the aggregator which flows its staged policies would
 // deny, and returns the window's edges among them with why.
 func (o *topologyOptions) stagedDenied(w *topology.Window) (map[topology.Edge]string, error) {
-	if o.server.url == "" {
+	if len(o.server.urls) == 0 {
 		return nil, errors.New("--staged reads the aggregator's staged policies: give --server URL")
 	}
 	c, err := o.server.client()

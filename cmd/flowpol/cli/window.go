@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -24,12 +23,13 @@ type windowOptions struct {
 
 func (o *windowOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.db, "db", "flowpol.db", "baseline file")
+	addStoreFlags(cmd, &o.db)
 	f.Var(positiveDuration(&o.window, 3*time.Hour), "window", "how far back from --until to look")
 	f.StringVar(&o.until, "until", "", "end of the window, RFC 3339 (default now)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
-	o.server.addFlags(cmd, "read the baseline from the aggregator at this URL instead of --db")
+	o.server.addFlags(cmd, "read the baseline from the aggregator at this URL instead of --store")
 	cmd.MarkFlagsMutuallyExclusive("db", "server")
+	cmd.MarkFlagsMutuallyExclusive("store", "server")
 }
 
 func (o *windowOptions) span(now time.Time) (from, to time.Time, err error) {
@@ -52,14 +52,14 @@ func (o *windowOptions) read(log io.Writer) (_ *topology.Window, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.server.url != "" {
+	if o.server.given() {
 		c, err := o.server.client()
 		if err != nil {
 			return nil, err
 		}
 		return c.Window(context.Background(), from, to)
 	}
-	store, err := openBaseline(o.db, boltdb.Options{Timeout: o.lockTimeout, ReadOnly: true}, log)
+	store, err := openStore(context.Background(), o.db, storeOptions{lockTimeout: o.lockTimeout, readOnly: true}, log)
 	if err != nil {
 		return nil, err
 	}

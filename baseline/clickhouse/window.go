@@ -1,0 +1,288 @@
+package clickhouse
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// The embedded store's bounds on an edge's sets, kept here so that both
+// answer the same.
+const (
+	maxPods    = 1024
+	maxStrings = 16
+)
+
+// Window returns the edges seen in [from, to); see baseline.Store.
+// ClickHouse adds the cells up, per edge: per cell the larger of client
+// and server, then per block (for first and last seen at the embedded
+// store's precision), then per edge; the edges' records and the
+// workloads come in two more queries.
+func (s *Store) Window(ctx context.Context, from, to time.Time) (*topology.Window, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	w, err := s.window(ctx, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("read window from %s: %w", s.URL(), err)
+	}
+	return w, nil
+}
+
+func (s *Store) window(ctx context.Context, from, to time.Time) (*topology.Window, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := clampUnix(from), clampUnix(to)
+	spans := st.spans(lo, hi+boolInt(to.Nanosecond() > 0))
+	w := &topology.Window{Workloads: map[topology.WorkloadRef]topology.Workload{}}
+	setBounds(w, spans, st, lo, hi)
+	if len(spans) > 0 {
+		if w.Edges, err = s.windowEdges(ctx, st, spans); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.readInventory(ctx, w); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(w.Edges, func(a, b topology.EdgeStats) int { return a.Edge.Compare(b.Edge) })
+	return w, nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func clampUnix(t time.Time) int64 { return max(-timeLimit, min(timeLimit, t.Unix())) }
+
+// setBounds gives the window its bounds and resolution, as the embedded
+// store does.
+func setBounds(w *topology.Window, spans []tierSpan, st *state, from, to int64) {
+	if len(spans) == 0 {
+		width := st.width(0)
+		lo, hi := floorTo(from, width), ceilTo(to, width)
+		if hi <= lo {
+			hi = lo + width
+		}
+		w.From, w.To = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
+		return
+	}
+	w.From, w.To = time.Unix(spans[len(spans)-1].from, 0).UTC(), time.Unix(spans[0].to, 0).UTC()
+	for i := len(spans) - 1; i >= 0; i-- {
+		sp := spans[i]
+		w.Resolution = append(w.Resolution, topology.Span{
+			From: time.Unix(sp.from, 0).UTC(), To: time.Unix(sp.to, 0).UTC(), Bucket: st.tiers[sp.tier].Bucket,
+		})
+	}
+}
+
+// blockQuery sums one tier's part of a window per edge and block. A
+// block's first and last seen are exact when they fall in the first and
+// last cells counted, else those cells' starts.
+func (s *Store) blockQuery(st *state, sp tierSpan, valid string) string {
+	span := st.span(sp.tier)
+	blo, bhi := max(0, floorTo(sp.from, span)), min(maxCellSecs+1, ceilTo(sp.to, span))
+	lo, hi := max(0, sp.from), min(maxCellSecs+1, sp.to)
+	cells := fmt.Sprintf(`SELECT edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c,
+		min(toInt64(start) * 1000 + first_ms) AS cf, max(toInt64(start) * 1000 + last_ms) AS cl
+		FROM %s WHERE cluster = %s AND tier = %d AND start >= %d AND start < %d AND commit GLOBAL IN (%s)
+		GROUP BY edge, start`, s.db.table(tableCells), quoteString(s.cluster), sp.tier, blo, bhi, valid)
+	in := fmt.Sprintf("cs >= %d AND cs < %d", lo, hi)
+	return fmt.Sprintf(`SELECT edge, sumIf(c, %[2]s) AS cnt, min(cf) AS bf, max(cl) AS bl,
+		minIf(cs, %[2]s) AS wf, maxIf(cs, %[2]s) AS wl
+		FROM (%[1]s) GROUP BY edge, intDiv(cs, %[3]d) HAVING countIf(%[2]s) > 0`, cells, in, span)
+}
+
+// windowEdges adds the spans' blocks up per edge and joins the edges'
+// records.
+func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([]topology.EdgeStats, error) {
+	valid := s.valid(st)
+	parts := make([]string, len(spans))
+	for i, sp := range spans {
+		w := st.width(sp.tier)
+		parts[i] = fmt.Sprintf(`SELECT edge, cnt, if(bf >= wf * 1000, bf, wf * 1000) AS f, if(bl < (wl + %d) * 1000, bl, wl * 1000) AS l FROM (%s)`,
+			w, s.blockQuery(st, sp, valid))
+	}
+	q := fmt.Sprintf(`SELECT edge, sum(cnt), min(f), max(l) FROM (%s) GROUP BY edge`, strings.Join(parts, "\nUNION ALL\n"))
+	type acc struct {
+		count       uint64
+		first, last int64
+	}
+	accs := map[uint64]acc{}
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		var id uint64
+		var a acc
+		if err := r.Scan(&id, &a.count, &a.first, &a.last); err != nil {
+			return err
+		}
+		accs[id] = a
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sum the cells: %w", err)
+	}
+	recs, err := s.edgeRecords(ctx, st, spans)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]topology.EdgeStats, 0, len(accs))
+	for id, a := range accs {
+		rec, ok := recs[id]
+		if !ok {
+			return nil, fmt.Errorf("edge %d has cells but no record", id)
+		}
+		rec.Count, rec.First, rec.Last = a.count, time.UnixMilli(a.first).UTC(), time.UnixMilli(a.last).UTC()
+		out = append(out, rec)
+	}
+	return out, nil
+}
+
+// edgeRecords reads the records of the edges with cells in the spans:
+// their ends, and the union of their pods, nodes and processes.
+func (s *Store) edgeRecords(ctx context.Context, st *state, spans []tierSpan) (map[uint64]topology.EdgeStats, error) {
+	conds := make([]string, len(spans))
+	for i, sp := range spans {
+		conds[i] = fmt.Sprintf("(tier = %d AND start >= %d AND start < %d)", sp.tier, max(0, sp.from), min(maxCellSecs+1, sp.to))
+	}
+	cl := quoteString(s.cluster)
+	ends := make([]string, 0, 14)
+	for _, p := range []string{"src", "dst"} {
+		for _, c := range endColumns(p) {
+			ends = append(ends, "any("+c.name+")")
+		}
+	}
+	q := fmt.Sprintf(`SELECT edge, %s, any(port), any(proto), groupUniqArrayArray(src_pods), groupUniqArrayArray(dst_pods),
+		groupUniqArrayArray(nodes), groupUniqArrayArray(src_comms), groupUniqArrayArray(dst_comms)
+		FROM %s WHERE cluster = %s AND edge GLOBAL IN (SELECT edge FROM %s WHERE cluster = %s AND (%s)) GROUP BY edge`,
+		strings.Join(ends, ", "), s.db.table(tableEdges), cl, s.db.table(tableCells), cl, strings.Join(conds, " OR "))
+	out := map[uint64]topology.EdgeStats{}
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		id, es, err := scanEdge(r)
+		if err != nil {
+			return err
+		}
+		out[id] = es
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the edges: %w", err)
+	}
+	return out, nil
+}
+
+// endScan receives one end's columns.
+type endScan struct {
+	kind, reason                uint8
+	ns, wkind, name, node, addr string
+}
+
+func (e *endScan) dest() []any {
+	return []any{&e.kind, &e.ns, &e.wkind, &e.name, &e.node, &e.addr, &e.reason}
+}
+
+func (e *endScan) end() (topology.End, error) {
+	end := topology.End{Kind: topology.Kind(e.kind), Workload: topology.WorkloadRef{Namespace: e.ns, Kind: e.wkind, Name: e.name},
+		Node: e.node, Reason: topology.Reason(e.reason)}
+	if e.addr != "" {
+		a, err := netip.ParseAddr(e.addr)
+		if err != nil {
+			return end, fmt.Errorf("end address %q: %w", e.addr, err)
+		}
+		end.Addr = a
+	}
+	return end, nil
+}
+
+func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
+	var id uint64
+	var src, dst endScan
+	var port uint16
+	var proto uint8
+	var srcPods, dstPods []uint64
+	var nodes, srcComms, dstComms []string
+	dest := append(append([]any{&id}, src.dest()...), dst.dest()...)
+	dest = append(dest, &port, &proto, &srcPods, &dstPods, &nodes, &srcComms, &dstComms)
+	if err := r.Scan(dest...); err != nil {
+		return 0, topology.EdgeStats{}, err
+	}
+	var es topology.EdgeStats
+	var err error
+	if es.Src, err = src.end(); err != nil {
+		return 0, es, err
+	}
+	if es.Dst, err = dst.end(); err != nil {
+		return 0, es, err
+	}
+	es.Port, es.Proto = port, flow.Proto(proto)
+	es.SrcPods, es.DstPods = min(maxPods, countNonZero(srcPods)), min(maxPods, countNonZero(dstPods))
+	es.Nodes, es.SrcComms, es.DstComms = sortedSet(nodes), sortedSet(srcComms), sortedSet(dstComms)
+	return id, es, nil
+}
+
+func countNonZero(v []uint64) int {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// sortedSet is the set sorted, without empty strings, at most maxStrings
+// long; nil when empty, as the embedded store answers.
+func sortedSet(v []string) []string {
+	v = slices.DeleteFunc(v, func(s string) bool { return s == "" })
+	if len(v) == 0 {
+		return nil
+	}
+	slices.Sort(v)
+	return v[:min(len(v), maxStrings)]
+}
+
+// readInventory reads the latest of each workload and the cluster facts.
+func (s *Store) readInventory(ctx context.Context, w *topology.Window) error {
+	cl := quoteString(s.cluster)
+	q := fmt.Sprintf("SELECT argMax(spec, version) FROM %s WHERE cluster = %s GROUP BY namespace, kind, name", s.db.table(tableWorkloads), cl)
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		var spec string
+		if err := r.Scan(&spec); err != nil {
+			return err
+		}
+		var wl topology.Workload
+		if err := json.Unmarshal([]byte(spec), &wl); err != nil {
+			return fmt.Errorf("workload: %w", err)
+		}
+		w.Workloads[wl.Ref] = wl
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("read the workloads: %w", err)
+	}
+	var spec string
+	var n uint64
+	q = fmt.Sprintf("SELECT argMax(spec, version), count() FROM %s WHERE cluster = %s", s.db.table(tableClusterFacts), cl)
+	if err := s.db.conn.QueryRow(s.db.ctx(ctx), q).Scan(&spec, &n); err != nil {
+		return fmt.Errorf("read the cluster facts: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(spec), &w.Cluster); err != nil {
+		return fmt.Errorf("cluster facts: %w", err)
+	}
+	return nil
+}

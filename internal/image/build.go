@@ -150,12 +150,16 @@ func assemble(o Options, goos, arch string, layers ...v1.Layer) (v1.Image, error
 // GoBuild compiles a static flowpol for goos/arch and returns the binary:
 // CGO_ENABLED=0, -trimpath, no build id and no VCS stamp (the revision is
 // a label), so the same source gives the same bytes.
-func GoBuild(ctx context.Context, o Options, goos, arch string) ([]byte, error) {
+func GoBuild(ctx context.Context, o Options, goos, arch string) (bin []byte, err error) {
 	dir, err := os.MkdirTemp("", "flowpol-image-")
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() {
+		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
+			bin, err = nil, rerr
+		}
+	}()
 	out := filepath.Join(dir, "flowpol")
 	gocmd := o.Go
 	if gocmd == "" {

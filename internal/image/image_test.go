@@ -8,6 +8,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -238,7 +239,7 @@ func unpack(t *testing.T, img v1.Image) string {
 // make image-push: the layout reaches a registry whole (here a registry
 // served on a loopback port) and is pulled back with the same digest.
 func checkPush(t *testing.T, dir string, idx v1.ImageIndex) {
-	srv := httptest.NewServer(registry.New())
+	srv := httptest.NewServer(registry.New(registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/flowpol/flowpol:" + testOptions.Version
 	d, err := image.Push(context.Background(), dir, ref, name.Insecure)

@@ -15,12 +15,9 @@ import (
 )
 
 // WriteLayout writes the index as an OCI image layout at dir, whole or not
-// at all: it is written beside dir and renamed into place, replacing what
-// dir held.
-func WriteLayout(dir string, idx v1.ImageIndex) error {
-	if err := validate.Index(idx); err != nil {
-		return fmt.Errorf("image %s: %w", dir, err)
-	}
+// at all: it is written beside dir, read back and validated (every blob
+// against its digest), and renamed into place, replacing what dir held.
+func WriteLayout(dir string, idx v1.ImageIndex) (err error) {
 	parent := filepath.Dir(dir)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
@@ -29,9 +26,16 @@ func WriteLayout(dir string, idx v1.ImageIndex) error {
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if rerr := os.RemoveAll(tmp); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
 	if _, err := layout.Write(tmp, idx); err != nil {
 		return fmt.Errorf("write image layout %s: %w", dir, err)
+	}
+	if _, err := ReadLayout(tmp); err != nil { // what is on disk, checked before it replaces dir
+		return err
 	}
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return err

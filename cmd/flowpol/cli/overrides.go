@@ -56,12 +56,13 @@ func (o *generationOptions) options() (generator.Options, error) {
 	if err != nil {
 		return generator.Options{}, err
 	}
-	skip := o.skipNamespaces
-	if ov != nil && ov.SkipNamespaces != nil {
-		skip = ov.SkipNamespaces
-	}
-	return generator.Options{Namespace: o.namespace, SkipNamespaces: skip, Overrides: ov,
-		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny}, nil
+	return o.base().WithOverrides(ov), nil
+}
+
+// base is the generator's options from the flags alone.
+func (o *generationOptions) base() generator.Options {
+	return generator.Options{Namespace: o.namespace, SkipNamespaces: o.skipNamespaces,
+		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny}
 }
 
 // namespaceWarning says when --namespace names a namespace with no

@@ -49,7 +49,7 @@ NetworkPolicies that allow exactly what was seen.
 	root.SetIn(s.In)
 	root.SetOut(s.Out)
 	root.SetErr(s.Err)
-	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s))
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s), newUICommand(s))
 	return root
 }
 

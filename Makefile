@@ -6,7 +6,7 @@ EXAMPLEDB ?= $(or $(TMPDIR),/tmp)/flowpol-example.db
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build demo example test fuzz bench vet lint generate check-generate kube-env clean
+.PHONY: all build demo example test fuzz bench vet lint generate check-generate ui kube-env clean
 
 all: build
 
@@ -34,10 +34,18 @@ example: build
 generate:
 	$(GO) generate ./bpf
 
-## check-generate: fail when the committed eBPF output is not what the sources give.
-check-generate: generate
+## ui: build the review page (flowpol ui) from ui/ with npm, at the versions
+## ui/package-lock.json pins, into ui/dist (committed and embedded).
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+## check-generate: fail when the committed eBPF output or the built review
+## page is not what the sources give.
+check-generate: generate ui
 	@git diff --exit-code --stat -- bpf || { echo "bpf/: committed output is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- bpf)" || { git status --porcelain -- bpf; echo "bpf/: untracked generated files"; exit 1; }
+	@git diff --exit-code --stat -- ui/dist || { echo "ui/dist: committed page is stale: run make ui and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- ui/dist)" || { git status --porcelain -- ui/dist; echo "ui/dist: untracked built files"; exit 1; }
 
 ## kube-env: build the etcd and kube-apiserver the tests run against, once
 ## (about ten minutes on two cores; cached outside the repo afterwards).

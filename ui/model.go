@@ -98,7 +98,7 @@ func (s *Server) model() (*Model, error) {
 		return nil, err
 	}
 	win := s.opts.Window
-	m := &Model{From: win.From, To: win.To, OverridesPath: s.opts.OverridesPath, HavePolicies: s.opts.HavePolicies}
+	m := &Model{From: win.From, To: win.To, OverridesPath: s.opts.OverridesPath, HavePolicies: s.opts.HavePolicies, Edges: []Edge{}, Allow: []FileAllow{}}
 	denied, err := s.denied(ov)
 	if err != nil {
 		return nil, err

@@ -64,6 +64,7 @@ function index(model) {
 async function load() {
   status('loading…');
   const model = await api('api/model');
+  performance.mark('model');
   state.model = model;
   index(model);
   $('window').textContent = `window ${model.from} to ${model.to}`;
@@ -72,12 +73,18 @@ async function load() {
     onSelect: (id) => select(id),
     isRed: (e) => state.excluded.has(e.id) || !!e.denied,
   });
+  performance.mark('map');
   await state.map.ready;
   $('save').disabled = !model.overrides;
   $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
   $('tab-diff').hidden = !model.havePolicies;
+  // For the first-paint benchmark: from the start of navigation until the
+  // map is drawn and Save overrides can be used; then until the Policies
+  // panel has the server's answer too.
+  document.body.dataset.usableMs = String(Math.round(performance.now()));
   await refresh();
   status(`${model.nodes.length} ends, ${model.edges.length} edges`);
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
   document.body.dataset.ready = 'true';
 }
 

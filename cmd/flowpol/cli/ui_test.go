@@ -187,6 +187,14 @@ func TestUIReviewInChromium(t *testing.T) {
 		t.Errorf("without overrides the engine denies %q, want nothing", denied)
 	}
 
+	// The diff tab is what flowpol diff prints against the same policies.
+	do(t, ctx, chromedp.Click(chromedp.ID("tab-diff")))
+	diffShown := cdpRun(t, ctx, chromedp.TextContent(chromedp.ID("yaml")))
+	d := run(t, "", "diff", "--db", db, "--until", exampleUntil, "--overrides", ovPath, "--against", repoFile("testdata", "check", "policies"))
+	if d.code != 1 || d.out != diffShown {
+		t.Errorf("the diff tab is not flowpol diff's (exit %d):\n%s", d.code, firstDiff(d.out, diffShown))
+	}
+
 	if errs := b.Errors(); len(errs) > 0 {
 		t.Errorf("the page reported errors:\n%s", strings.Join(errs, "\n"))
 	}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,9 +23,7 @@ import (
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/inventory"
-	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/overrides"
-	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
 
@@ -131,8 +128,13 @@ func learnCross(tb testing.TB, sc crossScenario) *crossFixture {
 		tb.Fatalf("scenario %s: until: %v", sc.name, err)
 	}
 	win := learnWindow(tb, inv, filepath.Join(sc.dir, "flows.jsonl"), to.Add(-sc.window), to)
+	return newCrossFixture(inv, win, sc.opts)
+}
+
+// newCrossFixture generates a window's policies and finds its pods.
+func newCrossFixture(inv *inventory.Inventory, win *topology.Window, opts generator.Options) *crossFixture {
 	f := &crossFixture{
-		win: win, result: generator.Generate(win, sc.opts), opts: sc.opts, inv: inv,
+		win: win, result: generator.Generate(win, opts), opts: opts, inv: inv,
 		wlOf: map[*corev1.Pod]topology.WorkloadRef{}, podsOf: map[topology.WorkloadRef][]*corev1.Pod{},
 	}
 	for i := range inv.Pods {
@@ -151,32 +153,7 @@ func learnCross(tb testing.TB, sc crossScenario) *crossFixture {
 // learnWindow learns the flows into a new baseline and reads [from, to).
 func learnWindow(tb testing.TB, inv *inventory.Inventory, flows string, from, to time.Time) *topology.Window {
 	tb.Helper()
-	store, err := boltdb.Open(filepath.Join(tb.TempDir(), "baseline.db"), boltdb.Options{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		if err := store.Close(); err != nil {
-			tb.Error(err)
-		}
-	})
-	in, err := os.Open(flows)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer in.Close()
-	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: store.Bucket(), Source: flows})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := learn.FromReader(tb.Context(), flow.NewReader(in, flows), l, store, learn.BatchOptions{}); err != nil {
-		tb.Fatalf("learn %s: %v", flows, err)
-	}
-	win, err := store.Window(tb.Context(), from, to)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return win
+	return windowOf(tb, learnStore(tb, inv, flows, boltdb.Options{}), from, to)
 }
 
 // workloadOf follows a pod's controller references through the inventory

@@ -64,8 +64,12 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 		return out, err
 	}
 	ids := make([]uint64, len(d.Edges))
+	keys := make([][]byte, len(d.Edges))
 	for i := range d.Edges {
-		id, isNew, err := putEdge(tx, et, &d.Edges[i])
+		keys[i] = edgeKey(d.Edges[i].Edge)
+	}
+	for _, i := range keyOrder(keys) {
+		id, isNew, err := putEdge(tx, st, et, keys[i], &d.Edges[i])
 		if err != nil {
 			return out, fmt.Errorf("edge %s: %w", d.Edges[i].Edge, err)
 		}
@@ -107,10 +111,21 @@ func checkCells(st *state, d *baseline.Delta) error {
 	return nil
 }
 
+// keyOrder returns the indexes of keys in key order. Edges are put in that
+// order: a bbolt node inserts a key by moving the ones after it, so new
+// keys put in order go at the end and cost nothing to insert.
+func keyOrder(keys [][]byte) []int {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+	return order
+}
+
 // putEdge finds or makes an edge's id and merges its pods, nodes,
 // processes and moments seen into the file.
-func putEdge(tx *bolt.Tx, et *edgeTx, e *baseline.EdgeDelta) (uint64, bool, error) {
-	key := edgeKey(e.Edge)
+func putEdge(tx *bolt.Tx, st *state, et *edgeTx, key []byte, e *baseline.EdgeDelta) (uint64, bool, error) {
 	id, rec, isNew, err := findEdge(tx, et, key, e.Edge)
 	if err != nil {
 		return 0, false, err
@@ -124,7 +139,7 @@ func putEdge(tx *bolt.Tx, et *edgeTx, e *baseline.EdgeDelta) (uint64, bool, erro
 		}
 		et.recs[id] = rec
 	}
-	return id, isNew, putSeen(tx, et, id, e.Cells)
+	return id, isNew, putSeen(tx, st, et, id, e.Cells)
 }
 
 // findEdge returns an edge's id and record, as the transaction or the
@@ -178,7 +193,12 @@ func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
 }
 
 // putSeen widens an edge's first and last moments seen to its cells'.
-func putSeen(tx *bolt.Tx, et *edgeTx, id uint64, cells []baseline.Cell) error {
+// The last is stored as the last millisecond of the last tier's block
+// that holds it: an edge is removed only when the last tier's cut, which
+// moves a block at a time, passes it, so this is as exact as the true
+// moment for that, and an edge seen in every commit has its value
+// rewritten once a block rather than every time.
+func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cell) error {
 	if len(cells) == 0 {
 		return nil
 	}
@@ -190,14 +210,14 @@ func putSeen(tx *bolt.Tx, et *edgeTx, id uint64, cells []baseline.Cell) error {
 			return err
 		}
 	}
-	old := sn
+	old, grain := sn, st.span(len(st.tiers)-1)*1000
 	for i, c := range cells {
 		first, last := c.Start*1000+int64(c.FirstMS), c.Start*1000+int64(c.LastMS)
 		if (i == 0 && !known) || first < sn.first {
 			sn.first = first
 		}
 		if (i == 0 && !known) || last > sn.last {
-			sn.last = last
+			sn.last = floorTo(last, grain) + grain - 1
 		}
 	}
 	et.seen[id] = sn

@@ -105,8 +105,8 @@ func mergeStrings(set, add []string) []string {
 	return set
 }
 
-// seen is an edge's first and last moments seen over the whole file, unix
-// milliseconds.
+// seen is an edge's first moment seen over the whole file and the end of
+// the last tier's block holding its last (see putSeen); unix milliseconds.
 type seen struct{ first, last int64 }
 
 func (s seen) encode() []byte {

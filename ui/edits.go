@@ -49,7 +49,7 @@ type Saved struct {
 }
 
 func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
-	req, err := decodeEdits(r)
+	req, err := decodeEdits(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -63,7 +63,7 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSave(w http.ResponseWriter, r *http.Request) {
-	req, err := decodeEdits(r)
+	req, err := decodeEdits(w, r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err)
 		return
@@ -86,11 +86,11 @@ func (s *Server) handleSave(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, Saved{File: s.opts.OverridesPath, Bytes: len(data)})
 }
 
-func decodeEdits(r *http.Request) (*EditsRequest, error) {
+func decodeEdits(w http.ResponseWriter, r *http.Request) (*EditsRequest, error) {
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		return nil, fmt.Errorf("content type %q: want application/json", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, maxBody))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
 	var req EditsRequest
 	if err := dec.Decode(&req); err != nil {

@@ -29,7 +29,9 @@ func bigWindow(namespaces, perNamespace int) *topology.Window {
 	ref := func(ns, i int) topology.WorkloadRef {
 		return topology.WorkloadRef{Namespace: fmt.Sprintf("team-%02d", ns%namespaces), Kind: "Deployment", Name: fmt.Sprintf("svc-%03d", i%perNamespace)}
 	}
-	end := func(r topology.WorkloadRef) topology.End { return topology.End{Kind: topology.KindWorkload, Workload: r} }
+	end := func(r topology.WorkloadRef) topology.End {
+		return topology.End{Kind: topology.KindWorkload, Workload: r}
+	}
 	for ns := range namespaces {
 		for i := range perNamespace {
 			r := ref(ns, i)

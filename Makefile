@@ -12,7 +12,7 @@ LDFLAGS   := -X github.com/flowpol/flowpol/cmd/flowpol/cli.linkedVersion=$(VERSI
 
 export GONOSUMDB := github.com/np-guard
 
-.PHONY: all build demo example test fuzz bench bench-deps vet lint generate check-generate kube-env image image-deps image-push install-plugin clean
+.PHONY: all build demo example test fuzz bench bench-deps vet lint generate check-generate ui kube-env image image-deps image-push install-plugin clean
 
 all: build
 
@@ -70,10 +70,18 @@ example: build
 generate:
 	$(GO) generate ./bpf
 
-## check-generate: fail when the committed eBPF output is not what the sources give.
-check-generate: generate
+## ui: build the review page (flowpol ui) from ui/ with npm, at the versions
+## ui/package-lock.json pins, into ui/dist (committed and embedded).
+ui:
+	cd ui && npm ci --no-audit --no-fund && npm run build
+
+## check-generate: fail when the committed eBPF output or the built review
+## page is not what the sources give.
+check-generate: generate ui
 	@git diff --exit-code --stat -- bpf || { echo "bpf/: committed output is stale: run make generate and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- bpf)" || { git status --porcelain -- bpf; echo "bpf/: untracked generated files"; exit 1; }
+	@git diff --exit-code --stat -- ui/dist || { echo "ui/dist: committed page is stale: run make ui and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- ui/dist)" || { git status --porcelain -- ui/dist; echo "ui/dist: untracked built files"; exit 1; }
 
 ## kube-env: build the etcd and kube-apiserver the tests run against, once
 ## (about ten minutes on two cores; cached outside the repo afterwards).
@@ -103,7 +111,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./hubble
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./policyfile
 
-## bench: the pipeline benchmarks (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
+## bench: the pipeline benchmarks (and the review page's first paint at 2,000 workloads, in chromium) (capture, state and enforce need root, state kube-env); figures are printed. Learning runs on one
 ## core; FLOWPOL_BENCH_RECORDS=1000000 makes a quicker run than the 10 M default; FLOWPOL_BENCH_DAYS=90
 ## gives the baseline store's full 90-day figures (7 days by default here).
 ## The live-state benchmark runs at 30,000 pods and 4,000 Services (a few
@@ -127,6 +135,7 @@ bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench IngestClickHouse -benchtime 1x -timeout 30m ./ingest/server
 	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 60m ./baseline/clickhouse
 	$(GO) test -run '^$$' -bench Enforce -benchtime 1x -timeout 30m ./enforce
+	$(GO) test -run '^$$' -bench FirstPaint -benchtime 1x -timeout 30m ./ui
 
 bench-deps:
 	@.ci/need bench

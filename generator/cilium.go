@@ -129,7 +129,7 @@ func (g *gen) ciliumPolicy(d *draft) (ciliumv2.CiliumNetworkPolicy, bool) {
 	if len(rule.Egress) == 0 {
 		rule.Egress = []api.EgressRule{{}}
 	}
-	tm, om := ciliumMeta(policyName(d.ref), d.ref.Namespace)
+	tm, om := ciliumMeta(PolicyName(d.ref), d.ref.Namespace)
 	om.Annotations = g.annotations(d)
 	return ciliumv2.CiliumNetworkPolicy{TypeMeta: tm, ObjectMeta: om, Spec: rule}, true
 }

@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	"github.com/pmezard/go-difflib/difflib"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -221,4 +223,53 @@ func sortedKeys(m ruleSet) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Unified is the unified diff of one change's YAML, as generate writes it.
+func Unified(c Change) (string, error) {
+	var a, b string
+	name := c.Namespace + "." + c.Name + ".yaml"
+	old, generated := c.Objects()
+	for _, side := range []struct {
+		p   Object
+		out *string
+	}{{old, &a}, {generated, &b}} {
+		if side.p == nil {
+			continue
+		}
+		y, err := MarshalObject(side.p)
+		if err != nil {
+			return "", err
+		}
+		*side.out = string(y)
+	}
+	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(a), B: difflib.SplitLines(b),
+		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
+	})
+}
+
+// WriteDiff writes changes as flowpol diff prints them: a summary per
+// policy and rule, then the unified diff of each policy's YAML.
+func WriteDiff(w io.Writer, changes []Change) error {
+	if len(changes) == 0 {
+		_, err := fmt.Fprintln(w, "no changes")
+		return err
+	}
+	var b strings.Builder
+	for _, c := range changes {
+		fmt.Fprintf(&b, "%s %s/%s\n", c.Kind, c.Namespace, c.Name)
+		for _, d := range c.Details {
+			fmt.Fprintf(&b, "  %s\n", d)
+		}
+	}
+	for _, c := range changes {
+		text, err := Unified(c)
+		if err != nil {
+			return err
+		}
+		b.WriteString("\n" + text)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
 }

@@ -212,7 +212,7 @@ func (k ruleKey) String() string {
 type ruleDraft struct {
 	peer  ruleKey
 	ports []topology.PortProto
-	names []string // the DNS names that led to an external peer
+	names []string              // the DNS names that led to an external peer
 	addrs []netip.Addr          // for the nodes' key and a load balancer's, the addresses seen
 	lb    topology.LoadBalancer // for a load balancer's key
 }
@@ -377,9 +377,9 @@ func windowAnnotation(w *topology.Window) string {
 	return strings.Join(parts, ", ")
 }
 
-// policyName is flowpol-<kind>-<name>, shortened with a hash when it would
+// PolicyName is flowpol-<kind>-<name>, shortened with a hash when it would
 // not fit a name.
-func policyName(ref topology.WorkloadRef) string {
+func PolicyName(ref topology.WorkloadRef) string {
 	name := "flowpol-" + strings.ToLower(ref.Kind) + "-" + ref.Name
 	if len(name) <= 253 {
 		return name
@@ -401,7 +401,7 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 	p := networkingv1.NetworkPolicy{
 		TypeMeta: metav1.TypeMeta{APIVersion: "networking.k8s.io/v1", Kind: "NetworkPolicy"},
 		ObjectMeta: metav1.ObjectMeta{
-			Name: policyName(d.ref), Namespace: d.ref.Namespace,
+			Name: PolicyName(d.ref), Namespace: d.ref.Namespace,
 			Labels: map[string]string{LabelManagedBy: ManagedBy},
 		},
 		Spec: networkingv1.NetworkPolicySpec{
@@ -456,4 +456,26 @@ func sortedRules(m map[ruleKey]*ruleDraft) []*ruleDraft {
 
 func comparePorts(a, b topology.PortProto) int {
 	return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.Port, b.Port))
+}
+
+// WithOverrides returns the options with an overrides file's content: its
+// skipped namespaces, when it lists any, replace the options' own.
+func (o Options) WithOverrides(ov *overrides.Set) Options {
+	o.Overrides = ov
+	if ov != nil && ov.SkipNamespaces != nil {
+		o.SkipNamespaces = ov.SkipNamespaces
+	}
+	return o
+}
+
+// InScope keeps the policies of the namespaces the options generate for,
+// as a diff against what is there should compare them.
+func (o Options) InScope(ps []networkingv1.NetworkPolicy) []networkingv1.NetworkPolicy {
+	var out []networkingv1.NetworkPolicy
+	for _, p := range ps {
+		if (o.Namespace == "" || p.Namespace == o.Namespace) && !slices.Contains(o.SkipNamespaces, p.Namespace) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

@@ -3,11 +3,9 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"slices"
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
-	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -76,9 +74,9 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	for _, msg := range res.Unmatched {
 		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
 	}
-	there = inScope(there, o.namespace, opts.SkipNamespaces)
+	there = opts.InScope(there)
 	changes := generator.Diff(there, res.Policies)
-	if err := writeDiff(s.Out, changes); err != nil {
+	if err := generator.WriteDiff(s.Out, changes); err != nil {
 		return err
 	}
 	if len(changes) > 0 {
@@ -97,62 +95,6 @@ func (o *diffOptions) there(ctx context.Context, s Streams) ([]networkingv1.Netw
 		return nil, err
 	}
 	return set.NetworkPolicies(), nil
-}
-
-// inScope keeps the policies in the namespaces generate was asked for.
-func inScope(ps []networkingv1.NetworkPolicy, namespace string, skip []string) []networkingv1.NetworkPolicy {
-	var out []networkingv1.NetworkPolicy
-	for _, p := range ps {
-		if (namespace == "" || p.Namespace == namespace) && !slices.Contains(skip, p.Namespace) {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-func writeDiff(w io.Writer, changes []generator.Change) error {
-	if len(changes) == 0 {
-		_, err := fmt.Fprintln(w, "no changes")
-		return err
-	}
-	for _, c := range changes {
-		fmt.Fprintf(w, "%s %s/%s\n", c.Kind, c.Namespace, c.Name)
-		for _, d := range c.Details {
-			fmt.Fprintf(w, "  %s\n", d)
-		}
-	}
-	for _, c := range changes {
-		text, err := unified(c)
-		if err != nil {
-			return err
-		}
-		fmt.Fprint(w, "\n"+text)
-	}
-	return nil
-}
-
-// unified is the YAML diff of one change.
-func unified(c generator.Change) (string, error) {
-	var a, b string
-	name := c.Namespace + "." + c.Name + ".yaml"
-	old, generated := c.Objects()
-	for _, side := range []struct {
-		p   generator.Object
-		out *string
-	}{{old, &a}, {generated, &b}} {
-		if side.p == nil {
-			continue
-		}
-		y, err := generator.MarshalObject(side.p)
-		if err != nil {
-			return "", err
-		}
-		*side.out = string(y)
-	}
-	return difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(a), B: difflib.SplitLines(b),
-		FromFile: "a/" + name, ToFile: "b/" + name, Context: 3,
-	})
 }
 
 // runCiliumDiff is diff for CiliumNetworkPolicies.
@@ -183,7 +125,7 @@ func runCiliumDiff(ctx context.Context, o *diffOptions, s Streams) error {
 		}
 	}
 	changes := generator.CiliumDiff(inScope, res.Cilium)
-	if err := writeDiff(s.Out, changes); err != nil {
+	if err := generator.WriteDiff(s.Out, changes); err != nil {
 		return err
 	}
 	if len(changes) > 0 {

@@ -61,10 +61,15 @@ func (o *generationOptions) options() (generator.Options, error) {
 	if err != nil {
 		return generator.Options{}, err
 	}
-	skip := o.skipNamespaces
-	if ov != nil && ov.SkipNamespaces != nil {
-		skip = ov.SkipNamespaces
+	base, err := o.base()
+	if err != nil {
+		return generator.Options{}, err
 	}
+	return base.WithOverrides(ov), nil
+}
+
+// base is the generator's options from the flags alone.
+func (o *generationOptions) base() (generator.Options, error) {
 	if o.lbIngress != "service" && o.lbIngress != "observed" {
 		return generator.Options{}, fmt.Errorf("--lb-ingress %q: want service or observed", o.lbIngress)
 	}
@@ -76,7 +81,7 @@ func (o *generationOptions) options() (generator.Options, error) {
 		}
 		nodes = append(nodes, p.Masked())
 	}
-	return generator.Options{Namespace: o.namespace, SkipNamespaces: skip, Overrides: ov,
+	return generator.Options{Namespace: o.namespace, SkipNamespaces: o.skipNamespaces,
 		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny, NodeCIDRs: nodes,
 		LBObserved: o.lbIngress == "observed"}, nil
 }

@@ -143,12 +143,12 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 			return nil, err
 		}
 	}
-	rec.changes = generator.Diff(inScope(list.Items, o.namespace, opts.SkipNamespaces), res.Policies)
+	rec.changes = generator.Diff(opts.InScope(list.Items), res.Policies)
 	var y, d bytes.Buffer
 	if err := generator.WriteStream(&y, res.Policies); err != nil {
 		return nil, err
 	}
-	if err := writeDiff(&d, rec.changes); err != nil {
+	if err := generator.WriteDiff(&d, rec.changes); err != nil {
 		return nil, err
 	}
 	rec.yaml, rec.diff = y.String(), d.String()

@@ -72,7 +72,7 @@ NetworkPolicies that allow exactly what was seen.
 		root.Annotations = map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl flowpol"}
 		root.PersistentPreRunE = defaultToKubeconfig
 	}
-	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s), newStagedCommand(s))
+	root.AddCommand(newLearnCommand(s), newGenerateCommand(s), newCaptureCommand(s), newCheckCommand(s), newDiffCommand(s), newTopologyCommand(s), newCompileCommand(s), newEnforceCommand(s), newVersionCommand(s), newAgentCommand(s), newAggregatorCommand(s), newRecommendCommand(s), newStatusCommand(s), newCompactCommand(s), newStagedCommand(s), newUICommand(s))
 	return root
 }
 

@@ -1,0 +1,311 @@
+// The review page: the map, the selected workload's tables, the policies
+// panel and the save button. The server computes every policy; the page
+// only holds the edits (unticked edges, added rules, chosen selectors) and
+// sends them with each request.
+import './style.css';
+import { createMap } from './map.js';
+
+const token = new URLSearchParams(location.search).get('token') || '';
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  model: null,
+  byNode: new Map(), // node id -> {ingress: [edge], egress: [edge]}
+  unticked: new Set(),
+  excluded: new Set(), // as the server says, for the edits
+  allow: [],
+  selectors: {},
+  selected: '',
+  view: 'selected',
+  preview: null,
+  map: null,
+};
+
+async function api(path, body) {
+  const init = { headers: { 'X-Flowpol-Token': token } };
+  if (body !== undefined) {
+    init.method = 'POST';
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, init);
+  const data = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
+  if (!r.ok) throw new Error(data.error || `${r.status} ${r.statusText}`);
+  return data;
+}
+
+function status(text, error = false) {
+  $('status').textContent = text;
+  $('status').className = error ? 'error' : '';
+}
+
+function edits() {
+  return {
+    unticked: [...state.unticked].sort((a, b) => a - b),
+    allow: state.allow,
+    selectors: state.selectors,
+    workload: state.selected && state.byNode.get(state.selected)?.workload ? state.selected : '',
+  };
+}
+
+function index(model) {
+  state.byNode = new Map();
+  for (const n of model.nodes) state.byNode.set(n.id, { node: n, workload: n.kind === 'workload', ingress: [], egress: [] });
+  for (const e of model.edges) {
+    state.byNode.get(e.src).egress.push(e);
+    state.byNode.get(e.dst).ingress.push(e);
+  }
+  state.unticked = new Set(model.edges.filter((e) => e.excludedBy).map((e) => e.id));
+  state.excluded = new Set(state.unticked);
+  state.allow = [];
+  state.selectors = {};
+}
+
+async function load() {
+  status('loading…');
+  const model = await api('api/model');
+  performance.mark('model');
+  state.model = model;
+  index(model);
+  $('window').textContent = `window ${model.from} to ${model.to}`;
+  fillFilters(model);
+  state.map = createMap($('map'), model, {
+    onSelect: (id) => select(id),
+    isRed: (e) => state.excluded.has(e.id) || !!e.denied,
+  });
+  performance.mark('map');
+  await state.map.ready;
+  $('save').disabled = !model.overrides;
+  $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
+  $('tab-diff').hidden = !model.havePolicies;
+  // For the first-paint benchmark: from the start of navigation until the
+  // map is drawn and Save overrides can be used; then until the Policies
+  // panel has the server's answer too.
+  document.body.dataset.usableMs = String(Math.round(performance.now()));
+  await refresh();
+  status(`${model.nodes.length} ends, ${model.edges.length} edges`);
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.body.dataset.ready = 'true';
+}
+
+function fillFilters(model) {
+  const groups = [...new Set(model.nodes.map((n) => n.group))].sort();
+  for (const g of groups) $('namespace').append(new Option(g, g));
+  const list = $('workloads');
+  for (const n of model.nodes) list.append(new Option(n.id));
+}
+
+function select(id) {
+  const entry = state.byNode.get(id);
+  if (!entry) return;
+  state.selected = id;
+  state.map.highlight(id);
+  $('selected').textContent = id;
+  renderSelector(entry);
+  renderTable($('ingress'), entry.ingress, 'src');
+  renderTable($('egress'), entry.egress, 'dst');
+  renderAllows();
+  $('allowform').hidden = !entry.workload;
+  schedule();
+}
+
+const columns = ['allow', 'peer', 'port', 'connections', 'first seen', 'last seen', 'pods', 'nodes', 'processes', 'policies there'];
+
+function renderTable(table, edges, peerSide) {
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const c of columns) head.append(Object.assign(document.createElement('th'), { textContent: c }));
+  const body = table.createTBody();
+  if (edges.length === 0) {
+    const td = body.insertRow().insertCell();
+    td.colSpan = columns.length;
+    td.textContent = 'none observed';
+    td.className = 'muted';
+  }
+  for (const e of edges) body.append(edgeRow(e, peerSide));
+}
+
+function edgeRow(e, peerSide) {
+  const tr = document.createElement('tr');
+  tr.dataset.edge = e.id;
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.checked = !state.unticked.has(e.id);
+  box.setAttribute('aria-label', e.label);
+  box.disabled = !!e.fixed;
+  if (e.fixed) box.title = e.fixed;
+  box.addEventListener('change', () => {
+    if (box.checked) state.unticked.delete(e.id);
+    else state.unticked.add(e.id);
+    schedule();
+  });
+  const cells = [
+    box,
+    e[peerSide],
+    `${e.port}/${e.proto}`,
+    String(e.count),
+    when(e.first),
+    when(e.last),
+    `${e.srcPods}→${e.dstPods}`,
+    (e.nodes || []).join(', ') || '-',
+    `${(e.srcComms || []).join(',') || '-'} → ${(e.dstComms || []).join(',') || '-'}`,
+    e.denied || '-',
+  ];
+  cells.forEach((c, i) => {
+    const td = tr.insertCell();
+    if (i === 1) td.className = 'peer';
+    if (typeof c === 'string') td.textContent = c;
+    else td.append(c);
+  });
+  markRow(tr, e);
+  return tr;
+}
+
+// when is a time as the tables show it: to the second, in UTC.
+function when(t) {
+  return t.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+}
+
+function markRow(tr, e) {
+  tr.classList.toggle('excluded', state.excluded.has(e.id));
+  tr.classList.toggle('denied', !!e.denied);
+}
+
+function renderSelector(entry) {
+  const box = $('selector');
+  box.replaceChildren();
+  if (!entry.workload) return;
+  const n = entry.node;
+  const chosen = state.selectors[n.id];
+  const labels = chosen || n.selector || {};
+  const text = Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(',');
+  const p = document.createElement('p');
+  p.textContent = `selector: ${text || 'none (no stable labels)'}`;
+  if (n.overlaps?.length) p.textContent += ` — also selects ${n.overlaps.join(', ')}`;
+  box.append(p);
+  if (!n.ambiguous && !chosen) return;
+  const input = Object.assign(document.createElement('input'), { value: text, placeholder: 'app=name,tier=web' });
+  input.setAttribute('aria-label', 'Selector labels');
+  const button = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Use selector' });
+  button.addEventListener('click', () => {
+    const labels = {};
+    for (const part of input.value.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const [k, ...v] = part.split('=');
+      labels[k.trim()] = v.join('=').trim();
+    }
+    if (Object.keys(labels).length) state.selectors[n.id] = labels;
+    else delete state.selectors[n.id];
+    renderSelector(entry);
+    schedule();
+  });
+  box.append(input, button);
+}
+
+function renderAllows() {
+  const ul = $('allows');
+  ul.replaceChildren();
+  const mine = (a) => a.workload.namespace + '/' + a.workload.kind + '/' + a.workload.name === state.selected;
+  const text = (a) => `${a.ingress ? 'ingress from' : 'egress to'} ${a.peer} on ${(a.ports || []).join(', ') || 'every port'}`;
+  for (const a of (state.model.allow || []).filter(mine)) {
+    ul.append(Object.assign(document.createElement('li'), { textContent: `${text(a)} (${state.model.overrides}:${a.line})` }));
+  }
+  state.allow.forEach((a, i) => {
+    if (!mine(a)) return;
+    const li = Object.assign(document.createElement('li'), { textContent: text(a) + ' (new) ' });
+    const rm = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Remove' });
+    rm.setAttribute('aria-label', `Remove ${text(a)}`);
+    rm.addEventListener('click', () => {
+      state.allow.splice(i, 1);
+      renderAllows();
+      schedule();
+    });
+    li.append(rm);
+    ul.append(li);
+  });
+}
+
+$('allowform').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const [namespace, kind, name] = state.selected.split('/');
+  const ports = $('allowports').value.split(',').map((s) => s.trim()).filter(Boolean);
+  state.allow.push({ workload: { namespace, kind, name }, ingress: $('allowdir').value === 'ingress', peer: $('allowpeer').value.trim(), ports });
+  $('allowpeer').value = '';
+  $('allowports').value = '';
+  renderAllows();
+  schedule();
+});
+
+let timer = 0;
+let seq = 0;
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, 120);
+}
+
+// refresh asks the server for the policies of the edits, and marks what
+// they exclude.
+async function refresh() {
+  const mine = ++seq;
+  try {
+    const p = await api('api/preview', edits());
+    if (mine !== seq) return;
+    state.preview = p;
+    state.excluded = new Set(p.excluded || []);
+    state.map.recolor();
+    for (const tr of document.querySelectorAll('tr[data-edge]')) markRow(tr, state.model.edges[tr.dataset.edge]);
+    $('warnings').textContent = `${p.policies} policies` + (p.warnings?.length ? ` — ${p.warnings.join('; ')}` : '');
+    showView();
+    if ($('status').className === 'error') status('');
+  } catch (err) {
+    if (mine === seq) status(err.message, true);
+  }
+}
+
+function showView() {
+  const p = state.preview;
+  if (!p) return;
+  const text = { selected: p.selected || (state.selected ? '# no policy for this workload\n' : '# select a workload\n'), all: p.all, diff: p.diff };
+  $('yaml').textContent = text[state.view] || '';
+  for (const t of document.querySelectorAll('[role=tab]')) t.setAttribute('aria-selected', String(t.dataset.view === state.view));
+}
+
+for (const t of document.querySelectorAll('[role=tab]')) {
+  t.addEventListener('click', () => {
+    state.view = t.dataset.view;
+    showView();
+  });
+}
+
+$('save').addEventListener('click', async () => {
+  $('save').disabled = true;
+  try {
+    const r = await api('api/save', edits());
+    const selected = state.selected;
+    state.model = await api('api/model');
+    index(state.model);
+    if (selected) select(selected);
+    await refresh();
+    status(`saved ${r.file} (${r.bytes} bytes)`);
+  } catch (err) {
+    status(`not saved: ${err.message}`, true);
+  } finally {
+    $('save').disabled = false;
+  }
+});
+
+$('namespace').addEventListener('change', () => state.map.filter($('namespace').value));
+$('search').addEventListener('change', () => {
+  const id = $('search').value.trim();
+  if (state.byNode.has(id)) {
+    select(id);
+    state.map.focus(id);
+    return;
+  }
+  const hit = state.model.nodes.find((n) => n.id.includes(id));
+  if (hit) {
+    select(hit.id);
+    state.map.focus(hit.id);
+  }
+});
+
+load().catch((err) => status(`cannot load: ${err.message}`, true));

@@ -13,33 +13,8 @@ import (
 // CiliumDiff is Diff for CiliumNetworkPolicies: only those flowpol manages
 // can be removed, and rules are compared by peer.
 func CiliumDiff(old, generated []ciliumv2.CiliumNetworkPolicy) []Change {
-	byKey := map[string]*ciliumv2.CiliumNetworkPolicy{}
-	for i := range old {
-		if old[i].Labels[LabelManagedBy] == ManagedBy {
-			byKey[old[i].Namespace+"/"+old[i].Name] = &old[i]
-		}
-	}
-	var out []Change
-	for i := range generated {
-		n := &generated[i]
-		key := n.Namespace + "/" + n.Name
-		o, ok := byKey[key]
-		delete(byKey, key)
-		if !ok {
-			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "add", NewCilium: n})
-			continue
-		}
-		if details := ciliumSpecDiff(o, n); len(details) > 0 {
-			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "change", Details: details, OldCilium: o, NewCilium: n})
-		}
-	}
-	for _, o := range byKey {
-		out = append(out, Change{Namespace: o.Namespace, Name: o.Name, Kind: "remove", OldCilium: o})
-	}
-	slices.SortFunc(out, func(a, b Change) int {
-		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
-	})
-	return out
+	return pairDiff(old, generated, ciliumSpecDiff,
+		func(c *Change, o, n *ciliumv2.CiliumNetworkPolicy) { c.OldCilium, c.NewCilium = o, n })
 }
 
 // ciliumSpecDiff lists what differs between two policies' rules: the

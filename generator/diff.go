@@ -55,28 +55,47 @@ func objectOrNil[P interface {
 // policies flowpol manages (labelled app.kubernetes.io/managed-by: flowpol)
 // can be removed; others there are not generate's and are left out.
 func Diff(old, generated []networkingv1.NetworkPolicy) []Change {
-	byKey := map[string]*networkingv1.NetworkPolicy{}
+	return pairDiff(old, generated,
+		func(o, n *networkingv1.NetworkPolicy) []string { return specDiff(&o.Spec, &n.Spec) },
+		func(c *Change, o, n *networkingv1.NetworkPolicy) { c.Old, c.New = o, n })
+}
+
+// pairDiff pairs the policies there that flowpol manages with those
+// generated, by namespace and name, and lists what to add, change and
+// remove, sorted: details compares a pair, set puts a change's policies
+// (either may be nil) in their fields.
+func pairDiff[T any, P interface {
+	*T
+	metav1.Object
+}](old, generated []T, details func(o, n P) []string, set func(c *Change, o, n P)) []Change {
+	byKey := map[string]P{}
 	for i := range old {
-		if old[i].Labels[LabelManagedBy] == ManagedBy {
-			byKey[old[i].Namespace+"/"+old[i].Name] = &old[i]
+		if o := P(&old[i]); o.GetLabels()[LabelManagedBy] == ManagedBy {
+			byKey[o.GetNamespace()+"/"+o.GetName()] = o
 		}
 	}
 	var out []Change
+	add := func(kind string, d []string, o, n P) {
+		ref := cmp.Or(n, o)
+		c := Change{Namespace: ref.GetNamespace(), Name: ref.GetName(), Kind: kind, Details: d}
+		set(&c, o, n)
+		out = append(out, c)
+	}
 	for i := range generated {
-		n := &generated[i]
-		key := n.Namespace + "/" + n.Name
+		n := P(&generated[i])
+		key := n.GetNamespace() + "/" + n.GetName()
 		o, ok := byKey[key]
 		delete(byKey, key)
 		if !ok {
-			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "add", New: n})
+			add("add", nil, nil, n)
 			continue
 		}
-		if details := specDiff(&o.Spec, &n.Spec); len(details) > 0 {
-			out = append(out, Change{Namespace: n.Namespace, Name: n.Name, Kind: "change", Details: details, Old: o, New: n})
+		if d := details(o, n); len(d) > 0 {
+			add("change", d, o, n)
 		}
 	}
 	for _, o := range byKey {
-		out = append(out, Change{Namespace: o.Namespace, Name: o.Name, Kind: "remove", Old: o})
+		add("remove", nil, o, nil)
 	}
 	slices.SortFunc(out, func(a, b Change) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))

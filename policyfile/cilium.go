@@ -5,7 +5,6 @@ import (
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	yaml "go.yaml.in/yaml/v3"
-	sigsjson "sigs.k8s.io/json"
 )
 
 const ciliumAPIVersion = "cilium.io/v2"
@@ -21,23 +20,10 @@ type CiliumPolicy struct {
 // Cilium agent does (Sanitize, on a copy) and adds it.
 func (r *reader) cilium(file string, node *yaml.Node, js []byte, label string) {
 	var p ciliumv2.CiliumNetworkPolicy
-	strict, err := sigsjson.UnmarshalStrict(js, &p, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
-	if err != nil {
-		r.fail(file, lineAt(node, jsonErrorPath(err)), label, err)
+	if !r.decodeStrict(file, node, js, label, &p) {
 		return
 	}
-	if len(strict) > 0 {
-		for _, e := range strict {
-			r.fail(file, lineAt(node, strictErrorPath(e)), label, e)
-		}
-		return
-	}
-	if p.Namespace == "" {
-		p.Namespace = r.opts.namespace()
-		r.set.Warnings = append(r.set.Warnings, Warning{File: file, Line: node.Line, Object: "CiliumNetworkPolicy " + p.Name,
-			Message: fmt.Sprintf("no namespace: read as namespace %q (kubectl apply puts it in its context's namespace)", p.Namespace)})
-		label = "CiliumNetworkPolicy " + p.Namespace + "/" + p.Name
-	}
+	label = r.inNamespace(file, node, "CiliumNetworkPolicy", &p.ObjectMeta, label)
 	rules := p.Specs
 	if p.Spec != nil {
 		rules = append(rules, p.Spec)

@@ -10,6 +10,7 @@ import (
 
 	yaml "go.yaml.in/yaml/v3"
 	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	sigsjson "sigs.k8s.io/json"
 	sigsyaml "sigs.k8s.io/yaml"
 )
@@ -154,26 +155,40 @@ func (r *reader) list(file string, node *yaml.Node, js []byte) {
 	}
 }
 
+// decodeStrict decodes an object's JSON into into, refusing unknown and
+// duplicate fields; it reports each problem at its line and says whether
+// there was none.
+func (r *reader) decodeStrict(file string, node *yaml.Node, js []byte, label string, into any) bool {
+	strict, err := sigsjson.UnmarshalStrict(js, into, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
+	if err != nil {
+		r.fail(file, lineAt(node, jsonErrorPath(err)), label, err)
+		return false
+	}
+	for _, e := range strict {
+		r.fail(file, lineAt(node, strictErrorPath(e)), label, e)
+	}
+	return len(strict) == 0
+}
+
+// inNamespace puts an object without a namespace in the one kubectl
+// would, with a warning, and returns its label as it then reads.
+func (r *reader) inNamespace(file string, node *yaml.Node, kind string, m *metav1.ObjectMeta, label string) string {
+	if m.Namespace != "" {
+		return label
+	}
+	m.Namespace = r.opts.namespace()
+	r.set.Warnings = append(r.set.Warnings, Warning{File: file, Line: node.Line, Object: kind + " " + m.Name,
+		Message: fmt.Sprintf("no namespace: read as namespace %q (kubectl apply puts it in its context's namespace)", m.Namespace)})
+	return kind + " " + m.Namespace + "/" + m.Name
+}
+
 // policy decodes a NetworkPolicy strictly, validates it and adds it.
 func (r *reader) policy(file string, node *yaml.Node, js []byte, label string) {
 	var p networkingv1.NetworkPolicy
-	strict, err := sigsjson.UnmarshalStrict(js, &p, sigsjson.DisallowDuplicateFields, sigsjson.DisallowUnknownFields)
-	if err != nil {
-		r.fail(file, lineAt(node, jsonErrorPath(err)), label, err)
+	if !r.decodeStrict(file, node, js, label, &p) {
 		return
 	}
-	if len(strict) > 0 {
-		for _, e := range strict {
-			r.fail(file, lineAt(node, strictErrorPath(e)), label, e)
-		}
-		return
-	}
-	if p.Namespace == "" {
-		p.Namespace = r.opts.namespace()
-		r.set.Warnings = append(r.set.Warnings, Warning{File: file, Line: node.Line, Object: "NetworkPolicy " + p.Name,
-			Message: fmt.Sprintf("no namespace: read as namespace %q (kubectl apply puts it in its context's namespace)", p.Namespace)})
-		label = "NetworkPolicy " + p.Namespace + "/" + p.Name
-	}
+	label = r.inNamespace(file, node, "NetworkPolicy", &p.ObjectMeta, label)
 	if errs := Validate(&p); len(errs) > 0 {
 		for _, fe := range errs {
 			r.fail(file, lineAt(node, fe.Field), label, &FieldError{Field: fe})

@@ -76,38 +76,34 @@ func addCiliumRule(out ruleSet, peers, ports []string) {
 }
 
 func ingressPeers(r api.IngressRule) []string {
-	var out []string
-	for _, e := range r.FromEndpoints {
-		out = append(out, "endpoints "+e.String())
-	}
-	for _, e := range r.FromEntities {
-		out = append(out, "entity "+string(e))
-	}
-	for _, c := range r.FromCIDR {
-		out = append(out, "cidr "+string(c))
-	}
-	return append(out, cidrTexts(r.FromCIDRSet)...)
+	return l3Texts(r.FromEndpoints, r.FromEntities, r.FromCIDR, r.FromCIDRSet, nil)
 }
 
 func egressPeers(r api.EgressRule) []string {
+	return l3Texts(r.ToEndpoints, r.ToEntities, r.ToCIDR, r.ToCIDRSet, r.ToFQDNs)
+}
+
+// l3Texts names a rule's peers, one text each: endpoints, entities,
+// CIDRs, names, then CIDR sets.
+func l3Texts(eps []api.EndpointSelector, ents api.EntitySlice, cidrs api.CIDRSlice, set api.CIDRRuleSlice, fqdns api.FQDNSelectorSlice) []string {
 	var out []string
-	for _, e := range r.ToEndpoints {
+	for _, e := range eps {
 		out = append(out, "endpoints "+e.String())
 	}
-	for _, e := range r.ToEntities {
+	for _, e := range ents {
 		out = append(out, "entity "+string(e))
 	}
-	for _, c := range r.ToCIDR {
+	for _, c := range cidrs {
 		out = append(out, "cidr "+string(c))
 	}
-	for _, f := range r.ToFQDNs {
+	for _, f := range fqdns {
 		if f.MatchName != "" {
 			out = append(out, "fqdn "+f.MatchName)
 		} else {
 			out = append(out, "fqdn pattern "+f.MatchPattern)
 		}
 	}
-	return append(out, cidrTexts(r.ToCIDRSet)...)
+	return append(out, cidrTexts(set)...)
 }
 
 func cidrTexts(set api.CIDRRuleSlice) []string {

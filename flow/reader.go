@@ -26,6 +26,9 @@ type Reader struct {
 	line    int
 	rec     Record
 	strings map[string]string
+	// general turns the fast path off, for the tests that compare it
+	// with the general parser.
+	general bool
 }
 
 // NewReader reads records from r; name (a file name, or "-" for standard
@@ -47,6 +50,9 @@ func (r *Reader) Next() (*Record, error) {
 		b := r.sc.Bytes()
 		if isBlank(b) {
 			continue
+		}
+		if !r.general && r.fastParse(b) {
+			return &r.rec, nil
 		}
 		if err := r.parse(b); err != nil {
 			return nil, err
@@ -315,14 +321,20 @@ func (r *Reader) str(field string, v *fastjson.Value) (string, error) {
 	if err != nil {
 		return "", r.fail(field, errors.New("not a string"))
 	}
+	return r.intern(b), nil
+}
+
+// intern returns b as a string, the same string each time for up to
+// 65,536 different values.
+func (r *Reader) intern(b []byte) string {
 	if s, ok := r.strings[string(b)]; ok {
-		return s, nil
+		return s
 	}
 	s := string(b)
 	if len(r.strings) < 1<<16 {
 		r.strings[s] = s
 	}
-	return s, nil
+	return s
 }
 
 func (r *Reader) uint(field string, v *fastjson.Value, limit uint64, required bool) (uint64, error) {

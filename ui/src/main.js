@@ -77,15 +77,16 @@ async function load() {
   index(model);
   $('window').textContent = `window ${model.from} to ${model.to}`;
   fillFilters(model);
+  performance.mark('filters');
+  $('save').disabled = !model.overrides;
+  $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
+  $('tab-diff').hidden = !model.havePolicies;
   state.map = createMap($('map'), model, {
     onSelect: (id) => select(id),
     isRed: (e) => state.excluded.has(e.id) || !!e.denied,
   });
   performance.mark('map');
   await state.map.ready;
-  $('save').disabled = !model.overrides;
-  $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
-  $('tab-diff').hidden = !model.havePolicies;
   // For the first-paint benchmark: from the start of navigation until the
   // map is drawn and Save overrides can be used; then until the Policies
   // panel has the server's answer too.

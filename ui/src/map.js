@@ -1,7 +1,6 @@
-// The map: Cytoscape.js draws the ends grouped by namespace (compound
-// nodes), with one link per ordered pair of ends. A link is red when any of
-// its edges would be denied: excluded by the edits, or denied by the
-// policies there.
+// The map: Cytoscape.js draws the ends grouped by namespace, with one link
+// per ordered pair of ends. A link is red when any of its edges would be
+// denied: excluded by the edits, or denied by the policies there.
 //
 // A small map is laid out by fCoSE, each namespace a compound node. Past
 // `large` ends fCoSE takes tens of seconds, and compound nodes make every
@@ -138,15 +137,14 @@ export function createMap(container, model, { onSelect, isRed }) {
   return api;
 }
 
-// layoutOptions: the grid's positions (preset) past `large` ends, else
-// fCoSE. ?layout= chooses another for the first-paint benchmark, which
-// measured them at 2,000 workloads: fcose-draft (fCoSE in its fast mode),
-// fcose (at full quality) and cose (Cytoscape's own force-directed layout).
+// layoutOptions: fCoSE, the layout of a small map (the grid of a large
+// one needs none). ?layout= chooses another for the first-paint benchmark,
+// which measured them at 2,000 workloads against the grid: fcose-draft
+// (fCoSE in its fast mode), fcose-default (at full quality) and cose
+// (Cytoscape's own force-directed layout).
 function layoutOptions(choice, big) {
   const common = { randomize: true, animate: false, fit: true, padding: 20 };
   switch (choice) {
-    case 'grid':
-      return { name: 'preset', fit: true, padding: 20 };
     case 'cose':
       return { ...common, name: 'cose', nodeDimensionsIncludeLabels: !big, numIter: 1000 };
     case 'fcose-draft':

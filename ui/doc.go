@@ -10,7 +10,10 @@
 // so that another site cannot post to it. Nothing is written but the
 // overrides file, atomically. The policies are computed by the generator,
 // on the server, from the overrides file as saving would write it: what the
-// page shows is what generate --overrides gives.
+// page shows is what generate --overrides gives. The page numbers each
+// change of its edits and shows only the latest one's answer; its body's
+// data-revision and data-shown attributes say which it has and which it
+// shows.
 //
 // A Server holds one window, read when it is made; it is safe for
 // concurrent requests.

@@ -2,6 +2,13 @@
 // panel and the save button. The server computes every policy; the page
 // only holds the edits (unticked edges, added rules, chosen selectors) and
 // sends them with each request.
+//
+// Every change of the edits (or of the selected workload) is a revision.
+// The panel and the map's colours show one answer of the server at a time,
+// and only the latest revision's: an earlier request still in flight is
+// aborted, and an answer for another revision than the latest is dropped.
+// The body's data-revision is the latest revision, data-shown the one the
+// panel and the map show; they are equal when the page has settled.
 import './style.css';
 import { createMap } from './map.js';
 
@@ -19,10 +26,11 @@ const state = {
   view: 'selected',
   preview: null,
   map: null,
+  revision: 0,
 };
 
-async function api(path, body) {
-  const init = { headers: { 'X-Flowpol-Token': token } };
+async function api(path, body, signal) {
+  const init = { headers: { 'X-Flowpol-Token': token }, signal };
   if (body !== undefined) {
     init.method = 'POST';
     init.headers['Content-Type'] = 'application/json';
@@ -69,19 +77,21 @@ async function load() {
   index(model);
   $('window').textContent = `window ${model.from} to ${model.to}`;
   fillFilters(model);
+  performance.mark('filters');
+  $('save').disabled = !model.overrides;
+  $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
+  $('tab-diff').hidden = !model.havePolicies;
   state.map = createMap($('map'), model, {
     onSelect: (id) => select(id),
     isRed: (e) => state.excluded.has(e.id) || !!e.denied,
   });
   performance.mark('map');
   await state.map.ready;
-  $('save').disabled = !model.overrides;
-  $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
-  $('tab-diff').hidden = !model.havePolicies;
   // For the first-paint benchmark: from the start of navigation until the
   // map is drawn and Save overrides can be used; then until the Policies
   // panel has the server's answer too.
   document.body.dataset.usableMs = String(Math.round(performance.now()));
+  document.body.dataset.revision = String(state.revision);
   await refresh();
   status(`${model.nodes.length} ends, ${model.edges.length} edges`);
   document.body.dataset.readyMs = String(Math.round(performance.now()));
@@ -96,8 +106,13 @@ function fillFilters(model) {
 }
 
 function select(id) {
+  if (show(id)) edited();
+}
+
+// show fills the tables for an end, without asking for policies.
+function show(id) {
   const entry = state.byNode.get(id);
-  if (!entry) return;
+  if (!entry) return false;
   state.selected = id;
   state.map.highlight(id);
   $('selected').textContent = id;
@@ -106,7 +121,7 @@ function select(id) {
   renderTable($('egress'), entry.egress, 'dst');
   renderAllows();
   $('allowform').hidden = !entry.workload;
-  schedule();
+  return true;
 }
 
 const columns = ['allow', 'peer', 'port', 'connections', 'first seen', 'last seen', 'pods', 'nodes', 'processes', 'policies there'];
@@ -137,7 +152,7 @@ function edgeRow(e, peerSide) {
   box.addEventListener('change', () => {
     if (box.checked) state.unticked.delete(e.id);
     else state.unticked.add(e.id);
-    schedule();
+    edited();
   });
   const cells = [
     box,
@@ -196,7 +211,7 @@ function renderSelector(entry) {
     if (Object.keys(labels).length) state.selectors[n.id] = labels;
     else delete state.selectors[n.id];
     renderSelector(entry);
-    schedule();
+    edited();
   });
   box.append(input, button);
 }
@@ -217,7 +232,7 @@ function renderAllows() {
     rm.addEventListener('click', () => {
       state.allow.splice(i, 1);
       renderAllows();
-      schedule();
+      edited();
     });
     li.append(rm);
     ul.append(li);
@@ -232,33 +247,48 @@ $('allowform').addEventListener('submit', (ev) => {
   $('allowpeer').value = '';
   $('allowports').value = '';
   renderAllows();
-  schedule();
+  edited();
 });
 
-let timer = 0;
-let seq = 0;
-function schedule() {
+// edited starts a new revision and asks for its policies, once the
+// person has stopped clicking for a moment.
+function edited() {
+  state.revision++;
+  document.body.dataset.revision = String(state.revision);
   clearTimeout(timer);
   timer = setTimeout(refresh, 120);
 }
 
-// refresh asks the server for the policies of the edits, and marks what
-// they exclude.
+let timer = 0;
+let inflight = null;
+
+// refresh asks the server for the policies of the latest revision, and
+// shows them and what they exclude, unless the edits changed meanwhile.
 async function refresh() {
-  const mine = ++seq;
+  clearTimeout(timer);
+  const revision = state.revision;
+  inflight?.abort();
+  const ctl = new AbortController();
+  inflight = ctl;
   try {
-    const p = await api('api/preview', edits());
-    if (mine !== seq) return;
-    state.preview = p;
-    state.excluded = new Set(p.excluded || []);
-    state.map.recolor();
-    for (const tr of document.querySelectorAll('tr[data-edge]')) markRow(tr, state.model.edges[tr.dataset.edge]);
-    $('warnings').textContent = `${p.policies} policies` + (p.warnings?.length ? ` — ${p.warnings.join('; ')}` : '');
-    showView();
-    if ($('status').className === 'error') status('');
+    const p = await api('api/preview', edits(), ctl.signal);
+    if (revision === state.revision) showPreview(p, revision);
   } catch (err) {
-    if (mine === seq) status(err.message, true);
+    if (!ctl.signal.aborted && revision === state.revision) status(err.message, true);
+  } finally {
+    if (inflight === ctl) inflight = null;
   }
+}
+
+function showPreview(p, revision) {
+  state.preview = p;
+  state.excluded = new Set(p.excluded || []);
+  state.map.recolor();
+  for (const tr of document.querySelectorAll('tr[data-edge]')) markRow(tr, state.model.edges[tr.dataset.edge]);
+  $('warnings').textContent = `${p.policies} policies` + (p.warnings?.length ? ` — ${p.warnings.join('; ')}` : '');
+  showView();
+  if ($('status').className === 'error') status('');
+  document.body.dataset.shown = String(revision);
 }
 
 function showView() {
@@ -276,20 +306,26 @@ for (const t of document.querySelectorAll('[role=tab]')) {
   });
 }
 
+// Saving writes the edits, reads the model back (the file now has them),
+// and shows the policies of the file as written: one revision, asked for
+// at once, so that "saved" is said when the panel shows what was saved.
 $('save').addEventListener('click', async () => {
   $('save').disabled = true;
   try {
+    clearTimeout(timer);
     const r = await api('api/save', edits());
     const selected = state.selected;
     state.model = await api('api/model');
     index(state.model);
-    if (selected) select(selected);
+    if (selected) show(selected);
+    state.revision++;
+    document.body.dataset.revision = String(state.revision);
     await refresh();
     status(`saved ${r.file} (${r.bytes} bytes)`);
   } catch (err) {
     status(`not saved: ${err.message}`, true);
   } finally {
-    $('save').disabled = false;
+    $('save').disabled = !state.model.overrides;
   }
 });
 

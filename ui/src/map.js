@@ -1,18 +1,27 @@
-// The map: Cytoscape.js draws the ends grouped by namespace (compound
-// nodes), laid out by fCoSE, with one link per ordered pair of ends. A link
-// is red when any of its edges would be denied: excluded by the edits, or
-// denied by the policies there.
+// The map: Cytoscape.js draws the ends grouped by namespace, with one link
+// per ordered pair of ends. A link is red when any of its edges would be
+// denied: excluded by the edits, or denied by the policies there.
+//
+// A small map is laid out by fCoSE, each namespace a compound node. Past
+// `large` ends fCoSE takes tens of seconds, and compound nodes make every
+// style change walk the hierarchy, so a large map is drawn at once on a
+// grid: each namespace a block of its ends in name order, drawn as a
+// rectangle behind them, the blocks packed in rows (gridPositions). Picking
+// a namespace in the filter lays out what it shows with fCoSE; all
+// namespaces again restore the grid.
 import cytoscape from 'cytoscape';
 import fcose from 'cytoscape-fcose';
 
 cytoscape.use(fcose);
 
-// Past this many ends the layout runs in its fast (draft) mode, and the
-// map drops labels and edges while it is panned.
+// Past this many ends the map is laid out on the grid, and drops labels
+// and edges while it is panned.
 const large = 400;
 
 export function createMap(container, model, { onSelect, isRed }) {
   const big = model.nodes.length > large;
+  const choice = new URLSearchParams(location.search).get('layout') || (big ? 'grid' : 'fcose');
+  const grid = choice === 'grid' ? gridPositions(model.nodes, container) : null;
   const links = new Map();
   for (const e of model.edges) {
     const key = e.src + '\u0000' + e.dst;
@@ -20,10 +29,18 @@ export function createMap(container, model, { onSelect, isRed }) {
     links.get(key).edges.push(e);
   }
   const elements = [];
-  const groups = new Set(model.nodes.map((n) => n.group));
-  for (const g of groups) elements.push({ group: 'nodes', data: { id: 'group:' + g, label: g }, classes: 'group' });
+  if (grid) {
+    for (const b of grid.blocks) {
+      elements.push({ group: 'nodes', data: { id: 'group:' + b.group, label: b.group, w: b.w, h: b.h }, position: { x: b.x, y: b.y }, classes: 'group block', grabbable: false, selectable: false });
+    }
+  } else {
+    for (const g of new Set(model.nodes.map((n) => n.group))) elements.push({ group: 'nodes', data: { id: 'group:' + g, label: g }, classes: 'group' });
+  }
   for (const n of model.nodes) {
-    elements.push({ group: 'nodes', data: { id: n.id, parent: 'group:' + n.group, label: n.kind === 'workload' ? n.name : n.name, kind: n.kind }, classes: n.kind });
+    const el = { group: 'nodes', data: { id: n.id, group: n.group, label: n.name, kind: n.kind }, classes: n.kind };
+    if (grid) el.position = { ...grid.positions.get(n.id) };
+    else el.data.parent = 'group:' + n.group;
+    elements.push(el);
   }
   for (const l of links.values()) {
     const ports = l.edges.map((e) => `${e.port}/${e.proto} (${e.count})`).join('\n');
@@ -32,7 +49,12 @@ export function createMap(container, model, { onSelect, isRed }) {
   const cy = cytoscape({
     container,
     elements,
-    style: style(big),
+    // Not Cytoscape's default, a grid layout of its own, which costs as
+    // much as the one run below. The grid knows its extent, so the map
+    // need not measure every element to fit it.
+    layout: { name: 'preset', fit: false },
+    ...(grid ? viewport(grid, container) : {}),
+    style: style(big, !!grid),
     wheelSensitivity: 0.3,
     minZoom: 0.02,
     maxZoom: 4,
@@ -40,8 +62,14 @@ export function createMap(container, model, { onSelect, isRed }) {
     hideEdgesOnViewport: big,
     pixelRatio: 1,
   });
+  performance.mark('map-created');
   const ready = new Promise((resolve) => {
-    const layout = cy.layout(layoutOptions(big));
+    if (grid) {
+      recolor();
+      requestAnimationFrame(() => requestAnimationFrame(resolve));
+      return;
+    }
+    const layout = cy.layout(layoutOptions(choice, big));
     performance.mark('layout-start');
     layout.one('layoutstop', () => {
       performance.mark('layout-stop');
@@ -76,19 +104,27 @@ export function createMap(container, model, { onSelect, isRed }) {
       cy.animate({ center: { eles: n }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 });
     },
     filter(group) {
+      let shown = cy.elements();
       cy.batch(() => {
         cy.elements().removeClass('hidden');
+        if (grid) cy.nodes(':childless').not('.block').positions((n) => ({ ...grid.positions.get(n.id()) }));
         if (!group) return;
-        const keep = cy.getElementById('group:' + group).union(cy.nodes(`[parent = "group:${group}"]`));
-        const shown = keep.union(keep.connectedEdges()).union(keep.connectedEdges().connectedNodes());
-        cy.elements().difference(shown.union(shown.parents())).addClass('hidden');
+        const keep = cy.nodes().filter((n) => n.data('group') === group);
+        shown = keep.union(keep.connectedEdges()).union(keep.connectedEdges().connectedNodes());
+        shown = grid ? shown : shown.union(shown.parents()).union(cy.getElementById('group:' + group));
+        cy.elements().difference(shown).addClass('hidden');
       });
-      cy.fit(cy.elements(':visible'), 20);
+      if (grid && !group) {
+        cy.viewport(viewport(grid, container));
+        return;
+      }
+      if (grid) shown.layout({ ...layoutOptions('fcose', false), fit: false }).run();
+      cy.fit(shown, 20);
     },
     // drawn lists the ends on the map with where they are drawn, for the
     // tests: an end off the canvas or of no size is not drawn.
     drawn() {
-      return cy.nodes(':childless').map((n) => {
+      return cy.nodes(':childless').not('.group').map((n) => {
         const b = n.renderedBoundingBox({ includeLabels: false });
         return { id: n.id(), x: b.x1, y: b.y1, w: b.w, h: b.h, visible: n.visible() };
       });
@@ -101,15 +137,19 @@ export function createMap(container, model, { onSelect, isRed }) {
   return api;
 }
 
-// layoutOptions: fCoSE, in draft quality past `large` ends. ?layout=
-// chooses another for the first-paint benchmark, which measured them at
-// 2,000 workloads: fcose-default (fCoSE at full quality) and cose
+// layoutOptions: fCoSE, the layout of a small map (the grid of a large
+// one needs none). ?layout= chooses another for the first-paint benchmark,
+// which measured them at 2,000 workloads against the grid: fcose-draft
+// (fCoSE in its fast mode), fcose-default (at full quality) and cose
 // (Cytoscape's own force-directed layout).
-function layoutOptions(big) {
+function layoutOptions(choice, big) {
   const common = { randomize: true, animate: false, fit: true, padding: 20 };
-  switch (new URLSearchParams(location.search).get('layout')) {
+  switch (choice) {
     case 'cose':
       return { ...common, name: 'cose', nodeDimensionsIncludeLabels: !big, numIter: 1000 };
+    case 'fcose-draft':
+      big = true;
+      break;
     case 'fcose-default':
       big = false;
   }
@@ -125,16 +165,23 @@ function layoutOptions(big) {
   };
 }
 
-function style(big) {
+// style: blocks is for the grid, whose namespaces are rectangles behind
+// their ends and the links, drawn in that order.
+function style(big, blocks) {
+  const order = (z) => (blocks ? { 'z-index-compare': 'manual', 'z-index': z } : {});
   return [
     { selector: 'node', style: {
       label: 'data(label)', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 3, width: 18, height: 18,
       'background-color': '#dbe7ff', 'border-width': 1, 'border-color': '#3b5ba9', 'min-zoomed-font-size': 7,
-      'text-max-width': 120, 'text-wrap': 'ellipsis',
+      'text-max-width': 120, 'text-wrap': 'ellipsis', ...order(2),
     } },
     { selector: 'node.group', style: {
       'background-color': '#f3f5f9', 'background-opacity': 0.6, 'border-color': '#9aa5b8', 'border-style': 'dashed',
       'text-valign': 'top', 'font-size': 12, 'font-weight': 'bold', color: '#3d4757', padding: 10,
+    } },
+    { selector: 'node.block', style: {
+      shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', events: 'no', ...order(0),
+      'text-valign': 'top', 'text-margin-y': -4, 'text-max-width': 400,
     } },
     { selector: 'node.external', style: { shape: 'diamond', 'background-color': '#ffe3b3', 'border-color': '#b7791f' } },
     { selector: 'node.unresolved', style: { shape: 'octagon', 'background-color': '#e5e5e5', 'border-color': '#777', 'border-style': 'dashed' } },
@@ -142,10 +189,63 @@ function style(big) {
     { selector: 'node.selected', style: { 'border-width': 3, 'border-color': '#2563eb' } },
     { selector: 'edge', style: {
       width: 1.2, 'line-color': '#8391a7', 'target-arrow-color': '#8391a7', 'target-arrow-shape': big ? 'none' : 'triangle',
-      'curve-style': big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.8,
+      'curve-style': big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.8, ...order(1),
     } },
     { selector: 'edge.near', style: { width: 2.5, 'line-color': '#2563eb', 'target-arrow-color': '#2563eb', label: 'data(label)', 'font-size': 9, 'text-wrap': 'wrap', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } },
     { selector: 'edge.red', style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'line-style': 'dashed', width: 2 } },
     { selector: '.hidden', style: { display: 'none' } },
   ];
+}
+
+// The grid's cell: room for an end and its label at full zoom.
+const cellW = 90;
+const cellH = 50;
+// The space between two namespaces' blocks, for the namespace's name.
+const gap = 60;
+
+// gridPositions places each group's ends in a block of rows, in the order
+// the model sorts them, and packs the blocks in rows whose width makes the
+// whole about as wide, for its height, as the container. It returns the
+// ends' positions and each block's centre and size.
+function gridPositions(nodes, container) {
+  const groups = new Map();
+  for (const n of nodes) {
+    if (!groups.has(n.group)) groups.set(n.group, []);
+    groups.get(n.group).push(n.id);
+  }
+  const blocks = [...groups].map(([group, ids]) => {
+    const cols = Math.ceil(Math.sqrt(ids.length));
+    return { group, ids, cols, w: cols * cellW, h: Math.ceil(ids.length / cols) * cellH };
+  });
+  const area = blocks.reduce((a, b) => a + (b.w + gap) * (b.h + gap), 0);
+  const aspect = (container.clientWidth || 4) / (container.clientHeight || 3);
+  const width = Math.max(Math.sqrt(area * aspect), ...blocks.map((b) => b.w));
+  const positions = new Map();
+  const placed = [];
+  let x = 0;
+  let y = 0;
+  let row = 0;
+  for (const b of blocks) {
+    if (x > 0 && x + b.w > width) {
+      x = 0;
+      y += row + gap;
+      row = 0;
+    }
+    b.ids.forEach((id, i) => positions.set(id, { x: x + (i + 0.5 - Math.floor(i / b.cols) * b.cols) * cellW, y: y + (Math.floor(i / b.cols) + 0.5) * cellH }));
+    placed.push({ group: b.group, x: x + b.w / 2, y: y + b.h / 2, w: b.w, h: b.h });
+    x += b.w + gap;
+    row = Math.max(row, b.h);
+  }
+  return { positions, blocks: placed, w: Math.max(...placed.map((b) => b.x + b.w / 2)), h: y + row };
+}
+
+// viewport is the zoom and pan that fit the grid in the container, with
+// room for the namespaces' names above their blocks.
+function viewport(grid, container) {
+  const pad = 20;
+  const top = 30; // a block's name, above it
+  const w = container.clientWidth || 800;
+  const h = container.clientHeight || 600;
+  const zoom = Math.min((w - 2 * pad) / grid.w, (h - 2 * pad) / (grid.h + top), 4);
+  return { zoom, pan: { x: (w - grid.w * zoom) / 2, y: (h - (grid.h + top) * zoom) / 2 + top * zoom } };
 }

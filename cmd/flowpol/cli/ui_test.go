@@ -140,6 +140,7 @@ func TestUIReviewInChromium(t *testing.T) {
 
 	const untick = "shop/Deployment/api -> data/StatefulSet/postgres 5432/TCP"
 	clickNode(t, ctx, "shop/Deployment/api")
+	settled(t, ctx, 1)
 	boxes := cdpRun(t, ctx, browser.Named("checkbox", untick))
 	if boxes != 1 {
 		t.Fatalf("%d checkboxes named %q, want 1", boxes, untick)
@@ -149,11 +150,22 @@ func TestUIReviewInChromium(t *testing.T) {
 		t.Fatalf("%q is unticked before the review", untick)
 	}
 	// The box the accessibility tree names is the one clicked.
+	before := revision(t, ctx)
 	do(t, ctx, chromedp.Click(chromedp.CSS(`input[aria-label="`+untick+`"]`)))
-	// The panel shows the policies for the edits once the server answers:
-	// the link turns red on the map.
-	do(t, ctx, chromedp.Poll[chromedp.Void](`flowpolMap.links().some(l => l.source === "shop/Deployment/api" && l.target === "data/StatefulSet/postgres" && l.red)`, chromedp.WithPollingTimeout(20*time.Second)))
+	if cdpRun(t, ctx, chromedp.Evaluate[bool](`document.querySelector('input[aria-label="`+untick+`"]').checked`)) {
+		t.Fatalf("%q is still ticked after the click", untick)
+	}
+	// Once the panel shows the revision of the untick, the map shows
+	// the same answer: the link is red.
+	settled(t, ctx, before+1)
+	red := cdpRun(t, ctx, chromedp.Evaluate[bool](`flowpolMap.links().some(l => l.source === "shop/Deployment/api" && l.target === "data/StatefulSet/postgres" && l.red)`))
+	if !red {
+		t.Fatalf("the panel shows the untick of %q, but its link is not red on the map", untick)
+	}
 	do(t, ctx, chromedp.Click(chromedp.ID("tab-all")))
+	if tab := cdpRun(t, ctx, chromedp.Evaluate[string](`document.getElementById('tab-all').getAttribute('aria-selected')`)); tab != "true" {
+		t.Fatalf("the All tab is not selected after its click (aria-selected %q)", tab)
+	}
 	save := cdpRun(t, ctx, browser.Named("button", "Save overrides"))
 	if save != 1 {
 		t.Fatalf("%d buttons named Save overrides, want 1", save)
@@ -162,6 +174,10 @@ func TestUIReviewInChromium(t *testing.T) {
 	said := cdpRun(t, ctx, chromedp.Poll[string](`(s => s.startsWith('saved ') || s.startsWith('not saved') ? s : '')(document.getElementById('status').textContent)`, chromedp.WithPollingTimeout(20*time.Second)))
 	if !strings.HasPrefix(said, "saved ") {
 		t.Fatalf("the page says %q", said)
+	}
+	// "saved" is said once the panel shows the file as written.
+	if r := cdpRun(t, ctx, chromedp.Evaluate[[2]string](`[document.body.dataset.shown, document.body.dataset.revision]`)); r[0] != r[1] {
+		t.Fatalf("the page says %q while its panel shows revision %s of %s", said, r[0], r[1])
 	}
 	shown := cdpRun(t, ctx, chromedp.TextContent(chromedp.ID("yaml")))
 
@@ -276,6 +292,24 @@ func checkDrawn(t *testing.T, ctx context.Context, win *topology.Window) {
 	for id := range want {
 		t.Errorf("the map does not draw %s", id)
 	}
+}
+
+// revision is the page's latest revision of the edits.
+func revision(t *testing.T, ctx context.Context) int {
+	t.Helper()
+	s := cdpRun(t, ctx, chromedp.Evaluate[string](`document.body.dataset.revision`))
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("the page's revision %q: %v", s, err)
+	}
+	return n
+}
+
+// settled waits until the page's latest revision is at least min and the
+// panel and the map show the server's answer for it.
+func settled(t *testing.T, ctx context.Context, min int) {
+	t.Helper()
+	do(t, ctx, chromedp.Poll[chromedp.Void](`(b => +b.revision >= `+strconv.Itoa(min)+` && b.shown === b.revision)(document.body.dataset)`, chromedp.WithPollingTimeout(30*time.Second)))
 }
 
 // clickNode clicks an end on the map where it is drawn.

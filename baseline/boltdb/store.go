@@ -112,7 +112,10 @@ func checkFile(path string, readOnly bool) error {
 }
 
 func openBolt(path string, readOnly bool, timeout time.Duration) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly})
+	// The hashmap freelist finds free pages by run length where the array
+	// one scans it all, and retention leaves many; the file's format is
+	// the same.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, timeout)
 	}

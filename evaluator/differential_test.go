@@ -1,13 +1,12 @@
 package evaluator_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/np-guard/netpol-analyzer/pkg/logger"
-	"github.com/np-guard/netpol-analyzer/pkg/netpol/eval"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/internal/randnet"
 )
 
@@ -110,20 +110,21 @@ func disagreements(rs []result) []result {
 // compare judges every probe of w on ports with this package's engine,
 // built from ours, and with netpol-analyzer, built from theirs (the same
 // world, but for the negative control).
-func compare(ours, theirs *world, ports []uint16) ([]result, error) {
+func compare(a *npguard.Analyzer, ours, theirs *world, ports []uint16) (out []result, err error) {
 	e, err := evaluator.New(namespaceLabels(ours), ours.Policies)
 	if err != nil {
 		return nil, fmt.Errorf("flowpol engine: %w", err)
 	}
-	podEngine, err := newTheirEngine(theirs, false)
+	podEngine, err := newTheirEngine(a, theirs, false)
 	if err != nil {
 		return nil, err
 	}
-	addrEngine, err := newTheirEngine(theirs, true)
+	defer func() { err = errors.Join(err, podEngine.Close()) }()
+	addrEngine, err := newTheirEngine(a, theirs, true)
 	if err != nil {
 		return nil, err
 	}
-	var out []result
+	defer func() { err = errors.Join(err, addrEngine.Close()) }()
 	for _, pr := range probes(ours, ports) {
 		engine := podEngine
 		if isAddr(pr.src) || isAddr(pr.dst) {
@@ -210,8 +211,8 @@ func ourPeer(w *world, s string) evaluator.Peer {
 
 // newTheirEngine loads w into netpol-analyzer. forAddrs builds the engine
 // that judges the address probes (see theirPolicy).
-func newTheirEngine(w *world, forAddrs bool) (*eval.PolicyEngine, error) {
-	pe, err := eval.NewPolicyEngineWithOptionsList(eval.WithLogger(logger.NewDefaultLoggerWithVerbosity(logger.LowVerbosity)))
+func newTheirEngine(a *npguard.Analyzer, w *world, forAddrs bool) (*npguard.Engine, error) {
+	pe, err := a.NewEngine()
 	if err != nil {
 		return nil, fmt.Errorf("netpol-analyzer: %w", err)
 	}
@@ -227,7 +228,7 @@ func newTheirEngine(w *world, forAddrs bool) (*eval.PolicyEngine, error) {
 	}
 	for _, o := range objs {
 		if err := pe.InsertObject(o); err != nil {
-			return nil, fmt.Errorf("netpol-analyzer: insert %T: %w", o, err)
+			return nil, errors.Join(fmt.Errorf("netpol-analyzer: insert %T: %w", o, err), pe.Close())
 		}
 	}
 	return pe, nil
@@ -331,8 +332,8 @@ func dumpWorld(w *world) string {
 
 // describe is the smallest failing world and its disagreements, for a
 // failure message.
-func describe(w *world, ports []uint16) string {
-	rs, err := compare(w, w, ports)
+func describe(a *npguard.Analyzer, w *world, ports []uint16) string {
+	rs, err := compare(a, w, w, ports)
 	if err != nil {
 		return fmt.Sprintf("%v\n%s", err, dumpWorld(w))
 	}

@@ -208,13 +208,26 @@ func (g *gen) metadataUse(d *draft) (metadataUse, bool) {
 		}
 		use.addrs = append(use.addrs, a.Unmap())
 		use.ports = append(use.ports, r.ports...)
-		for _, pp := range r.ports {
-			use.evidence = append(use.evidence, fmt.Sprintf("egress to %s on %d/%s: seen in the window", a.Unmap(), pp.Port, pp.Proto))
-		}
+		use.evidence = append(use.evidence, g.metadataEvidence(d.ref, r)...)
 	}
 	slices.SortFunc(use.addrs, netip.Addr.Compare)
 	use.addrs = slices.Compact(use.addrs)
 	return use, len(use.addrs) > 0
+}
+
+// metadataEvidence says, for a rule to the metadata endpoint, what was
+// seen: the window's edges of the workload to its address on its ports.
+func (g *gen) metadataEvidence(ref topology.WorkloadRef, r *ruleDraft) []string {
+	var out []string
+	for _, e := range g.w.Edges {
+		if e.Src.Kind != topology.KindWorkload || e.Src.Workload != ref || e.Dst != r.peer.end ||
+			!slices.Contains(r.ports, topology.PortProto{Port: e.Port, Proto: e.Proto}) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("egress to %s on %d/%s: %s, %s to %s", e.Dst.Addr.Unmap(), e.Port, e.Proto,
+			connections(e.Count), stamp(e.First), stamp(e.Last)))
+	}
+	return out
 }
 
 // metadataDeny denies the metadata endpoint to the managed namespaces,

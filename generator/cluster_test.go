@@ -71,7 +71,7 @@ func TestGenerateClusterObjects(t *testing.T) {
 	if got := accept.Spec.Egress[0].To[0].Networks; !slices.Equal(got, []cnp.CIDR{"169.254.169.254/32", "fd00:ec2::254/128"}) {
 		t.Errorf("the accept names %v, want the two addresses seen", got)
 	}
-	if ev := accept.Annotations[generator.AnnotationEvidence]; !strings.Contains(ev, "egress to 169.254.169.254 on 80/TCP") {
+	if ev := accept.Annotations[generator.AnnotationEvidence]; !strings.Contains(ev, "egress to 169.254.169.254 on 80/TCP: 4 connections") {
 		t.Errorf("the accept's evidence %q does not say what was seen", ev)
 	}
 	if s := res.Cluster[1].Spec.Subject.Namespaces; s == nil || s.MatchLabels[corev1.LabelMetadataName] != "shop" {

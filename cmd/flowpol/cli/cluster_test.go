@@ -7,16 +7,26 @@ import (
 	"testing"
 )
 
-// The example's guardrails as ClusterNetworkPolicies: the golden file is
-// what a cluster admin would kubectl apply.
+// The guardrails as ClusterNetworkPolicies: the golden files are what a
+// cluster admin would kubectl apply. In the metadata scenario one
+// workload is seen reading the cloud metadata endpoint and is given it.
 func TestGenerateClusterGolden(t *testing.T) {
-	db := learnScenario(t, "example")
+	for _, dir := range []string{"example", "scenarios/metadata"} {
+		t.Run(dir, func(t *testing.T) {
+			db := learnScenario(t, dir)
+			r := mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--format", "clusternetworkpolicy")
+			golden(t, repoFile("testdata", dir, "clusternetworkpolicy.golden.yaml"), r.out)
+			for _, want := range []string{"apiVersion: policy.networking.k8s.io/v1beta1", "tier: Admin", "tier: Baseline", "169.254.169.254/32", "fd00:ec2::254/128"} {
+				if !strings.Contains(r.out, want) {
+					t.Errorf("the output has no %q", want)
+				}
+			}
+		})
+	}
+	db := learnScenario(t, "scenarios/metadata")
 	r := mustRun(t, "generate", "--db", db, "--until", "2026-11-22T12:00:00Z", "--format", "clusternetworkpolicy")
-	golden(t, repoFile("testdata", "example", "clusternetworkpolicy.golden.yaml"), r.out)
-	for _, want := range []string{"apiVersion: policy.networking.k8s.io/v1beta1", "tier: Admin", "tier: Baseline", "169.254.169.254/32", "fd00:ec2::254/128"} {
-		if !strings.Contains(r.out, want) {
-			t.Errorf("the output has no %q", want)
-		}
+	if !strings.Contains(r.out, "name: flowpol-metadata-accept.ops.flowpol-deployment-agent") || strings.Contains(r.out, "flowpol-deployment-web\n") {
+		t.Errorf("the accept is not agent's alone:\n%s", r.out)
 	}
 }
 

@@ -125,21 +125,51 @@ func compare(a *npguard.Analyzer, ours, theirs *world, ports []uint16) (out []re
 		return nil, err
 	}
 	defer func() { err = errors.Join(err, addrEngine.Close()) }()
-	for _, pr := range probes(ours, ports) {
-		engine := podEngine
-		if isAddr(pr.src) || isAddr(pr.dst) {
-			engine = addrEngine
-		}
-		got, err := engine.CheckIfAllowed(pr.src, pr.dst, string(pr.proto), strconv.Itoa(int(pr.port)))
-		if err != nil {
-			return nil, fmt.Errorf("netpol-analyzer on %s: %w", pr, err)
-		}
+	ps := probes(ours, ports)
+	verdicts, err := theirVerdicts(ps, podEngine, addrEngine)
+	if err != nil {
+		return nil, err
+	}
+	for i, pr := range ps {
+		got := verdicts[i]
 		src, dst := ourPeer(ours, pr.src), ourPeer(ours, pr.dst)
 		if ownNode(src, dst) {
 			got = true // by definition (see above)
 		}
 		v := e.Check(src, dst, pr.port, pr.proto)
 		out = append(out, result{probe: pr, ours: v.Allowed, theirs: got, reason: v.Reason, ownNode: ownNode(src, dst)})
+	}
+	return out, nil
+}
+
+// theirVerdicts are netpol-analyzer's verdicts on the probes, in their
+// order: the address probes from the address engine, the rest from the
+// pod engine, each in one exchange.
+func theirVerdicts(ps []probe, podEngine, addrEngine *npguard.Engine) ([]bool, error) {
+	var podQ, addrQ []npguard.Query
+	for _, pr := range ps {
+		q := npguard.Query{Src: pr.src, Dst: pr.dst, Proto: string(pr.proto), Port: strconv.Itoa(int(pr.port))}
+		if isAddr(pr.src) || isAddr(pr.dst) {
+			addrQ = append(addrQ, q)
+		} else {
+			podQ = append(podQ, q)
+		}
+	}
+	podV, err := podEngine.CheckAll(podQ)
+	if err != nil {
+		return nil, fmt.Errorf("netpol-analyzer: %w", err)
+	}
+	addrV, err := addrEngine.CheckAll(addrQ)
+	if err != nil {
+		return nil, fmt.Errorf("netpol-analyzer: %w", err)
+	}
+	out := make([]bool, 0, len(ps))
+	for _, pr := range ps {
+		if isAddr(pr.src) || isAddr(pr.dst) {
+			out, addrV = append(out, addrV[0]), addrV[1:]
+		} else {
+			out, podV = append(out, podV[0]), podV[1:]
+		}
 	}
 	return out, nil
 }

@@ -45,11 +45,23 @@ type request struct {
 	Dst    string          `json:"dst,omitempty"`
 	Proto  string          `json:"proto,omitempty"`
 	Port   string          `json:"port,omitempty"`
+	// Queries are a checks request's connections.
+	Queries []Query `json:"queries,omitempty"`
+}
+
+// Query is one connection to check: src and dst are "namespace/name" or
+// an address.
+type Query struct {
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Proto string `json:"proto"`
+	Port  string `json:"port"`
 }
 
 type answer struct {
 	Engine  int    `json:"engine"`
 	Allowed bool   `json:"allowed"`
+	Results []bool `json:"results"`
 	Error   string `json:"error"`
 }
 
@@ -72,7 +84,7 @@ func Start(tb testing.TB) *Analyzer {
 		tb.Fatal(err)
 	}
 	a.out = bufio.NewScanner(out)
-	a.out.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	a.out.Buffer(make([]byte, 0, 1<<16), 1<<26)
 	if err := a.cmd.Start(); err != nil {
 		tb.Fatalf("netpol-analyzer engine: %v", err)
 	}
@@ -117,6 +129,22 @@ func (e *Engine) InsertObject(o k8sruntime.Object) error {
 func (e *Engine) CheckIfAllowed(src, dst, proto, port string) (bool, error) {
 	ans, err := e.a.call(request{Op: "check", Engine: e.id, Src: src, Dst: dst, Proto: proto, Port: port})
 	return ans.Allowed, err
+}
+
+// CheckAll is CheckIfAllowed of every query, in one exchange with the
+// process: the verdicts in the queries' order.
+func (e *Engine) CheckAll(qs []Query) ([]bool, error) {
+	if len(qs) == 0 {
+		return nil, nil
+	}
+	ans, err := e.a.call(request{Op: "checks", Engine: e.id, Queries: qs})
+	if err != nil {
+		return nil, err
+	}
+	if len(ans.Results) != len(qs) {
+		return nil, fmt.Errorf("netpol-analyzer engine: %d verdicts for %d queries", len(ans.Results), len(qs))
+	}
+	return ans.Results, nil
 }
 
 // Close frees the engine in the process.

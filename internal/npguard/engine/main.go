@@ -23,7 +23,8 @@ import (
 	"sigs.k8s.io/network-policy-api/apis/v1alpha1"
 )
 
-// request is one line in: op is new, insert, check or drop.
+// request is one line in: op is new, insert, check, checks (many
+// queries, one answer) or drop.
 type request struct {
 	Op     string          `json:"op"`
 	Engine int             `json:"engine"`
@@ -33,12 +34,22 @@ type request struct {
 	Dst    string          `json:"dst,omitempty"`
 	Proto  string          `json:"proto,omitempty"`
 	Port   string          `json:"port,omitempty"`
+	// Queries are the connections of a checks request.
+	Queries []query `json:"queries,omitempty"`
+}
+
+type query struct {
+	Src   string `json:"src"`
+	Dst   string `json:"dst"`
+	Proto string `json:"proto"`
+	Port  string `json:"port"`
 }
 
 // answer is one line out.
 type answer struct {
 	Engine  int    `json:"engine,omitempty"`
 	Allowed bool   `json:"allowed,omitempty"`
+	Results []bool `json:"results,omitempty"`
 	Error   string `json:"error,omitempty"`
 }
 
@@ -99,6 +110,16 @@ func (s *server) do(r *request) (answer, error) {
 	case "check":
 		ok, err := pe.CheckIfAllowed(r.Src, r.Dst, r.Proto, r.Port)
 		return answer{Allowed: ok}, err
+	case "checks":
+		out := make([]bool, len(r.Queries))
+		for i, q := range r.Queries {
+			ok, err := pe.CheckIfAllowed(q.Src, q.Dst, q.Proto, q.Port)
+			if err != nil {
+				return answer{}, fmt.Errorf("query %d (%s -> %s %s/%s): %w", i, q.Src, q.Dst, q.Port, q.Proto, err)
+			}
+			out[i] = ok
+		}
+		return answer{Results: out}, nil
 	case "drop":
 		delete(s.engines, r.Engine)
 		return answer{}, nil

@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/flowpol/flowpol/evaluator"
 	"github.com/flowpol/flowpol/generator"
@@ -39,7 +40,13 @@ type Result struct {
 // Run decides every edge of the window under the policies, but those the
 // overrides (which may be nil) exclude: they are listed as skipped.
 func Run(w *topology.Window, policies []networkingv1.NetworkPolicy, ov *overrides.Set) (*Result, error) {
-	dec, err := NewDecider(w.Cluster.Namespaces, policies)
+	return RunTiered(w, policies, nil, ov)
+}
+
+// RunTiered is Run with ClusterNetworkPolicies too, in their tiers around
+// the NetworkPolicies (see evaluator.NewTiered).
+func RunTiered(w *topology.Window, policies []networkingv1.NetworkPolicy, cluster []cnp.ClusterNetworkPolicy, ov *overrides.Set) (*Result, error) {
+	dec, err := NewTieredDecider(w.Cluster.Namespaces, policies, cluster)
 	if err != nil {
 		return nil, err
 	}
@@ -87,10 +94,15 @@ type Decider struct {
 // NewDecider builds a decider for the policies in a cluster whose
 // namespaces have these labels (nil: none known).
 func NewDecider(nsLabels map[string]map[string]string, policies []networkingv1.NetworkPolicy) (*Decider, error) {
+	return NewTieredDecider(nsLabels, policies, nil)
+}
+
+// NewTieredDecider is NewDecider with ClusterNetworkPolicies too.
+func NewTieredDecider(nsLabels map[string]map[string]string, policies []networkingv1.NetworkPolicy, cluster []cnp.ClusterNetworkPolicy) (*Decider, error) {
 	if nsLabels == nil {
 		nsLabels = map[string]map[string]string{}
 	}
-	eng, err := evaluator.New(nsLabels, policies)
+	eng, err := evaluator.NewTiered(nsLabels, policies, cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/internal/randnet"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -68,13 +69,11 @@ func TestDifferentialE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// netpol-analyzer removes (and can write) a cache log in the working
-	// directory: keep it out of the source tree.
-	t.Chdir(t.TempDir())
+	a := npguard.Start(t)
 	var checks, expected int
 	for _, f := range files {
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".yaml"), func(t *testing.T) {
-			c, e := runE2E(t, loadE2E(t, f))
+			c, e := runE2E(t, a, loadE2E(t, f))
 			checks += c
 			expected += e
 		})
@@ -100,7 +99,7 @@ func loadE2E(tb testing.TB, path string) *e2eFixture {
 
 // runE2E plays the fixture's steps and returns the number of probes
 // compared and of probes checked against an expectation.
-func runE2E(t *testing.T, f *e2eFixture) (checks, expected int) {
+func runE2E(t *testing.T, a *npguard.Analyzer, f *e2eFixture) (checks, expected int) {
 	w, err := e2eWorld(f.Addresses)
 	if err != nil {
 		t.Fatal(err)
@@ -109,7 +108,7 @@ func runE2E(t *testing.T, f *e2eFixture) (checks, expected int) {
 		if err := applyStep(w, step); err != nil {
 			t.Fatalf("step %d (%s): %v", i, step.Name, err)
 		}
-		rs, err := compare(w, w, e2ePorts())
+		rs, err := compare(a, w, w, e2ePorts())
 		if err != nil {
 			t.Fatalf("step %d (%s): %v", i, step.Name, err)
 		}

@@ -12,6 +12,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/internal/randnet"
 )
 
@@ -47,18 +48,18 @@ func diffSettings(tb testing.TB) (seed uint64, cases int) {
 
 func TestDifferentialRandom(t *testing.T) {
 	seed, cases := diffSettings(t)
-	t.Chdir(t.TempDir()) // netpol-analyzer's cache log stays out of the tree
+	a := npguard.Start(t)
 	start := time.Now()
 	var n tally
 	for i := range cases {
 		w := randnet.New(seed, i).World()
-		rs, err := compare(w, w, randnet.Ports())
+		rs, err := compare(a, w, w, randnet.Ports())
 		if err != nil {
 			t.Fatalf("seed %d case %d: %v\n%s", seed, i, err, dumpWorld(w))
 		}
 		if len(disagreements(rs)) > 0 {
-			small := shrink(w, func(c *world) bool { return disagrees(c, c) })
-			t.Fatalf("seed %d case %d: the engines disagree; smallest case:\n%s", seed, i, describe(small, randnet.Ports()))
+			small := shrink(w, func(c *world) bool { return disagrees(a, c, c) })
+			t.Fatalf("seed %d case %d: the engines disagree; smallest case:\n%s", seed, i, describe(a, small, randnet.Ports()))
 		}
 		n.add(rs)
 	}
@@ -93,8 +94,8 @@ func (n *tally) add(rs []result) {
 
 // disagrees reports whether the engines, given ours and theirs, disagree
 // on a probe; a world netpol-analyzer rejects does not count.
-func disagrees(ours, theirs *world) bool {
-	rs, err := compare(ours, theirs, randnet.Ports())
+func disagrees(a *npguard.Analyzer, ours, theirs *world) bool {
+	rs, err := compare(a, ours, theirs, randnet.Ports())
 	return err == nil && len(disagreements(rs)) > 0
 }
 
@@ -103,13 +104,13 @@ func disagrees(ours, theirs *world) bool {
 // given a deny-all policy that netpol-analyzer is not, on top of random
 // policies, which only make netpol-analyzer deny more and so can all go.
 func TestShrinkNegativeControl(t *testing.T) {
-	t.Chdir(t.TempDir())
+	a := npguard.Start(t)
 	seed, _ := diffSettings(t)
 	const target = "target"
 	for i := range 100 {
 		w := randnet.New(seed, 1<<32+i).World()
 		w.Policies = append(w.Policies, policy(w.Namespaces[0].Name, target, networkingv1.NetworkPolicySpec{PolicyTypes: policyTypes(ing, egr)}))
-		failing := func(c *world) bool { return disagrees(c, withoutPolicy(c, target)) }
+		failing := func(c *world) bool { return disagrees(a, c, withoutPolicy(c, target)) }
 		if len(w.Policies) < 3 || !failing(w) {
 			continue
 		}

@@ -1,13 +1,12 @@
 package evaluator_test
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
-	"github.com/np-guard/netpol-analyzer/pkg/logger"
-	"github.com/np-guard/netpol-analyzer/pkg/netpol/eval"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowpol/flowpol/evaluator"
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/internal/randnet"
 )
 
@@ -110,35 +110,66 @@ func disagreements(rs []result) []result {
 // compare judges every probe of w on ports with this package's engine,
 // built from ours, and with netpol-analyzer, built from theirs (the same
 // world, but for the negative control).
-func compare(ours, theirs *world, ports []uint16) ([]result, error) {
+func compare(a *npguard.Analyzer, ours, theirs *world, ports []uint16) (out []result, err error) {
 	e, err := evaluator.New(namespaceLabels(ours), ours.Policies)
 	if err != nil {
 		return nil, fmt.Errorf("flowpol engine: %w", err)
 	}
-	podEngine, err := newTheirEngine(theirs, false)
+	podEngine, err := newTheirEngine(a, theirs, false)
 	if err != nil {
 		return nil, err
 	}
-	addrEngine, err := newTheirEngine(theirs, true)
+	defer func() { err = errors.Join(err, podEngine.Close()) }()
+	addrEngine, err := newTheirEngine(a, theirs, true)
 	if err != nil {
 		return nil, err
 	}
-	var out []result
-	for _, pr := range probes(ours, ports) {
-		engine := podEngine
-		if isAddr(pr.src) || isAddr(pr.dst) {
-			engine = addrEngine
-		}
-		got, err := engine.CheckIfAllowed(pr.src, pr.dst, string(pr.proto), strconv.Itoa(int(pr.port)))
-		if err != nil {
-			return nil, fmt.Errorf("netpol-analyzer on %s: %w", pr, err)
-		}
+	defer func() { err = errors.Join(err, addrEngine.Close()) }()
+	ps := probes(ours, ports)
+	verdicts, err := theirVerdicts(ps, podEngine, addrEngine)
+	if err != nil {
+		return nil, err
+	}
+	for i, pr := range ps {
+		got := verdicts[i]
 		src, dst := ourPeer(ours, pr.src), ourPeer(ours, pr.dst)
 		if ownNode(src, dst) {
 			got = true // by definition (see above)
 		}
 		v := e.Check(src, dst, pr.port, pr.proto)
 		out = append(out, result{probe: pr, ours: v.Allowed, theirs: got, reason: v.Reason, ownNode: ownNode(src, dst)})
+	}
+	return out, nil
+}
+
+// theirVerdicts are netpol-analyzer's verdicts on the probes, in their
+// order: the address probes from the address engine, the rest from the
+// pod engine, each in one exchange.
+func theirVerdicts(ps []probe, podEngine, addrEngine *npguard.Engine) ([]bool, error) {
+	var podQ, addrQ []npguard.Query
+	for _, pr := range ps {
+		q := npguard.Query{Src: pr.src, Dst: pr.dst, Proto: string(pr.proto), Port: strconv.Itoa(int(pr.port))}
+		if isAddr(pr.src) || isAddr(pr.dst) {
+			addrQ = append(addrQ, q)
+		} else {
+			podQ = append(podQ, q)
+		}
+	}
+	podV, err := podEngine.CheckAll(podQ)
+	if err != nil {
+		return nil, fmt.Errorf("netpol-analyzer: %w", err)
+	}
+	addrV, err := addrEngine.CheckAll(addrQ)
+	if err != nil {
+		return nil, fmt.Errorf("netpol-analyzer: %w", err)
+	}
+	out := make([]bool, 0, len(ps))
+	for _, pr := range ps {
+		if isAddr(pr.src) || isAddr(pr.dst) {
+			out, addrV = append(out, addrV[0]), addrV[1:]
+		} else {
+			out, podV = append(out, podV[0]), podV[1:]
+		}
 	}
 	return out, nil
 }
@@ -210,8 +241,8 @@ func ourPeer(w *world, s string) evaluator.Peer {
 
 // newTheirEngine loads w into netpol-analyzer. forAddrs builds the engine
 // that judges the address probes (see theirPolicy).
-func newTheirEngine(w *world, forAddrs bool) (*eval.PolicyEngine, error) {
-	pe, err := eval.NewPolicyEngineWithOptionsList(eval.WithLogger(logger.NewDefaultLoggerWithVerbosity(logger.LowVerbosity)))
+func newTheirEngine(a *npguard.Analyzer, w *world, forAddrs bool) (*npguard.Engine, error) {
+	pe, err := a.NewEngine()
 	if err != nil {
 		return nil, fmt.Errorf("netpol-analyzer: %w", err)
 	}
@@ -227,7 +258,7 @@ func newTheirEngine(w *world, forAddrs bool) (*eval.PolicyEngine, error) {
 	}
 	for _, o := range objs {
 		if err := pe.InsertObject(o); err != nil {
-			return nil, fmt.Errorf("netpol-analyzer: insert %T: %w", o, err)
+			return nil, errors.Join(fmt.Errorf("netpol-analyzer: insert %T: %w", o, err), pe.Close())
 		}
 	}
 	return pe, nil
@@ -331,8 +362,8 @@ func dumpWorld(w *world) string {
 
 // describe is the smallest failing world and its disagreements, for a
 // failure message.
-func describe(w *world, ports []uint16) string {
-	rs, err := compare(w, w, ports)
+func describe(a *npguard.Analyzer, w *world, ports []uint16) string {
+	rs, err := compare(a, w, w, ports)
 	if err != nil {
 		return fmt.Sprintf("%v\n%s", err, dumpWorld(w))
 	}

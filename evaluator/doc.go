@@ -1,6 +1,7 @@
 // Package evaluator decides, with the semantics of networking.k8s.io/v1
-// NetworkPolicy, whether a connection between two peers is allowed: a pod
-// and another pod, or a pod and an address outside the pods.
+// NetworkPolicy and, around it, of ClusterNetworkPolicy's tiers, whether a
+// connection between two peers is allowed: a pod and another pod, or a pod
+// and an address outside the pods.
 //
 // A pod is isolated for a direction when any policy in its namespace
 // selects it and has that direction in its policyTypes (Ingress always
@@ -27,6 +28,21 @@
 //
 // Every namespace carries the kubernetes.io/metadata.name label, as the API
 // server sets it, whether or not the labels given include it.
+//
+// ClusterNetworkPolicies (policy.networking.k8s.io/v1beta1, NewTiered) add
+// two tiers around the NetworkPolicies, decided per direction as for them:
+// the Admin tier's policies that select the pod, by priority (then name,
+// where the API leaves equal priorities to the implementation), and their
+// rules in order, decide first: the first rule that matches gives Accept
+// or Deny, final, or Pass, which skips the rest of the tier. Then the
+// NetworkPolicies, when any isolates the pod for that direction. Then the
+// Baseline tier, the same way; what nothing decided is allowed. As for
+// NetworkPolicy, hostNetwork pods are never selected, a pod and its own
+// node are always allowed, and a pod may always reach itself. networks
+// match addresses outside the pods; a nodes peer must select every node
+// ({}), as node labels are not known here; domainNames match no address,
+// as the names behind an address are not known either (an Accept of names
+// allows nothing here).
 //
 // An Engine is immutable once built and safe for concurrent use.
 package evaluator

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 )
 
 // Pod is what a verdict needs of a pod.
@@ -55,8 +56,9 @@ type Verdict struct {
 
 // Engine holds a policy set and the namespaces' labels.
 type Engine struct {
-	namespaces map[string]labels.Set
-	byNS       map[string][]*policy
+	namespaces      map[string]labels.Set
+	byNS            map[string][]*policy
+	admin, baseline []*clusterPolicy // ClusterNetworkPolicies by tier, in order
 }
 
 // policy is a NetworkPolicy with its selectors compiled.
@@ -86,7 +88,19 @@ type ipBlock struct {
 // New compiles a policy set; namespaces maps each namespace to its labels.
 // A policy with an invalid selector or CIDR is an error naming it.
 func New(namespaces map[string]map[string]string, policies []networkingv1.NetworkPolicy) (*Engine, error) {
+	return NewTiered(namespaces, policies, nil)
+}
+
+// NewTiered compiles a policy set with ClusterNetworkPolicies: the Admin
+// tier decides before the NetworkPolicies, the Baseline tier after them
+// (see the package documentation). A ClusterNetworkPolicy this package
+// cannot evaluate (a nodes selector with labels) is an error naming it.
+func NewTiered(namespaces map[string]map[string]string, policies []networkingv1.NetworkPolicy, cluster []cnp.ClusterNetworkPolicy) (*Engine, error) {
 	e := &Engine{namespaces: map[string]labels.Set{}, byNS: map[string][]*policy{}}
+	var err error
+	if e.admin, e.baseline, err = compileCluster(cluster); err != nil {
+		return nil, err
+	}
 	for ns, l := range namespaces {
 		set := labels.Set{}
 		for k, v := range l {
@@ -221,6 +235,21 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 	if OwnNode(self.Pod, other) {
 		return Verdict{Allowed: true} // a pod and its own node
 	}
+	if t := e.tier(e.admin, "Admin", self, other, dst, port, proto, ingress); t.decided {
+		return t.verdict
+	}
+	if v, isolated := e.networkPolicies(self, other, src, dst, port, proto, ingress); isolated {
+		return v
+	}
+	if t := e.tier(e.baseline, "Baseline", self, other, dst, port, proto, ingress); t.decided {
+		return t.verdict
+	}
+	return Verdict{Allowed: true}
+}
+
+// networkPolicies decides one direction by the NetworkPolicies, when any
+// isolates that end for it.
+func (e *Engine) networkPolicies(self, other, src, dst Peer, port uint16, proto corev1.Protocol, ingress bool) (Verdict, bool) {
 	var isolating []string
 	for _, p := range e.byNS[self.Pod.Namespace] {
 		if (ingress && !p.ingress) || (!ingress && !p.egress) || !p.podSel.Matches(labels.Set(self.Pod.Labels)) {
@@ -233,19 +262,19 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 		}
 		for _, r := range rules {
 			if e.ruleAllows(r, p.ns, other, dst, port, proto) {
-				return Verdict{Allowed: true}
+				return Verdict{Allowed: true}, true
 			}
 		}
 	}
 	if len(isolating) == 0 {
-		return Verdict{Allowed: true}
+		return Verdict{Allowed: true}, false
 	}
 	dir := "egress from " + src.String()
 	if ingress {
 		dir = "ingress to " + dst.String()
 	}
 	return Verdict{Ingress: ingress, Policies: isolating, Reason: fmt.Sprintf("%s denied: isolated by %s, and no rule allows %s on %d/%s",
-		dir, strings.Join(isolating, ", "), other, port, proto)}
+		dir, strings.Join(isolating, ", "), other, port, proto)}, true
 }
 
 // OwnNode reports whether other is the node pod runs on: the node's

@@ -121,6 +121,7 @@ func (g *gen) ciliumPolicy(d *draft) (ciliumv2.CiliumNetworkPolicy, bool) {
 	}
 	g.ciliumAllowed(d, rule)
 	g.ciliumDNS(d, rule)
+	ciliumOwnNode(d, rule)
 	// A direction with no rule still isolates, as the NetworkPolicy does:
 	// an empty rule selects no peer and puts the endpoint in default deny.
 	if len(rule.Ingress) == 0 {
@@ -334,6 +335,24 @@ func (g *gen) ciliumDNS(d *draft, rule *api.Rule) {
 			ToPorts:          ciliumPorts([]topology.PortProto{{Port: 53, Proto: flow.TCP}, {Port: 53, Proto: flow.UDP}}, dnsRules),
 		})
 	}
+}
+
+// ciliumOwnNode allows the workload's egress to its own node, on the ports
+// seen, as the entity host: NetworkPolicy always allows it, so no
+// NetworkPolicy rule was drafted, but Cilium enforces a pod's egress to
+// its node like any other. (Ingress from the own node needs no rule:
+// Cilium's allow-localhost default lets the host reach its endpoints.)
+func ciliumOwnNode(d *draft, rule *api.Rule) {
+	if len(d.ownNodeEgress) == 0 {
+		return
+	}
+	ports := slices.Clone(d.ownNodeEgress)
+	slices.SortFunc(ports, comparePorts)
+	rule.Egress = append(rule.Egress, api.EgressRule{
+		EgressCommonRule: api.EgressCommonRule{ToEntities: api.EntitySlice{api.EntityHost}},
+		ToPorts:          ciliumPorts(ports, nil),
+	})
+	d.evidence = append(d.evidence, "egress to own-node: toEntities host, which Cilium does not allow a pod unless a rule does")
 }
 
 // dnsPorts are the DNS ports of an egress rule to the cluster's DNS pods.

@@ -12,6 +12,7 @@ import (
 	"github.com/pmezard/go-difflib/difflib"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 )
 
 // Change is how one policy differs between what is there and what would be
@@ -28,6 +29,8 @@ type Change struct {
 	// NewCilium are.
 	Old, New             *networkingv1.NetworkPolicy
 	OldCilium, NewCilium *ciliumv2.CiliumNetworkPolicy
+	// OldCluster and NewCluster are, for ClusterNetworkPolicies.
+	OldCluster, NewCluster *cnp.ClusterNetworkPolicy
 }
 
 // Objects are the sides of a change, as it is and as it would be; nil
@@ -36,6 +39,8 @@ func (c Change) Objects() (old, generated Object) {
 	switch {
 	case c.Old != nil || c.New != nil:
 		return objectOrNil(c.Old), objectOrNil(c.New)
+	case c.OldCluster != nil || c.NewCluster != nil:
+		return objectOrNil(c.OldCluster), objectOrNil(c.NewCluster)
 	}
 	return objectOrNil(c.OldCilium), objectOrNil(c.NewCilium)
 }

@@ -173,6 +173,10 @@ type draft struct {
 	evidence        []string
 	omitted         int
 	lbs             []string // the load balancers allowed in, for AnnotationLB
+	// ownNodeEgress are the ports seen from the workload to its own node:
+	// no NetworkPolicy rule (NetworkPolicy always allows them), a Cilium
+	// one (Cilium does not).
+	ownNodeEgress []topology.PortProto
 }
 
 // ruleKey is a rule's peer: an end, or, for external addresses widened by
@@ -323,6 +327,13 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End
 		d.last = e.Last
 	}
 	if end.Kind == topology.KindOwnNode {
+		if dir == "egress to" {
+			for _, p := range ports {
+				if !slices.Contains(d.ownNodeEgress, p) {
+					d.ownNodeEgress = append(d.ownNodeEgress, p)
+				}
+			}
+		}
 		d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s: no rule, NetworkPolicy always allows a pod and its own node",
 			dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
 		return

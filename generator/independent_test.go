@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/np-guard/netpol-analyzer/pkg/netpol/eval"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -22,6 +21,7 @@ import (
 	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/generator"
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/overrides"
 	"github.com/flowpol/flowpol/topology"
@@ -463,7 +463,7 @@ func (v crossVerdict) String() string {
 // crossChecker asks the engine and compares with the model.
 type crossChecker struct {
 	tb         testing.TB
-	pe         *eval.PolicyEngine
+	pe         *npguard.Engine
 	m          *crossModel
 	done       map[checkKey]bool
 	pairs      int // ordered pod pairs
@@ -484,7 +484,7 @@ func runCross(tb testing.TB, f *crossFixture, policies []networkingv1.NetworkPol
 	return c
 }
 
-func newCrossEngine(tb testing.TB, f *crossFixture, policies []networkingv1.NetworkPolicy) *eval.PolicyEngine {
+func newCrossEngine(tb testing.TB, f *crossFixture, policies []networkingv1.NetworkPolicy) *npguard.Engine {
 	tb.Helper()
 	var objs []runtime.Object
 	known := map[string]bool{}
@@ -502,7 +502,10 @@ func newCrossEngine(tb testing.TB, f *crossFixture, policies []networkingv1.Netw
 	for i := range policies {
 		objs = append(objs, policies[i].DeepCopy())
 	}
-	pe := eval.NewPolicyEngine()
+	pe, err := npguard.Start(tb).NewEngine()
+	if err != nil {
+		tb.Fatal(err)
+	}
 	for _, o := range objs {
 		if err := pe.InsertObject(o); err != nil {
 			tb.Fatalf("insert %T into the engine: %v", o, err)

@@ -121,6 +121,8 @@ func (r *reader) object(file string, node *yaml.Node, js []byte, inList bool) {
 		r.policy(file, node, js, tm.label())
 	case r.opts.Cilium && tm.Kind == "CiliumNetworkPolicy" && tm.APIVersion == ciliumAPIVersion:
 		r.cilium(file, node, js, tm.label())
+	case r.opts.Cluster && tm.Kind == "ClusterNetworkPolicy" && tm.APIVersion == ClusterAPIVersion:
+		r.cluster(file, node, js, tm.label())
 	case Ignored(tm.APIVersion, tm.Kind):
 		r.set.Ignored = append(r.set.Ignored, Skipped{File: file, Line: node.Line, Object: tm.label(), APIVersion: tm.APIVersion})
 	default:

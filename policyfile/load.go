@@ -23,6 +23,9 @@ type Options struct {
 	// Cilium; without it they are an unknown kind, as for commands that
 	// evaluate NetworkPolicies only.
 	Cilium bool
+	// Cluster reads policy.networking.k8s.io/v1beta1 ClusterNetworkPolicies
+	// too, into the set's Cluster; without it they are an unknown kind.
+	Cluster bool
 }
 
 func (o Options) namespace() string {
@@ -59,7 +62,8 @@ type Warning struct {
 // Set is what a policy file, directory or stream holds.
 type Set struct {
 	Policies []Policy
-	Cilium   []CiliumPolicy // with Options.Cilium
+	Cilium   []CiliumPolicy  // with Options.Cilium
+	Cluster  []ClusterPolicy // with Options.Cluster
 	// Ignored are the objects of kinds Ignored names, and the files under
 	// a directory that are not YAML or JSON, in file order.
 	Ignored  []Skipped
@@ -164,6 +168,7 @@ func (r *reader) finish() (*Set, error) {
 		seen[key] = p
 	}
 	r.ciliumTwice()
+	r.clusterTwice()
 	if len(r.errs) > 0 {
 		return nil, errors.Join(r.errs...)
 	}

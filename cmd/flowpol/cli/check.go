@@ -10,9 +10,11 @@ import (
 
 	"github.com/spf13/cobra"
 	networkingv1 "k8s.io/api/networking/v1"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/flowpol/flowpol/check"
 	"github.com/flowpol/flowpol/ingest/wire"
+	"github.com/flowpol/flowpol/policyfile"
 )
 
 type checkOptions struct {
@@ -55,7 +57,7 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	if o.format != "text" && o.format != "json" && o.format != "github" {
 		return fmt.Errorf("--format %q: want text, json or github", o.format)
 	}
-	policies, files, err := o.loadPolicies(ctx, s)
+	policies, cluster, files, err := o.loadPolicies(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -67,7 +69,7 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	if err != nil {
 		return err
 	}
-	res, err := check.Run(w, policies, ov)
+	res, err := check.RunTiered(w, policies, cluster, ov)
 	if err != nil {
 		return err
 	}
@@ -86,17 +88,26 @@ func runCheck(ctx context.Context, o *checkOptions, s Streams) error {
 	return nil
 }
 
-// loadPolicies reads the policy set, and the file each policy came from.
-func (o *checkOptions) loadPolicies(ctx context.Context, s Streams) ([]networkingv1.NetworkPolicy, map[string]string, error) {
+// loadPolicies reads the policy set, NetworkPolicies and
+// ClusterNetworkPolicies, and the file each policy came from.
+func (o *checkOptions) loadPolicies(ctx context.Context, s Streams) ([]networkingv1.NetworkPolicy, []cnp.ClusterNetworkPolicy, map[string]string, error) {
 	if o.kubeconfig != "" {
 		ps, err := policiesFromCluster(ctx, o.kubeconfig)
-		return ps, map[string]string{}, err
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		cluster, err := clusterPoliciesFromCluster(ctx, o.kubeconfig)
+		return ps, cluster, map[string]string{}, err
 	}
-	set, err := policiesFromFiles(o.policies, s)
+	set, err := policiesFromFiles(o.policies, s, policyfile.Options{Cluster: true})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return set.NetworkPolicies(), set.Files(), nil
+	files := set.Files()
+	for _, p := range set.Cluster {
+		files["ClusterNetworkPolicy "+p.Name] = p.File
+	}
+	return set.NetworkPolicies(), set.ClusterNetworkPolicies(), files, nil
 }
 
 func writeCheck(w io.Writer, format string, res *check.Result, files map[string]string) error {
@@ -125,7 +136,7 @@ func connectionsText(n uint64) string {
 func writeCheckText(w io.Writer, res *check.Result) error {
 	var last string
 	for _, d := range res.Denials {
-		group := fmt.Sprintf("%s %s (isolated by %s):", d.Target, direction(d), strings.Join(d.Policies, ", "))
+		group := fmt.Sprintf("%s %s (%s %s):", d.Target, direction(d), deniedBy(d.Policies), strings.Join(d.Policies, ", "))
 		if group != last {
 			fmt.Fprintln(w, group)
 			last = group
@@ -172,4 +183,13 @@ func ghEscape(s string, property bool) string {
 		s = strings.NewReplacer(":", "%3A", ",", "%2C").Replace(s)
 	}
 	return s
+}
+
+// deniedBy says how the policies of a denial deny: NetworkPolicies isolate
+// and allow too little; a ClusterNetworkPolicy's rule denies.
+func deniedBy(policies []string) string {
+	if len(policies) == 1 && strings.HasPrefix(policies[0], "ClusterNetworkPolicy ") {
+		return "denied by"
+	}
+	return "isolated by"
 }

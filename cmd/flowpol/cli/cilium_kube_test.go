@@ -75,12 +75,18 @@ func installCiliumCRD(t *testing.T, dc dynamic.Interface) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	installCRD(t, dc, b)
+}
+
+// installCRD creates a CRD and waits until it is established.
+func installCRD(t *testing.T, dc dynamic.Interface, b []byte) {
+	t.Helper()
 	crd := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal(b, &crd.Object); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := dc.Resource(crdGVR).Create(t.Context(), crd, metav1.CreateOptions{}); err != nil {
-		t.Fatalf("create Cilium's CRD: %v", err)
+		t.Fatalf("create the CRD: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
@@ -91,7 +97,7 @@ func installCiliumCRD(t *testing.T, dc dynamic.Interface) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("Cilium's CRD never became established: %v", err)
+			t.Fatalf("CRD %s never became established: %v", crd.GetName(), err)
 		case <-time.After(100 * time.Millisecond):
 		}
 	}

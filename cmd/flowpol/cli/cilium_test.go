@@ -59,7 +59,7 @@ func TestDiffCilium(t *testing.T) {
 			"add shop/flowpol-deployment-frontend", "+++ b/shop.flowpol-deployment-frontend.yaml"}},
 		{"NetworkPolicies are not CiliumNetworkPolicies", []string{"--against", repoFile("testdata", "check", "policies")}, 1, []string{"add shop/flowpol-deployment-api", "ignored: "}},
 		{"a policy Cilium would refuse", []string{"--against", broken}, 2, []string{"p.yaml:", "CiliumNetworkPolicy shop/x"}},
-		{"an unknown format", []string{"--against", same, "--format", "calico"}, 2, []string{`--format "calico": want yaml or cilium`}},
+		{"an unknown format", []string{"--against", same, "--format", "calico"}, 2, []string{`--format "calico": want yaml, cilium or clusternetworkpolicy`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

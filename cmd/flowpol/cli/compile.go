@@ -13,6 +13,7 @@ import (
 
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/policyfile"
 	"github.com/flowpol/flowpol/rules"
 )
 
@@ -34,7 +35,7 @@ its ports and protocols, each naming the policy and rule it came from. The
 rules know no pods: enforce binds them to the pods of the cluster.`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			set, err := policiesFromFiles(o.policies, s)
+			set, err := policiesFromFiles(o.policies, s, policyfile.Options{})
 			if err != nil {
 				return err
 			}

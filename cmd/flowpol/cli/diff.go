@@ -8,6 +8,7 @@ import (
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	"github.com/spf13/cobra"
 	networkingv1 "k8s.io/api/networking/v1"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/policyfile"
@@ -24,7 +25,7 @@ type diffOptions struct {
 func newDiffCommand(s Streams) *cobra.Command {
 	o := &diffOptions{}
 	cmd := &cobra.Command{
-		Use:   "diff --db FILE (--against DIR | --kubeconfig FILE) [--format yaml|cilium]",
+		Use:   "diff --db FILE (--against DIR | --kubeconfig FILE) [--format yaml|cilium|clusternetworkpolicy]",
 		Short: "Show what generate would add, remove or change in the policies there",
 		Long: `Diff compares the policies generate would write for the window with those
 in a directory (or, with --kubeconfig, the cluster): a summary per policy and
@@ -32,7 +33,7 @@ rule (new peer, removed port, ...), then a unified diff of the YAML. Only
 policies flowpol manages can be removed; others are left out. Exit status:
 0 when they are the same, 1 when they differ, 2 on error. With --format cilium
 the CiliumNetworkPolicies generate --format cilium would write are compared
-with those there.`,
+with those there, and with --format clusternetworkpolicy the guardrails.`,
 		Args:        cobra.NoArgs,
 		Annotations: map[string]string{annotationErrorExit: "2"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -43,7 +44,7 @@ with those there.`,
 	f := cmd.Flags()
 	f.StringVar(&o.against, "against", "", "directory of the policies there")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "compare with the cluster's policies, through this kubeconfig")
-	f.StringVar(&o.format, "format", "yaml", "policies to compare: yaml (NetworkPolicies) or cilium (CiliumNetworkPolicies)")
+	f.StringVar(&o.format, "format", "yaml", "policies to compare: yaml (NetworkPolicies), cilium (CiliumNetworkPolicies) or clusternetworkpolicy (ClusterNetworkPolicies)")
 	o.generationOptions.addFlags(cmd)
 	cmd.MarkFlagsMutuallyExclusive("against", "kubeconfig")
 	cmd.MarkFlagsOneRequired("against", "kubeconfig")
@@ -54,9 +55,11 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	switch o.format {
 	case "cilium":
 		return runCiliumDiff(ctx, o, s)
+	case "clusternetworkpolicy":
+		return runClusterDiff(ctx, o, s)
 	case "yaml":
 	default:
-		return fmt.Errorf("--format %q: want yaml or cilium", o.format)
+		return fmt.Errorf("--format %q: want yaml, cilium or clusternetworkpolicy", o.format)
 	}
 	there, err := o.there(ctx, s)
 	if err != nil {
@@ -90,9 +93,12 @@ func (o *diffOptions) there(ctx context.Context, s Streams) ([]networkingv1.Netw
 	if o.kubeconfig != "" {
 		return policiesFromCluster(ctx, o.kubeconfig)
 	}
-	set, err := policiesFromFiles(o.against, s)
+	set, err := policiesFromFiles(o.against, s, policyfile.Options{Cluster: true})
 	if err != nil {
 		return nil, err
+	}
+	if len(set.Cluster) > 0 {
+		fmt.Fprintf(s.Err, "ignored: %d ClusterNetworkPolicies beside the NetworkPolicies (compare them with --format clusternetworkpolicy)\n", len(set.Cluster))
 	}
 	return set.NetworkPolicies(), nil
 }
@@ -153,4 +159,47 @@ func (o *diffOptions) ciliumThere(ctx context.Context, s Streams) ([]ciliumv2.Ci
 		fmt.Fprintf(s.Err, "ignored: %d NetworkPolicies beside the CiliumNetworkPolicies (compare them without --format cilium)\n", len(set.Policies))
 	}
 	return set.CiliumNetworkPolicies(), nil
+}
+
+// runClusterDiff is diff for ClusterNetworkPolicies.
+func runClusterDiff(ctx context.Context, o *diffOptions, s Streams) error {
+	there, err := o.clusterThere(ctx, s)
+	if err != nil {
+		return err
+	}
+	w, err := o.read(s.Err)
+	if err != nil {
+		return err
+	}
+	opts, err := o.options()
+	if err != nil {
+		return err
+	}
+	res := generator.GenerateCluster(w, opts)
+	for _, msg := range res.Unmatched {
+		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
+	}
+	changes := generator.ClusterDiff(there, res.Cluster)
+	if err := generator.WriteDiff(s.Out, changes); err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		return &ExitError{Code: 1}
+	}
+	return nil
+}
+
+// clusterThere reads the ClusterNetworkPolicies to compare with.
+func (o *diffOptions) clusterThere(ctx context.Context, s Streams) ([]cnp.ClusterNetworkPolicy, error) {
+	if o.kubeconfig != "" {
+		return clusterPoliciesFromCluster(ctx, o.kubeconfig)
+	}
+	set, err := policiesFromFiles(o.against, s, policyfile.Options{Cluster: true})
+	if err != nil {
+		return nil, err
+	}
+	if len(set.Policies) > 0 {
+		fmt.Fprintf(s.Err, "ignored: %d NetworkPolicies beside the ClusterNetworkPolicies (compare them without --format clusternetworkpolicy)\n", len(set.Policies))
+	}
+	return set.ClusterNetworkPolicies(), nil
 }

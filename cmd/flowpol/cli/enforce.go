@@ -15,6 +15,7 @@ import (
 
 	"github.com/flowpol/flowpol/enforce"
 	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/policyfile"
 	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/rules"
 )
@@ -103,7 +104,7 @@ func (o *enforceOptions) loadSet(s Streams) (*rules.Set, error) {
 	if o.rulesFile != "" {
 		return rules.Load(o.rulesFile)
 	}
-	set, err := policiesFromFiles(o.policies, s)
+	set, err := policiesFromFiles(o.policies, s, policyfile.Options{})
 	if err != nil {
 		return nil, err
 	}

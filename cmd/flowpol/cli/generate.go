@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,7 +22,7 @@ type generateOptions struct {
 func newGenerateCommand(s Streams) *cobra.Command {
 	o := &generateOptions{}
 	cmd := &cobra.Command{
-		Use:   "generate --db FILE [--window 3h] [--until TIME] [--format yaml|cilium|enforcer] [-o DIR|-]",
+		Use:   "generate --db FILE [--window 3h] [--until TIME] [--format yaml|cilium|clusternetworkpolicy|enforcer] [-o DIR|-]",
 		Short: "Generate NetworkPolicies from a window of the baseline",
 		Long: `Generate writes one NetworkPolicy per workload seen in the window, isolating
 it for ingress and egress and allowing exactly the peers and target ports it
@@ -35,6 +36,14 @@ CiliumNetworkPolicies: nodes, hostNetwork pods and the API server as Cilium's
 entities, outside addresses reached through DNS names as those names
 (toFQDNs).
 
+With --format clusternetworkpolicy cluster-wide guardrails are written, as
+policy.networking.k8s.io/v1beta1 ClusterNetworkPolicies, for the namespaces
+the window's workloads are in: in the Admin tier, DNS to the cluster's DNS
+pods accepted, and the cloud metadata endpoint (169.254.169.254,
+fd00:ec2::254) accepted on the ports seen for each workload seen using it
+and denied to every other; in the Baseline tier, a default deny, which the
+NetworkPolicies override for what they allow.
+
 With --format enforcer the same policies are compiled into the rules
 flowpol enforce applies (see flowpol compile), written to standard output or
 to the file -o names.`,
@@ -46,13 +55,13 @@ to the file -o names.`,
 	o.windowOptions.addFlags(cmd)
 	o.generationOptions.addFlags(cmd)
 	cmd.Flags().StringVarP(&o.out, "output", "o", "-", `directory to write policies to (a file with --format enforcer), or "-" for standard output`)
-	cmd.Flags().StringVar(&o.format, "format", "yaml", "output: yaml (NetworkPolicies), cilium (CiliumNetworkPolicies) or enforcer (native rules)")
+	cmd.Flags().StringVar(&o.format, "format", "yaml", "output: yaml (NetworkPolicies), cilium (CiliumNetworkPolicies), clusternetworkpolicy (ClusterNetworkPolicy guardrails) or enforcer (native rules)")
 	return cmd
 }
 
 func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
-	if o.format != "yaml" && o.format != "enforcer" && o.format != "cilium" {
-		return fmt.Errorf("--format %q: want yaml, cilium or enforcer", o.format)
+	if !slices.Contains([]string{"yaml", "cilium", "clusternetworkpolicy", "enforcer"}, o.format) {
+		return fmt.Errorf("--format %q: want yaml, cilium, clusternetworkpolicy or enforcer", o.format)
 	}
 	w, err := o.read(s.Err)
 	if err != nil {
@@ -70,6 +79,12 @@ func runGenerate(_ context.Context, o *generateOptions, s Streams) error {
 		reportGenerate(s.Err, &res.Result, opts.SkipNamespaces)
 		o.namespaceWarning(s.Err, w)
 		return writePolicies(s, o.out, w, generator.Objects(res.Cilium))
+	}
+	if o.format == "clusternetworkpolicy" {
+		res := generator.GenerateCluster(w, opts)
+		reportGenerate(s.Err, &res.Result, opts.SkipNamespaces)
+		o.namespaceWarning(s.Err, w)
+		return writePolicies(s, o.out, w, generator.Objects(res.Cluster))
 	}
 	res := generator.Generate(w, opts)
 	reportGenerate(s.Err, res, opts.SkipNamespaces)

@@ -9,9 +9,13 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
+	"sigs.k8s.io/yaml"
 
 	"github.com/flowpol/flowpol/cmd/flowpol/cli"
 	"github.com/flowpol/flowpol/internal/testpods"
@@ -109,5 +113,53 @@ func TestLearnLiveDNSNames(t *testing.T) {
 	}
 	if want := "app/Deployment/web: api.example.test resolved to 2 addresses in the window and 1 of them were connected to (203.0.113.77)"; !strings.Contains(g.err, want) {
 		t.Errorf("generate does not warn %q:\n%s", want, g.err)
+	}
+	checkLiveCilium(t, mustRun(t, "generate", "--db", dbFile, "--format", "cilium").out)
+}
+
+// checkLiveCilium checks the CiliumNetworkPolicy of the live DNS test's
+// client: the name it resolved, not the address, with the DNS rule Cilium
+// needs to learn the name's addresses.
+func checkLiveCilium(t *testing.T, out string) {
+	t.Helper()
+	var web *ciliumv2.CiliumNetworkPolicy
+	for _, doc := range strings.Split(out, "\n---\n") {
+		var p ciliumv2.CiliumNetworkPolicy
+		if err := yaml.UnmarshalStrict([]byte(doc), &p); err != nil {
+			t.Fatalf("generate --format cilium: %v\n%s", err, out)
+		}
+		if p.Namespace == "app" && p.Name == "flowpol-deployment-web" {
+			web = &p
+		}
+	}
+	if web == nil || web.Spec == nil {
+		t.Fatalf("no CiliumNetworkPolicy app/flowpol-deployment-web:\n%s", out)
+	}
+	var names, patterns []string
+	for _, r := range web.Spec.Egress {
+		for _, f := range r.ToFQDNs {
+			names = append(names, f.MatchName)
+			for _, pr := range r.ToPorts {
+				for _, pp := range pr.Ports {
+					names = append(names, string(pp.Protocol)+"/"+pp.Port)
+				}
+			}
+		}
+		if len(r.ToCIDRSet) > 0 || len(r.ToCIDR) > 0 {
+			t.Errorf("an egress rule by address, where the name was resolved: %+v", r)
+		}
+		for _, pr := range r.ToPorts {
+			if pr.Rules != nil {
+				for _, d := range pr.Rules.DNS {
+					patterns = append(patterns, d.MatchPattern)
+				}
+			}
+		}
+	}
+	if want := []string{"api.example.test", "TCP/443"}; !slices.Equal(names, want) {
+		t.Errorf("toFQDNs with their ports %q, want %q:\n%s", names, want, out)
+	}
+	if !slices.Contains(patterns, "*") {
+		t.Errorf("no DNS rule (matchPattern *) for Cilium's DNS proxy to learn the name's addresses:\n%s", out)
 	}
 }

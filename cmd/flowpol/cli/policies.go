@@ -7,11 +7,13 @@ import (
 
 	ciliumv2 "github.com/cilium/cilium/pkg/k8s/apis/cilium.io/v2"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	cnp "sigs.k8s.io/network-policy-api/apis/v1beta1"
 
 	"github.com/flowpol/flowpol/policyfile"
 )
@@ -19,8 +21,8 @@ import (
 // policiesFromFiles reads the policy files at path ("-" for standard
 // input) and says on standard error what it ignored and what may not mean
 // what it says. Any file it cannot read whole is an error.
-func policiesFromFiles(path string, s Streams) (*policyfile.Set, error) {
-	set, err := policyfile.Load(path, s.In, policyfile.Options{})
+func policiesFromFiles(path string, s Streams, opts policyfile.Options) (*policyfile.Set, error) {
+	set, err := policyfile.Load(path, s.In, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -57,6 +59,38 @@ func policiesFromCluster(ctx context.Context, kubeconfig string) ([]networkingv1
 		return nil, fmt.Errorf("list NetworkPolicies at %s: %w", cfg.Host, err)
 	}
 	return list.Items, nil
+}
+
+// clusterGVR is where the API serves ClusterNetworkPolicies.
+var clusterGVR = schema.GroupVersionResource{Group: "policy.networking.k8s.io", Version: "v1beta1", Resource: "clusternetworkpolicies"}
+
+// clusterPoliciesFromCluster lists the cluster's ClusterNetworkPolicies;
+// none when the API does not serve them (their CRD is not installed).
+func clusterPoliciesFromCluster(ctx context.Context, kubeconfig string) ([]cnp.ClusterNetworkPolicy, error) {
+	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
+	if err != nil {
+		return nil, err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	list, err := dc.Resource(clusterGVR).List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list ClusterNetworkPolicies at %s: %w", cfg.Host, err)
+	}
+	out := make([]cnp.ClusterNetworkPolicy, len(list.Items))
+	for i := range list.Items {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &out[i]); err != nil {
+			return nil, fmt.Errorf("ClusterNetworkPolicy %s at %s: %w", list.Items[i].GetName(), cfg.Host, err)
+		}
+	}
+	return out, nil
 }
 
 // ciliumGVR is where the API serves CiliumNetworkPolicies.

@@ -78,7 +78,7 @@ func (o *stagedOptions) open(ctx context.Context, store baseline.Store, clusterK
 }
 
 func stagedFiles(dir string, s Streams) ([]networkingv1.NetworkPolicy, error) {
-	set, err := policiesFromFiles(dir, s)
+	set, err := policiesFromFiles(dir, s, policyfile.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("--staged: %w", err)
 	}

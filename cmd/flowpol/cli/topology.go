@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/check"
+	"github.com/flowpol/flowpol/policyfile"
 	"github.com/flowpol/flowpol/topology"
 	"github.com/flowpol/flowpol/topology/render"
 )
@@ -95,7 +96,7 @@ func topologyFormat(name string) func(io.Writer, *topology.Window, render.Option
 // denied replays the window against the policies, as check does, and
 // returns the edges they would deny with why.
 func (o *topologyOptions) denied(w *topology.Window, s Streams) (map[topology.Edge]string, error) {
-	set, err := policiesFromFiles(o.policies, s)
+	set, err := policiesFromFiles(o.policies, s, policyfile.Options{Cluster: true})
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +104,7 @@ func (o *topologyOptions) denied(w *topology.Window, s Streams) (map[topology.Ed
 	if err != nil {
 		return nil, err
 	}
-	res, err := check.Run(w, set.NetworkPolicies(), ov)
+	res, err := check.RunTiered(w, set.NetworkPolicies(), set.ClusterNetworkPolicies(), ov)
 	if err != nil {
 		return nil, err
 	}

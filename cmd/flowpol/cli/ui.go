@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/flowpol/flowpol/policyfile"
 	"github.com/flowpol/flowpol/ui"
 )
 
@@ -97,7 +98,7 @@ func (o *uiOptions) server(s Streams) (*ui.Server, error) {
 		return nil, err // a broken file is said now, not on the first click
 	}
 	if o.policies != "" {
-		set, err := policiesFromFiles(o.policies, s)
+		set, err := policiesFromFiles(o.policies, s, policyfile.Options{})
 		if err != nil {
 			return nil, err
 		}

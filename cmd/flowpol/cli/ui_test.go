@@ -17,13 +17,13 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/np-guard/netpol-analyzer/pkg/netpol/eval"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/flowpol/flowpol/baseline/boltdb"
 	"github.com/flowpol/flowpol/cmd/flowpol/cli"
 	"github.com/flowpol/flowpol/internal/browser"
+	"github.com/flowpol/flowpol/internal/npguard"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/policyfile"
 	"github.com/flowpol/flowpol/topology"
@@ -363,7 +363,7 @@ func deniedEdges(t *testing.T, win *topology.Window, policiesYAML string) []stri
 	return denied
 }
 
-func policyEngine(t *testing.T, inv *inventory.Inventory, policiesYAML string) *eval.PolicyEngine {
+func policyEngine(t *testing.T, inv *inventory.Inventory, policiesYAML string) *npguard.Engine {
 	t.Helper()
 	set, err := policyfile.Load("-", strings.NewReader(policiesYAML), policyfile.Options{})
 	if err != nil {
@@ -387,7 +387,10 @@ func policyEngine(t *testing.T, inv *inventory.Inventory, policiesYAML string) *
 	for i := range ps {
 		objs = append(objs, ps[i].DeepCopy())
 	}
-	pe := eval.NewPolicyEngine()
+	pe, err := npguard.Start(t).NewEngine()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, o := range objs {
 		if err := pe.InsertObject(o); err != nil {
 			t.Fatalf("insert %T into the engine: %v", o, err)

@@ -87,4 +87,9 @@ func TestLearnInventorySnapshots(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "x.db")); err == nil {
 		t.Error("a broken snapshot left a baseline file behind")
 	}
+	// enforce binds rules to the cluster as it is: one inventory.
+	r = run(t, "", "enforce", "--mode", "audit", "--policies", repoFile("testdata", "check", "policies"), "--inventory", older+","+newer)
+	if r.code == 0 || !strings.Contains(r.err, "--inventory: 2 files; this command reads one") {
+		t.Errorf("enforce with two snapshots: exit %d, error %q", r.code, r.err)
+	}
 }

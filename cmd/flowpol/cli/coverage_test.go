@@ -1,11 +1,18 @@
 package cli_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/flowpol/flowpol/internal/kubeenv"
+	"github.com/flowpol/flowpol/inventory"
 )
 
 // TestGenerateMinCoverage: --min-coverage holds back, and does not write,
@@ -49,5 +56,39 @@ func TestGenerateMinCoverage(t *testing.T) {
 	}
 	if r := run(t, "", "generate", "--db", db, "--min-coverage", "-1d"); r.code == 0 {
 		t.Error("a negative --min-coverage was accepted")
+	}
+}
+
+// TestRecommendSummaryNotes: the recommendation job publishes, in its
+// ConfigMap's summary as in its log, the CronJob that had no run inside
+// the window and the workloads held back for --min-coverage. If it
+// failed, whoever reads the recommendation would not learn that the
+// report job's traffic is in no policy.
+func TestRecommendSummaryNotes(t *testing.T) {
+	env := kubeenv.Start(t)
+	cs := env.Client()
+	inv, err := inventory.LoadFile(repoFile("testdata", "example", "cluster.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	createAll(t, cs, inv)
+	if _, err := cs.CoreV1().Namespaces().Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "flowpol"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	db := learnScenario(t, "example")
+	// Before the report CronJob's 10:30 run: its traffic is not in the window.
+	r := mustRun(t, "recommend", "--db", db, "--until", "2026-11-22T10:20:00Z", "--window", "20m", "--min-coverage", "10m",
+		"--kubeconfig", env.Kubeconfig, "--configmap", "flowpol/flowpol-recommendation")
+	summary := configMap(t, cs).Data["summary.txt"]
+	for _, want := range []string{
+		"warning: shop/CronJob/report: no run inside the window (never scheduled): its traffic is not in these policies",
+		"held back: data/StatefulSet/postgres: observed 1 day with traffic over 0s",
+	} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("the summary lacks %q:\n%s", want, summary)
+		}
+		if !strings.Contains(r.err, strings.Replace(strings.TrimPrefix(want, "held back: "), "warning: ", "", 1)) {
+			t.Errorf("the log lacks %q:\n%s", want, r.err)
+		}
 	}
 }

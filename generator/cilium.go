@@ -49,7 +49,7 @@ func GenerateCilium(w *topology.Window, opts Options) (*CiliumResult, error) {
 		for i, p := range res.Cilium {
 			namespaces[i] = p.Namespace
 		}
-		for _, ns := range distinct(namespaces) {
+		for _, ns := range g.denyNamespaces(namespaces, &res.Result) {
 			res.Cilium = append(res.Cilium, ciliumDenyAll(ns, w))
 			res.Isolated = append(res.Isolated, g.isolated(ns)...)
 		}

@@ -14,19 +14,17 @@ import (
 const DefaultDenyName = "flowpol-default-deny"
 
 // defaultDeny adds a deny-all policy to each namespace that has generated
-// policies, and lists the known workloads there that no policy selects,
+// policies (but those denyNamespaces leaves out), and lists the known workloads there that no policy selects,
 // which it leaves with no allowed traffic.
-func (g *gen) defaultDeny(policies []networkingv1.NetworkPolicy) ([]networkingv1.NetworkPolicy, []string) {
-	namespaces := make([]string, len(policies))
-	for i, p := range policies {
+func (g *gen) defaultDeny(res *Result) {
+	namespaces := make([]string, len(res.Policies))
+	for i, p := range res.Policies {
 		namespaces[i] = p.Namespace
 	}
-	var isolated []string
-	for _, ns := range distinct(namespaces) {
-		policies = append(policies, denyAll(ns, g.w))
-		isolated = append(isolated, g.isolated(ns)...)
+	for _, ns := range g.denyNamespaces(namespaces, res) {
+		res.Policies = append(res.Policies, denyAll(ns, g.w))
+		res.Isolated = append(res.Isolated, g.isolated(ns)...)
 	}
-	return policies, isolated
 }
 
 // distinct is a list's distinct values, sorted.

@@ -30,6 +30,9 @@ const (
 	// AnnotationLB names, per port, the LoadBalancer and NodePort
 	// Services whose ingress from outside a policy allows.
 	AnnotationLB = "flowpol.io/load-balancers"
+	// AnnotationObservedDays is the number of UTC days in the window with
+	// traffic of the policy's workload.
+	AnnotationObservedDays = "flowpol.io/observed-days"
 )
 
 // Options tunes Generate. The zero value generates for every namespace.
@@ -64,6 +67,10 @@ type Options struct {
 	// with externalTrafficPolicy Cluster, from outside the cluster's
 	// ranges (or the loadBalancerSourceRanges) with Local.
 	LBObserved bool
+	// MinCoverage holds back the policies of workloads observed over less
+	// than this span (first to last seen in the window, any edge): too
+	// short a look to trust. Zero holds back none.
+	MinCoverage time.Duration
 }
 
 // Result is what Generate made, and what it could not.
@@ -72,7 +79,9 @@ type Result struct {
 	// Warnings are sorted, one line each: peers left out of a policy
 	// because no rule can name them, workloads with no stable labels.
 	Warnings []string
-	// HeldBack are the edges below a threshold, one line each, sorted.
+	// HeldBack are the edges below a threshold, then the workloads
+	// observed over less than MinCoverage (and the namespaces whose
+	// default deny they would have cut off), one line each, sorted.
 	HeldBack []string
 	// Excluded are the edges the overrides excluded, and Unmatched the
 	// overrides that matched nothing: a typo must not pass silently.
@@ -93,7 +102,7 @@ func Generate(w *topology.Window, opts Options) *Result {
 		}
 	}
 	if opts.DefaultDeny {
-		res.Policies, res.Isolated = g.defaultDeny(res.Policies)
+		g.defaultDeny(res)
 	}
 	slices.SortFunc(res.Policies, func(a, b networkingv1.NetworkPolicy) int {
 		return cmp.Or(strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name))
@@ -118,6 +127,7 @@ func (g *gen) read() *Result {
 		g.addEdge(e)
 	}
 	g.addAllowed()
+	res.HeldBack = append(res.HeldBack, g.holdShort()...)
 	return res
 }
 
@@ -134,6 +144,7 @@ func (g *gen) refs() []topology.WorkloadRef {
 // finish adds the warnings and the unmatched overrides to a result.
 func (g *gen) finish(res *Result) {
 	res.Warnings = append(g.warnings, g.rotatingNames()...)
+	res.Warnings = append(res.Warnings, g.notRun()...)
 	slices.Sort(res.Warnings)
 	res.Warnings = slices.Compact(res.Warnings)
 	res.Unmatched = g.unmatched()
@@ -149,11 +160,13 @@ type gen struct {
 	policies map[topology.WorkloadRef]*draft
 	warnings []string
 	named    map[namedKey][]netip.Addr // addresses reached through each name
+	coverage map[topology.WorkloadRef]topology.Coverage
+	short    map[string]bool // namespaces with workloads held back for MinCoverage
 }
 
 func newGen(w *topology.Window, opts Options) *gen {
 	g := &gen{w: w, opts: opts, ov: opts.Overrides, hits: map[int]bool{}, skipped: map[string]bool{},
-		policies: map[topology.WorkloadRef]*draft{}}
+		policies: map[topology.WorkloadRef]*draft{}, coverage: w.Coverage(), short: map[string]bool{}}
 	if g.ov == nil {
 		g.ov = &overrides.Set{}
 	}
@@ -439,11 +452,12 @@ func (g *gen) policy(d *draft) (networkingv1.NetworkPolicy, bool) {
 func (g *gen) annotations(d *draft) map[string]string {
 	slices.Sort(d.evidence)
 	a := map[string]string{
-		AnnotationWindow:    windowAnnotation(g.w),
-		AnnotationFirstSeen: stamp(d.first),
-		AnnotationLastSeen:  stamp(d.last),
-		AnnotationCount:     fmt.Sprint(d.count),
-		AnnotationEvidence:  strings.Join(d.evidence, "\n"),
+		AnnotationWindow:       windowAnnotation(g.w),
+		AnnotationFirstSeen:    stamp(d.first),
+		AnnotationLastSeen:     stamp(d.last),
+		AnnotationCount:        fmt.Sprint(d.count),
+		AnnotationEvidence:     strings.Join(d.evidence, "\n"),
+		AnnotationObservedDays: fmt.Sprint(g.coverage[d.ref].Days),
 	}
 	if d.omitted > 0 {
 		a[AnnotationOmitted] = fmt.Sprint(d.omitted)

@@ -327,10 +327,20 @@ type crossModel struct {
 	isolated map[topology.WorkloadRef]bool // workloads that get a policy
 	nameable map[topology.WorkloadRef]bool // workloads a rule can select
 	ov       *overrides.Set                // nil without overrides
+	// lbs are the load balancers ingress from outside was seen through,
+	// by workload and target port: they let in more than was seen.
+	lbs     map[lbKey]topology.LoadBalancer
+	cluster topology.Cluster
+}
+
+type lbKey struct {
+	wl topology.WorkloadRef
+	pp topology.PortProto
 }
 
 func newCrossModel(win *topology.Window, opts generator.Options) *crossModel {
-	m := &crossModel{seen: map[crossConn]bool{}, isolated: map[topology.WorkloadRef]bool{}, nameable: map[topology.WorkloadRef]bool{}, ov: opts.Overrides}
+	m := &crossModel{seen: map[crossConn]bool{}, isolated: map[topology.WorkloadRef]bool{}, nameable: map[topology.WorkloadRef]bool{}, ov: opts.Overrides,
+		lbs: map[lbKey]topology.LoadBalancer{}, cluster: win.Cluster}
 	for ref, wl := range win.Workloads {
 		m.nameable[ref] = wl.Selector != nil
 	}
@@ -342,6 +352,7 @@ func newCrossModel(win *topology.Window, opts generator.Options) *crossModel {
 		}
 		m.isolate(e.Src, opts)
 		m.isolate(e.Dst, opts)
+		m.throughLB(win, e, opts)
 		for _, s := range namedEnds(win, e.Src) {
 			for _, d := range namedEnds(win, e.Dst) {
 				for _, pp := range widenedPorts(win, e) {
@@ -405,13 +416,49 @@ func widenedPorts(win *topology.Window, e topology.EdgeStats) []topology.PortPro
 	return []topology.PortProto{pp}
 }
 
+// throughLB notes the load balancer an edge from outside the pods came
+// in through: a LoadBalancer or NodePort Service on its target port, with
+// externalTrafficPolicy Local (the client's address kept) or reached from
+// a node (SNAT'd).
+func (m *crossModel) throughLB(win *topology.Window, e topology.EdgeStats, opts generator.Options) {
+	if opts.LBObserved || e.Dst.Kind != topology.KindWorkload || (e.Src.Kind != topology.KindExternal && e.Src.Kind != topology.KindHost) {
+		return
+	}
+	pp := topology.PortProto{Port: e.Port, Proto: e.Proto}
+	for _, lb := range win.Workloads[e.Dst.Workload].LoadBalancers {
+		if lb.Port == pp && (lb.Local || e.Src.Kind == topology.KindHost) {
+			m.lbs[lbKey{e.Dst.Workload, pp}] = lb
+		}
+	}
+}
+
+// lbAdmits reports whether a load balancer seen in front of the
+// connection's destination lets its source in: with
+// externalTrafficPolicy Local any address outside the cluster's ranges
+// (within loadBalancerSourceRanges when set), with Cluster every node.
+func (m *crossModel) lbAdmits(c crossConn) bool {
+	if !c.src.isAddr() || c.dst.isAddr() {
+		return false
+	}
+	lb, ok := m.lbs[lbKey{c.dst.wl, c.pp}]
+	switch {
+	case !ok:
+		return false
+	case !lb.Local:
+		return slices.Contains(m.cluster.NodeAddrs(), c.src.addr)
+	case slices.ContainsFunc(m.cluster.Ranges, func(p netip.Prefix) bool { return p.Contains(c.src.addr) }):
+		return false
+	}
+	return len(lb.SourceRanges) == 0 || slices.ContainsFunc(lb.SourceRanges, func(p netip.Prefix) bool { return p.Contains(c.src.addr) })
+}
+
 // allows is the expected verdict: an isolated end needs a rule for the
 // other, and there is a rule only for what was seen and only when its peer
 // can be named. Addresses are never isolated.
 func (m *crossModel) allows(c crossConn) bool {
 	seen := m.seen[c]
 	egress := c.src.isAddr() || !m.isolated[c.src.wl] || seen && (c.dst.isAddr() || m.nameable[c.dst.wl]) || m.extra(c, false)
-	ingress := c.dst.isAddr() || !m.isolated[c.dst.wl] || seen && (c.src.isAddr() || m.nameable[c.src.wl]) || m.extra(c, true)
+	ingress := c.dst.isAddr() || !m.isolated[c.dst.wl] || seen && (c.src.isAddr() || m.nameable[c.src.wl]) || m.extra(c, true) || m.lbAdmits(c)
 	return egress && ingress
 }
 

@@ -169,13 +169,15 @@ func (a *liveApp) probes(at time.Time, port uint16) []flow.Record {
 	return out
 }
 
-// call is the client's pods calling a Service, and the servers behind it
-// reporting what each Deployment served (split over its pods and the
-// client's): the client side records the Service's address, the total.
+// call is the client's pods calling a Service on port, and the servers
+// behind it reporting what each Deployment served (split over its pods and
+// the client's) on the target port: the client side records the Service's
+// address, the total.
 func (a *liveApp) call(at time.Time, client, service string, port uint16, served map[string]uint64) []flow.Record {
 	var out []flow.Record
 	clients := a.pods[client]
 	svc := netip.AddrPortFrom(netip.MustParseAddr(a.svcs[service].Spec.ClusterIP), port)
+	target := targetPort(a.svcs[service], port)
 	var total uint64
 	for server, n := range served {
 		total += n
@@ -183,7 +185,7 @@ func (a *liveApp) call(at time.Time, client, service string, port uint16, served
 		for k := range n {
 			c, s := clients[int(k)%len(clients)], servers[int(k)/len(clients)%len(servers)]
 			out = append(out, flow.Record{Time: at, Node: s.Spec.NodeName, Proto: flow.TCP, Observer: flow.Server, Count: 1, Comm: "server",
-				Src: netip.AddrPortFrom(netip.MustParseAddr(c.Status.PodIP), 50000), Dst: netip.AddrPortFrom(netip.MustParseAddr(s.Status.PodIP), port)})
+				Src: netip.AddrPortFrom(netip.MustParseAddr(c.Status.PodIP), 50000), Dst: netip.AddrPortFrom(netip.MustParseAddr(s.Status.PodIP), target)})
 		}
 	}
 	for i, c := range clients {
@@ -224,4 +226,15 @@ func (a *liveApp) write(tb testing.TB, dir string, recs []flow.Record) {
 	if err := os.WriteFile(filepath.Join(dir, "flows.jsonl"), []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		tb.Fatal(err)
 	}
+}
+
+// targetPort is the target port of a Service's port (the port itself when
+// the Service names none, or names it).
+func targetPort(svc *corev1.Service, port uint16) uint16 {
+	for _, sp := range svc.Spec.Ports {
+		if uint16(sp.Port) == port && sp.TargetPort.IntValue() != 0 {
+			return uint16(sp.TargetPort.IntValue())
+		}
+	}
+	return port
 }

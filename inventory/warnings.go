@@ -14,8 +14,8 @@ const (
 	// NoPods: the inventory keeps no pod, so every pod address is read as
 	// external or unresolved.
 	NoPods WarningKind = iota + 1
-	// SharedIP: two Running pods hold the same address; flows to it are
-	// placed on the first.
+	// SharedIP: two Running pods, neither being deleted, hold the same
+	// address; flows to it are placed on the first.
 	SharedIP
 )
 
@@ -49,7 +49,7 @@ func (inv *Inventory) Warnings() []Warning {
 	var order []string
 	for i := range inv.Pods {
 		p := &inv.Pods[i]
-		if p.Status.Phase != corev1.PodRunning || p.Spec.HostNetwork {
+		if p.Status.Phase != corev1.PodRunning || p.Spec.HostNetwork || p.DeletionTimestamp != nil {
 			continue
 		}
 		for _, ip := range podIPs(p) {

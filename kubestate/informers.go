@@ -79,3 +79,15 @@ func get[T any](inf cache.SharedIndexInformer, ns, name string) *T {
 	t, _ := o.(*T)
 	return t
 }
+
+// list returns the objects of type T an informer's store holds.
+func list[T any](inf cache.SharedIndexInformer) []*T {
+	objs := inf.GetStore().List()
+	out := make([]*T, 0, len(objs))
+	for _, o := range objs {
+		if t, ok := o.(*T); ok {
+			out = append(out, t)
+		}
+	}
+	return out
+}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
@@ -166,7 +167,8 @@ func (r *Resolver) Cluster() topology.Cluster {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	c := topology.Cluster{APIServer: r.cluster.APIServer, Namespaces: maps.Clone(r.cluster.Namespaces), Nodes: maps.Clone(r.cluster.Nodes),
-		Ranges: slices.SortedFunc(maps.Keys(r.internal.set), resolve.ComparePrefix)}
+		Ranges: slices.SortedFunc(maps.Keys(r.internal.set), resolve.ComparePrefix),
+		Batch:  resolve.BatchRuns(list[batchv1.CronJob](r.inf.cronJobs), list[batchv1.Job](r.inf.jobs))}
 	if c.Namespaces == nil {
 		c.Namespaces = map[string]map[string]string{}
 	}

@@ -10,7 +10,7 @@ import (
 // Transform strips an object to what enrichment reads: no managed fields
 // or annotations, a pod's containers reduced to their ports, a
 // controller's pod template to its labels, no status but a pod's phase,
-// addresses and start time. Use it with informers.WithTransform.
+// addresses and start time, and a Job's or CronJob's last run. Use it with informers.WithTransform.
 func Transform(obj any) (any, error) {
 	if m, err := meta.Accessor(obj); err == nil {
 		m.SetManagedFields(nil)
@@ -28,9 +28,11 @@ func Transform(obj any) (any, error) {
 	case *appsv1.DaemonSet:
 		o.Spec.Template.Spec, o.Status = corev1.PodSpec{}, appsv1.DaemonSetStatus{}
 	case *batchv1.Job:
-		o.Spec.Template.Spec, o.Status = corev1.PodSpec{}, batchv1.JobStatus{}
+		o.Spec.Template.Spec = corev1.PodSpec{}
+		o.Status = batchv1.JobStatus{StartTime: o.Status.StartTime, CompletionTime: o.Status.CompletionTime, Active: o.Status.Active}
 	case *batchv1.CronJob:
-		o.Spec.JobTemplate.Spec.Template.Spec, o.Status = corev1.PodSpec{}, batchv1.CronJobStatus{}
+		o.Spec.JobTemplate.Spec.Template.Spec = corev1.PodSpec{}
+		o.Status = batchv1.CronJobStatus{LastScheduleTime: o.Status.LastScheduleTime, Active: o.Status.Active}
 	case *corev1.Node:
 		o.Status = corev1.NodeStatus{Addresses: o.Status.Addresses}
 	}

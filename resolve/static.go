@@ -131,10 +131,19 @@ func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
 	b.addPods()
 	b.addWorkloads()
 	b.addServices()
+	r.cluster.Batch = BatchRuns(pointers(inv.CronJobs), pointers(inv.Jobs))
 	r.cluster.Ranges = slices.Clone(r.internal)
 	slices.SortFunc(r.cluster.Ranges, ComparePrefix)
 	r.cluster.Ranges = slices.Compact(r.cluster.Ranges)
 	return r
+}
+
+func pointers[T any](items []T) []*T {
+	out := make([]*T, len(items))
+	for i := range items {
+		out[i] = &items[i]
+	}
+	return out
 }
 
 func (t *endTable) intern(e topology.End) EndID {

@@ -217,6 +217,23 @@ type Cluster struct {
 	// the learner's --cluster-cidr): what "from outside the cluster"
 	// excepts.
 	Ranges []netip.Prefix `json:"ranges,omitempty"`
+	// Batch are the CronJobs and the Jobs no CronJob owns, with when they
+	// last ran, whether or not they have pods: a run outside the window
+	// leaves traffic the window cannot show. Sorted by workload.
+	Batch []BatchRun `json:"batch,omitempty"`
+}
+
+// BatchRun is a CronJob's or a Job's last run.
+type BatchRun struct {
+	Ref WorkloadRef `json:"ref"`
+	// Schedule is a CronJob's schedule; empty for a Job.
+	Schedule string `json:"schedule,omitempty"`
+	// Last is a CronJob's status.lastScheduleTime, or a Job's
+	// completionTime (its startTime while it has none); zero when it never
+	// ran.
+	Last time.Time `json:"last,omitzero"`
+	// Active says a run is under way.
+	Active bool `json:"active,omitempty"`
 }
 
 // NodeAddrs are every node's addresses, sorted, each once.
@@ -248,6 +265,11 @@ type EdgeStats struct {
 	// Names are the DNS names whose answers, received by the client's pod
 	// before it connected, led it to the destination address; sorted.
 	Names []string
+	// Days are the UTC days (unix seconds / 86400) with traffic in the
+	// window, sorted: per block of buckets the store keeps, the days of its
+	// first and last moment seen, exact while a block spans no more than
+	// a day (the default tiers' blocks span an hour and a day).
+	Days []int64 `json:"days,omitempty"`
 }
 
 // Window is a slice of the baseline: the edges seen in [From, To), sorted,

@@ -111,6 +111,10 @@ func TestMigrateNeedsWrite(t *testing.T) {
 
 var windowLine = regexp.MustCompile(`(?m)^    flowpol\.io/window: .*$`)
 
+// observedDays is the annotation releases after schema 1 added: the
+// release's policies have none.
+var observedDays = regexp.MustCompile(`(?m)^    flowpol\.io/observed-days: .*\n`)
+
 func checkPolicies(t *testing.T, w *topology.Window) {
 	t.Helper()
 	res := generator.Generate(w, generator.Options{SkipNamespaces: []string{"kube-system"}})
@@ -122,7 +126,12 @@ func checkPolicies(t *testing.T, w *topology.Window) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	strip := func(b []byte) string { return windowLine.ReplaceAllString(string(b), "    flowpol.io/window: -") }
+	strip := func(b []byte) string {
+		return windowLine.ReplaceAllString(observedDays.ReplaceAllString(string(b), ""), "    flowpol.io/window: -")
+	}
+	if !observedDays.Match(got.Bytes()) {
+		t.Errorf("policies have no %s annotation", generator.AnnotationObservedDays)
+	}
 	if strip(got.Bytes()) != strip(want) {
 		t.Errorf("policies differ from the schema-1 release's:\n%s\nwant:\n%s", got.String(), want)
 	}

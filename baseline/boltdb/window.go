@@ -22,7 +22,8 @@ const timeLimit = math.MaxInt64 / 4
 // windowAcc is an edge's evidence in a window.
 type windowAcc struct {
 	count       uint64
-	first, last int64 // unix milliseconds
+	first, last int64   // unix milliseconds
+	days        []int64 // UTC days of each block's first and last moment
 }
 
 // Window returns the edges seen in [from, to); see baseline.Store. Each
@@ -190,12 +191,23 @@ func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map
 	}
 	a := accs[id]
 	if a == nil {
-		accs[id] = &windowAcc{count: sum, first: f, last: l}
-		return nil
+		a = &windowAcc{count: sum, first: f, last: l}
+		accs[id] = a
+	} else {
+		a.count = flow.AddCounts(a.count, sum)
+		a.first, a.last = min(a.first, f), max(a.last, l)
 	}
-	a.count = flow.AddCounts(a.count, sum)
-	a.first, a.last = min(a.first, f), max(a.last, l)
+	a.days = addDay(addDay(a.days, topology.UnixDay(f)), topology.UnixDay(l))
 	return nil
+}
+
+// addDay adds a day to a set kept sorted, each day once.
+func addDay(days []int64, d int64) []int64 {
+	i, found := slices.BinarySearch(days, d)
+	if found {
+		return days
+	}
+	return slices.Insert(days, i, d)
 }
 
 func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) error {
@@ -214,7 +226,7 @@ func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) er
 		w.Edges = append(w.Edges, topology.EdgeStats{
 			Edge: rec.edge, Count: a.count, First: time.UnixMilli(a.first).UTC(), Last: time.UnixMilli(a.last).UTC(),
 			SrcPods: len(rec.srcPods), DstPods: len(rec.dstPods), Nodes: rec.nodes,
-			SrcComms: rec.srcComms, DstComms: rec.dstComms, Names: names,
+			SrcComms: rec.srcComms, DstComms: rec.dstComms, Names: names, Days: a.days,
 		})
 	}
 	return nil

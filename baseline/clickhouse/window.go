@@ -116,16 +116,21 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([
 		parts[i] = fmt.Sprintf(`SELECT edge, cnt, if(bf >= wf * 1000, bf, wf * 1000) AS f, if(bl < (wl + %d) * 1000, bl, wl * 1000) AS l FROM (%s)`,
 			w, s.blockQuery(st, sp, valid))
 	}
-	q := fmt.Sprintf(`SELECT edge, sum(cnt), min(f), max(l) FROM (%s) GROUP BY edge`, strings.Join(parts, "\nUNION ALL\n"))
+	// Days are, as the embedded store has them, the UTC days of each
+	// block's first and last moment.
+	q := fmt.Sprintf(`SELECT edge, sum(cnt), min(f), max(l),
+		arraySort(groupUniqArrayArray([intDiv(f, 86400000), intDiv(l, 86400000)]))
+		FROM (%s) GROUP BY edge`, strings.Join(parts, "\nUNION ALL\n"))
 	type acc struct {
 		count       uint64
 		first, last int64
+		days        []int64
 	}
 	accs := map[uint64]acc{}
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
 		var id uint64
 		var a acc
-		if err := r.Scan(&id, &a.count, &a.first, &a.last); err != nil {
+		if err := r.Scan(&id, &a.count, &a.first, &a.last, &a.days); err != nil {
 			return err
 		}
 		accs[id] = a
@@ -144,7 +149,7 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([
 		if !ok {
 			return nil, fmt.Errorf("edge %d has cells but no record", id)
 		}
-		rec.Count, rec.First, rec.Last = a.count, time.UnixMilli(a.first).UTC(), time.UnixMilli(a.last).UTC()
+		rec.Count, rec.First, rec.Last, rec.Days = a.count, time.UnixMilli(a.first).UTC(), time.UnixMilli(a.last).UTC(), a.days
 		out = append(out, rec)
 	}
 	return out, nil

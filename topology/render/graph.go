@@ -78,10 +78,14 @@ func build(w *topology.Window, opts Options) *graph {
 	slices.SortFunc(edges, func(a, b topology.EdgeStats) int { return a.Edge.Compare(b.Edge) })
 	nodes := map[topology.End]*node{}
 	links := map[[2]topology.End]*link{}
+	cov := w.Coverage()
 	for _, e := range edges {
 		for _, end := range []topology.End{e.Src, e.Dst} {
 			if nodes[end] == nil {
 				nodes[end] = newNode(end)
+				if end.Kind == topology.KindWorkload {
+					nodes[end].note = "observed " + cov[end.Workload].String()
+				}
 			}
 		}
 		key := [2]topology.End{e.Src, e.Dst}

@@ -70,7 +70,11 @@ func view(g *graph) page {
 	}
 	for _, n := range g.nodes {
 		at := lay.pos[n]
-		p.Nodes = append(p.Nodes, nodeView{ID: n.id, Name: n.end.String(), Class: n.end.Kind.String(), Title: n.end.String(),
+		title := n.end.String()
+		if n.note != "" {
+			title += "\n" + n.note
+		}
+		p.Nodes = append(p.Nodes, nodeView{ID: n.id, Name: n.end.String(), Class: n.end.Kind.String(), Title: title,
 			Lines: []string{clip(n.kind, 30), clip(n.name, 24)}, X: at.x, Y: at.y})
 	}
 	paths, labels := lay.labels(g)

@@ -24,7 +24,7 @@ import (
 // clusterOptions say where cluster state comes from: an inventory file, or
 // the API server (a kubeconfig, or the pod's own service account).
 type clusterOptions struct {
-	inventory   string
+	inventory   []string
 	kubeconfig  string
 	syncTimeout time.Duration
 	maxBytes    int64
@@ -33,7 +33,7 @@ type clusterOptions struct {
 
 func (o *clusterOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.inventory, "inventory", "", "cluster inventory: kubectl get ... -o yaml|json")
+	f.StringSliceVar(&o.inventory, "inventory", nil, "cluster inventory: kubectl get ... -o yaml|json; several (repeated or comma-separated) are snapshots, each taken at its file's modification time, merged so that pods replaced between them are known for the time they ran")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "read the cluster live through this kubeconfig (in a pod, its service account is used when neither this nor --inventory is given)")
 	f.Var(positiveDuration(&o.syncTimeout, time.Minute), "sync-timeout", "how long to wait for the API server's first answer")
 	f.Var(positiveInt64(&o.maxBytes, 1<<30), "max-inventory-bytes", "refuse an inventory file larger than this")
@@ -48,7 +48,10 @@ var errNoCluster = errors.New("say where the cluster's state is: --inventory FIL
 // cluster, a function that returns a newer one when it changed (nil
 // otherwise).
 func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func() *inventory.Inventory, error) {
-	if o.inventory != "" {
+	if len(o.inventory) > 1 {
+		return nil, nil, fmt.Errorf("--inventory: %d files; this command reads one, the cluster as it is now", len(o.inventory))
+	}
+	if len(o.inventory) > 0 {
 		inv, err := o.loadFile()
 		return inv, nil, err
 	}
@@ -66,16 +69,34 @@ func (o *clusterOptions) load(ctx context.Context) (*inventory.Inventory, func()
 	return state.Refresh(), state.Refresh, nil
 }
 
-// loadFile reads --inventory within its bounds.
+// loadFile reads --inventory within its bounds: one file as it is,
+// several as snapshots, each at its file's modification time (see
+// inventory.Merge).
 func (o *clusterOptions) loadFile() (*inventory.Inventory, error) {
-	return inventory.Options{MaxBytes: o.maxBytes, MaxObjectBytes: o.maxObject}.LoadFile(o.inventory)
+	opts := inventory.Options{MaxBytes: o.maxBytes, MaxObjectBytes: o.maxObject}
+	if len(o.inventory) == 1 {
+		return opts.LoadFile(o.inventory[0])
+	}
+	snaps := make([]inventory.Snapshot, len(o.inventory))
+	for i, path := range o.inventory {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, fmt.Errorf("--inventory: %w", err)
+		}
+		inv, err := opts.LoadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		snaps[i] = inventory.Snapshot{Inventory: inv, Time: fi.ModTime()}
+	}
+	return inventory.Merge(snaps), nil
 }
 
 // resolver returns what places flows in the cluster: the inventory's
 // resolver and the inventory, or the live cluster's, which follows it
 // event by event, and no inventory.
 func (o *clusterOptions) resolver(ctx context.Context, cidrs []netip.Prefix) (resolve.Resolver, *inventory.Inventory, error) {
-	if o.inventory != "" {
+	if len(o.inventory) > 0 {
 		inv, err := o.loadFile()
 		if err != nil {
 			return nil, nil, err

@@ -210,7 +210,7 @@ func (o *enforceOptions) reload(last enforced, refresh func() *inventory.Invento
 	}
 	next := enforced{set: set, inv: last.inv}
 	if refresh == nil {
-		next.inv, err = inventory.LoadFile(o.inventory)
+		next.inv, err = o.loadFile()
 	} else if inv := refresh(); inv != nil {
 		next.inv = inv
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,7 @@ type generationOptions struct {
 	defaultDeny    bool
 	nodeCIDRs      []string
 	lbIngress      string
+	minCoverage    time.Duration
 }
 
 func (o *generationOptions) addFlags(cmd *cobra.Command) {
@@ -50,6 +52,7 @@ func (o *generationOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.defaultDeny, "default-deny", false, "also write a deny-all policy for every namespace that gets policies, and say which workloads it would cut off")
 	f.Uint64Var(&o.minCount, "min-count", 0, "hold back edges seen fewer times than this")
 	f.Var(nonNegativeInt(&o.minPods, 0), "min-pods", "hold back edges seen from fewer pods than this")
+	f.Var(nonNegativeDuration(&o.minCoverage, 0), "min-coverage", "hold back the policies of workloads observed over less than this span of the window (7d, 2w; 0 holds back none)")
 	f.StringVar(&o.lbIngress, "lb-ingress", "service", "ingress from outside through a LoadBalancer or NodePort Service: service (as the Service lets it in) or observed (only the addresses seen)")
 	f.StringSliceVar(&o.nodeCIDRs, "node-cidr", nil, "name the nodes by these CIDRs in rules for node and hostNetwork peers (default: every node's address)")
 }
@@ -83,7 +86,7 @@ func (o *generationOptions) base() (generator.Options, error) {
 	}
 	return generator.Options{Namespace: o.namespace, SkipNamespaces: o.skipNamespaces,
 		MinCount: o.minCount, MinPods: o.minPods, DefaultDeny: o.defaultDeny, NodeCIDRs: nodes,
-		LBObserved: o.lbIngress == "observed"}, nil
+		LBObserved: o.lbIngress == "observed", MinCoverage: o.minCoverage}, nil
 }
 
 // namespaceWarning says when --namespace names a namespace with no

@@ -74,6 +74,7 @@ type recommendation struct {
 	policies []networkingv1.NetworkPolicy
 	apply    []networkingv1.NetworkPolicy // what --apply applies: all, or those promoted
 	held     []string                     // with --promote-after, the policies kept staged and why
+	notes    []string                     // the generator's warnings and what it held back, for the summary
 	changes  []generator.Change
 	yaml     string // the policies as one YAML stream
 	diff     string
@@ -136,7 +137,7 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 		return nil, err
 	}
 	res := generator.Generate(w, opts)
-	rec := &recommendation{policies: res.Policies, apply: res.Policies, took: time.Since(start)}
+	rec := &recommendation{policies: res.Policies, apply: res.Policies, took: time.Since(start), notes: notes(res)}
 	reportGenerate(warn, res, opts.SkipNamespaces)
 	if o.apply {
 		if err := checkOwnership(list.Items, res.Policies); err != nil {
@@ -159,6 +160,20 @@ func (o *recommendOptions) recommend(ctx context.Context, cs kubernetes.Interfac
 	}
 	rec.summary = summarize(rec, w.From, w.To, o.apply)
 	return rec, nil
+}
+
+// notes are a generation's warnings and held-back lines, as the
+// ConfigMap's summary lists them: a CronJob that did not run inside the
+// window, a workload observed too briefly, are for whoever reads it.
+func notes(res *generator.Result) []string {
+	out := make([]string, 0, len(res.Warnings)+len(res.HeldBack))
+	for _, w := range res.Warnings {
+		out = append(out, "warning: "+w)
+	}
+	for _, h := range res.HeldBack {
+		out = append(out, "held back: "+h)
+	}
+	return out
 }
 
 // checkOwnership refuses to write over a policy flowpol does not manage.
@@ -190,6 +205,9 @@ func summarize(rec *recommendation, from, to time.Time, apply bool) string {
 	}
 	for _, h := range rec.held {
 		applied += "\nstill staged: " + h
+	}
+	for _, n := range rec.notes {
+		applied += "\n" + n
 	}
 	return fmt.Sprintf("flowpol recommendation\ngenerated: %s\nwindow: %s/%s\npolicies: %d\nchanges: %d added, %d changed, %d to remove (never removed automatically)\ngenerate took: %.3fs\napplied: %s\n",
 		time.Now().UTC().Format(time.RFC3339), from.Format(time.RFC3339), to.Format(time.RFC3339),

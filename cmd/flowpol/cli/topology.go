@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -205,7 +206,10 @@ func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error
 			r.e.First.Format(time.RFC3339), r.e.Last.Format(time.RFC3339), r.e.SrcPods, r.e.DstPods,
 			orDash(strings.Join(r.e.Nodes, ",")), processes(r.e), verdict(r.e.Edge))
 	}
-	if err := tw.Flush(); err != nil || len(apart) == 0 {
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeCoverage(out, w); err != nil || len(apart) == 0 {
 		return err
 	}
 	tw = tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -213,6 +217,28 @@ func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error
 	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCONNECTIONS\tLAST SEEN")
 	for _, e := range apart {
 		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%d\t%s\n", e.Src, e.Dst, e.Port, e.Proto, e.Count, e.Last.Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+// writeCoverage writes each workload's coverage in the window, and the
+// CronJobs and Jobs that had no run inside it.
+func writeCoverage(out io.Writer, w *topology.Window) error {
+	cov := w.Coverage()
+	refs := slices.SortedFunc(maps.Keys(cov), topology.WorkloadRef.Compare)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\ncoverage:")
+	fmt.Fprintln(tw, "WORKLOAD\tFIRST SEEN\tLAST SEEN\tSPAN\tDAYS WITH TRAFFIC")
+	for _, ref := range refs {
+		c := cov[ref]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", ref, c.First.Format(time.RFC3339), c.Last.Format(time.RFC3339), c.Span().Round(time.Second), c.Days)
+	}
+	for _, b := range w.NotRun() {
+		last := "never"
+		if !b.Last.IsZero() {
+			last = b.Last.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%s\t-\t-\t-\t0 (no run inside the window; last run %s)\n", b.Ref, last)
 	}
 	return tw.Flush()
 }

@@ -36,6 +36,15 @@ func (c shardConn) exec(ctx context.Context, q string) error {
 	return nil
 }
 
+func (c shardConn) execAll(ctx context.Context, qs []string) error {
+	for _, q := range qs {
+		if err := c.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func dial(ctx context.Context, d *dsn, addrs []string) (driver.Conn, error) {
 	conn, err := ch.Open(&ch.Options{
 		Addr: addrs, Auth: ch.Auth{Database: "default", Username: d.user, Password: d.password},

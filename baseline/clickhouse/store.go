@@ -84,7 +84,7 @@ func open(ctx context.Context, d *dsn, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, opts: opts, writer: d.writer, newest: noCut, retained: noCut, edges: map[uint64]edgeMark{}}
+	s := &Store{db: db, opts: opts, writer: d.writer, newest: baseline.NoCut, retained: baseline.NoCut, edges: map[uint64]edgeMark{}}
 	if s.writer == "" {
 		if s.writer, err = os.Hostname(); err != nil {
 			return nil, errors.Join(err, db.close())

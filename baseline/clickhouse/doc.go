@@ -28,6 +28,15 @@
 // uses TTL, LowCardinality, Map or DateTime64, so the SQL runs on 18.16
 // and on current releases alike.
 //
+// Retention also trims, once a month is over, the tables partitioned by
+// the month their rows were written in: commits, names, answers and
+// attachments keep only what can still change a read (each sender's last
+// batch, commits whose cells still count and the other commits of their
+// batches, the rollups, the attachments read, the names and answers seen
+// since the last tier's cut), copied into the current month, and the
+// month is dropped (see trim.go). Rollup commits, one per tier and cut
+// step, are kept.
+//
 // Exactly once. An Apply writes its rows (cells, edges, workloads,
 // waiting records, attachments) tagged with a fresh commit id, then,
 // last, its commit:
@@ -66,8 +75,7 @@
 // an edge's names and a name's addresses are bounded as the embedded
 // store bounds them, but by sorting, not by arrival. An attachment is the
 // last any writer committed: with several aggregators staging policies,
-// the staged record read at start is that of the one that committed last.
-// Commits are kept for ever. The Store is safe for concurrent
+// the staged record read at start is that of the one that committed last. The Store is safe for concurrent
 // use; it needs no privileges, only a ClickHouse user that may create
 // tables in its database.
 package clickhouse

@@ -81,7 +81,10 @@ func (s *Store) retain(ctx context.Context, now int64) (baseline.Retained, error
 	s.mu.Lock()
 	s.retained = now
 	s.mu.Unlock()
-	return out, s.dropPartitions(ctx, st)
+	if err := s.dropPartitions(ctx, st); err != nil {
+		return out, err
+	}
+	return out, s.trim(ctx, st)
 }
 
 // cutTier rolls a tier's cells before cut into the next tier (none past

@@ -115,6 +115,19 @@ func (t table) names() string {
 	return strings.Join(n, ", ")
 }
 
+// namesWith lists the table's columns as names does, with expr in place
+// of the column col: an INSERT … SELECT of its own rows, one changed.
+func (t table) namesWith(col, expr string) string {
+	n := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		n[i] = c.name
+		if c.name == col {
+			n[i] = expr
+		}
+	}
+	return strings.Join(n, ", ")
+}
+
 // migration is what brings a store from the version before to its own.
 type migration struct {
 	version int

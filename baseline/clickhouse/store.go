@@ -42,7 +42,10 @@ type Store struct {
 	version  uint64     // the last version written
 	newest   int64      // end of the newest finest cell held, unix seconds
 	retained int64      // data time retention last ran as of
-	edges    map[uint64]edgeMark
+	// trimmedTo is the month (YYYYMM) before which the trimmed tables
+	// were last trimmed.
+	trimmedTo uint32
+	edges     map[uint64]edgeMark
 }
 
 // edgeMark is what the store last wrote of an edge's record: on which day,

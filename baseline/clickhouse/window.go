@@ -143,10 +143,11 @@ func (s *Store) edgeRecords(ctx context.Context, st *state, spans []baseline.Tie
 			ends = append(ends, "any("+c.name+")")
 		}
 	}
-	q := fmt.Sprintf(`SELECT edge, %s, any(port), any(proto), groupUniqArrayArray(src_pods), groupUniqArrayArray(dst_pods),
-		groupUniqArrayArray(nodes), groupUniqArrayArray(src_comms), groupUniqArrayArray(dst_comms)
+	q := fmt.Sprintf(`SELECT edge, %s, any(port), any(proto),
+		uniqExactArray(arrayFilter(p -> p != 0, src_pods)), uniqExactArray(arrayFilter(p -> p != 0, dst_pods)),
+		%s, %s, %s
 		FROM %s WHERE cluster = %s AND edge GLOBAL IN (SELECT edge FROM %s WHERE cluster = %s AND (%s)) GROUP BY edge`,
-		strings.Join(ends, ", "), s.db.table(tableEdges), cl, s.db.table(tableCells), cl, strings.Join(conds, " OR "))
+		strings.Join(ends, ", "), joinedSet("nodes"), joinedSet("src_comms"), joinedSet("dst_comms"), s.db.table(tableEdges), cl, s.db.table(tableCells), cl, strings.Join(conds, " OR "))
 	out := map[uint64]topology.EdgeStats{}
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
 		id, es, err := scanEdge(r)
@@ -270,8 +271,8 @@ func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
 	var src, dst endScan
 	var port uint16
 	var proto uint8
-	var srcPods, dstPods []uint64
-	var nodes, srcComms, dstComms []string
+	var srcPods, dstPods uint64
+	var nodes, srcComms, dstComms string
 	dest := append(append([]any{&id}, src.dest()...), dst.dest()...)
 	dest = append(dest, &port, &proto, &srcPods, &dstPods, &nodes, &srcComms, &dstComms)
 	if err := r.Scan(dest...); err != nil {
@@ -286,30 +287,26 @@ func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
 		return 0, es, err
 	}
 	es.Port, es.Proto = port, flow.Proto(proto)
-	es.SrcPods, es.DstPods = min(maxPods, countNonZero(srcPods)), min(maxPods, countNonZero(dstPods))
-	es.Nodes, es.SrcComms, es.DstComms = sortedSet(nodes), sortedSet(srcComms), sortedSet(dstComms)
+	es.SrcPods, es.DstPods = min(maxPods, int(srcPods)), min(maxPods, int(dstPods))
+	es.Nodes, es.SrcComms, es.DstComms = splitSet(nodes), splitSet(srcComms), splitSet(dstComms)
 	return id, es, nil
 }
 
-func countNonZero(v []uint64) int {
-	n := 0
-	for _, x := range v {
-		if x != 0 {
-			n++
-		}
-	}
-	return n
+// joinedSet is the SQL of an edge's set of strings in one value: the
+// union of its rows' arrays, without empty strings, sorted, at most
+// maxStrings, joined by NUL (which neither node nor process names hold),
+// so that the client reads one string rather than an array.
+func joinedSet(col string) string {
+	return fmt.Sprintf(`arrayStringConcat(arraySlice(arraySort(arrayFilter(x -> x != '', groupUniqArrayArray(%s))), 1, %d), '\0')`, col, maxStrings)
 }
 
-// sortedSet is the set sorted, without empty strings, at most maxStrings
-// long; nil when empty, as the embedded store answers.
-func sortedSet(v []string) []string {
-	v = slices.DeleteFunc(v, func(s string) bool { return s == "" })
-	if len(v) == 0 {
+// splitSet reads a joinedSet: nil when empty, as the embedded store
+// answers.
+func splitSet(v string) []string {
+	if v == "" {
 		return nil
 	}
-	slices.Sort(v)
-	return v[:min(len(v), maxStrings)]
+	return strings.Split(v, "\x00")
 }
 
 // readInventory reads the latest of each workload and the cluster facts.

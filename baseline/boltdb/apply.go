@@ -138,7 +138,7 @@ const maxCellSecs = 1 << 40
 // checkCells refuses cells no block can hold: a start out of range, or
 // moments outside the bucket or out of order.
 func checkCells(st *state, d *baseline.Delta) error {
-	widthMS := st.tiers[0].width() * 1000
+	widthMS := st.ret.Width(0) * 1000
 	for i := range d.Edges {
 		for _, c := range d.Edges[i].Cells {
 			if c.Start < -maxCellSecs || c.Start > maxCellSecs || c.FirstMS > c.LastMS || int64(c.LastMS) >= widthMS {
@@ -248,14 +248,14 @@ func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cel
 			return err
 		}
 	}
-	old, grain := sn, st.span(len(st.tiers)-1)*1000
+	old, grain := sn, st.ret.BlockSpan(len(st.tiers)-1)*1000
 	for i, c := range cells {
 		first, last := c.Start*1000+int64(c.FirstMS), c.Start*1000+int64(c.LastMS)
 		if (i == 0 && !known) || first < sn.first {
 			sn.first = first
 		}
 		if (i == 0 && !known) || last > sn.last {
-			sn.last = floorTo(last, grain) + grain - 1
+			sn.last = baseline.FloorTo(last, grain) + grain - 1
 		}
 	}
 	et.seen[id] = sn
@@ -310,12 +310,12 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 		}
 		first := len(puts)
 		for _, c := range cells {
-			st.newest = max(st.newest, c.Start+st.tiers[0].width())
-			tier := st.tierAt(c.Start)
+			st.newest = max(st.newest, c.Start+st.ret.Width(0))
+			tier := baseline.TierAt(st.cuts, c.Start)
 			if tier < 0 {
 				continue
 			}
-			bstart := floorTo(c.Start, st.span(tier))
+			bstart := baseline.FloorTo(c.Start, st.ret.BlockSpan(tier))
 			if n := len(puts); n == first || puts[n-1].tier != tier || readTime(puts[n-1].key[1:9]) != bstart {
 				puts = append(puts, blockPut{key: cellKey(tier, bstart, ids[i]), tier: tier, cells: buf[len(buf):len(buf)]})
 			}
@@ -331,13 +331,13 @@ func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
 
 // cellAt places a finest-width cell in a block of a tier.
 func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
-	w := st.tiers[tier].width()
+	w := st.ret.Width(tier)
 	off := (c.Start - bstart) * 1000
 	client, server := c.Client, c.Server
 	if tier > 0 { // counted as rollups count: the larger of the two
 		client, server = max(client, server), max(client, server)
 	}
-	return cellAt{index: int((floorTo(c.Start, w) - bstart) / w), client: client, server: server,
+	return cellAt{index: int((baseline.FloorTo(c.Start, w) - bstart) / w), client: client, server: server,
 		first: off + int64(c.FirstMS), last: off + int64(c.LastMS)}
 }
 

@@ -29,10 +29,10 @@ func (s *Store) Retain(ctx context.Context, now time.Time) (baseline.Retained, e
 		if err != nil {
 			return err
 		}
-		if out, err = retainTx(tx, st, clampUnix(now)); err != nil {
+		if out, err = retainTx(tx, st, baseline.ClampUnix(now)); err != nil {
 			return err
 		}
-		st.retained = clampUnix(now)
+		st.retained = baseline.ClampUnix(now)
 		return writeState(tx, st)
 	})
 	if err != nil {
@@ -50,11 +50,11 @@ func (s *Store) retainIfDue(tx *bolt.Tx, st *state, d *baseline.Delta) (bool, er
 	newest := st.newest
 	for i := range d.Edges {
 		for _, c := range d.Edges[i].Cells {
-			newest = max(newest, c.Start+st.tiers[0].width())
+			newest = max(newest, c.Start+st.ret.Width(0))
 		}
 	}
-	asOf := min(newest, clampUnix(s.opts.Now()))
-	if newest == noCut || (st.retained != noCut && asOf-st.retained < st.tiers[0].width()) {
+	asOf := min(newest, baseline.ClampUnix(s.opts.Now()))
+	if newest == baseline.NoCut || (st.retained != baseline.NoCut && asOf-st.retained < st.ret.Width(0)) {
 		return false, nil
 	}
 	r, err := retainTx(tx, st, asOf)
@@ -67,19 +67,18 @@ func (s *Store) retainIfDue(tx *bolt.Tx, st *state, d *baseline.Delta) (bool, er
 func retainTx(tx *bolt.Tx, st *state, now int64) (baseline.Retained, error) {
 	var out baseline.Retained
 	for i := range st.tiers {
-		t := &st.tiers[i]
-		if t.Keep == 0 {
+		if st.ret[i].Keep == 0 {
 			break
 		}
-		cut := floorTo(now-int64(t.Keep/time.Second), st.cutStep(i))
-		if cut <= t.cut {
+		cut := st.ret.Cut(i, now)
+		if cut <= st.cuts[i] {
 			continue
 		}
 		cells, err := cutTier(tx, st, i, cut)
 		if err != nil {
 			return out, err
 		}
-		t.cut = cut
+		st.cuts[i] = cut
 		if i+1 < len(st.tiers) {
 			out.RolledUp += cells
 			continue
@@ -106,7 +105,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 	taken := 0
 	c := b.Cursor()
 	stop := tierPrefix(tier, cut)
-	for k, v := c.Seek(tierPrefix(tier, noCut)); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
+	for k, v := c.Seek(tierPrefix(tier, baseline.NoCut)); k != nil && bytes.Compare(k, stop) < 0; k, v = c.Next() {
 		_, start, id, ok := parseCellKey(k)
 		if !ok {
 			return 0, fmt.Errorf("%w: cell key %x", ErrCorrupt, k)
@@ -144,30 +143,18 @@ func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
 			sum = flow.AddCounts(sum, max(blk.client[i], blk.server[i]))
 		}
 	}
-	bstart := floorTo(start, st.span(next))
-	w := st.tiers[next].width()
+	bstart := baseline.FloorTo(start, st.ret.BlockSpan(next))
+	w := st.ret.Width(next)
 	off := (start - bstart) * 1000
 	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
-		index: int((floorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+		index: int((baseline.FloorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
 	}}}
-}
-
-// cutStep is how far a tier's cut moves at a time: one block of the next
-// tier, so each of its blocks is written whole, once, in key order (no
-// page is split by blocks growing in place); for the last tier, one of
-// its own blocks. A tier thus keeps its buckets for at least its keep and
-// less than one step more.
-func (st *state) cutStep(i int) int64 {
-	if i+1 < len(st.tiers) {
-		return st.span(i + 1)
-	}
-	return st.span(i)
 }
 
 // tierAfter is the first tier coarser than tier that holds time t, or -1.
 func (st *state) tierAfter(tier int, t int64) int {
 	for i := tier + 1; i < len(st.tiers); i++ {
-		if t >= st.tiers[i].cut {
+		if t >= st.cuts[i] {
 			return i
 		}
 	}

@@ -60,7 +60,7 @@ func tierStatus(tx *bolt.Tx, st *state) ([]baseline.TierStatus, error) {
 // any of that start's blocks.
 func oldestCell(tx *bolt.Tx, st *state, tier int) (time.Time, error) {
 	c := tx.Bucket(bucketCells).Cursor()
-	k, v := c.Seek(tierPrefix(tier, noCut))
+	k, v := c.Seek(tierPrefix(tier, baseline.NoCut))
 	kt, start, _, ok := parseCellKey(k)
 	if !ok || kt != tier {
 		return time.Time{}, nil
@@ -81,5 +81,5 @@ func oldestCell(tx *bolt.Tx, st *state, tier int) (time.Time, error) {
 			return time.Time{}, fmt.Errorf("block %x: %w", k, err)
 		}
 	}
-	return time.Unix(start+int64(best)*st.tiers[tier].width(), 0).UTC(), nil
+	return time.Unix(start+int64(best)*st.ret.Width(tier), 0).UTC(), nil
 }

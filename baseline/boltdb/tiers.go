@@ -3,23 +3,16 @@ package boltdb
 import (
 	"encoding/binary"
 	"fmt"
-	"math"
+	"slices"
 	"time"
 
 	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/internal/duration"
 )
 
-// noCut is a tier's cut before anything was rolled out of it.
-const noCut = math.MinInt64
-
-// tierState is a tier of the file's retention with what it holds.
+// tierState is a tier of the file's retention with the cells it holds.
 type tierState struct {
 	baseline.Tier
-	// cut is the start, unix seconds, of what the tier holds: older
-	// buckets were rolled into the next tier or deleted. It is a multiple
-	// of the tier's block span.
-	cut   int64
 	cells uint64 // cells held
 }
 
@@ -27,40 +20,20 @@ type tierState struct {
 // value.
 type state struct {
 	tiers []tierState
+	// ret is the tiers as a Retention, for baseline's arithmetic.
+	ret baseline.Retention
+	// cuts are, per tier, the start, unix seconds, of what it holds:
+	// older buckets were rolled into the next tier or deleted. Each is a
+	// multiple of the tier's cut step.
+	cuts []int64
 	// retained is the data time, unix seconds, retention last ran as of;
 	// newest the end of the newest cell applied.
 	retained, newest int64
 }
 
-// width is a tier's bucket width in seconds.
-func (t *tierState) width() int64 { return int64(t.Bucket / time.Second) }
-
-// cellsPerBlock is how many cells of tier i a block holds: one bucket of
-// the next tier, or for the last tier a day of hourly or coarser buckets
-// and an hour of finer ones.
-func (st *state) cellsPerBlock(i int) int {
-	if i+1 < len(st.tiers) {
-		return int(st.tiers[i+1].Bucket / st.tiers[i].Bucket)
-	}
-	if st.tiers[i].Bucket >= time.Hour {
-		return 24
-	}
-	return int(time.Hour / st.tiers[i].Bucket)
-}
-
-// span is a tier's block span in seconds.
-func (st *state) span(i int) int64 { return int64(st.cellsPerBlock(i)) * st.tiers[i].width() }
-
-// tierAt is the tier that holds a bucket starting at t, unix seconds, or
-// -1 when it is past the last tier.
-func (st *state) tierAt(t int64) int {
-	for i := range st.tiers {
-		if t >= st.tiers[i].cut {
-			return i
-		}
-	}
-	return -1
-}
+// cellsPerBlock is how many cells of tier i a block holds
+// (baseline.Retention.CellsPerBlock).
+func (st *state) cellsPerBlock(i int) int { return int(st.ret.CellsPerBlock(i)) }
 
 func (st *state) retention() baseline.Retention {
 	r := make(baseline.Retention, len(st.tiers))
@@ -71,19 +44,20 @@ func (st *state) retention() baseline.Retention {
 }
 
 func newState(r baseline.Retention) *state {
-	st := &state{retained: noCut, newest: noCut}
+	st := &state{retained: baseline.NoCut, newest: baseline.NoCut, ret: slices.Clone(r)}
 	for _, t := range r {
-		st.tiers = append(st.tiers, tierState{Tier: t, cut: noCut})
+		st.tiers = append(st.tiers, tierState{Tier: t})
+		st.cuts = append(st.cuts, baseline.NoCut)
 	}
 	return st
 }
 
 func (st *state) encode() []byte {
 	b := binary.AppendUvarint(nil, uint64(len(st.tiers)))
-	for _, t := range st.tiers {
+	for i, t := range st.tiers {
 		b = binary.AppendUvarint(b, uint64(t.Bucket/time.Second))
 		b = binary.AppendUvarint(b, uint64(t.Keep/time.Second))
-		b = binary.AppendVarint(b, t.cut)
+		b = binary.AppendVarint(b, st.cuts[i])
 		b = binary.AppendUvarint(b, t.cells)
 	}
 	return binary.AppendVarint(binary.AppendVarint(b, st.retained), st.newest)
@@ -97,14 +71,17 @@ func decodeState(v []byte) (*state, error) {
 		t := tierState{}
 		t.Bucket = time.Duration(d.uvarint()) * time.Second
 		t.Keep = time.Duration(d.uvarint()) * time.Second
-		t.cut, t.cells = d.varint(), d.uvarint()
+		cut := d.varint()
+		t.cells = d.uvarint()
 		st.tiers = append(st.tiers, t)
+		st.cuts = append(st.cuts, cut)
 	}
 	st.retained, st.newest = d.varint(), d.varint()
 	if err := d.done(); err != nil {
 		return nil, fmt.Errorf("tiers: %w", err)
 	}
-	if err := st.retention().Validate(); err != nil {
+	st.ret = st.retention()
+	if err := st.ret.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: tiers: %w", ErrCorrupt, err)
 	}
 	return st, nil
@@ -125,22 +102,10 @@ func (st *state) withRetention(r baseline.Retention) (*state, error) {
 	}
 	out := *st
 	out.tiers = append([]tierState(nil), st.tiers...)
+	out.cuts = slices.Clone(st.cuts)
 	for i := range out.tiers {
 		out.tiers[i].Keep = r[i].Keep
 	}
+	out.ret = out.retention()
 	return &out, nil
 }
-
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && (a < 0) != (b < 0) {
-		q--
-	}
-	return q
-}
-
-// floorTo rounds t down to a multiple of w.
-func floorTo(t, w int64) int64 { return floorDiv(t, w) * w }
-
-// ceilTo rounds t up to a multiple of w.
-func ceilTo(t, w int64) int64 { return -floorDiv(-t, w) * w }

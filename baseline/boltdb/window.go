@@ -5,19 +5,15 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/topology"
 )
-
-// timeLimit bounds the unix seconds a window is computed in, so rounding
-// never overflows; buckets outside it cannot be stored.
-const timeLimit = math.MaxInt64 / 4
 
 // windowAcc is an edge's evidence in a window.
 type windowAcc struct {
@@ -39,8 +35,8 @@ func (s *Store) Window(ctx context.Context, from, to time.Time) (*topology.Windo
 		if err != nil {
 			return err
 		}
-		spans := st.spans(clampUnix(from), clampUnix(to)+boolInt(to.Nanosecond() > 0))
-		setBounds(w, spans, st, clampUnix(from), clampUnix(to))
+		spans := baseline.WindowSpans(st.ret, st.cuts, from, to)
+		baseline.SetBounds(w, st.ret, spans, from, to)
 		accs := map[uint64]*windowAcc{}
 		for _, sp := range spans {
 			if err := sumTier(tx, st, sp, accs); err != nil {
@@ -62,68 +58,11 @@ func (s *Store) Window(ctx context.Context, from, to time.Time) (*topology.Windo
 	return w, nil
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func clampUnix(t time.Time) int64 { return max(-timeLimit, min(timeLimit, t.Unix())) }
-
-// tierSpan is the part of a window one tier answers, unix seconds.
-type tierSpan struct {
-	tier     int
-	from, to int64
-}
-
-// spans splits [from, to) among the tiers that hold it, each part rounded
-// out to its tier's width and kept inside what the tier holds, newest
-// first.
-func (st *state) spans(from, to int64) []tierSpan {
-	var out []tierSpan
-	upper := int64(timeLimit)
-	for i := range st.tiers {
-		t := &st.tiers[i]
-		lo := max(floorTo(from, t.width()), t.cut)
-		hi := min(ceilTo(to, t.width()), upper)
-		if lo < hi {
-			out = append(out, tierSpan{i, lo, hi})
-		}
-		if t.cut == noCut {
-			break
-		}
-		upper = t.cut
-	}
-	return out
-}
-
-// setBounds gives the window its bounds and resolution: the spans', or the
-// request rounded to the finest width when no tier holds any of it.
-func setBounds(w *topology.Window, spans []tierSpan, st *state, from, to int64) {
-	if len(spans) == 0 {
-		width := st.tiers[0].width()
-		lo, hi := floorTo(from, width), ceilTo(to, width)
-		if hi <= lo {
-			hi = lo + width
-		}
-		w.From, w.To = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-		return
-	}
-	w.From, w.To = time.Unix(spans[len(spans)-1].from, 0).UTC(), time.Unix(spans[0].to, 0).UTC()
-	for i := len(spans) - 1; i >= 0; i-- {
-		sp := spans[i]
-		w.Resolution = append(w.Resolution, topology.Span{
-			From: time.Unix(sp.from, 0).UTC(), To: time.Unix(sp.to, 0).UTC(), Bucket: st.tiers[sp.tier].Bucket,
-		})
-	}
-}
-
 // sumTier adds up each edge's cells in a tier's part of a window.
-func sumTier(tx *bolt.Tx, st *state, sp tierSpan, accs map[uint64]*windowAcc) error {
-	n, width, blockSpan := st.cellsPerBlock(sp.tier), st.tiers[sp.tier].width(), st.span(sp.tier)
+func sumTier(tx *bolt.Tx, st *state, sp baseline.TierSpan, accs map[uint64]*windowAcc) error {
+	n, width, blockSpan := st.cellsPerBlock(sp.Tier), st.ret.Width(sp.Tier), st.ret.BlockSpan(sp.Tier)
 	c := tx.Bucket(bucketCells).Cursor()
-	first, stop := tierPrefix(sp.tier, floorTo(sp.from, blockSpan)), tierPrefix(sp.tier, sp.to)
+	first, stop := tierPrefix(sp.Tier, baseline.FloorTo(sp.From, blockSpan)), tierPrefix(sp.Tier, sp.To)
 	counted, err := blockCounts(tx, first, stop)
 	if err != nil {
 		return err
@@ -145,8 +84,8 @@ func sumTier(tx *bolt.Tx, st *state, sp tierSpan, accs map[uint64]*windowAcc) er
 		if err != nil {
 			return err
 		}
-		lo := int(max(0, (sp.from-start)/width))
-		hi := int(min(int64(n), (sp.to-start)/width))
+		lo := int(max(0, (sp.From-start)/width))
+		hi := int(min(int64(n), (sp.To-start)/width))
 		if err := addBlock(raw, n, lo, hi, start, width, id, accs); err != nil {
 			return fmt.Errorf("block %x: %w", k, err)
 		}

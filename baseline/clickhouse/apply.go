@@ -29,9 +29,6 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 	if s.opts.ReadOnly {
 		return baseline.Applied{}, fmt.Errorf("apply to %s: opened read-only", s.URL())
 	}
-	if len(d.Attachments) > 0 {
-		return baseline.Applied{}, fmt.Errorf("apply to %s: %w", s.URL(), ErrNoAttachments)
-	}
 	out, err := s.apply(ctx, d)
 	if err != nil {
 		return baseline.Applied{}, fmt.Errorf("apply to %s: %w", s.URL(), err)
@@ -42,6 +39,9 @@ func (s *Store) Apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 func (s *Store) apply(ctx context.Context, d *baseline.Delta) (baseline.Applied, error) {
 	var out baseline.Applied
 	if err := s.checkCells(d); err != nil {
+		return out, err
+	}
+	if err := checkAttachments(d.Attachments); err != nil {
 		return out, err
 	}
 	if err := s.retainIfDue(ctx, d); err != nil {
@@ -62,15 +62,60 @@ func (s *Store) apply(ctx context.Context, d *baseline.Delta) (baseline.Applied,
 	if err := s.putEdges(ctx, d.Edges, ids); err != nil {
 		return out, err
 	}
-	if err := s.db.insert(ctx, tableCells, s.cellRows(st, commit, d.Edges, ids)); err != nil {
+	cells, span := s.cellRows(st, commit, d.Edges, ids)
+	if err := s.db.insert(ctx, tableCells, cells); err != nil {
 		return out, err
 	}
-	if err := s.putInventory(ctx, d); err != nil {
+	if err := s.putNames(ctx, d, ids); err != nil {
+		return out, err
+	}
+	if err := s.putInventory(ctx, d, commit); err != nil {
 		return out, err
 	}
 	// The commit: its rows are one block, on one shard, and make
 	// everything above count at once.
-	return out, s.db.insert(ctx, tableCommits, s.commitRows(commit, d))
+	return out, s.db.insert(ctx, tableCommits, s.commitRows(commit, d, span))
+}
+
+// checkAttachments refuses what the embedded store refuses: a value
+// without a name, or one too large.
+func checkAttachments(as map[string][]byte) error {
+	for name, v := range as {
+		switch {
+		case name == "":
+			return fmt.Errorf("attachment without a name")
+		case len(v) > baseline.MaxAttachmentBytes:
+			return fmt.Errorf("attachment %q: %d bytes, more than %d", name, len(v), baseline.MaxAttachmentBytes)
+		}
+	}
+	return nil
+}
+
+// putNames writes the DNS names behind the delta's edges and the answers
+// it holds. They are kept as first and last moments, min and max, so a
+// batch written twice adds nothing and they need no commit: a writer
+// killed before its commit leaves the names its batch brings again.
+func (s *Store) putNames(ctx context.Context, d *baseline.Delta, ids []uint64) error {
+	day := s.today()
+	var rows [][]any
+	for i := range d.Edges {
+		for _, n := range d.Edges[i].Names {
+			rows = append(rows, []any{s.cluster, ids[i], n.Name, n.First, n.Last, day})
+		}
+	}
+	if err := s.db.insert(ctx, tableNames, rows); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, a := range d.Answers {
+		rows = append(rows, []any{s.cluster, a.Name, a.Addr.Unmap().WithZone("").String(), a.First, a.Last, day})
+	}
+	return s.db.insert(ctx, tableAnswers, rows)
+}
+
+// today is the writer's day, for the tables partitioned by it.
+func (s *Store) today() time.Time {
+	return time.Unix(s.db.now().Unix()/86400*86400, 0).UTC()
 }
 
 func (s *Store) checkCells(d *baseline.Delta) error {
@@ -208,15 +253,16 @@ func nonNil[T any](s []T) []T {
 // embedded store does: a cell older than the finest tier keeps goes to
 // the coarser one, counted as rollups count (the larger of client and
 // server), and one past the last tier is dropped.
-func (s *Store) cellRows(st *state, commit string, edges []baseline.EdgeDelta, ids []uint64) [][]any {
+func (s *Store) cellRows(st *state, commit string, edges []baseline.EdgeDelta, ids []uint64) ([][]any, cellSpan) {
 	var rows [][]any
+	span := cellSpan{newest: -1}
 	for i := range edges {
 		for _, c := range edges[i].Cells {
-			tier := st.tierAt(c.Start)
+			tier := baseline.TierAt(st.cuts, c.Start)
 			if tier < 0 {
 				continue
 			}
-			start := floorTo(c.Start, st.width(tier))
+			start := baseline.FloorTo(c.Start, st.tiers.Width(tier))
 			off := uint32((c.Start - start) * 1000)
 			client, server := c.Client, c.Server
 			if tier > 0 {
@@ -224,22 +270,33 @@ func (s *Store) cellRows(st *state, commit string, edges []baseline.EdgeDelta, i
 			}
 			rows = append(rows, []any{s.cluster, uint8(tier), time.Unix(start, 0).UTC(), ids[i], commit,
 				client, server, off + c.FirstMS, off + c.LastMS})
+			span.newest, span.coarsest = max(span.newest, start), max(span.coarsest, uint8(tier))
 		}
 	}
 	s.mu.Lock()
 	for i := range edges {
 		for _, c := range edges[i].Cells {
-			s.newest = max(s.newest, c.Start+st.width(0))
+			s.newest = max(s.newest, c.Start+st.tiers.Width(0))
 		}
 	}
 	s.mu.Unlock()
-	return rows
+	return rows, span
 }
 
-// putInventory writes the delta's workloads, cluster facts and waiting
-// records.
-func (s *Store) putInventory(ctx context.Context, d *baseline.Delta) error {
+// cellSpan is what a commit's cells reach: the start of the newest and
+// the coarsest tier; no cells is -1 and 0. Trimming reads it.
+type cellSpan struct {
+	newest   int64
+	coarsest uint8
+}
+
+// putInventory writes the delta's workloads, cluster facts, waiting
+// records and attachments (these valid with the commit).
+func (s *Store) putInventory(ctx context.Context, d *baseline.Delta, commit string) error {
 	v := s.nextVersion()
+	if err := s.putAttachments(ctx, d.Attachments, v, commit); err != nil {
+		return err
+	}
 	var rows [][]any
 	for _, ref := range slices.SortedFunc(maps.Keys(d.Workloads), topology.WorkloadRef.Compare) {
 		spec, err := json.Marshal(d.Workloads[ref])
@@ -270,16 +327,27 @@ func (s *Store) putInventory(ctx context.Context, d *baseline.Delta) error {
 	return s.db.insert(ctx, tableWaiting, [][]any{{s.cluster, s.writer, v, string(buf)}})
 }
 
+// putAttachments writes a version of each value named; an empty one
+// stands for none.
+func (s *Store) putAttachments(ctx context.Context, as map[string][]byte, v uint64, commit string) error {
+	var rows [][]any
+	day := s.today()
+	for _, name := range slices.Sorted(maps.Keys(as)) {
+		rows = append(rows, []any{s.cluster, name, v, commit, string(as[name]), day})
+	}
+	return s.db.insert(ctx, tableAttachments, rows)
+}
+
 // commitRows are the commit's rows: one per batch it holds (sender and
 // sequence), or one naming no batch.
-func (s *Store) commitRows(commit string, d *baseline.Delta) [][]any {
+func (s *Store) commitRows(commit string, d *baseline.Delta, span cellSpan) [][]any {
 	now := s.db.now()
 	kind := uint8(kindDelta)
 	if d.Resent {
 		kind = kindResent
 	}
 	row := func(sender string, seq uint64) []any {
-		return []any{s.cluster, commit, now, kind, sender, seq, int64(0), s.writer, now}
+		return []any{s.cluster, commit, now, kind, sender, seq, int64(0), s.writer, now, span.newest, span.coarsest}
 	}
 	if len(d.Delivered) == 0 {
 		return [][]any{row("", 0)}
@@ -302,8 +370,33 @@ func joinUints(v []uint64) string {
 	return string(b)
 }
 
-// Attachment returns nil: this store keeps no attachments (see
-// ErrNoAttachments).
+// Attachment returns the value last stored under name by a valid commit,
+// or nil when there is none (or it was removed).
 func (s *Store) Attachment(ctx context.Context, name string) ([]byte, error) {
-	return nil, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out, err := s.attachment(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("read attachment %q from %s: %w", name, s.URL(), err)
+	}
+	return out, nil
+}
+
+func (s *Store) attachment(ctx context.Context, name string) ([]byte, error) {
+	st, err := s.state(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var v string
+	var n uint64
+	q := fmt.Sprintf("SELECT argMax(value, version), count() FROM %s WHERE cluster = %s AND name = %s AND commit GLOBAL IN (%s)",
+		s.db.table(tableAttachments), quoteString(s.cluster), quoteString(name), s.valid(st))
+	if err := s.db.conn.QueryRow(s.db.ctx(ctx), q).Scan(&v, &n); err != nil {
+		return nil, err
+	}
+	if n == 0 || v == "" {
+		return nil, nil
+	}
+	return []byte(v), nil
 }

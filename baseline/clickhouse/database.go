@@ -36,6 +36,15 @@ func (c shardConn) exec(ctx context.Context, q string) error {
 	return nil
 }
 
+func (c shardConn) execAll(ctx context.Context, qs []string) error {
+	for _, q := range qs {
+		if err := c.exec(ctx, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func dial(ctx context.Context, d *dsn, addrs []string) (driver.Conn, error) {
 	conn, err := ch.Open(&ch.Options{
 		Addr: addrs, Auth: ch.Auth{Database: "default", Username: d.user, Password: d.password},
@@ -135,13 +144,24 @@ func (db *database) local(t table) string {
 	return quoteIdent(db.opts.database) + "." + quoteIdent(t.name+"_local")
 }
 
-// settings are what every statement runs with: an insert into a
-// Distributed table returns once every shard holds its rows.
+// ctx gives a statement the settings every statement runs with: an
+// insert into a Distributed table returns once every shard holds its
+// rows; a statement uses the threads the URL gives (one by default: a
+// window's aggregation then costs the server less CPU, having no partial
+// states to merge, and a server shared by many clusters' windows is kept
+// busy by running several at once).
 func (db *database) ctx(ctx context.Context) context.Context {
-	if db.opts.shards == "" {
+	set := ch.Settings{}
+	if db.opts.shards != "" {
+		set["insert_distributed_sync"] = 1
+	}
+	if db.opts.threads > 0 {
+		set["max_threads"] = db.opts.threads
+	}
+	if len(set) == 0 {
 		return ctx
 	}
-	return ch.Context(ctx, ch.WithSettings(ch.Settings{"insert_distributed_sync": 1}))
+	return ch.Context(ctx, ch.WithSettings(set))
 }
 
 // insert writes rows into a table in one block, with its explicit column

@@ -28,8 +28,18 @@
 // uses TTL, LowCardinality, Map or DateTime64, so the SQL runs on 18.16
 // and on current releases alike.
 //
+// Retention also trims, once a month is over, the tables partitioned by
+// the month their rows were written in: commits, names, answers and
+// attachments keep only what can still change a read (each sender's last
+// batch, commits whose cells still count and the other commits of their
+// batches, the rollups, the attachments read, the names and answers seen
+// since the last tier's cut), copied into the current month, and the
+// month is dropped (see trim.go). Rollup commits, one per tier and cut
+// step, are kept.
+//
 // Exactly once. An Apply writes its rows (cells, edges, workloads,
-// waiting records) tagged with a fresh commit id, then, last, its commit:
+// waiting records, attachments) tagged with a fresh commit id, then,
+// last, its commit:
 // one row per agent batch it holds (sender, sequence), in one insert
 // block sharded by the commit id, so the commit lands on one shard
 // whole or not at all. Reads count only rows whose commit is valid:
@@ -52,15 +62,20 @@
 //
 // A writer killed between its rows and its commit leaves rows that never
 // count (dropped with their partitions); its agents get no answer and
-// send the batch again, to another aggregator. The same argument holds
+// send the batch again, to another aggregator. DNS names and answers
+// carry no commit: kept as first and last moments (min and max), a batch
+// written twice adds nothing to them, and those of a batch whose commit
+// never landed are what its resending brings again. The same argument holds
 // with ClickHouse's own deduplication of identical blocks switched on or
 // off, and needs no replicated tables, no insert_deduplication_token (which
 // 18.16 lacks) and no coordination between aggregators.
 //
 // Caveats. Counts add with ClickHouse's sum, which wraps at 2^64 where
-// the embedded store saturates. The sets of pods, nodes and processes are
-// bounded as the embedded store bounds them, but by sorting, not by
-// arrival. Commits are kept for ever. The Store is safe for concurrent
+// the embedded store saturates. The sets of pods, nodes and processes,
+// an edge's names and a name's addresses are bounded as the embedded
+// store bounds them, but by sorting, not by arrival. An attachment is the
+// last any writer committed: with several aggregators staging policies,
+// the staged record read at start is that of the one that committed last. The Store is safe for concurrent
 // use; it needs no privileges, only a ClickHouse user that may create
 // tables in its database.
 package clickhouse

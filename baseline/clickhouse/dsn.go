@@ -30,11 +30,14 @@ type dsn struct {
 	writer      string
 	tls         *tls.Config
 	dialTimeout time.Duration
+	// threads is the max_threads of every statement; zero leaves the
+	// server's.
+	threads int
 }
 
 // parseDSN reads a clickhouse:// URL. Its query parameters: cluster,
 // shards, writer, password_file, secure (true: TLS), ca_file,
-// skip_verify, dial_timeout.
+// skip_verify, dial_timeout, threads.
 func parseDSN(raw string) (*dsn, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -43,7 +46,7 @@ func parseDSN(raw string) (*dsn, error) {
 	if u.Scheme != "clickhouse" || u.Host == "" {
 		return nil, fmt.Errorf("%w: %s: want clickhouse://HOST:PORT/DATABASE", ErrURL, u.Redacted())
 	}
-	d := &dsn{addrs: strings.Split(u.Host, ","), database: strings.Trim(u.Path, "/"), user: "default", dialTimeout: 5 * time.Second}
+	d := &dsn{addrs: strings.Split(u.Host, ","), database: strings.Trim(u.Path, "/"), user: "default", dialTimeout: 5 * time.Second, threads: 1}
 	if d.database == "" {
 		d.database = "flowpol"
 	}
@@ -66,7 +69,7 @@ func parseDSN(raw string) (*dsn, error) {
 }
 
 func (d *dsn) query(q url.Values) error {
-	known := map[string]bool{"cluster": true, "shards": true, "writer": true, "password_file": true, "secure": true, "ca_file": true, "skip_verify": true, "dial_timeout": true}
+	known := map[string]bool{"cluster": true, "shards": true, "writer": true, "password_file": true, "secure": true, "ca_file": true, "skip_verify": true, "dial_timeout": true, "threads": true}
 	for k := range q {
 		if !known[k] {
 			return fmt.Errorf("unknown parameter %q", k)
@@ -89,6 +92,13 @@ func (d *dsn) query(q url.Values) error {
 			return fmt.Errorf("dial_timeout %q: want a positive duration", t)
 		}
 		d.dialTimeout = v
+	}
+	if t := q.Get("threads"); t != "" {
+		v, err := strconv.Atoi(t)
+		if err != nil || v < 0 {
+			return fmt.Errorf("threads %q: want a number, 0 for the server's max_threads", t)
+		}
+		d.threads = v
 	}
 	return d.tlsConfig(q)
 }

@@ -15,8 +15,4 @@ var (
 	ErrCluster = errors.New("cluster")
 	// ErrBadCell is a cell the store cannot hold.
 	ErrBadCell = errors.New("cell out of range")
-	// ErrNoAttachments is a delta with attachments (the aggregator's
-	// staged record): this store does not keep them yet, so staged
-	// policies need the embedded store.
-	ErrNoAttachments = errors.New("the ClickHouse store keeps no attachments (staged policies need a baseline file)")
 )

@@ -66,7 +66,8 @@ func TestExactlyOnce(t *testing.T) {
 		if err := s.putEdges(context.Background(), d.Edges, ids); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.db.insert(context.Background(), tableCells, s.cellRows(st, newCommitID(), d.Edges, ids)); err != nil {
+		cells, _ := s.cellRows(st, newCommitID(), d.Edges, ids)
+		if err := s.db.insert(context.Background(), tableCells, cells); err != nil {
 			t.Fatal(err)
 		}
 		if got := total(t, s); got != 0 {

@@ -21,7 +21,7 @@ func (s *Store) Retain(ctx context.Context, now time.Time) (baseline.Retained, e
 	if err := ctx.Err(); err != nil {
 		return baseline.Retained{}, err
 	}
-	out, err := s.retain(ctx, clampUnix(now))
+	out, err := s.retain(ctx, baseline.ClampUnix(now))
 	if err != nil {
 		return out, fmt.Errorf("retain in %s: %w", s.URL(), err)
 	}
@@ -41,8 +41,8 @@ func (s *Store) retainIfDue(ctx context.Context, d *baseline.Delta) error {
 			newest = max(newest, c.Start+width)
 		}
 	}
-	asOf := min(newest, clampUnix(s.opts.Now()))
-	due := newest != noCut && (s.retained == noCut || asOf-s.retained >= width)
+	asOf := min(newest, baseline.ClampUnix(s.opts.Now()))
+	due := newest != baseline.NoCut && (s.retained == baseline.NoCut || asOf-s.retained >= width)
 	s.mu.Unlock()
 	if !due {
 		return nil
@@ -61,7 +61,7 @@ func (s *Store) retain(ctx context.Context, now int64) (baseline.Retained, error
 		if t.Keep == 0 {
 			break
 		}
-		cut := floorTo(now-int64(t.Keep/time.Second), st.cutStep(i))
+		cut := st.tiers.Cut(i, now)
 		if cut <= st.cuts[i] {
 			continue
 		}
@@ -81,7 +81,10 @@ func (s *Store) retain(ctx context.Context, now int64) (baseline.Retained, error
 	s.mu.Lock()
 	s.retained = now
 	s.mu.Unlock()
-	return out, s.dropPartitions(ctx, st)
+	if err := s.dropPartitions(ctx, st); err != nil {
+		return out, err
+	}
+	return out, s.trim(ctx, st)
 }
 
 // cutTier rolls a tier's cells before cut into the next tier (none past
@@ -100,7 +103,7 @@ func (s *Store) cutTier(ctx context.Context, st *state, tier int, cut int64) (in
 	}
 	commit := newCommitID()
 	if tier+1 < len(st.tiers) && n > 0 {
-		span := st.span(tier)
+		span := st.tiers.BlockSpan(tier)
 		q := fmt.Sprintf(`INSERT INTO %s (%s) SELECT cluster, toUInt8(%d), toDateTime(b), edge, %s, s, s, toUInt32(bf - b * 1000), toUInt32(bl - b * 1000)
 			FROM (SELECT cluster, edge, intDiv(cs, %d) * %d AS b, sum(c) AS s, min(cf) AS bf, max(cl) AS bl FROM (%s) GROUP BY cluster, edge, b)`,
 			s.db.table(tableCells), tableCells.names(), tier+1, quoteString(commit), span, span, cells)
@@ -109,7 +112,7 @@ func (s *Store) cutTier(ctx context.Context, st *state, tier int, cut int64) (in
 		}
 	}
 	now := s.db.now()
-	row := []any{s.cluster, commit, now, uint8(kindRollup), "tier/" + strconv.Itoa(tier), uint64(cut), prev, s.writer, now}
+	row := []any{s.cluster, commit, now, uint8(kindRollup), "tier/" + strconv.Itoa(tier), uint64(cut), prev, s.writer, now, int64(-1), uint8(0)}
 	if err := s.db.insert(ctx, tableCommits, [][]any{row}); err != nil {
 		return 0, err
 	}

@@ -8,7 +8,7 @@ import (
 
 // SchemaVersion is the schema this build writes and reads. A store of an
 // older version is migrated on open (migrations); a newer one is refused.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // column is one column of a table.
 type column struct{ name, typ string }
@@ -52,7 +52,31 @@ var (
 	tableCommits = table{name: "commits", columns: []column{
 		{"cluster", "String"}, {"commit", "String"}, {"day", "Date"}, {"kind", "UInt8"},
 		{"sender", "String"}, {"seq", "UInt64"}, {"prev", "Int64"}, {"writer", "String"}, {"at", "DateTime"},
+		colNewest, colCoarsest,
 	}, partitionBy: "toYYYYMM(day)", orderBy: "(cluster, kind, sender, seq, commit)", shardKey: "cityHash64(commit)"}
+
+	// The commit's cells, for trimming (schema 2): the start of its newest
+	// cell and the coarsest tier it wrote one to; no cells is -1 and 0. A
+	// commit of schema 1 had its cells at most a day after it was made, in
+	// any tier.
+	colNewest   = column{"newest", "Int64 DEFAULT toInt64(at) + 86400"}
+	colCoarsest = column{"coarsest", "UInt8 DEFAULT 255"}
+
+	// DNS names behind edges and the answers clients received (schema 2),
+	// first and last moments in unix milliseconds. The day is the writer's.
+	tableNames = table{name: "names", columns: []column{
+		{"cluster", "String"}, {"edge", "UInt64"}, {"name", "String"}, {"first", "Int64"}, {"last", "Int64"}, {"day", "Date"},
+	}, partitionBy: "toYYYYMM(day)", orderBy: "(cluster, edge, name)", shardKey: "edge"}
+
+	tableAnswers = table{name: "answers", columns: []column{
+		{"cluster", "String"}, {"name", "String"}, {"addr", "String"}, {"first", "Int64"}, {"last", "Int64"}, {"day", "Date"},
+	}, partitionBy: "toYYYYMM(day)", orderBy: "(cluster, name, addr)", shardKey: "cityHash64(name)"}
+
+	// Attachments (schema 2): each version of a value, valid once its
+	// commit is.
+	tableAttachments = table{name: "attachments", columns: []column{
+		{"cluster", "String"}, {"name", "String"}, {"version", "UInt64"}, {"commit", "String"}, {"value", "String"}, {"day", "Date"},
+	}, partitionBy: "toYYYYMM(day)", orderBy: "(cluster, name, version)", shardKey: "cityHash64(name)"}
 
 	tableWaiting = table{name: "waiting", columns: []column{
 		{"cluster", "String"}, {"writer", "String"}, {"version", "UInt64"}, {"records", "String"},
@@ -70,7 +94,8 @@ var (
 		{"version", "UInt32"}, {"at", "DateTime"},
 	}, orderBy: "version", shardKey: "version"}
 
-	allTables = []table{tableCells, tableEdges, tableWorkloads, tableClusterFacts, tableCommits, tableWaiting, tableRuns, tableSettings, tableSchema}
+	allTables = []table{tableCells, tableEdges, tableWorkloads, tableClusterFacts, tableCommits, tableWaiting, tableRuns, tableSettings,
+		tableNames, tableAnswers, tableAttachments, tableSchema}
 )
 
 // endColumns are the columns of one end of an edge, prefixed.
@@ -90,29 +115,82 @@ func (t table) names() string {
 	return strings.Join(n, ", ")
 }
 
+// namesWith lists the table's columns as names does, with expr in place
+// of the column col: an INSERT … SELECT of its own rows, one changed.
+func (t table) namesWith(col, expr string) string {
+	n := make([]string, len(t.columns))
+	for i, c := range t.columns {
+		n[i] = c.name
+		if c.name == col {
+			n[i] = expr
+		}
+	}
+	return strings.Join(n, ", ")
+}
+
 // migration is what brings a store from the version before to its own.
 type migration struct {
 	version int
 	steps   []step
 }
 
-// step is one statement of a migration, run on every shard.
-type step func(db *database) string
+// step is one change of a migration, made on one shard. A step made
+// already (a migration cut short and run again) changes nothing.
+type step func(ctx context.Context, db *database, c shardConn) error
 
-// migrations are the schema's history, oldest first. A later version adds
-// its column with, for example:
-//
-//	{version: 2, steps: []step{addColumn(tableEdges, column{"names", "Array(String)"})}}
-var migrations = []migration{}
+// migrations are the schema's history, oldest first.
+var migrations = []migration{
+	// 2: DNS names and answers, attachments, and what trimming the
+	// commits needs.
+	{version: 2, steps: []step{
+		createTable(tableNames), createTable(tableAnswers), createTable(tableAttachments),
+		addColumn(tableCommits, colNewest), addColumn(tableCommits, colCoarsest),
+	}},
+}
 
-// addColumn is a migration step adding a column to a table (its local
-// table and, when sharded, its Distributed table).
-func addColumn(t table, c column) []step {
-	return []step{
-		func(db *database) string {
-			return fmt.Sprintf("ALTER TABLE %s ADD COLUMN IF NOT EXISTS %s %s", db.local(t), c.name, c.typ)
-		},
+// addColumn is a migration step adding a column to a table: to its local
+// table and, when sharded, its Distributed table. (18.16 has no ADD
+// COLUMN IF NOT EXISTS: system.columns says whether it is there.)
+func addColumn(t table, c column) step {
+	return func(ctx context.Context, db *database, sc shardConn) error {
+		names := []string{t.name}
+		if db.opts.shards != "" {
+			names = append(names, t.name+"_local")
+		}
+		for _, name := range names {
+			var n uint64
+			q := fmt.Sprintf("SELECT count() FROM system.columns WHERE database = %s AND table = %s AND name = %s",
+				quoteString(db.opts.database), quoteString(name), quoteString(c.name))
+			if err := sc.conn.QueryRow(ctx, q).Scan(&n); err != nil {
+				return fmt.Errorf("on %s: %w", sc.addr, err)
+			}
+			if n > 0 {
+				continue
+			}
+			alter := fmt.Sprintf("ALTER TABLE %s.%s ADD COLUMN %s %s", quoteIdent(db.opts.database), quoteIdent(name), c.name, c.typ)
+			if err := sc.exec(ctx, alter); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
+}
+
+// createTable is a migration step making a table a new schema adds.
+func createTable(t table) step {
+	return func(ctx context.Context, db *database, c shardConn) error {
+		return c.execAll(ctx, db.createStatements(t))
+	}
+}
+
+// createStatements make a table: its MergeTree and, when sharded, its
+// Distributed table.
+func (db *database) createStatements(t table) []string {
+	out := []string{db.createLocal(t)}
+	if db.opts.shards != "" {
+		out = append(out, db.createDistributed(t))
+	}
+	return out
 }
 
 // createLocal is the DDL of a table's MergeTree.
@@ -158,7 +236,7 @@ func (db *database) migrate(ctx context.Context) error {
 			continue
 		}
 		for _, s := range m.steps {
-			if err := db.onShards(ctx, func(ctx context.Context, c shardConn) error { return c.exec(ctx, s(db)) }); err != nil {
+			if err := db.onShards(ctx, func(ctx context.Context, c shardConn) error { return s(ctx, db, c) }); err != nil {
 				return fmt.Errorf("migrate to schema %d: %w", m.version, err)
 			}
 		}
@@ -173,13 +251,7 @@ func (db *database) migrate(ctx context.Context) error {
 func (db *database) create(ctx context.Context) error {
 	err := db.onShards(ctx, func(ctx context.Context, c shardConn) error {
 		for _, t := range allTables {
-			if err := c.exec(ctx, db.createLocal(t)); err != nil {
-				return fmt.Errorf("create table %s: %w", t.name, err)
-			}
-			if db.opts.shards == "" {
-				continue
-			}
-			if err := c.exec(ctx, db.createDistributed(t)); err != nil {
+			if err := c.execAll(ctx, db.createStatements(t)); err != nil {
 				return fmt.Errorf("create table %s: %w", t.name, err)
 			}
 		}

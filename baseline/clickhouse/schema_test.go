@@ -98,3 +98,77 @@ func eachRowQuery(s *Store, q string, fn func(string)) error {
 	}
 	return rows.Err()
 }
+
+// A store of schema 1 (no names, answers or attachments tables, commits
+// without what trimming reads) is migrated on open: what it held still
+// counts, and the new tables and columns take names, answers and
+// attachments. If it failed, upgrading flowpol would lose a baseline or
+// refuse it.
+func TestMigrateFromSchema1(t *testing.T) {
+	srv := startServers(t, 2)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return day.Add(10 * time.Hour) }
+	for _, sharded := range []bool{false, true} {
+		db := map[bool]string{false: "v1_single", true: "v1_sharded"}[sharded]
+		u := storeURL(srv, db, sharded, "")
+		s := openCH(t, u, Options{Now: clock})
+		if _, err := s.Apply(ctx, onceDelta("a", 1, false, 5)); err != nil {
+			t.Fatal(err)
+		}
+		toSchema1(t, s)
+		if v, _, err := s.db.schemaVersion(ctx); err != nil || v != 1 {
+			t.Fatalf("made schema %d, %v; want 1", v, err)
+		}
+		m := openCH(t, u, Options{Now: clock})
+		if v, _, err := m.db.schemaVersion(ctx); err != nil || v != SchemaVersion {
+			t.Fatalf("migrated to schema %d, %v; want %d", v, err, SchemaVersion)
+		}
+		if got := total(t, m); got != 5 {
+			t.Errorf("sharded=%v: after migrating, the window counts %d, want 5", sharded, got)
+		}
+		d := onceDelta("a", 2, false, 2)
+		d.Edges[0].Names = []baseline.NameSeen{{Name: "example.com", First: 1, Last: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).UnixMilli()}}
+		d.Attachments = map[string][]byte{"staged": []byte("record")}
+		if _, err := m.Apply(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		w, err := m.Window(ctx, day, day.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.Edges) != 1 || w.Edges[0].Count != 7 || fmt.Sprint(w.Edges[0].Names) != "[example.com]" {
+			t.Errorf("sharded=%v: after migrating, edges %+v; want one of 7 connections named example.com", sharded, w.Edges)
+		}
+		if v, err := m.Attachment(ctx, "staged"); err != nil || string(v) != "record" {
+			t.Errorf("sharded=%v: attachment %q, %v", sharded, v, err)
+		}
+	}
+}
+
+// toSchema1 takes away what schema 2 added and records schema 1.
+func toSchema1(t *testing.T, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	var qs []string
+	for _, tb := range []table{tableNames, tableAnswers, tableAttachments} {
+		if s.db.opts.shards != "" {
+			qs = append(qs, "DROP TABLE "+s.db.table(tb))
+		}
+		qs = append(qs, "DROP TABLE "+s.db.local(tb))
+	}
+	for _, c := range []column{colNewest, colCoarsest} {
+		if s.db.opts.shards != "" {
+			qs = append(qs, "ALTER TABLE "+s.db.table(tableCommits)+" DROP COLUMN "+c.name)
+		}
+		qs = append(qs, "ALTER TABLE "+s.db.local(tableCommits)+" DROP COLUMN "+c.name)
+	}
+	qs = append(qs, "TRUNCATE TABLE "+s.db.local(tableSchema))
+	err := s.db.onShards(ctx, func(ctx context.Context, c shardConn) error { return c.execAll(ctx, qs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.setSchema(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+}

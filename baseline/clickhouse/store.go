@@ -42,7 +42,10 @@ type Store struct {
 	version  uint64     // the last version written
 	newest   int64      // end of the newest finest cell held, unix seconds
 	retained int64      // data time retention last ran as of
-	edges    map[uint64]edgeMark
+	// trimmedTo is the month (YYYYMM) before which the trimmed tables
+	// were last trimmed.
+	trimmedTo uint32
+	edges     map[uint64]edgeMark
 }
 
 // edgeMark is what the store last wrote of an edge's record: on which day,
@@ -84,7 +87,7 @@ func open(ctx context.Context, d *dsn, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{db: db, opts: opts, writer: d.writer, newest: noCut, retained: noCut, edges: map[uint64]edgeMark{}}
+	s := &Store{db: db, opts: opts, writer: d.writer, newest: baseline.NoCut, retained: baseline.NoCut, edges: map[uint64]edgeMark{}}
 	if s.writer == "" {
 		if s.writer, err = os.Hostname(); err != nil {
 			return nil, errors.Join(err, db.close())

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -20,6 +21,7 @@ import (
 const (
 	maxPods    = 1024
 	maxStrings = 16
+	maxAddrs   = 256 // addresses per DNS name
 )
 
 // Window returns the edges seen in [from, to); see baseline.Store.
@@ -43,14 +45,16 @@ func (s *Store) window(ctx context.Context, from, to time.Time) (*topology.Windo
 	if err != nil {
 		return nil, err
 	}
-	lo, hi := clampUnix(from), clampUnix(to)
-	spans := st.spans(lo, hi+boolInt(to.Nanosecond() > 0))
-	w := &topology.Window{Workloads: map[topology.WorkloadRef]topology.Workload{}}
-	setBounds(w, spans, st, lo, hi)
+	spans := baseline.WindowSpans(st.tiers, st.cuts, from, to)
+	w := &topology.Window{Workloads: map[topology.WorkloadRef]topology.Workload{}, Edges: []topology.EdgeStats{}}
+	baseline.SetBounds(w, st.tiers, spans, from, to)
 	if len(spans) > 0 {
-		if w.Edges, err = s.windowEdges(ctx, st, spans); err != nil {
+		if w.Edges, err = s.windowEdges(ctx, st, spans, w.From.UnixMilli(), w.To.UnixMilli()); err != nil {
 			return nil, err
 		}
+	}
+	if w.Resolved, err = s.windowResolved(ctx, st, w.From.UnixMilli(), w.To.UnixMilli()); err != nil {
+		return nil, err
 	}
 	if err := s.readInventory(ctx, w); err != nil {
 		return nil, err
@@ -59,47 +63,17 @@ func (s *Store) window(ctx context.Context, from, to time.Time) (*topology.Windo
 	return w, nil
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-func clampUnix(t time.Time) int64 { return max(-timeLimit, min(timeLimit, t.Unix())) }
-
-// setBounds gives the window its bounds and resolution, as the embedded
-// store does.
-func setBounds(w *topology.Window, spans []tierSpan, st *state, from, to int64) {
-	if len(spans) == 0 {
-		width := st.width(0)
-		lo, hi := floorTo(from, width), ceilTo(to, width)
-		if hi <= lo {
-			hi = lo + width
-		}
-		w.From, w.To = time.Unix(lo, 0).UTC(), time.Unix(hi, 0).UTC()
-		return
-	}
-	w.From, w.To = time.Unix(spans[len(spans)-1].from, 0).UTC(), time.Unix(spans[0].to, 0).UTC()
-	for i := len(spans) - 1; i >= 0; i-- {
-		sp := spans[i]
-		w.Resolution = append(w.Resolution, topology.Span{
-			From: time.Unix(sp.from, 0).UTC(), To: time.Unix(sp.to, 0).UTC(), Bucket: st.tiers[sp.tier].Bucket,
-		})
-	}
-}
-
 // blockQuery sums one tier's part of a window per edge and block. A
 // block's first and last seen are exact when they fall in the first and
 // last cells counted, else those cells' starts.
-func (s *Store) blockQuery(st *state, sp tierSpan, valid string) string {
-	span := st.span(sp.tier)
-	blo, bhi := max(0, floorTo(sp.from, span)), min(maxCellSecs+1, ceilTo(sp.to, span))
-	lo, hi := max(0, sp.from), min(maxCellSecs+1, sp.to)
+func (s *Store) blockQuery(st *state, sp baseline.TierSpan, valid string) string {
+	span := st.tiers.BlockSpan(sp.Tier)
+	blo, bhi := max(0, baseline.FloorTo(sp.From, span)), min(maxCellSecs+1, baseline.CeilTo(sp.To, span))
+	lo, hi := max(0, sp.From), min(maxCellSecs+1, sp.To)
 	cells := fmt.Sprintf(`SELECT edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c,
 		min(toInt64(start) * 1000 + first_ms) AS cf, max(toInt64(start) * 1000 + last_ms) AS cl
 		FROM %s WHERE cluster = %s AND tier = %d AND start >= %d AND start < %d AND commit GLOBAL IN (%s)
-		GROUP BY edge, start`, s.db.table(tableCells), quoteString(s.cluster), sp.tier, blo, bhi, valid)
+		GROUP BY edge, start`, s.db.table(tableCells), quoteString(s.cluster), sp.Tier, blo, bhi, valid)
 	in := fmt.Sprintf("cs >= %d AND cs < %d", lo, hi)
 	return fmt.Sprintf(`SELECT edge, sumIf(c, %[2]s) AS cnt, min(cf) AS bf, max(cl) AS bl,
 		minIf(cs, %[2]s) AS wf, maxIf(cs, %[2]s) AS wl
@@ -108,11 +82,11 @@ func (s *Store) blockQuery(st *state, sp tierSpan, valid string) string {
 
 // windowEdges adds the spans' blocks up per edge and joins the edges'
 // records.
-func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([]topology.EdgeStats, error) {
+func (s *Store) windowEdges(ctx context.Context, st *state, spans []baseline.TierSpan, fromMS, toMS int64) ([]topology.EdgeStats, error) {
 	valid := s.valid(st)
 	parts := make([]string, len(spans))
 	for i, sp := range spans {
-		w := st.width(sp.tier)
+		w := st.tiers.Width(sp.Tier)
 		parts[i] = fmt.Sprintf(`SELECT edge, cnt, if(bf >= wf * 1000, bf, wf * 1000) AS f, if(bl < (wl + %d) * 1000, bl, wl * 1000) AS l FROM (%s)`,
 			w, s.blockQuery(st, sp, valid))
 	}
@@ -143,6 +117,10 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([
 	if err != nil {
 		return nil, err
 	}
+	names, err := s.windowNames(ctx, st, fromMS, toMS)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]topology.EdgeStats, 0, len(accs))
 	for id, a := range accs {
 		rec, ok := recs[id]
@@ -150,6 +128,7 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([
 			return nil, fmt.Errorf("edge %d has cells but no record", id)
 		}
 		rec.Count, rec.First, rec.Last, rec.Days = a.count, time.UnixMilli(a.first).UTC(), time.UnixMilli(a.last).UTC(), a.days
+		rec.Names = names[id]
 		out = append(out, rec)
 	}
 	return out, nil
@@ -157,10 +136,10 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []tierSpan) ([
 
 // edgeRecords reads the records of the edges with cells in the spans:
 // their ends, and the union of their pods, nodes and processes.
-func (s *Store) edgeRecords(ctx context.Context, st *state, spans []tierSpan) (map[uint64]topology.EdgeStats, error) {
+func (s *Store) edgeRecords(ctx context.Context, st *state, spans []baseline.TierSpan) (map[uint64]topology.EdgeStats, error) {
 	conds := make([]string, len(spans))
 	for i, sp := range spans {
-		conds[i] = fmt.Sprintf("(tier = %d AND start >= %d AND start < %d)", sp.tier, max(0, sp.from), min(maxCellSecs+1, sp.to))
+		conds[i] = fmt.Sprintf("(tier = %d AND start >= %d AND start < %d)", sp.Tier, max(0, sp.From), min(maxCellSecs+1, sp.To))
 	}
 	cl := quoteString(s.cluster)
 	ends := make([]string, 0, 14)
@@ -169,10 +148,11 @@ func (s *Store) edgeRecords(ctx context.Context, st *state, spans []tierSpan) (m
 			ends = append(ends, "any("+c.name+")")
 		}
 	}
-	q := fmt.Sprintf(`SELECT edge, %s, any(port), any(proto), groupUniqArrayArray(src_pods), groupUniqArrayArray(dst_pods),
-		groupUniqArrayArray(nodes), groupUniqArrayArray(src_comms), groupUniqArrayArray(dst_comms)
+	q := fmt.Sprintf(`SELECT edge, %s, any(port), any(proto),
+		uniqExactArray(arrayFilter(p -> p != 0, src_pods)), uniqExactArray(arrayFilter(p -> p != 0, dst_pods)),
+		%s, %s, %s
 		FROM %s WHERE cluster = %s AND edge GLOBAL IN (SELECT edge FROM %s WHERE cluster = %s AND (%s)) GROUP BY edge`,
-		strings.Join(ends, ", "), s.db.table(tableEdges), cl, s.db.table(tableCells), cl, strings.Join(conds, " OR "))
+		strings.Join(ends, ", "), joinedSet("nodes"), joinedSet("src_comms"), joinedSet("dst_comms"), s.db.table(tableEdges), cl, s.db.table(tableCells), cl, strings.Join(conds, " OR "))
 	out := map[uint64]topology.EdgeStats{}
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
 		id, es, err := scanEdge(r)
@@ -186,6 +166,86 @@ func (s *Store) edgeRecords(ctx context.Context, st *state, spans []tierSpan) (m
 		return nil, fmt.Errorf("read the edges: %w", err)
 	}
 	return out, nil
+}
+
+// windowNames reads, per edge, the DNS names seen in [from, to), unix
+// ms: of each edge's first maxStrings names, those whose first and last
+// moments overlap it, sorted, as the embedded store answers.
+func (s *Store) windowNames(ctx context.Context, st *state, from, to int64) (map[uint64][]string, error) {
+	q := fmt.Sprintf("SELECT edge, name, min(first), max(last) FROM %s WHERE cluster = %s GROUP BY edge, name%s ORDER BY edge, name",
+		s.db.table(tableNames), quoteString(s.cluster), st.seenSince())
+	out := map[uint64][]string{}
+	var prev uint64
+	kept := 0
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		var id uint64
+		var name string
+		var first, last int64
+		if err := r.Scan(&id, &name, &first, &last); err != nil {
+			return err
+		}
+		if id != prev {
+			prev, kept = id, 0
+		}
+		if kept++; kept <= maxStrings && last >= from && first < to {
+			out[id] = append(out[id], name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the names: %w", err)
+	}
+	return out, nil
+}
+
+// windowResolved reads, per name answered in [from, to), unix ms, the
+// addresses it resolved to then (of its first maxAddrs), sorted; nil when
+// there are none, as the embedded store answers.
+func (s *Store) windowResolved(ctx context.Context, st *state, from, to int64) (map[string][]netip.Addr, error) {
+	q := fmt.Sprintf("SELECT name, addr, min(first), max(last) FROM %s WHERE cluster = %s GROUP BY name, addr%s ORDER BY name, addr",
+		s.db.table(tableAnswers), quoteString(s.cluster), st.seenSince())
+	var out map[string][]netip.Addr
+	prev, kept := "", 0
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		var name, addr string
+		var first, last int64
+		if err := r.Scan(&name, &addr, &first, &last); err != nil {
+			return err
+		}
+		if name != prev {
+			prev, kept = name, 0
+		}
+		if kept++; kept > maxAddrs || last < from || first >= to {
+			return nil
+		}
+		a, err := netip.ParseAddr(addr)
+		if err != nil {
+			return fmt.Errorf("answer of %q: %w", name, err)
+		}
+		if out == nil {
+			out = map[string][]netip.Addr{}
+		}
+		out[name] = append(out[name], a)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the dns answers: %w", err)
+	}
+	for _, addrs := range out {
+		slices.SortFunc(addrs, netip.Addr.Compare)
+	}
+	return out, nil
+}
+
+// seenSince is the HAVING clause that leaves out the names and answers
+// last seen before the last tier's cut: past it, the embedded store
+// prunes them (and retention drops their rows, a month at a time).
+func (st *state) seenSince() string {
+	cut := st.cuts[len(st.cuts)-1]
+	if cut == baseline.NoCut {
+		return ""
+	}
+	return fmt.Sprintf(" HAVING max(last) >= %d", cut*1000)
 }
 
 // endScan receives one end's columns.
@@ -216,8 +276,8 @@ func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
 	var src, dst endScan
 	var port uint16
 	var proto uint8
-	var srcPods, dstPods []uint64
-	var nodes, srcComms, dstComms []string
+	var srcPods, dstPods uint64
+	var nodes, srcComms, dstComms string
 	dest := append(append([]any{&id}, src.dest()...), dst.dest()...)
 	dest = append(dest, &port, &proto, &srcPods, &dstPods, &nodes, &srcComms, &dstComms)
 	if err := r.Scan(dest...); err != nil {
@@ -232,30 +292,26 @@ func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
 		return 0, es, err
 	}
 	es.Port, es.Proto = port, flow.Proto(proto)
-	es.SrcPods, es.DstPods = min(maxPods, countNonZero(srcPods)), min(maxPods, countNonZero(dstPods))
-	es.Nodes, es.SrcComms, es.DstComms = sortedSet(nodes), sortedSet(srcComms), sortedSet(dstComms)
+	es.SrcPods, es.DstPods = min(maxPods, int(srcPods)), min(maxPods, int(dstPods))
+	es.Nodes, es.SrcComms, es.DstComms = splitSet(nodes), splitSet(srcComms), splitSet(dstComms)
 	return id, es, nil
 }
 
-func countNonZero(v []uint64) int {
-	n := 0
-	for _, x := range v {
-		if x != 0 {
-			n++
-		}
-	}
-	return n
+// joinedSet is the SQL of an edge's set of strings in one value: the
+// union of its rows' arrays, without empty strings, sorted, at most
+// maxStrings, joined by NUL (which neither node nor process names hold),
+// so that the client reads one string rather than an array.
+func joinedSet(col string) string {
+	return fmt.Sprintf(`arrayStringConcat(arraySlice(arraySort(arrayFilter(x -> x != '', groupUniqArrayArray(%s))), 1, %d), '\0')`, col, maxStrings)
 }
 
-// sortedSet is the set sorted, without empty strings, at most maxStrings
-// long; nil when empty, as the embedded store answers.
-func sortedSet(v []string) []string {
-	v = slices.DeleteFunc(v, func(s string) bool { return s == "" })
-	if len(v) == 0 {
+// splitSet reads a joinedSet: nil when empty, as the embedded store
+// answers.
+func splitSet(v string) []string {
+	if v == "" {
 		return nil
 	}
-	slices.Sort(v)
-	return v[:min(len(v), maxStrings)]
+	return strings.Split(v, "\x00")
 }
 
 // readInventory reads the latest of each workload and the cluster facts.

@@ -42,6 +42,16 @@ type Server struct {
 	opts Options
 }
 
+// CPUTime is the CPU time, user and system, the server used since it
+// started: what a benchmark reads around its queries, where wall time on a
+// shared machine says little.
+func (s *Server) CPUTime() (time.Duration, error) {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0, errors.New("the server is not running")
+	}
+	return cpuTime(s.cmd.Process.Pid)
+}
+
 // Addr is the server's native protocol address.
 func (s *Server) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.Port) }
 

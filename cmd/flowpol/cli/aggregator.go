@@ -14,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/flowpol/flowpol/baseline"
-	"github.com/flowpol/flowpol/baseline/clickhouse"
 	"github.com/flowpol/flowpol/ingest/server"
 	"github.com/flowpol/flowpol/ingest/tlsconfig"
 	"github.com/flowpol/flowpol/learn"
@@ -152,9 +151,6 @@ func runAggregator(cmd *cobra.Command, o *aggregatorOptions, s Streams) (err err
 	run := &aggregatorRun{store: store, log: slog.New(slog.NewTextHandler(s.Err, nil))}
 	if run.staged, err = o.staged.open(cmd.Context(), store, o.cluster.kubeconfig, s, run.log); err != nil {
 		return err
-	}
-	if run.staged != nil && isClickHouse(o.db) {
-		return fmt.Errorf("--staged with a ClickHouse store: %w", clickhouse.ErrNoAttachments)
 	}
 	run.newLearner = func() (*learn.Learner, error) {
 		return (&learnOptions{from: "aggregator", maxWait: o.maxWait}).learner(res, store.Bucket(), false)

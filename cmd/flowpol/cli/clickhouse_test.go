@@ -2,6 +2,7 @@ package cli_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,11 +23,15 @@ func startClickHouse(t testing.TB, n int) []*chserver.Server {
 
 // For the same flows, generate, check and topology read from ClickHouse
 // write byte for byte what they write from a baseline file, for every
-// golden scenario, on one server and behind a Distributed table on two
-// shards.
+// golden scenario and one with DNS answers before its external
+// connections (Cilium's toFQDNs rules and the warnings about rotating
+// addresses come from the names), on one server and behind a Distributed
+// table on two shards.
 func TestClickHouseParity(t *testing.T) {
 	srv := startClickHouse(t, 2)
-	for i, sc := range scenarios {
+	parity := append(slices.Clone(scenarios), scenarios[0])
+	parity[len(parity)-1].name, parity[len(parity)-1].dir = "DNS names behind external peers", "scenarios/dns"
+	for i, sc := range parity {
 		for _, sharded := range []bool{false, true} {
 			name := fmt.Sprintf("%s/sharded=%v", sc.name, sharded)
 			t.Run(name, func(t *testing.T) {
@@ -40,6 +45,7 @@ func TestClickHouseParity(t *testing.T) {
 				for _, args := range [][]string{
 					{"generate", "--until", sc.until},
 					{"generate", "--until", sc.until, "--window", "20m"},
+					{"generate", "--until", sc.until, "--format", "cilium"},
 					{"topology", "--until", sc.until},
 					{"topology", "--until", sc.until, "--format", "html", "--policies", repoFile("testdata", "check", "policies")},
 					{"topology", "--until", sc.until, "--format", "dot"},

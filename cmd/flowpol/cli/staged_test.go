@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -103,11 +104,27 @@ func readStaged(t testing.TB, p *aggregatorProc) *wire.Staged {
 // offline on a baseline learned from the same flows, and it survives a
 // restart unchanged: stored with the baseline, not counted again. If it
 // failed, a staged policy could be promoted on a record that is not what
-// enforcing it would do.
+// enforcing it would do. The same holds with the baseline in a file and
+// in ClickHouse (the record is an attachment of its commits there).
 func TestStagedEqualsCheck(t *testing.T) {
+	srv := startClickHouse(t, 1)
+	for _, tc := range []struct{ name, store string }{
+		{"baseline file", ""},
+		{"ClickHouse", "clickhouse://" + srv[0].Addr() + "/staged?cluster=example"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { stagedEqualsCheck(t, tc.store) })
+	}
+}
+
+// stagedEqualsCheck runs TestStagedEqualsCheck with the aggregator's
+// baseline in store, a file of its own when empty.
+func stagedEqualsCheck(t *testing.T, store string) {
 	dir := t.TempDir()
 	policies := repoFile("testdata", "check", "policies")
 	agg := newAggregatorProc(t, dir)
+	if store != "" {
+		agg.args[slices.Index(agg.args, "--db")+1] = store
+	}
 	agg.args = append(agg.args, "--staged", policies)
 	staged := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	now := staged

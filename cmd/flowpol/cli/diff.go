@@ -78,14 +78,7 @@ func runDiff(ctx context.Context, o *diffOptions, s Streams) error {
 		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
 	}
 	there = opts.InScope(there)
-	changes := generator.Diff(there, res.Policies)
-	if err := generator.WriteDiff(s.Out, changes); err != nil {
-		return err
-	}
-	if len(changes) > 0 {
-		return &ExitError{Code: 1}
-	}
-	return nil
+	return writeChanges(s, generator.Diff(there, res.Policies))
 }
 
 // there reads the policies to compare with, from the cluster or the files.
@@ -130,14 +123,7 @@ func runCiliumDiff(ctx context.Context, o *diffOptions, s Streams) error {
 			inScope = append(inScope, p)
 		}
 	}
-	changes := generator.CiliumDiff(inScope, res.Cilium)
-	if err := generator.WriteDiff(s.Out, changes); err != nil {
-		return err
-	}
-	if len(changes) > 0 {
-		return &ExitError{Code: 1}
-	}
-	return nil
+	return writeChanges(s, generator.CiliumDiff(inScope, res.Cilium))
 }
 
 // ciliumThere reads the CiliumNetworkPolicies to compare with.
@@ -179,14 +165,7 @@ func runClusterDiff(ctx context.Context, o *diffOptions, s Streams) error {
 	for _, msg := range res.Unmatched {
 		fmt.Fprintf(s.Err, "warning: override %s\n", msg)
 	}
-	changes := generator.ClusterDiff(there, res.Cluster)
-	if err := generator.WriteDiff(s.Out, changes); err != nil {
-		return err
-	}
-	if len(changes) > 0 {
-		return &ExitError{Code: 1}
-	}
-	return nil
+	return writeChanges(s, generator.ClusterDiff(there, res.Cluster))
 }
 
 // clusterThere reads the ClusterNetworkPolicies to compare with.
@@ -202,4 +181,16 @@ func (o *diffOptions) clusterThere(ctx context.Context, s Streams) ([]cnp.Cluste
 		fmt.Fprintf(s.Err, "ignored: %d NetworkPolicies beside the ClusterNetworkPolicies (compare them without --format clusternetworkpolicy)\n", len(set.Policies))
 	}
 	return set.ClusterNetworkPolicies(), nil
+}
+
+// writeChanges prints changes as diff does, and exits 1 when there are
+// any: the CI gate of every format.
+func writeChanges(s Streams, changes []generator.Change) error {
+	if err := generator.WriteDiff(s.Out, changes); err != nil {
+		return err
+	}
+	if len(changes) > 0 {
+		return &ExitError{Code: 1}
+	}
+	return nil
 }

@@ -67,30 +67,7 @@ var clusterGVR = schema.GroupVersionResource{Group: "policy.networking.k8s.io", 
 // clusterPoliciesFromCluster lists the cluster's ClusterNetworkPolicies;
 // none when the API does not serve them (their CRD is not installed).
 func clusterPoliciesFromCluster(ctx context.Context, kubeconfig string) ([]cnp.ClusterNetworkPolicy, error) {
-	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
-	if err != nil {
-		return nil, err
-	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	list, err := dc.Resource(clusterGVR).List(ctx, metav1.ListOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("list ClusterNetworkPolicies at %s: %w", cfg.Host, err)
-	}
-	out := make([]cnp.ClusterNetworkPolicy, len(list.Items))
-	for i := range list.Items {
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &out[i]); err != nil {
-			return nil, fmt.Errorf("ClusterNetworkPolicy %s at %s: %w", list.Items[i].GetName(), cfg.Host, err)
-		}
-	}
-	return out, nil
+	return listCustom[cnp.ClusterNetworkPolicy](ctx, kubeconfig, clusterGVR, "ClusterNetworkPolicy", "ClusterNetworkPolicies", true)
 }
 
 // ciliumGVR is where the API serves CiliumNetworkPolicies.
@@ -98,6 +75,13 @@ var ciliumGVR = schema.GroupVersionResource{Group: "cilium.io", Version: "v2", R
 
 // ciliumFromCluster lists the cluster's CiliumNetworkPolicies.
 func ciliumFromCluster(ctx context.Context, kubeconfig string) ([]ciliumv2.CiliumNetworkPolicy, error) {
+	return listCustom[ciliumv2.CiliumNetworkPolicy](ctx, kubeconfig, ciliumGVR, "CiliumNetworkPolicy", "CiliumNetworkPolicies", false)
+}
+
+// listCustom lists the objects of a custom resource in every namespace,
+// as T; a resource the API does not serve is none when missingOK, else
+// an error. kind and kinds name one and many in errors.
+func listCustom[T any](ctx context.Context, kubeconfig string, gvr schema.GroupVersionResource, kind, kinds string, missingOK bool) ([]T, error) {
 	cfg, err := (&clusterOptions{kubeconfig: kubeconfig}).restConfig()
 	if err != nil {
 		return nil, err
@@ -108,14 +92,21 @@ func ciliumFromCluster(ctx context.Context, kubeconfig string) ([]ciliumv2.Ciliu
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	list, err := dc.Resource(ciliumGVR).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, fmt.Errorf("list CiliumNetworkPolicies at %s: %w", cfg.Host, err)
+	list, err := dc.Resource(gvr).List(ctx, metav1.ListOptions{})
+	if missingOK && apierrors.IsNotFound(err) {
+		return nil, nil
 	}
-	out := make([]ciliumv2.CiliumNetworkPolicy, len(list.Items))
+	if err != nil {
+		return nil, fmt.Errorf("list %s at %s: %w", kinds, cfg.Host, err)
+	}
+	out := make([]T, len(list.Items))
 	for i := range list.Items {
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(list.Items[i].Object, &out[i]); err != nil {
-			return nil, fmt.Errorf("CiliumNetworkPolicy %s/%s at %s: %w", list.Items[i].GetNamespace(), list.Items[i].GetName(), cfg.Host, err)
+			name := list.Items[i].GetName()
+			if ns := list.Items[i].GetNamespace(); ns != "" {
+				name = ns + "/" + name
+			}
+			return nil, fmt.Errorf("%s %s at %s: %w", kind, name, cfg.Host, err)
 		}
 	}
 	return out, nil

@@ -12,8 +12,10 @@
  * policy LPM trie, keyed by (self, other, direction, proto, port) with ports
  * and protocols as prefixes, must allow the connection.
  *
- * Connections are tracked in an LRU hash per hook direction, so replies and
- * later packets skip the decision. The rule tables are double-buffered
+ * Connections are tracked in one LRU hash, keyed by the tuple in a canonical
+ * order (the lower address and port first), so that a packet of a tracked
+ * connection, either way, costs one hash lookup and no LPM lookup; only a
+ * connection's first packet is decided. The rule tables are double-buffered
  * (arrays of two maps each) and switched by one 32-bit write of
  * current.revision, whose low bit names the slot in use; a tracked
  * connection decided under an older revision is decided again on its next
@@ -98,7 +100,8 @@ struct ct_val {
 	__u32 revision;
 	__u32 why; /* rule id when allowed, policy id when denied */
 	__u8 denied;
-	__u8 pad[7];
+	__u8 flip; /* the connection's first packet went the key's reverse way */
+	__u8 pad[6];
 };
 
 struct verdict {
@@ -236,9 +239,47 @@ static __always_inline bool load_tables(__u32 slot, struct tables *tb)
 	return tb->endpoints && tb->cidrs && tb->isolation && tb->policy;
 }
 
-/* parse reads a TCP, UDP or SCTP packet's tuple; anything else (ARP, ICMP,
- * a later IPv4 fragment, an unknown IPv6 extension) is not governed. */
-static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *flags)
+static __always_inline bool governed(__u8 proto)
+{
+	return proto == IPPROTO_TCP || proto == IPPROTO_UDP || proto == IPPROTO_SCTP;
+}
+
+enum parsed {
+	PARSED_NO = 0,   /* not governed */
+	PARSED_YES = 1,  /* a governed packet's tuple */
+	PARSED_SLOW = 2, /* not in the linear data: parse_copied must read it */
+};
+
+/* parse_direct reads an IPv4 packet's tuple from the packet's linear data,
+ * without copying it; anything else is left to parse_copied. */
+static __always_inline enum parsed parse_direct(struct __sk_buff *skb, struct tuple *t, __u8 *flags)
+{
+	void *data = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	__u8 *ip = data + ETH_HLEN;
+	if ((void *)(ip + 20) > end || *(__be16 *)(data + 12) != bpf_htons(ETH_P_IP))
+		return PARSED_SLOW;
+	if (((ip[6] & 0x1f) | ip[7]) != 0)
+		return PARSED_NO; /* a later fragment: its first was decided */
+	if (!governed(ip[9]))
+		return PARSED_NO;
+	__u8 *l4 = ip + (ip[0] & 0xf) * 4;
+	if ((void *)(l4 + 14) > end)
+		return PARSED_SLOW;
+	t->saddr[10] = t->saddr[11] = 0xff;
+	t->daddr[10] = t->daddr[11] = 0xff;
+	__builtin_memcpy(&t->saddr[12], &ip[12], 4);
+	__builtin_memcpy(&t->daddr[12], &ip[16], 4);
+	t->proto = ip[9];
+	t->sport = *(__be16 *)l4;
+	t->dport = *(__be16 *)(l4 + 2);
+	*flags = t->proto == IPPROTO_TCP ? l4[13] : 0;
+	return PARSED_YES;
+}
+
+/* parse_copied reads the tuple through copies of the headers: IPv6, and
+ * IPv4 whose headers are not all in the linear data. */
+static __always_inline bool parse_copied(struct __sk_buff *skb, struct tuple *t, __u8 *flags)
 {
 	__be16 eth;
 	if (bpf_skb_load_bytes(skb, 12, &eth, 2) < 0)
@@ -284,7 +325,7 @@ static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *
 	} else {
 		return false;
 	}
-	if (t->proto != IPPROTO_TCP && t->proto != IPPROTO_UDP && t->proto != IPPROTO_SCTP)
+	if (!governed(t->proto))
 		return false;
 	__be16 ports[2];
 	if (bpf_skb_load_bytes(skb, l4, ports, 4) < 0)
@@ -295,6 +336,16 @@ static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *
 	if (t->proto == IPPROTO_TCP && bpf_skb_load_bytes(skb, l4 + 13, flags, 1) < 0)
 		return false;
 	return true;
+}
+
+/* parse reads a TCP, UDP or SCTP packet's tuple; anything else (ARP, ICMP,
+ * a later IPv4 fragment, an unknown IPv6 extension) is not governed. */
+static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *flags)
+{
+	enum parsed p = parse_direct(skb, t, flags);
+	if (p != PARSED_SLOW)
+		return p == PARSED_YES;
+	return parse_copied(skb, t, flags);
 }
 
 static __always_inline __u32 identity(struct tables *tb, const __u8 *addr)
@@ -382,28 +433,6 @@ static __always_inline int pass_or_drop(bool denied)
 	return TC_ACT_SHOT;
 }
 
-/* tracked handles a packet of a known connection, deciding it again when
- * the rules changed since it was decided. */
-static __always_inline int tracked(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
-				   struct ct_val *c)
-{
-	count(STAT_TRACKED);
-	if (c->revision != st->revision) {
-		struct tables tb;
-		if (!load_tables(st->revision & 1, &tb))
-			return TC_ACT_UNSPEC;
-		count(STAT_REDECIDED);
-		__u32 why;
-		bool allowed = decide(&tb, key, &why);
-		if (!allowed && !c->denied)
-			report(skb, key, VERDICT_CUT, why, st->revision);
-		c->denied = !allowed;
-		c->why = why;
-		c->revision = st->revision;
-	}
-	return pass_or_drop(c->denied);
-}
-
 static __always_inline void reverse(const struct tuple *t, struct tuple *r)
 {
 	__builtin_memcpy(r->saddr, t->daddr, 16);
@@ -415,12 +444,64 @@ static __always_inline void reverse(const struct tuple *t, struct tuple *r)
 	r->pad = 0;
 }
 
-static __always_inline int track(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
-				 bool allowed, __u32 why)
+/* canonical is the conntrack key of t's connection, the same for t and its
+ * reverse: the lower (address, port) first, and on a tie (a socket talking
+ * to itself) the egress direction. It returns whether the key is t's
+ * reverse. */
+static __always_inline bool canonical(const struct tuple *t, struct tuple *k)
 {
-	struct ct_val c = {.revision = st->revision, .why = why, .denied = !allowed};
+	const __u32 *s = (const __u32 *)t->saddr, *d = (const __u32 *)t->daddr;
+	int order = 0;
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		if (order == 0 && s[i] != d[i])
+			order = bpf_ntohl(s[i]) < bpf_ntohl(d[i]) ? -1 : 1;
+	}
+	if (order == 0 && t->sport != t->dport)
+		order = bpf_ntohs(t->sport) < bpf_ntohs(t->dport) ? -1 : 1;
+	if (order > 0 || (order == 0 && t->dir != DIR_EGRESS)) {
+		reverse(t, k);
+		return true;
+	}
+	*k = *t;
+	return false;
+}
+
+/* tracked handles a packet of a known connection, deciding it again when
+ * the rules changed since it was decided. */
+static __always_inline int tracked(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
+				   struct ct_val *c)
+{
+	count(STAT_TRACKED);
+	if (c->revision != st->revision) {
+		struct tables tb;
+		if (!load_tables(st->revision & 1, &tb))
+			return TC_ACT_UNSPEC;
+		count(STAT_REDECIDED);
+		struct tuple first; /* the connection's first packet's way */
+		if (c->flip)
+			reverse(key, &first);
+		else
+			first = *key;
+		__u32 why;
+		bool allowed = decide(&tb, &first, &why);
+		if (!allowed && !c->denied)
+			report(skb, &first, VERDICT_CUT, why, st->revision);
+		c->denied = !allowed;
+		c->why = why;
+		c->revision = st->revision;
+	}
+	return pass_or_drop(c->denied);
+}
+
+/* track records a new connection under key, whose first packet went the
+ * way of first (key's reverse when flip), and reports its verdict. */
+static __always_inline int track(struct __sk_buff *skb, const struct state *st, const struct tuple *key,
+				 const struct tuple *first, bool flip, bool allowed, __u32 why)
+{
+	struct ct_val c = {.revision = st->revision, .why = why, .denied = !allowed, .flip = flip};
 	bpf_map_update_elem(&conntrack, key, &c, BPF_ANY);
-	report(skb, key, allowed ? VERDICT_ALLOW : VERDICT_DENY, why, st->revision);
+	report(skb, first, allowed ? VERDICT_ALLOW : VERDICT_DENY, why, st->revision);
 	return pass_or_drop(!allowed);
 }
 
@@ -435,14 +516,11 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (!st)
 		return TC_ACT_UNSPEC;
 
-	struct ct_val *c = bpf_map_lookup_elem(&conntrack, &t);
+	struct tuple key;
+	bool flip = canonical(&t, &key);
+	struct ct_val *c = bpf_map_lookup_elem(&conntrack, &key);
 	if (c)
-		return tracked(skb, st, &t, c);
-	struct tuple r;
-	reverse(&t, &r);
-	c = bpf_map_lookup_elem(&conntrack, &r);
-	if (c)
-		return tracked(skb, st, &r, c); /* a reply */
+		return tracked(skb, st, &key, c);
 
 	struct tables tb;
 	if (!load_tables(st->revision & 1, &tb))
@@ -453,11 +531,13 @@ static __always_inline int handle(struct __sk_buff *skb, __u8 dir)
 	if (!allowed && t.proto == IPPROTO_TCP && !(flags & TCP_FLAG_SYN)) {
 		/* Mid-stream: a connection that began before it could be
 		 * tracked. If this packet is its reply side, track it so. */
+		struct tuple r;
+		reverse(&t, &r);
 		__u32 rwhy;
 		if (decide(&tb, &r, &rwhy))
-			return track(skb, st, &r, true, rwhy);
+			return track(skb, st, &key, &r, !flip, true, rwhy);
 	}
-	return track(skb, st, &t, allowed, why);
+	return track(skb, st, &key, &t, flip, allowed, why);
 }
 
 SEC("tc")

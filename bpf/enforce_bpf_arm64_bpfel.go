@@ -18,7 +18,8 @@ type EnforceCtVal struct {
 	Revision uint32
 	Why      uint32
 	Denied   uint8
-	Pad      [7]uint8
+	Flip     uint8
+	Pad      [6]uint8
 }
 
 type EnforceIsoKey struct {

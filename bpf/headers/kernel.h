@@ -46,6 +46,8 @@ struct __sk_buff {
 	__u32 queue_mapping;
 	__u32 protocol;
 	__u32 ifindex;
+	__u32 data;     /* the linear data's start, for direct packet access */
+	__u32 data_end; /* and its end */
 } __attribute__((preserve_access_index));
 
 struct in6_addr {

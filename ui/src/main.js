@@ -95,6 +95,7 @@ async function load() {
   // panel has the server's answer too.
   document.body.dataset.usableMs = String(Math.round(performance.now()));
   document.body.dataset.revision = String(state.revision);
+  fillSearch(model);
   await refresh();
   status(`${model.nodes.length} ends, ${model.edges.length} edges`);
   document.body.dataset.readyMs = String(Math.round(performance.now()));
@@ -104,8 +105,12 @@ async function load() {
 function fillFilters(model) {
   const groups = [...new Set(model.nodes.map((n) => n.group))].sort();
   for (const g of groups) $('namespace').append(new Option(g, g));
-  const list = $('workloads');
-  for (const n of model.nodes) list.append(new Option(n.id));
+}
+
+// fillSearch gives the search its suggestions, one per end: thousands of
+// options, made once the map is drawn.
+function fillSearch(model) {
+  $('workloads').replaceChildren(...model.nodes.map((n) => new Option(n.id)));
 }
 
 function select(id) {

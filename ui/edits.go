@@ -19,18 +19,22 @@ import (
 
 // EditsRequest is the page's state: the observed edges whose boxes are
 // unticked, the rules it adds, the selectors it chooses, and the workload
-// it shows (for its policy alone).
+// it shows (for its policy alone). All asks for every policy's YAML too,
+// which at thousands of workloads is megabytes: the page asks for it only
+// while its All tab is open.
 type EditsRequest struct {
 	Unticked  []int                        `json:"unticked"`
 	Allow     []overrides.AllowEdit        `json:"allow"`
 	Selectors map[string]map[string]string `json:"selectors"`
 	Workload  string                       `json:"workload"`
+	All       bool                         `json:"all,omitempty"`
 }
 
 // Preview is what generate gives for the page's edits.
 type Preview struct {
-	// All is every policy, as generate writes them to standard output;
-	// Selected the selected workload's alone.
+	// All is every policy, as generate writes them to standard output,
+	// when the request asked for it (else empty); Selected the selected
+	// workload's alone.
 	All      string `json:"all"`
 	Selected string `json:"selected"`
 	// Diff is against the policies there: a summary, then the YAML's
@@ -194,8 +198,10 @@ func (s *Server) preview(req *EditsRequest) (*Preview, error) {
 	opts := s.opts.Generate.WithOverrides(ov)
 	res := generator.Generate(s.opts.Window, opts)
 	p := &Preview{Policies: len(res.Policies), Warnings: append(res.Warnings, res.Unmatched...)}
-	if p.All, err = stream(res.Policies); err != nil {
-		return nil, err
+	if req.All {
+		if p.All, err = stream(res.Policies); err != nil {
+			return nil, err
+		}
 	}
 	if req.Workload != "" {
 		ref, err := parseRef(req.Workload)

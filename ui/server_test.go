@@ -135,6 +135,14 @@ func TestEditAndSave(t *testing.T) {
 	if !slices.Equal(p.Excluded, []int{toEmail.ID, toExt.ID}) {
 		t.Errorf("preview excludes %v, want %v", p.Excluded, []int{toEmail.ID, toExt.ID})
 	}
+	// Every policy's YAML only when asked for: the All tab's.
+	if p.All != "" {
+		t.Errorf("a preview not asking for all policies has them:\n%s", p.All)
+	}
+	edits.All = true
+	if code := c.do(http.MethodPost, "/api/preview", edits, &p); code != http.StatusOK {
+		t.Fatalf("preview with all: %d", code)
+	}
 	if code := c.do(http.MethodPost, "/api/save", edits, nil); code != http.StatusOK {
 		t.Fatalf("save: %d", code)
 	}

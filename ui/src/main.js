@@ -53,6 +53,9 @@ function edits() {
     allow: state.allow,
     selectors: state.selectors,
     workload: state.selected && state.byNode.get(state.selected)?.workload ? state.selected : '',
+    // Every policy's YAML is megabytes at thousands of workloads: asked
+    // for only while the All tab is open.
+    all: state.view === 'all',
   };
 }
 
@@ -92,6 +95,7 @@ async function load() {
   // panel has the server's answer too.
   document.body.dataset.usableMs = String(Math.round(performance.now()));
   document.body.dataset.revision = String(state.revision);
+  fillSearch(model);
   await refresh();
   status(`${model.nodes.length} ends, ${model.edges.length} edges`);
   document.body.dataset.readyMs = String(Math.round(performance.now()));
@@ -101,8 +105,12 @@ async function load() {
 function fillFilters(model) {
   const groups = [...new Set(model.nodes.map((n) => n.group))].sort();
   for (const g of groups) $('namespace').append(new Option(g, g));
-  const list = $('workloads');
-  for (const n of model.nodes) list.append(new Option(n.id));
+}
+
+// fillSearch gives the search its suggestions, one per end: thousands of
+// options, made once the map is drawn.
+function fillSearch(model) {
+  $('workloads').replaceChildren(...model.nodes.map((n) => new Option(n.id)));
 }
 
 function select(id) {
@@ -271,7 +279,9 @@ async function refresh() {
   const ctl = new AbortController();
   inflight = ctl;
   try {
-    const p = await api('api/preview', edits(), ctl.signal);
+    const body = edits();
+    const p = await api('api/preview', body, ctl.signal);
+    p.withAll = body.all;
     if (revision === state.revision) showPreview(p, revision);
   } catch (err) {
     if (!ctl.signal.aborted && revision === state.revision) status(err.message, true);
@@ -294,7 +304,8 @@ function showPreview(p, revision) {
 function showView() {
   const p = state.preview;
   if (!p) return;
-  const text = { selected: p.selected || (state.selected ? '# no policy for this workload\n' : '# select a workload\n'), all: p.all, diff: p.diff };
+  const all = p.withAll ? p.all : '# loading every policy…\n';
+  const text = { selected: p.selected || (state.selected ? '# no policy for this workload\n' : '# select a workload\n'), all, diff: p.diff };
   $('yaml').textContent = text[state.view] || '';
   for (const t of document.querySelectorAll('[role=tab]')) t.setAttribute('aria-selected', String(t.dataset.view === state.view));
 }
@@ -303,6 +314,9 @@ for (const t of document.querySelectorAll('[role=tab]')) {
   t.addEventListener('click', () => {
     state.view = t.dataset.view;
     showView();
+    // The answer shown lacks every policy's YAML: ask again, for the same
+    // revision, with it.
+    if (state.view === 'all' && state.preview && !state.preview.withAll) refresh();
   });
 }
 

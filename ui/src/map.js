@@ -44,7 +44,9 @@ export function createMap(container, model, { onSelect, isRed }) {
   }
   for (const l of links.values()) {
     const ports = l.edges.map((e) => `${e.port}/${e.proto} (${e.count})`).join('\n');
-    elements.push({ group: 'edges', data: { id: l.id, source: l.src, target: l.dst, label: ports } });
+    // Red from the start: colouring 6,000 links after they are made
+    // would restyle each of them once more before the first frame.
+    elements.push({ group: 'edges', data: { id: l.id, source: l.src, target: l.dst, label: ports }, classes: l.edges.some(isRed) ? 'red' : '' });
   }
   const cy = cytoscape({
     container,
@@ -65,7 +67,6 @@ export function createMap(container, model, { onSelect, isRed }) {
   performance.mark('map-created');
   const ready = new Promise((resolve) => {
     if (grid) {
-      recolor();
       requestAnimationFrame(() => requestAnimationFrame(resolve));
       return;
     }
@@ -73,7 +74,6 @@ export function createMap(container, model, { onSelect, isRed }) {
     performance.mark('layout-start');
     layout.one('layoutstop', () => {
       performance.mark('layout-stop');
-      recolor();
       cy.fit(undefined, 20);
       requestAnimationFrame(() => requestAnimationFrame(resolve));
     });

@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/flowpol/flowpol/baseline"
@@ -22,13 +24,17 @@ import (
 )
 
 // TestIndependentEngineRetention: the example's traffic every day for 40
-// days, one edge of it (api -> memcached) only in the first five, learned
-// into a baseline keeping 1m:48h,1h:30d. The 3h, 30d and 40d windows give
-// policies the independent engine finds allow exactly what each window
-// holds; the edge seen only in the first days is aged out of the long
-// windows (so denied), and the 30d window's policies are those of a
-// baseline that never rolled up. If it failed, rolled-up or aged-out
-// traffic would change what a long window's policies allow.
+// days, three edges of it only in some periods: api -> memcached on days
+// 0-4, the report CronJob -> postgres on days 5-8 and the migrate pod ->
+// postgres on days 15-25, day 39 being the file's own. It is learned into a
+// baseline keeping 1m:48h,1h:30d and into one keeping every minute. Each
+// 3h, 30d and 40d window holds exactly the period edges seen in it (the
+// first two aged out of the retained baseline), and the engine finds its
+// policies allow exactly what the window holds: each period edge allowed
+// in the windows that saw it and denied in the others. The 30d window's
+// policies are those of a baseline that never rolled up. If it failed,
+// rolled-up or aged-out traffic would change what a long window's policies
+// allow, or traffic older than a window would still be allowed by it.
 func TestIndependentEngineRetention(t *testing.T) {
 	root, err := filepath.Abs(filepath.Join("..", "testdata", "example"))
 	if err != nil {
@@ -40,7 +46,11 @@ func TestIndependentEngineRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	end := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	flows := writeDays(t, filepath.Join(root, "flows.jsonl"), 40, 5, 11211)
+	memcached := periodEdge{src: "10.244.1.10", dst: "10.244.1.50", port: 11211, from: 0, to: 4}
+	report := periodEdge{src: "10.244.1.30", dst: "10.244.2.40", port: 5432, from: 5, to: 8}
+	migrate := periodEdge{src: "10.244.1.40", dst: "10.244.2.40", port: 5432, from: 15, to: 25}
+	periods := []periodEdge{memcached, report, migrate}
+	flows := writeDays(t, filepath.Join(root, "flows.jsonl"), 40, periods)
 	retention, err := baseline.ParseRetention("1m:48h,1h:30d")
 	if err != nil {
 		t.Fatal(err)
@@ -51,31 +61,27 @@ func TestIndependentEngineRetention(t *testing.T) {
 	}
 	whole := learnStore(t, inv, flows, boltdb.Options{Retention: baseline.Retention{{Bucket: time.Minute}}})
 	opts := generator.Options{SkipNamespaces: []string{"kube-system"}}
-	memcached := func(w *topology.Window) bool {
-		return slices.ContainsFunc(w.Edges, func(e topology.EdgeStats) bool { return e.Port == 11211 })
-	}
 	tests := []struct {
-		name         string
-		span         time.Duration
-		hasMemcached bool
+		name  string
+		store *boltdb.Store
+		span  time.Duration
+		seen  []periodEdge
 	}{
-		{"3h", 3 * time.Hour, false},
-		{"30d", 30 * 24 * time.Hour, false},
-		{"40d", 40 * 24 * time.Hour, false},
-		{"40d without retention", 40 * 24 * time.Hour, true},
+		{"3h", kept, 3 * time.Hour, nil},
+		{"30d", kept, 30 * 24 * time.Hour, []periodEdge{migrate}},
+		{"40d", kept, 40 * 24 * time.Hour, []periodEdge{migrate}},
+		{"30d without retention", whole, 30 * 24 * time.Hour, []periodEdge{migrate}},
+		{"40d without retention", whole, 40 * 24 * time.Hour, periods},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := kept
-			if tt.hasMemcached {
-				s = whole
-			}
-			f := crossFrom(t, inv, windowOf(t, s, end.Add(-tt.span), end), opts)
-			if got := memcached(f.win); got != tt.hasMemcached {
-				t.Errorf("window holds the api -> memcached edge: %v, want %v", got, tt.hasMemcached)
+			f := crossFrom(t, inv, windowOf(t, tt.store, end.Add(-tt.span), end), opts)
+			c := runCross(t, f, f.result.Policies)
+			for _, pe := range periods {
+				checkPeriodEdge(t, f, c, pe, slices.Contains(tt.seen, pe))
 			}
 			checkCrossWorkloads(t, f)
-			reportCross(t, runCross(t, f, f.result.Policies))
+			reportCross(t, c)
 		})
 	}
 	t.Run("30d rolled up = 30d never rolled up", func(t *testing.T) {
@@ -93,10 +99,54 @@ func TestIndependentEngineRetention(t *testing.T) {
 	})
 }
 
+// periodEdge is traffic from pod address src to pod address dst on a TCP
+// port, written on days from to to (inclusive) only.
+type periodEdge struct {
+	src, dst string
+	port     uint16
+	from, to int
+}
+
+func (p periodEdge) matches(rec *flow.Record) bool {
+	return rec.Src.Addr().String() == p.src && rec.Dst.Port() == p.port
+}
+
+// checkPeriodEdge checks that the window holds the period edge, and that
+// the engine allows it from the source pod to the destination pod, exactly
+// when seen says the window saw it.
+func checkPeriodEdge(t *testing.T, f *crossFixture, c *crossChecker, pe periodEdge, seen bool) {
+	t.Helper()
+	src, dst := podByIP(t, f, pe.src), podByIP(t, f, pe.dst)
+	held := slices.ContainsFunc(f.win.Edges, func(e topology.EdgeStats) bool {
+		return e.Port == pe.port && e.Src.Workload == f.wlOf[src] && e.Dst.Workload == f.wlOf[dst]
+	})
+	if held != seen {
+		t.Errorf("window holds %s -> %s on %d (days %d-%d): %v, want %v", podKey(src), podKey(dst), pe.port, pe.from, pe.to, held, seen)
+	}
+	got, err := c.pe.CheckIfAllowed(podKey(src), podKey(dst), "TCP", strconv.Itoa(int(pe.port)))
+	if err != nil {
+		t.Fatalf("engine on %s -> %s %d/TCP: %v", podKey(src), podKey(dst), pe.port, err)
+	}
+	if got != seen {
+		t.Errorf("engine allows %s -> %s on %d/TCP (days %d-%d): %v, want %v", podKey(src), podKey(dst), pe.port, pe.from, pe.to, got, seen)
+	}
+}
+
+func podByIP(t *testing.T, f *crossFixture, ip string) *corev1.Pod {
+	t.Helper()
+	for _, p := range f.pods {
+		if p.Status.PodIP == ip {
+			return p
+		}
+	}
+	t.Fatalf("no pod at %s in the inventory", ip)
+	return nil
+}
+
 // writeDays writes the records of a flow file once a day for days days,
-// the last copy at the file's own times; records to port onlyPort are
-// written on the first onlyDays days only.
-func writeDays(t *testing.T, path string, days, onlyDays int, onlyPort uint16) string {
+// the last copy at the file's own times; records of a period edge are
+// written on its days only.
+func writeDays(t *testing.T, path string, days int, periods []periodEdge) string {
 	t.Helper()
 	in, err := os.Open(path)
 	if err != nil {
@@ -122,7 +172,7 @@ func writeDays(t *testing.T, path string, days, onlyDays int, onlyPort uint16) s
 	w := flow.NewWriter(f)
 	for day := range days {
 		for _, rec := range recs {
-			if rec.Dst.Port() == onlyPort && day >= onlyDays {
+			if !onDay(periods, &rec, day) {
 				continue
 			}
 			rec.Time = rec.Time.AddDate(0, 0, day-days+1)
@@ -138,6 +188,17 @@ func writeDays(t *testing.T, path string, days, onlyDays int, onlyPort uint16) s
 		t.Fatal(err)
 	}
 	return out
+}
+
+// onDay reports whether a record is written on a day: every day, unless
+// it belongs to a period edge whose days do not include it.
+func onDay(periods []periodEdge, rec *flow.Record, day int) bool {
+	for _, p := range periods {
+		if p.matches(rec) {
+			return day >= p.from && day <= p.to
+		}
+	}
+	return true
 }
 
 // learnStore learns a flow file into a new baseline opened with opts.

@@ -32,9 +32,16 @@ type rollupCommit struct {
 // when two did), and so on. Commits off the chain (a second writer's
 // rollup of the same blocks) do not count.
 func chain(tiers baseline.Retention, rs []rollupCommit) *state {
-	st := &state{tiers: tiers, cuts: make([]int64, len(tiers))}
+	st := chainCuts(len(tiers), rs)
+	st.tiers = tiers
+	return st
+}
+
+// chainCuts is chain for n tiers, whatever their widths.
+func chainCuts(n int, rs []rollupCommit) *state {
+	st := &state{cuts: make([]int64, n)}
 	slices.SortFunc(rs, func(a, b rollupCommit) int { return strings.Compare(a.commit, b.commit) })
-	for i := range tiers {
+	for i := range n {
 		cur := int64(baseline.NoCut)
 		for {
 			j := slices.IndexFunc(rs, func(r rollupCommit) bool { return r.tier == i && r.prev == cur && r.cut > cur })

@@ -37,10 +37,9 @@
 // the month their rows were written in: commits, names, answers and
 // attachments keep only what can still change a read (each sender's last
 // batch, commits whose cells still count and the other commits of their
-// batches, the rollups, the attachments read, the names and answers seen
-// since the last tier's cut), copied into the current month, and the
-// month is dropped (see trim.go). Rollup commits, one per tier and cut
-// step, are kept.
+// batches, the rollups whose cells still count, the attachments read, the
+// names and answers seen since the last tier's cut), copied into the
+// current month, and the month is dropped (see trim.go).
 //
 // Exactly once. An Apply writes its rows (cells, edges, workloads,
 // waiting records, attachments) tagged with a fresh commit id, then,

@@ -138,10 +138,15 @@ func (db *database) table(t table) string {
 
 // local is the name of a table's MergeTree on each server.
 func (db *database) local(t table) string {
+	return quoteIdent(db.opts.database) + "." + quoteIdent(db.localName(t))
+}
+
+// localName is the MergeTree's name alone, as system tables have it.
+func (db *database) localName(t table) string {
 	if db.opts.shards == "" {
-		return db.table(t)
+		return t.name
 	}
-	return quoteIdent(db.opts.database) + "." + quoteIdent(t.name+"_local")
+	return t.name + "_local"
 }
 
 // ctx gives a statement the settings every statement runs with: an

@@ -24,7 +24,12 @@
 // deep-equal to what baseline/boltdb answers for the same deltas.
 // Retention moves each tier's cut as boltdb does: the cells before it are
 // rolled into the next tier by one INSERT … SELECT, a rollup commit moves
-// the cut, and the day partitions wholly before a cut are dropped. Nothing
+// the cut, and the day partitions wholly before a cut are dropped. A day
+// partition holds every cluster's rows: it is dropped once it is before
+// the tier's cut of every cluster in the database, and until then a
+// cluster past it deletes its own rows of it with an ALTER … DELETE
+// mutation (asynchronous, one at a time per shard; rows before a cut
+// never count, so neither waits on the other). Nothing
 // uses TTL, LowCardinality, Map or DateTime64, so the SQL runs on 18.16
 // and on current releases alike.
 //
@@ -32,10 +37,9 @@
 // the month their rows were written in: commits, names, answers and
 // attachments keep only what can still change a read (each sender's last
 // batch, commits whose cells still count and the other commits of their
-// batches, the rollups, the attachments read, the names and answers seen
-// since the last tier's cut), copied into the current month, and the
-// month is dropped (see trim.go). Rollup commits, one per tier and cut
-// step, are kept.
+// batches, the rollups whose cells still count, the attachments read, the
+// names and answers seen since the last tier's cut), copied into the
+// current month, and the month is dropped (see trim.go).
 //
 // Exactly once. An Apply writes its rows (cells, edges, workloads,
 // waiting records, attachments) tagged with a fresh commit id, then,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -122,45 +124,131 @@ func (s *Store) cutTier(ctx context.Context, st *state, tier int, cut int64) (in
 // partitionRE reads a cells partition's text in system.parts: (tier,'day').
 var partitionRE = regexp.MustCompile(`^\((\d+),'(\d{4}-\d{2}-\d{2})'\)$`)
 
-// dropPartitions drops, on every shard, the cells partitions (a tier's
-// day) that end before the tier's cut: nothing in them counts any more.
+// dropPartitions removes, on every shard, the cells of this cluster in
+// the day partitions (a tier's day) that end before the tier's cut:
+// nothing of it in them counts any more. The partitions hold every
+// cluster's rows, so a partition is dropped only when it ends before the
+// tier's cut of every cluster in the store (settings); in one that
+// another cluster still reads, this cluster's rows of the days before its
+// cut are deleted by a mutation instead (one at a time per shard).
 func (s *Store) dropPartitions(ctx context.Context, st *state) error {
-	local := tableCells.name
-	if s.db.opts.shards != "" {
-		local += "_local"
+	others, err := s.clusterCuts(ctx)
+	if err != nil {
+		return err
 	}
 	return s.db.onShards(ctx, func(ctx context.Context, c shardConn) error {
-		var drop []string
-		q := fmt.Sprintf("SELECT DISTINCT partition FROM system.parts WHERE database = %s AND table = %s AND active",
-			quoteString(s.db.opts.database), quoteString(local))
-		rows, err := c.conn.Query(ctx, q)
-		if err != nil {
-			return fmt.Errorf("list partitions on %s: %w", c.addr, err)
-		}
-		err = eachRow(rows, func(r driver.Rows) error {
-			var p string
-			if err := r.Scan(&p); err != nil {
-				return err
-			}
-			m := partitionRE.FindStringSubmatch(p)
-			if m == nil {
-				return nil
-			}
-			tier, _ := strconv.Atoi(m[1])
-			day, err := time.Parse(time.DateOnly, m[2])
-			if err == nil && tier < len(st.cuts) && day.Unix()+86400 <= st.cuts[tier] {
-				drop = append(drop, p)
-			}
-			return nil
-		})
+		drop, held, err := s.deadPartitions(ctx, c, st, others)
 		if err != nil {
 			return err
 		}
 		for _, p := range drop {
-			if err := c.exec(ctx, fmt.Sprintf("ALTER TABLE %s.%s DROP PARTITION %s", quoteIdent(s.db.opts.database), quoteIdent(local), p)); err != nil {
+			if err := c.exec(ctx, fmt.Sprintf("ALTER TABLE %s DROP PARTITION %s", s.db.local(tableCells), p)); err != nil {
 				return err
 			}
 		}
+		return s.deleteDead(ctx, c, held)
+	})
+}
+
+// deadPartitions lists a shard's cells partitions that end before this
+// cluster's cut of their tier: those every cluster is past (drop), and,
+// per tier, the end of the last day that another cluster still reads
+// (held).
+func (s *Store) deadPartitions(ctx context.Context, c shardConn, st *state, cuts map[string][]int64) (drop []string, held map[int]int64, err error) {
+	held = map[int]int64{}
+	q := fmt.Sprintf("SELECT DISTINCT partition FROM system.parts WHERE database = %s AND table = %s AND active",
+		quoteString(s.db.opts.database), quoteString(s.db.localName(tableCells)))
+	rows, err := c.conn.Query(ctx, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list partitions on %s: %w", c.addr, err)
+	}
+	err = eachRow(rows, func(r driver.Rows) error {
+		var p string
+		if err := r.Scan(&p); err != nil {
+			return err
+		}
+		m := partitionRE.FindStringSubmatch(p)
+		if m == nil {
+			return nil
+		}
+		tier, _ := strconv.Atoi(m[1])
+		day, err := time.Parse(time.DateOnly, m[2])
+		end := day.Unix() + 86400
+		if err != nil || tier >= len(st.cuts) || end > st.cuts[tier] {
+			return nil
+		}
+		if pastEvery(cuts, tier, end) {
+			drop = append(drop, p)
+		} else {
+			held[tier] = max(held[tier], end)
+		}
 		return nil
 	})
+	return drop, held, err
+}
+
+// pastEvery says whether every cluster's cut of a tier is at end or later
+// (a cluster without the tier holds nothing in it).
+func pastEvery(cuts map[string][]int64, tier int, end int64) bool {
+	for _, c := range cuts {
+		if tier < len(c) && c[tier] < end {
+			return false
+		}
+	}
+	return true
+}
+
+// deleteDead deletes on a shard this cluster's cells of each tier before
+// the end given, when it holds some and the shard runs no mutation of
+// the cells already (a mutation is asynchronous: the rows stay visible
+// until it is done, and need not be deleted twice).
+func (s *Store) deleteDead(ctx context.Context, c shardConn, held map[int]int64) error {
+	if len(held) == 0 {
+		return nil
+	}
+	tiers := make([]string, 0, len(held))
+	for tier, end := range held {
+		tiers = append(tiers, fmt.Sprintf("(tier = %d AND start < %d)", tier, end))
+	}
+	slices.Sort(tiers)
+	where := fmt.Sprintf("cluster = %s AND (%s)", quoteString(s.cluster), strings.Join(tiers, " OR "))
+	var rows, running uint64
+	q := fmt.Sprintf("SELECT (SELECT count() FROM %s WHERE %s), (SELECT count() FROM system.mutations WHERE database = %s AND table = %s AND NOT is_done)",
+		s.db.local(tableCells), where, quoteString(s.db.opts.database), quoteString(s.db.localName(tableCells)))
+	if err := c.conn.QueryRow(ctx, q).Scan(&rows, &running); err != nil {
+		return fmt.Errorf("count the cells past the cuts on %s: %w", c.addr, err)
+	}
+	if rows == 0 || running > 0 {
+		return nil
+	}
+	return c.exec(ctx, fmt.Sprintf("ALTER TABLE %s DELETE WHERE %s", s.db.local(tableCells), where))
+}
+
+// clusterCuts reads the cuts of every cluster in the store, per tier.
+func (s *Store) clusterCuts(ctx context.Context) (map[string][]int64, error) {
+	out := map[string][]int64{}
+	q := fmt.Sprintf("SELECT cluster, argMax(tiers, version) FROM %s GROUP BY cluster", s.db.table(tableSettings))
+	err := s.db.query(ctx, q, func(r driver.Rows) error {
+		var cl, raw string
+		if err := r.Scan(&cl, &raw); err != nil {
+			return err
+		}
+		tiers, err := baseline.ParseRetention(raw)
+		if err != nil {
+			return fmt.Errorf("retention of cluster %q: %w", cl, err)
+		}
+		out[cl] = make([]int64, len(tiers))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the clusters' retention: %w", err)
+	}
+	rs, err := s.rollups(ctx, "")
+	if err != nil {
+		return nil, err
+	}
+	for cl, cuts := range out {
+		copy(cuts, chainCuts(len(cuts), rs[cl]).cuts)
+	}
+	return out, nil
 }

@@ -199,25 +199,37 @@ func (s *Store) readNewest(ctx context.Context) error {
 
 // state reads the tiers' cuts from the rollup commits.
 func (s *Store) state(ctx context.Context) (*state, error) {
-	var rs []rollupCommit
-	q := fmt.Sprintf("SELECT commit, sender, toInt64(seq), prev FROM %s WHERE cluster = %s AND kind = %d",
-		s.db.table(tableCommits), quoteString(s.cluster), kindRollup)
+	rs, err := s.rollups(ctx, s.cluster)
+	if err != nil {
+		return nil, err
+	}
+	return chain(s.tiers, rs[s.cluster]), nil
+}
+
+// rollups reads the rollup commits of a cluster (all of them for ""), by
+// cluster.
+func (s *Store) rollups(ctx context.Context, cluster string) (map[string][]rollupCommit, error) {
+	out := map[string][]rollupCommit{}
+	q := fmt.Sprintf("SELECT cluster, commit, sender, toInt64(seq), prev FROM %s WHERE kind = %d", s.db.table(tableCommits), kindRollup)
+	if cluster != "" {
+		q += " AND cluster = " + quoteString(cluster)
+	}
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
 		var c rollupCommit
-		var sender string
-		if err := r.Scan(&c.commit, &sender, &c.cut, &c.prev); err != nil {
+		var cl, sender string
+		if err := r.Scan(&cl, &c.commit, &sender, &c.cut, &c.prev); err != nil {
 			return err
 		}
 		if _, err := fmt.Sscanf(sender, "tier/%d", &c.tier); err != nil {
 			return fmt.Errorf("rollup commit %s: sender %q", c.commit, sender)
 		}
-		rs = append(rs, c)
+		out[cl] = append(out[cl], c)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the rollups: %w", err)
 	}
-	return chain(s.tiers, rs), nil
+	return out, nil
 }
 
 // Commit kinds.

@@ -17,6 +17,8 @@ type state struct {
 	cuts  []int64
 	// rollups are the valid rollup commits, which count with the others.
 	rollups []string
+	// chains are each tier's valid rollup commits, in the chain's order.
+	chains [][]rollupCommit
 }
 
 // rollupCommit is one row of a rollup commit: tier's cut moved from prev
@@ -32,9 +34,16 @@ type rollupCommit struct {
 // when two did), and so on. Commits off the chain (a second writer's
 // rollup of the same blocks) do not count.
 func chain(tiers baseline.Retention, rs []rollupCommit) *state {
-	st := &state{tiers: tiers, cuts: make([]int64, len(tiers))}
+	st := chainCuts(len(tiers), rs)
+	st.tiers = tiers
+	return st
+}
+
+// chainCuts is chain for n tiers, whatever their widths.
+func chainCuts(n int, rs []rollupCommit) *state {
+	st := &state{cuts: make([]int64, n), chains: make([][]rollupCommit, n)}
 	slices.SortFunc(rs, func(a, b rollupCommit) int { return strings.Compare(a.commit, b.commit) })
-	for i := range tiers {
+	for i := range n {
 		cur := int64(baseline.NoCut)
 		for {
 			j := slices.IndexFunc(rs, func(r rollupCommit) bool { return r.tier == i && r.prev == cur && r.cut > cur })
@@ -43,10 +52,30 @@ func chain(tiers baseline.Retention, rs []rollupCommit) *state {
 			}
 			cur = rs[j].cut
 			st.rollups = append(st.rollups, rs[j].commit)
+			st.chains[i] = append(st.chains[i], rs[j])
 		}
 		st.cuts[i] = cur
 	}
 	return st
+}
+
+// liveRollups are, per tier, the commits of its chain still needed:
+// those whose cells (in the next tier, from their prev to their cut) are
+// not yet before the next tier's cut, or past the last tier, which has
+// none, the one that moved the cut to where it is.
+func (st *state) liveRollups() [][]rollupCommit {
+	out := make([][]rollupCommit, len(st.chains))
+	for i, ch := range st.chains {
+		dead := func(r rollupCommit) bool { return r.cut < st.cuts[i] }
+		if i+1 < len(st.cuts) {
+			dead = func(r rollupCommit) bool { return st.cuts[i+1] != baseline.NoCut && r.cut <= st.cuts[i+1] }
+		}
+		j := slices.IndexFunc(ch, func(r rollupCommit) bool { return !dead(r) })
+		if j >= 0 {
+			out[i] = ch[j:]
+		}
+	}
+	return out
 }
 
 // sameWidths checks that r has the widths the store was made with.

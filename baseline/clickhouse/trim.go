@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +18,13 @@ import (
 // what is still needed out of it into the current month, unchanged but
 // for the day, and then drops the month on every shard:
 //
-//   - commits: the rollup commits; a delta's commit while one of its cells
+//   - commits: of each tier's chain of rollup commits, those whose cells
+//     still count (their next tier's cut is before their cut) and, past
+//     the last tier, the one that moved the cut to where it is; the first
+//     of them is written again as moving the cut on from none, so that the
+//     chain starts there once those before it are gone (commits off the
+//     chain never count, and the writer that made one is past inFlight);
+//     a delta's commit while one of its cells
 //     still counts (its newest cell is not yet before the cut of the
 //     coarsest tier it wrote to); any commit of a batch (sender, sequence)
 //     one of whose commits is kept so, so that which of them counts does
@@ -66,6 +73,11 @@ func (s *Store) trim(ctx context.Context, st *state) error {
 		months, err := s.monthsBefore(ctx, tr.t, cutoff)
 		if err != nil {
 			return fmt.Errorf("trim %s: %w", tr.t.name, err)
+		}
+		if tr.t.name == tableCommits.name && len(months) > 0 {
+			if err := s.anchorRollups(ctx, st); err != nil {
+				return fmt.Errorf("trim %s: %w", tr.t.name, err)
+			}
 		}
 		for _, m := range months {
 			if err := s.trimMonth(ctx, tr.t, m, tr.keep(s, st, m, day)); err != nil {
@@ -150,11 +162,38 @@ func (s *Store) keepCommits(st *state, month uint32, day string) string {
 	live := "NOT " + st.deadCells()
 	batches := fmt.Sprintf("cluster = %s AND kind IN (%d, %d) AND sender != ''", cl, kindDelta, kindResent)
 	cols := tableCommits.namesWith("day", fmt.Sprintf("toDate('%s')", day))
-	return fmt.Sprintf(`SELECT %[1]s FROM %[2]s WHERE %[3]s AND (cluster != %[4]s OR kind = %[5]d OR %[6]s
+	return fmt.Sprintf(`SELECT %[1]s FROM %[2]s WHERE %[3]s AND (cluster != %[4]s OR (kind = %[5]d AND commit IN (%[9]s)) OR %[6]s
 		OR (sender, seq) GLOBAL IN (SELECT sender, seq FROM %[2]s WHERE %[7]s AND %[6]s)
 		OR (sender, seq) GLOBAL IN (SELECT sender, max(seq) FROM %[2]s WHERE %[7]s GROUP BY sender)
 		OR commit GLOBAL IN (%[8]s))`,
-		cols, c, inMonth(month), cl, kindRollup, live, batches, s.readAttachments(st, "argMax(commit, version)"))
+		cols, c, inMonth(month), cl, kindRollup, live, batches, s.readAttachments(st, "argMax(commit, version)"), liveRollupIDs(st))
+}
+
+// liveRollupIDs lists the live rollup commits, quoted, for an IN.
+func liveRollupIDs(st *state) string {
+	ids := []string{"''"} // no commit has it: IN () is not SQL
+	for _, ch := range st.liveRollups() {
+		for _, r := range ch {
+			ids = append(ids, quoteString(r.commit))
+		}
+	}
+	return strings.Join(ids, ", ")
+}
+
+// anchorRollups writes again the first live rollup commit of each tier
+// as moving the cut on from none, when it does not already: the chain
+// then starts at it, and the commits before it can go. While those are
+// still there, the chain from none reaches the same cut either way.
+func (s *Store) anchorRollups(ctx context.Context, st *state) error {
+	now := s.db.now()
+	var rows [][]any
+	for i, ch := range st.liveRollups() {
+		if len(ch) > 0 && ch[0].prev != baseline.NoCut {
+			r := ch[0]
+			rows = append(rows, []any{s.cluster, r.commit, now, uint8(kindRollup), "tier/" + strconv.Itoa(i), uint64(r.cut), int64(baseline.NoCut), s.writer, now, int64(-1), uint8(0)})
+		}
+	}
+	return s.db.insert(ctx, tableCommits, rows)
 }
 
 // deadCells is the condition of a commit row whose cells no longer count:

@@ -146,3 +146,76 @@ func TestTrim(t *testing.T) {
 		})
 	}
 }
+
+// Retention trims the rollup commits with the rest: of each tier's
+// chain, only the commits whose cells still count (for the last tier, the
+// one that moved the cut to where it is) outlive their month, and the
+// cuts, the windows and the next rollups are what they would be without
+// trimming. If it failed, the commits table would gain two rollups a day
+// for ever, or trimming them would move a cut or stop a rollup's cells
+// counting.
+func TestTrimRollups(t *testing.T) {
+	srv := startServers(t, 2)
+	ctx := context.Background()
+	ret, err := baseline.ParseRetention("1m:1d,1h:2d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	oct := time.Date(2026, 10, 10, 12, 0, 0, 0, time.UTC)
+	nov := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	hour := uint64(2 * dayCount / 3) // what hourDelta(…, 2) counts
+	for _, sharded := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sharded=%v", sharded), func(t *testing.T) {
+			db := map[bool]string{false: "trimroll_single", true: "trimroll_sharded"}[sharded]
+			now := oct
+			s := openCH(t, storeURL(srv, db, sharded, ""), Options{Retention: ret, Now: func() time.Time { return now }})
+			for d := range 5 { // October: a rollup of each tier each day
+				now = oct.Add(time.Duration(d) * 24 * time.Hour)
+				if _, err := s.Apply(ctx, hourDelta(now.Add(-time.Hour), 2)); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.Retain(ctx, now); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// November: the first Apply trims October; the hour of Nov 8
+			// is rolled into hours by a rollup whose chain went through
+			// October.
+			now = nov
+			for _, h := range []time.Duration{54, 30, 3} {
+				if _, err := s.Apply(ctx, hourDelta(nov.Add(-h*time.Hour), 2)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			checkRollups(t, s, nov, []int64{ret.Cut(0, nov.Unix()), ret.Cut(1, nov.Unix())}, 3*hour)
+			var old uint64
+			q := fmt.Sprintf("SELECT count() FROM %s WHERE cluster = 'test' AND kind = %d AND at < '2026-11-01 00:00:00'", s.db.table(tableCommits), kindRollup)
+			if err := s.db.conn.QueryRow(ctx, q).Scan(&old); err != nil || old != 0 {
+				t.Errorf("%d rollup commits of October kept (%v), want none: their cells no longer count", old, err)
+			}
+			// The chain goes on from where it was trimmed: a day later
+			// the hour of Nov 9 is rolled up, that of Nov 8 is past.
+			now = nov.Add(24 * time.Hour)
+			checkRollups(t, s, now, []int64{ret.Cut(0, now.Unix()), ret.Cut(1, now.Unix())}, 2*hour)
+		})
+	}
+}
+
+// checkRollups retains as of now and checks the cuts and what a window
+// of the last three days counts.
+func checkRollups(t *testing.T, s *Store, now time.Time, cuts []int64, count uint64) {
+	t.Helper()
+	if _, err := s.Retain(context.Background(), now); err != nil {
+		t.Fatal(err)
+	}
+	st, err := s.state(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(st.cuts, cuts) {
+		t.Errorf("as of %s: cuts %v, want %v", now, st.cuts, cuts)
+	}
+	if n := windowCount(t, s, now.Add(-3*24*time.Hour), now); n != count {
+		t.Errorf("as of %s: the window counts %d, want %d", now, n, count)
+	}
+}

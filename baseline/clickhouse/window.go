@@ -71,7 +71,7 @@ func (s *Store) blockQuery(st *state, sp baseline.TierSpan, valid string) string
 	blo, bhi := max(0, baseline.FloorTo(sp.From, span)), min(maxCellSecs+1, baseline.CeilTo(sp.To, span))
 	lo, hi := max(0, sp.From), min(maxCellSecs+1, sp.To)
 	cells := fmt.Sprintf(`SELECT edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c,
-		min(toInt64(start) * 1000 + first_ms) AS cf, max(toInt64(start) * 1000 + last_ms) AS cl
+		cs * 1000 + min(first_ms) AS cf, cs * 1000 + max(last_ms) AS cl
 		FROM %s WHERE cluster = %s AND tier = %d AND start >= %d AND start < %d AND commit GLOBAL IN (%s)
 		GROUP BY edge, start`, s.db.table(tableCells), quoteString(s.cluster), sp.Tier, blo, bhi, valid)
 	in := fmt.Sprintf("cs >= %d AND cs < %d", lo, hi)

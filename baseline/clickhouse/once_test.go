@@ -84,13 +84,5 @@ func TestExactlyOnce(t *testing.T) {
 
 func total(t *testing.T, s *Store) uint64 {
 	t.Helper()
-	w, err := s.Window(context.Background(), time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var n uint64
-	for _, e := range w.Edges {
-		n += e.Count
-	}
-	return n
+	return windowCount(t, s, time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC))
 }

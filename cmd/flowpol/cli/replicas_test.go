@@ -129,7 +129,7 @@ func TestClickHouseReplicasExactlyOnce(t *testing.T) {
 // its metrics count refusals, and says whether it did.
 func waitRefused(t testing.TB, p *aggregatorProc) bool {
 	t.Helper()
-	for range 200 {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
 		resp, err := http.Get("http://" + p.health + "/metrics")
 		if err == nil {
 			var b bytes.Buffer

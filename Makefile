@@ -126,7 +126,7 @@ bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
 	$(GO) test -run '^$$' -bench BytesPerEdgeMinute -benchtime 1x ./baseline/boltdb
 	FLOWPOL_BENCH_DAYS=$${FLOWPOL_BENCH_DAYS:-7} $(GO) test -run '^$$' -bench Retention90Days -benchtime 1x -timeout 120m ./baseline/boltdb
-	$(GO) test -run '^$$' -bench CaptureOverhead -benchtime 1x ./collector
+	$(GO) test -run '^$$' -bench CaptureWrk -benchtime 1x -timeout 20m ./collector
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./resolve
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench StagedObserve -benchtime 3x ./staged

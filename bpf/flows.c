@@ -223,14 +223,38 @@ static __always_inline void record(struct flow_key *k, __u16 sport, const struct
 
 /* ---- TCP ---- */
 
-static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
+/* SK_READ reads a field of a kernel object, of the type given. In a
+ * tp_btf program the verifier knows the socket's type, and its fields are
+ * plain loads (direct); the other programs read them through
+ * bpf_probe_read_kernel, a helper call each. direct is a constant, so only
+ * one branch is compiled. */
+#define SK_READ(direct, type, field)                                    \
+	({                                                              \
+		type __v;                                               \
+		if (direct)                                             \
+			__v = (field);                                  \
+		else                                                    \
+			bpf_core_read(&__v, sizeof(__v), &(field));     \
+		__v;                                                    \
+	})
+
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk, bool direct)
 {
+	if (direct)
+		return sk->sk_cgrp_data.cgroup->kn->id;
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* remember_connector notes the process that is connecting sk: the
- * connection is established later, in softirq, where it is not current. */
-static __always_inline void remember_connector(const struct sock *sk)
+static __always_inline __u32 sock_netns(const struct sock *sk, bool direct)
+{
+	if (direct)
+		return sk->__sk_common.skc_net.net->ns.inum;
+	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+}
+
+/* remember_proc notes the process that is connecting sk: the connection
+ * is established later, in softirq, where it is not current. */
+static __always_inline void remember_proc(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct proc p = {.pid = bpf_get_current_pid_tgid() >> 32};
@@ -238,10 +262,56 @@ static __always_inline void remember_connector(const struct sock *sk)
 	bpf_map_update_elem(&connecting, &key, &p, BPF_ANY);
 }
 
+/* sock_key fills k with the flow a socket of the observer's end carries,
+ * and sport with the client's port; it is false for a family other than
+ * IPv4 and IPv6. */
+static __always_inline bool sock_key(const struct sock *sk, __u8 observer, bool direct, struct flow_key *k, __u16 *sport)
+{
+	k->cgroup_id = sock_cgroup_id(sk, direct);
+	k->netns = sock_netns(sk, direct);
+	k->family = SK_READ(direct, unsigned short, sk->__sk_common.skc_family);
+	k->proto = IPPROTO_TCP;
+	k->observer = observer;
+	__u16 lport = SK_READ(direct, __u16, sk->__sk_common.skc_num);
+	__u16 rport = bpf_ntohs(SK_READ(direct, __be16, sk->__sk_common.skc_dport));
+	__u8 *local = observer == OBSERVER_CLIENT ? k->saddr : k->daddr;
+	__u8 *remote = observer == OBSERVER_CLIENT ? k->daddr : k->saddr;
+	if (k->family == AF_INET) {
+		__be32 l = SK_READ(direct, __be32, sk->__sk_common.skc_rcv_saddr);
+		__be32 r = SK_READ(direct, __be32, sk->__sk_common.skc_daddr);
+		__builtin_memcpy(local, &l, 4);
+		__builtin_memcpy(remote, &r, 4);
+	} else if (k->family == AF_INET6) {
+		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
+	} else {
+		return false;
+	}
+	k->dport = observer == OBSERVER_CLIENT ? rport : lport;
+	*sport = observer == OBSERVER_CLIENT ? lport : rport;
+	return true;
+}
+
+/* remember_connector notes the process connecting sk, whose addresses and
+ * ports are set by now, unless its flow is known already: then the
+ * connection is a repeat, and only a new flow's event names a process.
+ * That saves a map update and a delete on nearly every connection. */
+static __always_inline void remember_connector(const struct sock *sk, bool direct)
+{
+	struct flow_key k = {};
+	__u16 sport;
+	if (sock_key(sk, OBSERVER_CLIENT, direct, &k, &sport)) {
+		unmap(&k.family, k.saddr, k.daddr);
+		if ((skip_loopback && is_loopback(&k)) || bpf_map_lookup_elem(&flows, &k))
+			return;
+	}
+	remember_proc(sk);
+}
+
 /* tcp_established records a TCP connection that has just been established:
  * by connect (client) or by the three-way handshake ending on a listener's
  * child (server). Connections that never establish are not flows. */
-static __always_inline void tcp_established(const struct sock *sk, int oldstate)
+static __always_inline void tcp_established(const struct sock *sk, int oldstate, bool direct)
 {
 	struct flow_key k = {};
 	__u8 observer;
@@ -251,26 +321,9 @@ static __always_inline void tcp_established(const struct sock *sk, int oldstate)
 		observer = OBSERVER_SERVER;
 	else
 		return;
-	k.cgroup_id = sock_cgroup_id(sk);
-	k.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	k.family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	k.proto = IPPROTO_TCP;
-	k.observer = observer;
-	__u16 lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	__u16 rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-	__u8 *local = observer == OBSERVER_CLIENT ? k.saddr : k.daddr;
-	__u8 *remote = observer == OBSERVER_CLIENT ? k.daddr : k.saddr;
-	if (k.family == AF_INET) {
-		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
-	} else if (k.family == AF_INET6) {
-		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
-	} else {
+	__u16 sport;
+	if (!sock_key(sk, observer, direct, &k, &sport))
 		return;
-	}
-	k.dport = observer == OBSERVER_CLIENT ? rport : lport;
-	__u16 sport = observer == OBSERVER_CLIENT ? lport : rport;
 	struct proc *p = NULL;
 	__u64 skey = (__u64)sk;
 	if (observer == OBSERVER_CLIENT)
@@ -280,28 +333,32 @@ static __always_inline void tcp_established(const struct sock *sk, int oldstate)
 		bpf_map_delete_elem(&connecting, &skey);
 }
 
-static __always_inline void tcp_state(const struct sock *sk, int oldstate, int newstate)
+/* tcp_state follows a socket's change of state. Most changes (a
+ * connection's close takes four or five) are of no interest, and are
+ * told apart by the states alone, before anything is read. */
+static __always_inline void tcp_state(const struct sock *sk, int oldstate, int newstate, bool direct)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	bool closed = newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT;
+	if (newstate != TCP_SYN_SENT && newstate != TCP_ESTABLISHED && !closed)
+		return;
+	if (SK_READ(direct, __u16, sk->sk_protocol) != IPPROTO_TCP)
 		return;
 	if (newstate == TCP_SYN_SENT) {
-		remember_connector(sk);
+		remember_connector(sk, direct);
 		return;
 	}
 	if (newstate == TCP_ESTABLISHED) {
-		tcp_established(sk, oldstate);
+		tcp_established(sk, oldstate, direct);
 		return;
 	}
-	if (newstate == TCP_CLOSE && oldstate == TCP_SYN_SENT) {
-		__u64 key = (__u64)sk; /* refused or timed out: never a flow */
-		bpf_map_delete_elem(&connecting, &key);
-	}
+	__u64 key = (__u64)sk; /* refused or timed out: never a flow */
+	bpf_map_delete_elem(&connecting, &key);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state_btf, const struct sock *sk, const int oldstate, const int newstate)
 {
-	tcp_state(sk, oldstate, newstate);
+	tcp_state(sk, oldstate, newstate, true);
 	return 0;
 }
 
@@ -309,7 +366,7 @@ SEC("tracepoint/sock/inet_sock_set_state")
 int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	const struct sock *sk = BPF_CORE_READ(ctx, skaddr);
-	tcp_state(sk, BPF_CORE_READ(ctx, oldstate), BPF_CORE_READ(ctx, newstate));
+	tcp_state(sk, BPF_CORE_READ(ctx, oldstate), BPF_CORE_READ(ctx, newstate), false);
 	return 0;
 }
 
@@ -321,21 +378,21 @@ int tcp_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
 SEC("kprobe/tcp_v4_connect")
 int BPF_KPROBE(tcp_v4_connect_kp, const struct sock *sk)
 {
-	remember_connector(sk);
+	remember_proc(sk);
 	return 0;
 }
 
 SEC("kprobe/tcp_v6_connect")
 int BPF_KPROBE(tcp_v6_connect_kp, const struct sock *sk)
 {
-	remember_connector(sk);
+	remember_proc(sk);
 	return 0;
 }
 
 SEC("kprobe/tcp_finish_connect")
 int BPF_KPROBE(tcp_finish_connect_kp, const struct sock *sk)
 {
-	tcp_established(sk, TCP_SYN_SENT);
+	tcp_established(sk, TCP_SYN_SENT, false);
 	return 0;
 }
 
@@ -343,7 +400,7 @@ SEC("kretprobe/inet_csk_accept")
 int BPF_KRETPROBE(inet_csk_accept_kp, const struct sock *sk)
 {
 	if (sk && BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP)
-		tcp_established(sk, TCP_SYN_RECV);
+		tcp_established(sk, TCP_SYN_RECV, false);
 	return 0;
 }
 
@@ -430,10 +487,49 @@ static __always_inline void udp_packet(struct __sk_buff *skb, __u8 observer)
 	record(&k, t.sport, pp);
 }
 
+/* of_no_interest tells apart, from the linear data alone and with no
+ * helper call, the packets that neither udp_packet nor dns_answer takes:
+ * TCP (unless, reaching a socket, from port 53) and protocols other than
+ * UDP. These are nearly all of a node's packets. The others, and a packet
+ * whose headers are not all in the linear data, are parsed in full. */
+static __always_inline bool of_no_interest(const struct __sk_buff *skb, bool ingress)
+{
+	__u8 *p = (void *)(long)skb->data;
+	void *end = (void *)(long)skb->data_end;
+	if ((void *)(p + 1) > end)
+		return false;
+	__u8 proto;
+	__u32 l4;
+	if ((p[0] >> 4) == 4) {
+		if ((void *)(p + 20) > end)
+			return false;
+		proto = p[9];
+		l4 = (p[0] & 0xf) * 4;
+	} else if ((p[0] >> 4) == 6) {
+		if ((void *)(p + 40) > end)
+			return false;
+		proto = p[6];
+		l4 = 40;
+	} else {
+		return true;
+	}
+	if (proto == IPPROTO_UDP)
+		return false;
+	if (proto != IPPROTO_TCP || !ingress)
+		return true;
+	if (l4 < 20)
+		return false;
+	__u16 *ports = (void *)(p + l4);
+	if ((void *)(ports + 1) > end)
+		return false;
+	return bpf_ntohs(ports[0]) != DNS_PORT;
+}
+
 SEC("cgroup_skb/egress")
 int udp_egress(struct __sk_buff *skb)
 {
-	udp_packet(skb, OBSERVER_CLIENT);
+	if (!of_no_interest(skb, false))
+		udp_packet(skb, OBSERVER_CLIENT);
 	return 1;
 }
 
@@ -528,6 +624,8 @@ static __always_inline void dns_answer(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int udp_ingress(struct __sk_buff *skb)
 {
+	if (of_no_interest(skb, true))
+		return 1;
 	dns_answer(skb);
 	udp_packet(skb, OBSERVER_SERVER);
 	return 1;

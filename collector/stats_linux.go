@@ -29,6 +29,14 @@ func (c *Collector) Stats() (Stats, error) {
 			*st.dst += v
 		}
 	}
+	for name, p := range c.coll.Programs {
+		st, err := p.Stats()
+		if err != nil {
+			return s, fmt.Errorf("read program %s's run-time statistics: %w", name, err)
+		}
+		s.KernelRuns += st.RunCount
+		s.KernelTime += st.Runtime
+	}
 	c.mu.Lock()
 	s.Flushed, s.Recycled, s.Evicted = c.flushed, c.recycled, c.evicted
 	c.mu.Unlock()

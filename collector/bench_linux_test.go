@@ -4,12 +4,8 @@ package collector_test
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"syscall"
@@ -34,11 +30,7 @@ import (
 // of the collector's own CPU per 1,000 connections.
 func BenchmarkCaptureWrk(b *testing.B) {
 	testpods.RequireRoot(b)
-	for _, tool := range []string{"nginx", "wrk"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			b.Fatalf("%s is needed: apt-get install nginx-light wrk (make bench installs them as root)", tool)
-		}
-	}
+	testpods.RequireHTTPTools(b)
 	pairs := 5
 	if s := os.Getenv("FLOWPOL_BENCH_PAIRS"); s != "" {
 		n, err := strconv.Atoi(s)
@@ -54,7 +46,7 @@ func BenchmarkCaptureWrk(b *testing.B) {
 	defer stats.Close()
 	cl := testpods.New(b, "/sys/fs/cgroup/unified")
 	server := cl.AddPod("server", testpods.NewUID(), netip.MustParsePrefix("10.199.10.2/24"))
-	startNginx(b, server, "10.199.10.2:8080")
+	server.StartNginx(b, "10.199.10.2:8080")
 	w := &wrkRuns{cl: cl, url: "http://10.199.10.2:8080/"}
 	var without, with, kernelNS, cpuMS []float64
 	for b.Loop() {
@@ -89,48 +81,6 @@ func BenchmarkCaptureWrk(b *testing.B) {
 	}
 }
 
-// startNginx runs nginx in the pod, answering every request with a few
-// bytes and closing the connection, until the test ends.
-func startNginx(b *testing.B, pod *testpods.Pod, addr string) {
-	dir := b.TempDir()
-	conf := fmt.Sprintf(`daemon off;
-worker_processes 2;
-pid %[1]s/nginx.pid;
-error_log stderr error;
-events { worker_connections 4096; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/body;
-	proxy_temp_path %[1]s/proxy;
-	fastcgi_temp_path %[1]s/fastcgi;
-	uwsgi_temp_path %[1]s/uwsgi;
-	scgi_temp_path %[1]s/scgi;
-	keepalive_timeout 0;
-	server {
-		listen %[2]s backlog=4096;
-		location / { return 200 "ok\n"; }
-	}
-}
-`, dir, addr)
-	path := filepath.Join(dir, "nginx.conf")
-	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := pod.Command("nginx", "-p", dir, "-e", "stderr", "-c", path)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for range 100 {
-		if _, err := os.Stat(filepath.Join(dir, "nginx.pid")); err == nil {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	b.Fatalf("nginx did not start on %s", addr)
-}
-
 // wrkRuns runs wrk from a new client pod each time: connections left in
 // TIME_WAIT would slow the next run's choice of ports.
 type wrkRuns struct {
@@ -139,25 +89,13 @@ type wrkRuns struct {
 	clients int
 }
 
-var wrkRate = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-
 // run is the connections per second of one 3 s run.
 func (w *wrkRuns) run(b *testing.B) float64 {
 	w.clients++
 	client := w.cl.AddPod("client"+strconv.Itoa(w.clients), testpods.NewUID(),
 		netip.MustParsePrefix("10.199.10."+strconv.Itoa(10+w.clients%200)+"/24"))
 	defer client.Delete()
-	client.Run("sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65000")
-	out := client.Run("wrk", "-t", "2", "-c", "32", "-d", "3s", "-H", "Connection: close", w.url)
-	m := wrkRate.FindStringSubmatch(out)
-	if m == nil {
-		b.Fatalf("wrk printed no rate:\n%s", out)
-	}
-	rate, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return rate
+	return client.RunWrk(b, w.url, 3*time.Second)
 }
 
 type captured struct{ rate, kernelNS, cpuMS float64 }

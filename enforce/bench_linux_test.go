@@ -32,8 +32,8 @@ type benchSetup struct {
 }
 
 // BenchmarkEnforce measures, side by side in one run, TCP throughput (one
-// connection, 3 s) and short connections per second (two workers, 3 s)
-// from a client pod to a server pod with no program, with the enforcer
+// connection, 3 s) and short connections per second (wrk against nginx,
+// a connection per request, 3 s) from a client pod to a server pod with no program, with the enforcer
 // holding 10, 1,000 and 10,000 rules, and with the same policy as iptables
 // rules in the server's namespace (conntrack first, then one rule per
 // peer, the client's last, as a rule list has no better order to offer).
@@ -49,6 +49,8 @@ func BenchmarkEnforce(b *testing.B) {
 	cl := testpods.New(b, cgroupRoot)
 	server := cl.AddPod("server", testpods.NewUID(), netip.MustParsePrefix("10.199.12.2/24"))
 	server.StartServer(b, "tcp-serve", "10.199.12.2:8080")
+	testpods.RequireHTTPTools(b)
+	server.StartNginx(b, "10.199.12.2:8081")
 	// No program is measured before, between and after the others, and
 	// the ratios are to the mean of those runs: the machine drifts.
 	setups := []benchSetup{{"none", 0}}
@@ -71,7 +73,7 @@ func BenchmarkEnforce(b *testing.B) {
 			clients++
 			client := cl.AddPod("client"+strconv.Itoa(clients), testpods.NewUID(), netip.MustParsePrefix(fmt.Sprintf("10.199.12.%d/24", 10+clients)))
 			cost, teardown := guard(b, s, cl, server, client)
-			results[i].cps = float64(atoi(b, client.RunClientOutput(b, "tcp-rate", "10.199.12.2:8080", "3s"))) / 3
+			results[i].cps = client.RunWrk(b, "http://10.199.12.2:8081/", 3*time.Second)
 			results[i].gbps = float64(atoi(b, client.RunClientOutput(b, "tcp-stream", "10.199.12.2:8080", "3s"))) * 8 / 1e9
 			results[i].nsPerRun = cost()
 			teardown()
@@ -157,11 +159,11 @@ func nsPerRun(b *testing.B, progs ...*ebpf.Program) float64 {
 	return float64(total.Nanoseconds()) / float64(runs)
 }
 
-// benchTables is a policy on the server with n ingress rules on 8080: from
-// n-1 outside addresses, and from the client.
+// benchTables is a policy on the server with n ingress rules on 8080 and
+// 8081: from n-1 outside addresses, and from the client.
 func benchTables(b *testing.B, n int, clientIP string) *rules.Tables {
-	port := intstr.FromInt32(8080)
-	ports := []networkingv1.NetworkPolicyPort{{Port: &port}}
+	stream, http := intstr.FromInt32(8080), intstr.FromInt32(8081)
+	ports := []networkingv1.NetworkPolicyPort{{Port: &stream}, {Port: &http}}
 	var ingress []networkingv1.NetworkPolicyIngressRule
 	for i := range n - 1 {
 		ingress = append(ingress, networkingv1.NetworkPolicyIngressRule{Ports: ports, From: []networkingv1.NetworkPolicyPeer{
@@ -199,9 +201,9 @@ func benchIptables(n int, clientIP string) string {
 	sb.WriteString("*filter\n:INPUT ACCEPT [0:0]\n:FLOWPOL - [0:0]\n")
 	sb.WriteString("-A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT\n-A INPUT -p tcp -j FLOWPOL\n")
 	for i := range n - 1 {
-		fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp --dport 8080 -j ACCEPT\n", benchPeer(i))
+		fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp -m multiport --dports 8080,8081 -j ACCEPT\n", benchPeer(i))
 	}
-	fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp --dport 8080 -j ACCEPT\n-A FLOWPOL -j DROP\nCOMMIT\n", clientIP)
+	fmt.Fprintf(&sb, "-A FLOWPOL -s %s/32 -p tcp -m multiport --dports 8080,8081 -j ACCEPT\n-A FLOWPOL -j DROP\nCOMMIT\n", clientIP)
 	return sb.String()
 }
 

@@ -10,8 +10,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -51,12 +49,6 @@ func helper(mode string, args []string) error {
 		return nil
 	case "udp-query":
 		return udpQuery(args[0])
-	case "tcp-rate":
-		d, err := time.ParseDuration(args[1])
-		if err != nil {
-			return err
-		}
-		return tcpRate(args[0], d)
 	case "tcp-echo":
 		return tcpEcho(args[0])
 	case "probe":
@@ -134,34 +126,6 @@ func tcpConnect(addr string, n int) error {
 			return fmt.Errorf("connection %d: %w", i, err)
 		}
 	}
-	return nil
-}
-
-// tcpRate makes short connections on two workers for d and prints how many.
-func tcpRate(addr string, d time.Duration) error {
-	var total atomic.Int64
-	var wg sync.WaitGroup
-	end := time.Now().Add(d)
-	errs := make(chan error, 2)
-	for range 2 {
-		wg.Go(func() {
-			for time.Now().Before(end) {
-				c, err := net.DialTimeout("tcp", addr, 2*time.Second)
-				if err != nil {
-					errs <- err
-					return
-				}
-				c.Close()
-				total.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	fmt.Println(total.Load())
 	return nil
 }
 

@@ -15,24 +15,30 @@ import (
 
 // builder fills a Static from an inventory.
 type builder struct {
-	r        *Static
-	inv      *inventory.Inventory
-	owners   *owners
-	pods     map[nsName]*corev1.Pod
-	byIP     map[netip.Addr]*corev1.Pod // the pod that holds each address
-	podsOf   map[topology.WorkloadRef][]*corev1.Pod
-	podRefs  map[*corev1.Pod]podRef
-	slicesOf map[nsName][]*discoveryv1.EndpointSlice
+	r          *Static
+	inv        *inventory.Inventory
+	owners     *owners
+	pods       map[nsName]*corev1.Pod
+	byIP       map[netip.Addr]*corev1.Pod // the pod that holds each address
+	podsOf     map[topology.WorkloadRef][]*corev1.Pod
+	podRefs    map[*corev1.Pod]podRef
+	slicesOf   map[nsName][]*discoveryv1.EndpointSlice
+	workloadOf map[*corev1.Pod]topology.WorkloadRef // podsOf inverted
+	byLabel    map[nsLabel][]*corev1.Pod            // built on first use by rarest
 }
+
+// nsLabel is a label in a namespace: key and value.
+type nsLabel struct{ ns, key, value string }
 
 func newBuilder(r *Static, inv *inventory.Inventory) *builder {
 	b := &builder{
 		r: r, inv: inv, owners: indexOwners(inv),
-		pods:     map[nsName]*corev1.Pod{},
-		byIP:     map[netip.Addr]*corev1.Pod{},
-		podsOf:   map[topology.WorkloadRef][]*corev1.Pod{},
-		podRefs:  map[*corev1.Pod]podRef{},
-		slicesOf: map[nsName][]*discoveryv1.EndpointSlice{},
+		pods:       map[nsName]*corev1.Pod{},
+		byIP:       map[netip.Addr]*corev1.Pod{},
+		podsOf:     map[topology.WorkloadRef][]*corev1.Pod{},
+		workloadOf: map[*corev1.Pod]topology.WorkloadRef{},
+		podRefs:    map[*corev1.Pod]podRef{},
+		slicesOf:   map[nsName][]*discoveryv1.EndpointSlice{},
 	}
 	for i := range inv.EndpointSlices {
 		s := &inv.EndpointSlices[i]
@@ -94,6 +100,7 @@ func (b *builder) podRef(p *corev1.Pod) podRef {
 	}
 	w := TopWorkload(p, b.owners)
 	b.podsOf[w] = append(b.podsOf[w], p)
+	b.workloadOf[p] = w
 	return podRef{end: b.r.intern(topology.End{Kind: topology.KindWorkload, Workload: w}), pod: PodIdentity(p), node: p.Spec.NodeName}
 }
 
@@ -127,6 +134,21 @@ func (b *builder) findOverlaps(ref topology.WorkloadRef, others []topology.Workl
 	sel, err := metav1.LabelSelectorAsSelector(w.Selector)
 	if err != nil {
 		return // a selector the API server would have refused
+	}
+	if len(w.Selector.MatchLabels) > 0 { // the pods it may select, from the index
+		hit := map[topology.WorkloadRef]bool{}
+		for _, p := range b.rarest(ref.Namespace, w.Selector.MatchLabels) {
+			if o, ok := b.workloadOf[p]; ok && sel.Matches(labels.Set(p.Labels)) {
+				hit[o] = true
+			}
+		}
+		for _, o := range others {
+			if o != ref && hit[o] {
+				w.Overlaps = append(w.Overlaps, o)
+			}
+		}
+		b.r.workloads[ref] = w
+		return
 	}
 	for _, o := range others {
 		if o == ref {
@@ -193,11 +215,7 @@ func (b *builder) backends(svc *corev1.Service, sp corev1.ServicePort) []Target 
 		}
 		return ts
 	}
-	for i := range b.inv.Pods {
-		p := &b.inv.Pods[i]
-		if !Selects(svc, p) {
-			continue
-		}
+	for _, p := range b.selected(svc) {
 		if port := TargetPort(p, sp); port != 0 {
 			ts = appendTarget(ts, Target{End: b.podRefs[p].end, Port: port})
 		}
@@ -207,6 +225,48 @@ func (b *builder) backends(svc *corev1.Service, sp corev1.ServicePort) []Target 
 
 // backendEnd places an EndpointSlice's backend: the pod it names, else
 // whatever holds the address.
+// selected is the pods a Service's selector selects, in the inventory's
+// order. Only the pods of the namespace carrying the selector's rarest
+// label are tried: a Service is not matched against every pod of the
+// cluster.
+func (b *builder) selected(svc *corev1.Service) []*corev1.Pod {
+	if len(svc.Spec.Selector) == 0 {
+		return nil
+	}
+	var out []*corev1.Pod
+	for _, p := range b.rarest(svc.Namespace, svc.Spec.Selector) {
+		if Selects(svc, p) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// rarest is the pods of the namespace that carry the least common of the
+// labels, in the inventory's order: every pod a selector requiring those
+// labels selects is among them. labels must not be empty.
+func (b *builder) rarest(ns string, labels map[string]string) []*corev1.Pod {
+	if b.byLabel == nil {
+		b.byLabel = map[nsLabel][]*corev1.Pod{}
+		for i := range b.inv.Pods {
+			p := &b.inv.Pods[i]
+			for k, v := range p.Labels {
+				key := nsLabel{p.Namespace, k, v}
+				b.byLabel[key] = append(b.byLabel[key], p)
+			}
+		}
+	}
+	var out []*corev1.Pod
+	first := true
+	for k, v := range labels {
+		ps := b.byLabel[nsLabel{ns, k, v}]
+		if first || len(ps) < len(out) {
+			out, first = ps, false
+		}
+	}
+	return out
+}
+
 func (b *builder) backendEnd(be Backend) (EndID, bool) {
 	if be.PodName != "" {
 		if p := b.pods[nsName{be.PodNamespace, be.PodName}]; p != nil {

@@ -54,6 +54,7 @@ func serviceEdge(s *workload, proto flow.Proto, port, target uint16) edge {
 // edge in ten (one in two to a StatefulSet), straight to its pods.
 func (b *builder) workloadEdge(s *workload) edge {
 	e := serviceEdge(s, s.port.proto, s.port.svc, s.port.target)
+	e.workload = true
 	direct := b.rng.IntN(10) == 0
 	if s.stateful {
 		direct = b.rng.IntN(2) == 0

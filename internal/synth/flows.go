@@ -70,13 +70,17 @@ func (g *flowWriter) connection() error {
 			dst = netip.AddrPortFrom(server.addr, e.target)
 		}
 	}
+	unknown := e.workload && e.dial.IsValid() && g.c.opts.UnknownPorts > 0 && g.rng.Float64() < g.c.opts.UnknownPorts
+	if unknown {
+		dst = netip.AddrPortFrom(dst.Addr(), unknownPort)
+	}
 	at := g.now()
 	rec := flow.Record{
 		Time: at, Node: client.node, Proto: e.proto, Observer: flow.Client,
 		Src: netip.AddrPortFrom(client.addr, uint16(32768+g.rng.IntN(28232))), Dst: dst,
 		PID: e.client.pid, Comm: e.client.comm, Count: g.count(),
 	}
-	if err := g.write(&rec); err != nil || len(e.backends) == 0 || g.written == g.n {
+	if err := g.write(&rec); err != nil || len(e.backends) == 0 || unknown || g.written == g.n {
 		return err
 	}
 	rec.Time = g.clamp(at.Add(time.Duration(100+g.rng.IntN(1900)) * time.Microsecond))
@@ -89,6 +93,9 @@ func (g *flowWriter) write(rec *flow.Record) error {
 	g.written++
 	return g.out.Write(rec)
 }
+
+// unknownPort is a port no synthetic Service has.
+const unknownPort = 9999
 
 // pick returns the edge whose share of the total weight holds x.
 func (c *Cluster) pick(x float64) *edge {

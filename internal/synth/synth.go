@@ -46,6 +46,10 @@ type Options struct {
 	End time.Time
 	// Span is how long before End the traffic starts; zero means one hour.
 	Span time.Duration
+	// UnknownPorts is the share, 0 to 1, of the connections to a workload's
+	// Service that dial a port the Service does not have: they are
+	// recorded by the client only, and learning leaves them unresolved.
+	UnknownPorts float64
 }
 
 func (o Options) withDefaults() Options {
@@ -82,6 +86,8 @@ func (o Options) check() error {
 		return fmt.Errorf("nodes %d: need 1 to %d", o.Nodes, maxNodes)
 	case o.Span <= 0:
 		return fmt.Errorf("span %v: must be positive", o.Span)
+	case o.UnknownPorts < 0 || o.UnknownPorts > 1:
+		return fmt.Errorf("unknown ports %v: need 0 to 1", o.UnknownPorts)
 	}
 	return nil
 }
@@ -130,6 +136,7 @@ type edge struct {
 	target   uint16     // the port the backends accept on
 	backends []endpoint // empty for an external server, which nobody observes
 	comm     string     // the server's process name
+	workload bool       // a call between application workloads
 	cum      float64    // the weights of this edge and those before it
 }
 

@@ -146,6 +146,7 @@ func TestOptionsErrors(t *testing.T) {
 		{"too many nodes", synth.Options{Nodes: 3000}},
 		{"pods do not fit", synth.Options{Workloads: 2000, Nodes: 3}},
 		{"negative span", synth.Options{Span: -time.Hour}},
+		{"unknown ports above one", synth.Options{UnknownPorts: 1.5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,5 +154,59 @@ func TestOptionsErrors(t *testing.T) {
 				t.Fatal("no error")
 			}
 		})
+	}
+}
+
+// TestUnknownPorts fails unless about the share asked of the calls through
+// workloads' Services go to a port the Service lacks, with no server
+// record, and learning leaves those, and only those, unresolved.
+func TestUnknownPorts(t *testing.T) {
+	opts := small
+	opts.UnknownPorts = 0.2
+	c := newCluster(t, opts)
+	_, flows := render(t, opts, 20_000)
+	var unknown, clients int
+	r := flow.NewReader(bytes.NewReader(flows), "flows")
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Observer == flow.Client {
+			clients++
+		}
+		if rec.Dst.Port() == 9999 {
+			if rec.Observer != flow.Client {
+				t.Fatalf("a server record on the unknown port: %+v", rec)
+			}
+			unknown++
+		}
+	}
+	if share := float64(unknown) / float64(clients); share < 0.05 || share > 0.2 {
+		t.Errorf("%d of %d client records to an unknown port (%.3f); want a fifth of the calls through workloads' Services", unknown, clients, share)
+	}
+	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rd := flow.NewReader(bytes.NewReader(flows), "flows"); ; {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.Add(rec)
+	}
+	var got uint64
+	for _, n := range l.Run().Unresolved {
+		got += n
+	}
+	if got != uint64(unknown) {
+		t.Errorf("learning left %d records unresolved (%v), want the %d to the unknown port", got, l.Run().Unresolved, unknown)
 	}
 }

@@ -116,6 +116,11 @@ type Cell struct {
 	Start int64
 	// Client and Server are the connections each side reported.
 	Client, Server uint64
+	// Estimated is, of Client, the connections given to this edge by an
+	// even split of a count through a Service whose backends span several
+	// workloads, when no server reported in the bucket: an estimate. Cells
+	// merge it by saturating add, as Client.
+	Estimated uint64
 	// FirstMS and LastMS are the first and last moments seen, as
 	// milliseconds after Start.
 	FirstMS, LastMS uint32

@@ -126,6 +126,19 @@ type Cell struct {
 	FirstMS, LastMS uint32
 }
 
+// EstimatedPart is the part of a cell's count, as windows count it (the
+// larger of client and server), that rests on an even split: none when
+// the servers reported as many or more, else the estimated connections up
+// to the excess of the clients' count over the servers'. A cell of a
+// coarser tier, whose client and server both hold that count, keeps this
+// part as its Estimated.
+func EstimatedPart(client, server, estimated uint64) uint64 {
+	if client <= server {
+		return 0
+	}
+	return min(estimated, client-server)
+}
+
 // Applied is what Apply did.
 type Applied struct {
 	// NewEdges counts the delta's edges the store did not hold before.

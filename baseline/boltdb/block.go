@@ -3,6 +3,7 @@ package boltdb
 import (
 	"encoding/binary"
 
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/flow"
 )
 
@@ -89,20 +90,14 @@ type blockCell struct {
 	client, server, est uint64
 }
 
-// estimatedPart is the part of a cell's count, as windows count it (the
-// larger of client and server), that rests on an even split: none when
-// the servers reported as many or more, else the estimated connections up
-// to the excess of the clients' count over the servers'. A rolled-up cell
-// (a coarser tier's, whose client and server both hold the count) keeps
-// that part already.
+// estimatedPart is the part of a cell's count that rests on an even
+// split (baseline.EstimatedPart); a rolled-up cell (a coarser tier's,
+// whose client and server both hold the count) keeps that part already.
 func estimatedPart(c blockCell, rolled bool) uint64 {
 	if rolled {
 		return min(c.est, c.client)
 	}
-	if c.client <= c.server {
-		return 0
-	}
-	return min(c.est, c.client-c.server)
+	return baseline.EstimatedPart(c.client, c.server, c.est)
 }
 
 // scanBlock calls fn for each cell set in an encoded block, in order, and

@@ -116,9 +116,27 @@ type Cell struct {
 	Start int64
 	// Client and Server are the connections each side reported.
 	Client, Server uint64
+	// Estimated is, of Client, the connections given to this edge by an
+	// even split of a count through a Service whose backends span several
+	// workloads, when no server reported in the bucket: an estimate. Cells
+	// merge it by saturating add, as Client.
+	Estimated uint64
 	// FirstMS and LastMS are the first and last moments seen, as
 	// milliseconds after Start.
 	FirstMS, LastMS uint32
+}
+
+// EstimatedPart is the part of a cell's count, as windows count it (the
+// larger of client and server), that rests on an even split: none when
+// the servers reported as many or more, else the estimated connections up
+// to the excess of the clients' count over the servers'. A cell of a
+// coarser tier, whose client and server both hold that count, keeps this
+// part as its Estimated.
+func EstimatedPart(client, server, estimated uint64) uint64 {
+	if client <= server {
+		return 0
+	}
+	return min(estimated, client-server)
 }
 
 // Applied is what Apply did.

@@ -225,7 +225,7 @@ func (g *gen) metadataEvidence(ref topology.WorkloadRef, r *ruleDraft) []string 
 			continue
 		}
 		out = append(out, fmt.Sprintf("egress to %s on %d/%s: %s, %s to %s", e.Dst.Addr.Unmap(), e.Port, e.Proto,
-			connections(e.Count), stamp(e.First), stamp(e.Last)))
+			edgeConnections(e), stamp(e.First), stamp(e.Last)))
 	}
 	return out
 }

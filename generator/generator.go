@@ -33,6 +33,9 @@ const (
 	// AnnotationObservedDays is the number of UTC days in the window with
 	// traffic of the policy's workload.
 	AnnotationObservedDays = "flowpol.io/observed-days"
+	// AnnotationEstimated is, of the policy's connections, how many rest
+	// on an estimate (see topology.EdgeStats.Estimated); only when some do.
+	AnnotationEstimated = "flowpol.io/estimated-connections"
 )
 
 // Options tunes Generate. The zero value generates for every namespace.
@@ -182,6 +185,7 @@ type draft struct {
 	extraEgress     []networkingv1.NetworkPolicyEgressRule
 	allowed         []overrides.Allow // the overrides' additions, for other formats
 	count           uint64
+	estimated       uint64 // of count
 	first, last     time.Time
 	evidence        []string
 	omitted         int
@@ -333,6 +337,7 @@ func (g *gen) ports(e topology.EdgeStats) []topology.PortProto {
 
 func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End, ports []topology.PortProto, e topology.EdgeStats, dir string, lb topology.LoadBalancer) {
 	d.count += e.Count
+	d.estimated += e.Estimated
 	if d.first.IsZero() || e.First.Before(d.first) {
 		d.first = e.First
 	}
@@ -348,7 +353,7 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End
 			}
 		}
 		d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s: no rule, NetworkPolicy always allows a pod and its own node",
-			dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last)))
+			dir, peer, e.Port, e.Proto, edgeConnections(e), stamp(e.First), stamp(e.Last)))
 		return
 	}
 	r := rules[peer]
@@ -375,7 +380,16 @@ func (d *draft) add(rules map[ruleKey]*ruleDraft, peer ruleKey, end topology.End
 		peer = ruleKey{end: end} // the evidence names the peer seen
 	}
 	d.evidence = append(d.evidence, fmt.Sprintf("%s %s on %d/%s: %s, %s to %s%s%s",
-		dir, peer, e.Port, e.Proto, connections(e.Count), stamp(e.First), stamp(e.Last), through, namesEvidence(e)))
+		dir, peer, e.Port, e.Proto, edgeConnections(e), stamp(e.First), stamp(e.Last), through, namesEvidence(e)))
+}
+
+// edgeConnections is an edge's count as evidence says it, with how many
+// of them are estimated when any are.
+func edgeConnections(e topology.EdgeStats) string {
+	if e.Estimated == 0 {
+		return connections(e.Count)
+	}
+	return fmt.Sprintf("%s (%d estimated: no server reported, split evenly among the Service's workloads)", connections(e.Count), e.Estimated)
 }
 
 func connections(n uint64) string {
@@ -461,6 +475,9 @@ func (g *gen) annotations(d *draft) map[string]string {
 	}
 	if d.omitted > 0 {
 		a[AnnotationOmitted] = fmt.Sprint(d.omitted)
+	}
+	if d.estimated > 0 {
+		a[AnnotationEstimated] = fmt.Sprint(d.estimated)
 	}
 	if len(d.lbs) > 0 {
 		slices.Sort(d.lbs)

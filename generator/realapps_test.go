@@ -17,6 +17,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/generator"
 	"github.com/flowpol/flowpol/inventory"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -29,7 +30,8 @@ import (
 // ratings). The independent engine must accept the policies on every pod
 // pair, replicas never seen included; no policy may name a node for the
 // probes; and the connections through reviews must be counted per
-// backend as the servers reported them, not as the client's total.
+// backend as the servers reported them, not as the client's total, and
+// none of them called an estimate.
 func TestBookinfoLive(t *testing.T) {
 	dir := t.TempDir()
 	app := instantiate(t, filepath.Join("..", "testdata", "realapps", "bookinfo.yaml"), 3, 2)
@@ -50,6 +52,9 @@ func TestBookinfoLive(t *testing.T) {
 	checkNoOwnNodeRules(t, f)
 	reportCross(t, runCross(t, f, f.result.Policies))
 	for i := range f.result.Policies {
+		if v, ok := f.result.Policies[i].Annotations[generator.AnnotationEstimated]; ok {
+			t.Errorf("policy %s is annotated %s=%s: its servers reported every connection", f.result.Policies[i].Name, generator.AnnotationEstimated, v)
+		}
 		if cidrs := policyCIDRs(&f.result.Policies[i]); len(cidrs) > 0 {
 			t.Errorf("policy %s names addresses %v: Bookinfo talks to none, and its probes need no rule", f.result.Policies[i].Name, cidrs)
 		}
@@ -60,6 +65,9 @@ func TestBookinfoLive(t *testing.T) {
 		}
 		if want := served[e.Dst.Workload.Name]; e.Count != want {
 			t.Errorf("%s: %d connections, want %d, what its servers reported (the client saw 311 through the Service)", e.Edge, e.Count, want)
+		}
+		if e.Estimated != 0 {
+			t.Errorf("%s: %d of its connections estimated, though its servers reported them all", e.Edge, e.Estimated)
 		}
 		delete(served, e.Dst.Workload.Name)
 	}

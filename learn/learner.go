@@ -199,8 +199,9 @@ func severalEnds(ts []resolve.Target) bool {
 }
 
 // divide gives each shared count to its edges: in proportion to what the
-// servers reported in the bucket when any did, else evenly (an estimate).
-// The parts add up to the count.
+// servers reported in the bucket when any did, else evenly (an estimate,
+// which each cell also counts in Estimated). The parts add up to the
+// count.
 func (l *Learner) divide() {
 	for _, s := range l.mergeShared() {
 		weights := make([]uint64, len(s.edges))
@@ -208,7 +209,8 @@ func (l *Learner) divide() {
 			weights[i] = e.cell(s.start, 0).Server
 		}
 		total := sum(weights)
-		if total == 0 {
+		even := total == 0
+		if even {
 			l.run.SplitEstimated++
 			for i := range weights {
 				weights[i] = 1
@@ -218,6 +220,9 @@ func (l *Learner) divide() {
 		for i, part := range split(s.count, weights, total) {
 			c := s.edges[i].cell(s.start, 0)
 			c.Client = flow.AddCounts(c.Client, part)
+			if even {
+				c.Estimated = flow.AddCounts(c.Estimated, part)
+			}
 		}
 	}
 	clear(l.shared)

@@ -279,11 +279,13 @@ func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
 }
 
 // cellAt is a cell to merge into a block: its index in the block, its
-// counts, and its moments as milliseconds after the block's start.
+// counts (est: of client, estimated; in a coarser tier, the estimated
+// part of the count, see estimatedPart), and its moments as milliseconds
+// after the block's start.
 type cellAt struct {
-	index          int
-	client, server uint64
-	first, last    int64
+	index               int
+	client, server, est uint64
+	first, last         int64
 }
 
 // blockPut is cells to merge into one block.
@@ -333,11 +335,12 @@ func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
 func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 	w := st.ret.Width(tier)
 	off := (c.Start - bstart) * 1000
-	client, server := c.Client, c.Server
+	client, server, est := c.Client, c.Server, min(c.Estimated, c.Client)
 	if tier > 0 { // counted as rollups count: the larger of the two
+		est = estimatedPart(blockCell{client: client, server: server, est: est}, false)
 		client, server = max(client, server), max(client, server)
 	}
-	return cellAt{index: int((baseline.FloorTo(c.Start, w) - bstart) / w), client: client, server: server,
+	return cellAt{index: int((baseline.FloorTo(c.Start, w) - bstart) / w), client: client, server: server, est: est,
 		first: off + int64(c.FirstMS), last: off + int64(c.LastMS)}
 }
 
@@ -376,7 +379,7 @@ func mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
 	isNew := blk.cells == 0
 	for _, p := range puts {
 		for _, c := range p.cells {
-			if blk.add(c.index, c.client, c.server, c.first, c.last) {
+			if blk.add(c.index, c) {
 				st.tiers[tier].cells++
 			}
 		}

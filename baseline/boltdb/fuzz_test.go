@@ -32,24 +32,36 @@ func FuzzDecodeEdgeKey(f *testing.F) {
 }
 
 // FuzzDecodeBlock: any bytes either decode to a block that encodes to
-// them again, with the window's sum agreeing, or are an error.
+// them again, with the window's sum (of estimates too) agreeing, or are
+// an error.
 func FuzzDecodeBlock(f *testing.F) {
 	b := newBlock(60)
-	b.add(0, 3, 2, 10, 20)
-	b.add(59, 1<<40, 7, 3_540_000, 3_599_999)
+	b.add(0, cellAt{client: 3, server: 2, first: 10, last: 20})
+	b.add(59, cellAt{client: 1 << 40, server: 7, first: 3_540_000, last: 3_599_999})
 	f.Add(b.encode(), 60)
 	f.Add(b.encode(), 24)
+	b.add(30, cellAt{client: 9, est: 4, first: 1_800_000, last: 1_800_001})
+	f.Add(b.encode(), 60)
 	f.Fuzz(func(t *testing.T, v []byte, n int) {
 		if n < 1 || n > 4096 {
 			return
 		}
 		blk, err := decodeBlock(v, n)
-		_, _, _, _, _, serr := sumBlock(v, n, 0, n)
+		sum, serr := sumBlock(v, n, 0, n, false)
 		if (err == nil) != (serr == nil) {
 			t.Fatalf("decodeBlock: %v, sumBlock: %v", err, serr)
 		}
 		if err != nil {
 			return
+		}
+		var est uint64
+		for i, set := range blk.set {
+			if set {
+				est = flow.AddCounts(est, estimatedPart(blockCell{client: blk.client[i], server: blk.server[i], est: blk.est[i]}, false))
+			}
+		}
+		if est != sum.estimated {
+			t.Errorf("block %x: estimated %d decoded, %d summed", v, est, sum.estimated)
 		}
 		if again := blk.encode(); !bytes.Equal(again, v) {
 			// Non-minimal varints decode too; the value must then be

@@ -34,7 +34,7 @@ var (
 )
 
 // SchemaVersion is the layout of the files this package writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Edge key: source end, destination end, port (2), protocol (1). An end
 // is its kind (1), then for a workload its namespace, kind and name, for

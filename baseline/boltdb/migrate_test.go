@@ -30,11 +30,17 @@ var (
 // copyFixture copies the schema-1 fixture into a temporary directory.
 func copyFixture(tb testing.TB) string {
 	tb.Helper()
-	data, err := readGzip("testdata/v1.db.gz")
+	return copyGzip(tb, "testdata/v1.db.gz", "v1.db")
+}
+
+// copyGzip copies a gzipped fixture into a temporary directory as name.
+func copyGzip(tb testing.TB, fixture, name string) string {
+	tb.Helper()
+	data, err := readGzip(fixture)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	path := filepath.Join(tb.TempDir(), "v1.db")
+	path := filepath.Join(tb.TempDir(), name)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		tb.Fatal(err)
 	}
@@ -57,7 +63,7 @@ func TestMigrateV1(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			want := path + ": migrated baseline schema 1 → 2; the original is " + path + ".v1.bak"
+			want := path + ": migrated baseline schema 1 → 3; the original is " + path + ".v1.bak"
 			if len(notes) != 1 || notes[0] != want {
 				t.Errorf("notices %q, want %q", notes, want)
 			}
@@ -68,13 +74,13 @@ func TestMigrateV1(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkPolicies(t, w)
-			checkTopology(t, w)
+			checkPolicies(t, w, "testdata/v1.generate.golden.yaml")
+			checkTopology(t, w, "testdata/v1.topology.golden.txt")
 		})
 	}
 }
 
-// TestMigrateOnce: a migrated file opens as schema 2 with no second
+// TestMigrateOnce: a migrated file opens as schema 3 with no second
 // migration. If it failed, every open would rewrite the file.
 func TestMigrateOnce(t *testing.T) {
 	path := copyFixture(t)
@@ -86,8 +92,8 @@ func TestMigrateOnce(t *testing.T) {
 		}
 		st, err := s.Status(context.Background())
 		s.Close()
-		if err != nil || st.Schema != 2 || st.Edges != 12 || (i == 1) != (len(notes) == 0) {
-			t.Errorf("open %d: status %+v (%v), notices %q; want schema 2, 12 edges, a notice only the first time", i, st, err, notes)
+		if err != nil || st.Schema != 3 || st.Edges != 12 || (i == 1) != (len(notes) == 0) {
+			t.Errorf("open %d: status %+v (%v), notices %q; want schema 3, 12 edges, a notice only the first time", i, st, err, notes)
 		}
 	}
 }
@@ -109,20 +115,86 @@ func TestMigrateNeedsWrite(t *testing.T) {
 	}
 }
 
+// The schema-2 fixture: testdata/v2.db.gz is testdata/example learned by
+// the release that wrote schema 2 (flowpol learn --from
+// testdata/example/flows.jsonl --inventory testdata/example/cluster.yaml
+// --retain 1m:400d,1h:800d, minutes kept whatever the clock), and the
+// goldens are what that release's generate and topology said of it for
+// the schema-1 fixture's window.
+func copyV2Fixture(tb testing.TB) string {
+	tb.Helper()
+	return copyGzip(tb, "testdata/v2.db.gz", "v2.db")
+}
+
+// TestMigrateV2: a writable open of a schema-2 file migrates it to 3,
+// keeps the original beside it and says so, once; a read-only open reads
+// it as it is, leaving the file unchanged. Either way the window and the
+// policies are the release's, with no estimated counts. If it failed,
+// upgrading would change an existing baseline's policies, lose the
+// original, or make read-only commands write.
+func TestMigrateV2(t *testing.T) {
+	for _, readOnly := range []bool{false, true} {
+		t.Run(fmt.Sprintf("read-only=%v", readOnly), func(t *testing.T) {
+			path := copyV2Fixture(t)
+			orig, _ := os.ReadFile(path)
+			for i := range 2 {
+				var notes []string
+				s, err := Open(path, Options{ReadOnly: readOnly, Log: func(m string) { notes = append(notes, m) }})
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantNotes, wantSchema := []string{}, 2
+				if !readOnly {
+					wantSchema = 3
+					if i == 0 {
+						wantNotes = []string{path + ": migrated baseline schema 2 → 3; the original is " + path + ".v2.bak"}
+					}
+				}
+				if fmt.Sprint(notes) != fmt.Sprint(wantNotes) {
+					t.Errorf("open %d: notices %q, want %q", i, notes, wantNotes)
+				}
+				st, err := s.Status(context.Background())
+				if err != nil || st.Schema != wantSchema || st.Edges != 12 {
+					t.Errorf("open %d: status %+v (%v), want schema %d and 12 edges", i, st, err, wantSchema)
+				}
+				w, err := s.Window(context.Background(), v1From, v1Until)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, e := range w.Edges {
+					if e.Estimated != 0 {
+						t.Errorf("%v: %d estimated, the file has none", e.Edge, e.Estimated)
+					}
+				}
+				checkPolicies(t, w, "testdata/v2.generate.golden.yaml")
+				checkTopology(t, w, "testdata/v2.topology.golden.txt")
+				s.Close()
+			}
+			_, bakErr := os.Stat(path + ".v2.bak")
+			if now, _ := os.ReadFile(path); readOnly != bytes.Equal(now, orig) || readOnly != os.IsNotExist(bakErr) {
+				t.Errorf("read-only=%v: file unchanged %v, backup: %v", readOnly, bytes.Equal(now, orig), bakErr)
+			}
+			if bak, err := os.ReadFile(path + ".v2.bak"); !readOnly && (err != nil || !bytes.Equal(bak, orig)) {
+				t.Errorf("backup: %v, same as the original: %v", err, bytes.Equal(bak, orig))
+			}
+		})
+	}
+}
+
 var windowLine = regexp.MustCompile(`(?m)^    flowpol\.io/window: .*$`)
 
 // observedDays is the annotation releases after schema 1 added: the
 // release's policies have none.
 var observedDays = regexp.MustCompile(`(?m)^    flowpol\.io/observed-days: .*\n`)
 
-func checkPolicies(t *testing.T, w *topology.Window) {
+func checkPolicies(t *testing.T, w *topology.Window, golden string) {
 	t.Helper()
 	res := generator.Generate(w, generator.Options{SkipNamespaces: []string{"kube-system"}})
 	var got bytes.Buffer
 	if err := generator.WriteStream(&got, res.Policies); err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("testdata/v1.generate.golden.yaml")
+	want, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,16 +205,16 @@ func checkPolicies(t *testing.T, w *topology.Window) {
 		t.Errorf("policies have no %s annotation", generator.AnnotationObservedDays)
 	}
 	if strip(got.Bytes()) != strip(want) {
-		t.Errorf("policies differ from the schema-1 release's:\n%s\nwant:\n%s", got.String(), want)
+		t.Errorf("policies differ from the old release's:\n%s\nwant:\n%s", got.String(), want)
 	}
 }
 
 // checkTopology compares the window's edges with the rows of the old
 // release's topology table: an edge from a workload is its source's
 // egress row, any other its destination's ingress row.
-func checkTopology(t *testing.T, w *topology.Window) {
+func checkTopology(t *testing.T, w *topology.Window, golden string) {
 	t.Helper()
-	f, err := os.Open("testdata/v1.topology.golden.txt")
+	f, err := os.Open(golden)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -84,8 +84,10 @@ func (e v1End) end() (topology.End, error) {
 	return out, nil
 }
 
-// migrateIfOld migrates a schema-1 file in place and returns the handle of
-// the file to use: the one given when there was nothing to migrate.
+// migrateIfOld migrates a file of an older schema in place and returns
+// the handle of the file to use: the one given when there was nothing to
+// migrate. A schema-1 file is migrated even by a read-only open; a
+// schema-2 one, which this build reads as it is, only by a writable one.
 func (s *Store) migrateIfOld(db *bolt.DB) (*bolt.DB, error) {
 	version := 0
 	err := db.View(func(tx *bolt.Tx) error {
@@ -94,30 +96,35 @@ func (s *Store) migrateIfOld(db *bolt.DB) (*bolt.DB, error) {
 		}
 		return nil
 	})
-	if err != nil || version != 1 {
+	switch {
+	case err != nil:
 		return db, err
+	case version == 2 && !s.opts.ReadOnly:
+		return db, s.migrateV2(db)
+	case version != 1:
+		return db, nil
 	}
 	if s.opts.ReadOnly {
 		if err := db.Close(); err != nil {
 			return nil, fmt.Errorf("close %s: %w", s.path, err)
 		}
 		if db, err = openBolt(s.path, false, s.opts.Timeout); err != nil {
-			return nil, fmt.Errorf("%s has baseline schema 1 and migrating it to 2 needs write access: %w", s.path, err)
+			return nil, fmt.Errorf("%s has baseline schema 1 and migrating it to %d needs write access: %w", s.path, SchemaVersion, err)
 		}
 	}
 	if err := s.migrate(db); err != nil {
-		return nil, errors.Join(fmt.Errorf("migrate %s from schema 1 to 2: %w", s.path, err), db.Close())
+		return nil, errors.Join(fmt.Errorf("migrate %s from schema 1 to %d: %w", s.path, SchemaVersion, err), db.Close())
 	}
 	if err := db.Close(); err != nil {
 		return nil, fmt.Errorf("close %s: %w", s.path, err)
 	}
-	s.opts.Log(fmt.Sprintf("%s: migrated baseline schema 1 → 2; the original is %s.v1.bak", s.path, s.path))
+	s.opts.Log(fmt.Sprintf("%s: migrated baseline schema 1 → %d; the original is %s.v1.bak", s.path, SchemaVersion, s.path))
 	return openBolt(s.path, s.opts.ReadOnly, s.opts.Timeout)
 }
 
-// migrate keeps the original as FILE.v1.bak, writes the schema-2 content
-// into a temporary file and renames it over FILE. A crash at any moment
-// leaves FILE whole, in one schema or the other.
+// migrate keeps the original as FILE.v1.bak, writes the content of the
+// current schema into a temporary file and renames it over FILE. A crash
+// at any moment leaves FILE whole, in one schema or the other.
 func (s *Store) migrate(old *bolt.DB) error {
 	if err := copyFile(s.path, s.path+".v1.bak"); err != nil {
 		return err

@@ -117,7 +117,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 		taken += blk.cells
 		keys = append(keys, bytes.Clone(k))
 		if next := st.tierAfter(tier, start); next > tier {
-			puts = append(puts, st.rollup(blk, next, start, id))
+			puts = append(puts, st.rollup(blk, tier, next, start, id))
 		}
 	}
 	removed := map[string]int{}
@@ -134,20 +134,23 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 	return taken, mergePuts(tx, st, puts)
 }
 
-// rollup makes a block one cell of a coarser tier: the next, or one
-// further when the next no longer holds the block's time.
-func (st *state) rollup(blk *block, next int, start int64, id uint64) blockPut {
-	var sum uint64
+// rollup makes a block of a tier one cell of a coarser tier: the next,
+// or one further when the next no longer holds the block's time. The
+// cell's estimated count is the estimated part of its count.
+func (st *state) rollup(blk *block, tier, next int, start int64, id uint64) blockPut {
+	var sum, est uint64
+	rolled := tier > 0
 	for i, set := range blk.set {
 		if set {
 			sum = flow.AddCounts(sum, max(blk.client[i], blk.server[i]))
+			est = flow.AddCounts(est, estimatedPart(blockCell{client: blk.client[i], server: blk.server[i], est: blk.est[i]}, rolled))
 		}
 	}
 	bstart := baseline.FloorTo(start, st.ret.BlockSpan(next))
 	w := st.ret.Width(next)
 	off := (start - bstart) * 1000
 	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
-		index: int((baseline.FloorTo(start, w) - bstart) / w), client: sum, server: sum, first: off + blk.first, last: off + blk.last,
+		index: int((baseline.FloorTo(start, w) - bstart) / w), client: sum, server: sum, est: est, first: off + blk.first, last: off + blk.last,
 	}}}
 }
 

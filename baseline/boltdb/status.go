@@ -17,8 +17,12 @@ func (s *Store) Status(ctx context.Context) (baseline.Status, error) {
 	if err := ctx.Err(); err != nil {
 		return baseline.Status{}, err
 	}
-	out := baseline.Status{Schema: SchemaVersion, Runs: []baseline.Run{}}
+	out := baseline.Status{Runs: []baseline.Run{}}
 	err := s.view(func(tx *bolt.Tx) error {
+		var err error
+		if out.Schema, err = fileSchema(tx.Bucket(bucketMeta)); err != nil {
+			return err
+		}
 		out.FileBytes = fileSize(s.path)
 		out.Edges = tx.Bucket(bucketEdges).Stats().KeyN
 		st, err := readState(tx)
@@ -76,7 +80,7 @@ func oldestCell(tx *bolt.Tx, st *state, tier int) (time.Time, error) {
 			return time.Time{}, err
 		}
 		var f, l int64
-		err = scanBlock(raw, n, func(i int, _, _ uint64) { best = min(best, i) }, &f, &l)
+		err = scanBlock(raw, n, func(i int, _ blockCell) { best = min(best, i) }, &f, &l)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("block %x: %w", k, err)
 		}

@@ -156,7 +156,7 @@ func (s *Store) initTx(tx *bolt.Tx) (*state, error) {
 		}
 		return s.create(tx)
 	}
-	if err := checkSchema(meta); err != nil {
+	if err := checkSchema(meta, !tx.Writable()); err != nil {
 		return nil, err
 	}
 	for _, name := range allBuckets {
@@ -208,12 +208,14 @@ func fileSchema(meta *bolt.Bucket) (int, error) {
 	return v, nil
 }
 
-func checkSchema(meta *bolt.Bucket) error {
+// checkSchema accepts the current schema and, for reading only, schema 2:
+// its blocks are the current ones without estimates.
+func checkSchema(meta *bolt.Bucket, readOnly bool) error {
 	v, err := fileSchema(meta)
 	if err != nil {
 		return err
 	}
-	if v != SchemaVersion {
+	if v != SchemaVersion && (v != 2 || !readOnly) {
 		return fmt.Errorf("%w: the file has schema %d, this build reads %d", ErrSchema, v, SchemaVersion)
 	}
 	return nil

@@ -245,7 +245,7 @@ func TestOpenErrors(t *testing.T) {
 		text string
 	}{
 		{"locked", locked, Options{Timeout: 50 * time.Millisecond}, ErrLocked, locked},
-		{"newer schema", newer, Options{}, ErrSchema, "schema 3, this build reads 2"},
+		{"newer schema", newer, Options{}, ErrSchema, "schema 4, this build reads 3"},
 		{"newer schema read-only", newer, Options{ReadOnly: true}, ErrSchema, newer},
 		{"not a baseline", other, Options{}, ErrNotBaseline, other},
 		{"missing read-only", filepath.Join(dir, "none.db"), Options{ReadOnly: true}, nil, "none.db"},

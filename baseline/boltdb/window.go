@@ -17,7 +17,7 @@ import (
 
 // windowAcc is an edge's evidence in a window.
 type windowAcc struct {
-	count       uint64
+	count, est  uint64
 	first, last int64   // unix milliseconds
 	days        []int64 // UTC days of each block's first and last moment
 }
@@ -86,7 +86,7 @@ func sumTier(tx *bolt.Tx, st *state, sp baseline.TierSpan, accs map[uint64]*wind
 		}
 		lo := int(max(0, (sp.From-start)/width))
 		hi := int(min(int64(n), (sp.To-start)/width))
-		if err := addBlock(raw, n, lo, hi, start, width, id, accs); err != nil {
+		if err := addBlock(raw, n, lo, hi, sp.Tier > 0, start, width, id, accs); err != nil {
 			return fmt.Errorf("block %x: %w", k, err)
 		}
 	}
@@ -115,11 +115,12 @@ func seekChecked(c *bolt.Cursor, seek []byte) ([]byte, []byte, error) {
 // addBlock adds a block's cells lo up to hi to the edge's evidence. The
 // first and last moments are the block's exact ones when they fall in
 // those cells, else the start of the first or last cell counted.
-func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map[uint64]*windowAcc) error {
-	sum, firstCell, lastCell, first, last, err := sumBlock(raw, n, lo, hi)
-	if err != nil || firstCell < 0 {
+func addBlock(raw []byte, n, lo, hi int, rolled bool, start, width int64, id uint64, accs map[uint64]*windowAcc) error {
+	bs, err := sumBlock(raw, n, lo, hi, rolled)
+	if err != nil || bs.firstCell < 0 {
 		return err
 	}
+	firstCell, lastCell, first, last := bs.firstCell, bs.lastCell, bs.first, bs.last
 	cellMS := width * 1000
 	f, l := start*1000+int64(firstCell)*cellMS, start*1000+int64(lastCell)*cellMS
 	if first/cellMS == int64(firstCell) {
@@ -130,10 +131,10 @@ func addBlock(raw []byte, n, lo, hi int, start, width int64, id uint64, accs map
 	}
 	a := accs[id]
 	if a == nil {
-		a = &windowAcc{count: sum, first: f, last: l}
+		a = &windowAcc{count: bs.count, est: bs.estimated, first: f, last: l}
 		accs[id] = a
 	} else {
-		a.count = flow.AddCounts(a.count, sum)
+		a.count, a.est = flow.AddCounts(a.count, bs.count), flow.AddCounts(a.est, bs.estimated)
 		a.first, a.last = min(a.first, f), max(a.last, l)
 	}
 	a.days = addDay(addDay(a.days, topology.UnixDay(f)), topology.UnixDay(l))
@@ -163,7 +164,7 @@ func windowEdges(tx *bolt.Tx, accs map[uint64]*windowAcc, w *topology.Window) er
 			return fmt.Errorf("edge %d: names: %w", id, err)
 		}
 		w.Edges = append(w.Edges, topology.EdgeStats{
-			Edge: rec.edge, Count: a.count, First: time.UnixMilli(a.first).UTC(), Last: time.UnixMilli(a.last).UTC(),
+			Edge: rec.edge, Count: a.count, Estimated: min(a.est, a.count), First: time.UnixMilli(a.first).UTC(), Last: time.UnixMilli(a.last).UTC(),
 			SrcPods: len(rec.srcPods), DstPods: len(rec.dstPods), Nodes: rec.nodes,
 			SrcComms: rec.srcComms, DstComms: rec.dstComms, Names: names, Days: a.days,
 		})

@@ -252,7 +252,8 @@ func nonNil[T any](s []T) []T {
 // cellRows places the cells in the tiers that hold their times, as the
 // embedded store does: a cell older than the finest tier keeps goes to
 // the coarser one, counted as rollups count (the larger of client and
-// server), and one past the last tier is dropped.
+// server, and the estimated part of it), and one past the last tier is
+// dropped.
 func (s *Store) cellRows(st *state, commit string, edges []baseline.EdgeDelta, ids []uint64) ([][]any, cellSpan) {
 	var rows [][]any
 	span := cellSpan{newest: -1}
@@ -264,12 +265,13 @@ func (s *Store) cellRows(st *state, commit string, edges []baseline.EdgeDelta, i
 			}
 			start := baseline.FloorTo(c.Start, st.tiers.Width(tier))
 			off := uint32((c.Start - start) * 1000)
-			client, server := c.Client, c.Server
+			client, server, est := c.Client, c.Server, min(c.Estimated, c.Client)
 			if tier > 0 {
+				est = baseline.EstimatedPart(client, server, est)
 				client, server = max(client, server), max(client, server)
 			}
 			rows = append(rows, []any{s.cluster, uint8(tier), time.Unix(start, 0).UTC(), ids[i], commit,
-				client, server, off + c.FirstMS, off + c.LastMS})
+				client, server, off + c.FirstMS, off + c.LastMS, est})
 			span.newest, span.coarsest = max(span.newest, start), max(span.coarsest, uint8(tier))
 		}
 	}

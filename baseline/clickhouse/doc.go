@@ -9,7 +9,7 @@
 // schema is migrated on open by the steps of migrations, a newer one is
 // refused. Tables are MergeTree, partitioned by day where they grow:
 // cells (per tier, per edge, per bucket: client and server connections,
-// first and last moments), edges (their ends, pods, nodes and processes;
+// the estimated part of them (schema 3), first and last moments), edges (their ends, pods, nodes and processes;
 // written again each day an edge is seen), workloads and cluster facts
 // (the latest version wins), commits, waiting records (per writer),
 // runs and settings (the retention). A column added later is a line in

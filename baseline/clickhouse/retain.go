@@ -95,10 +95,10 @@ func (s *Store) cutTier(ctx context.Context, st *state, tier int, cut int64) (in
 	prev := st.cuts[tier]
 	lo := max(0, prev)
 	cl, valid := quoteString(s.cluster), s.valid(st)
-	cells := fmt.Sprintf(`SELECT cluster, edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c,
+	cells := fmt.Sprintf(`SELECT cluster, edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c, %s AS e,
 		min(toInt64(start) * 1000 + first_ms) AS cf, max(toInt64(start) * 1000 + last_ms) AS cl
 		FROM %s WHERE cluster = %s AND tier = %d AND start >= %d AND start < %d AND commit GLOBAL IN (%s)
-		GROUP BY cluster, edge, start`, s.db.table(tableCells), cl, tier, lo, min(cut, maxCellSecs+1), valid)
+		GROUP BY cluster, edge, start`, estimatedPart(tier), s.db.table(tableCells), cl, tier, lo, min(cut, maxCellSecs+1), valid)
 	var n uint64
 	if err := s.db.conn.QueryRow(s.db.ctx(ctx), "SELECT count() FROM ("+cells+")").Scan(&n); err != nil {
 		return 0, fmt.Errorf("count tier %d's cells: %w", tier, err)
@@ -106,8 +106,8 @@ func (s *Store) cutTier(ctx context.Context, st *state, tier int, cut int64) (in
 	commit := newCommitID()
 	if tier+1 < len(st.tiers) && n > 0 {
 		span := st.tiers.BlockSpan(tier)
-		q := fmt.Sprintf(`INSERT INTO %s (%s) SELECT cluster, toUInt8(%d), toDateTime(b), edge, %s, s, s, toUInt32(bf - b * 1000), toUInt32(bl - b * 1000)
-			FROM (SELECT cluster, edge, intDiv(cs, %d) * %d AS b, sum(c) AS s, min(cf) AS bf, max(cl) AS bl FROM (%s) GROUP BY cluster, edge, b)`,
+		q := fmt.Sprintf(`INSERT INTO %s (%s) SELECT cluster, toUInt8(%d), toDateTime(b), edge, %s, s, s, toUInt32(bf - b * 1000), toUInt32(bl - b * 1000), es
+			FROM (SELECT cluster, edge, intDiv(cs, %d) * %d AS b, sum(c) AS s, sum(e) AS es, min(cf) AS bf, max(cl) AS bl FROM (%s) GROUP BY cluster, edge, b)`,
 			s.db.table(tableCells), tableCells.names(), tier+1, quoteString(commit), span, span, cells)
 		if err := s.db.conn.Exec(s.db.ctx(ctx), q); err != nil {
 			return 0, fmt.Errorf("roll tier %d up: %w", tier, err)

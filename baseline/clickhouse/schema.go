@@ -8,7 +8,7 @@ import (
 
 // SchemaVersion is the schema this build writes and reads. A store of an
 // older version is migrated on open (migrations); a newer one is refused.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // column is one column of a table.
 type column struct{ name, typ string }
@@ -30,7 +30,7 @@ type table struct {
 var (
 	tableCells = table{name: "cells", columns: []column{
 		{"cluster", "String"}, {"tier", "UInt8"}, {"start", "DateTime"}, {"edge", "UInt64"}, {"commit", "String"},
-		{"client", "UInt64"}, {"server", "UInt64"}, {"first_ms", "UInt32"}, {"last_ms", "UInt32"},
+		{"client", "UInt64"}, {"server", "UInt64"}, {"first_ms", "UInt32"}, {"last_ms", "UInt32"}, colEstimated,
 	}, partitionBy: "(tier, toDate(start))", orderBy: "(cluster, tier, start, edge)", shardKey: "edge"}
 
 	tableEdges = table{name: "edges", columns: append(append(endColumns("src"), endColumns("dst")...),
@@ -61,6 +61,11 @@ var (
 	// any tier.
 	colNewest   = column{"newest", "Int64 DEFAULT toInt64(at) + 86400"}
 	colCoarsest = column{"coarsest", "UInt8 DEFAULT 255"}
+
+	// Of a cell's client count, the connections an even split estimated
+	// (schema 3); in a coarser tier, the estimated part of its count (see
+	// baseline.EstimatedPart).
+	colEstimated = column{"estimated", "UInt64 DEFAULT 0"}
 
 	// DNS names behind edges and the answers clients received (schema 2),
 	// first and last moments in unix milliseconds. The day is the writer's.
@@ -146,6 +151,8 @@ var migrations = []migration{
 		createTable(tableNames), createTable(tableAnswers), createTable(tableAttachments),
 		addColumn(tableCommits, colNewest), addColumn(tableCommits, colCoarsest),
 	}},
+	// 3: the estimated part of the cells' counts.
+	{version: 3, steps: []step{addColumn(tableCells, colEstimated)}},
 }
 
 // addColumn is a migration step adding a column to a table: to its local

@@ -146,9 +146,70 @@ func TestMigrateFromSchema1(t *testing.T) {
 	}
 }
 
-// toSchema1 takes away what schema 2 added and records schema 1.
+// A store of schema 2 (cells without estimated counts) is migrated on
+// open: what it held still counts, none of it estimated, and the new
+// column takes estimated counts. If it failed, upgrading would lose a
+// baseline, or estimates would not be kept.
+func TestMigrateFromSchema2(t *testing.T) {
+	srv := startServers(t, 2)
+	ctx := context.Background()
+	day := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return day.Add(10 * time.Hour) }
+	for _, sharded := range []bool{false, true} {
+		db := map[bool]string{false: "v2_single", true: "v2_sharded"}[sharded]
+		u := storeURL(srv, db, sharded, "")
+		s := openCH(t, u, Options{Now: clock})
+		if _, err := s.Apply(ctx, onceDelta("a", 1, false, 5)); err != nil {
+			t.Fatal(err)
+		}
+		toSchema2(t, s)
+		if err := s.db.setSchema(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		m := openCH(t, u, Options{Now: clock})
+		if v, _, err := m.db.schemaVersion(ctx); err != nil || v != SchemaVersion {
+			t.Fatalf("migrated to schema %d, %v; want %d", v, err, SchemaVersion)
+		}
+		w, err := m.Window(ctx, day, day.Add(24*time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(w.Edges) != 1 || w.Edges[0].Count != 5 || w.Edges[0].Estimated != 0 {
+			t.Errorf("sharded=%v: after migrating, edges %+v; want one of 5 connections, none estimated", sharded, w.Edges)
+		}
+		d := onceDelta("a", 2, false, 3)
+		d.Edges[0].Cells[0].Estimated = 3
+		if _, err := m.Apply(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if w, err = m.Window(ctx, day, day.Add(24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if len(w.Edges) != 1 || w.Edges[0].Count != 8 || w.Edges[0].Estimated != 3 {
+			t.Errorf("sharded=%v: after migrating, edges %+v; want one of 8 connections, 3 estimated", sharded, w.Edges)
+		}
+	}
+}
+
+// toSchema2 takes away what schema 3 added, leaving the schema table as
+// it is.
+func toSchema2(t *testing.T, s *Store) {
+	t.Helper()
+	var qs []string
+	if s.db.opts.shards != "" {
+		qs = append(qs, "ALTER TABLE "+s.db.table(tableCells)+" DROP COLUMN "+colEstimated.name)
+	}
+	qs = append(qs, "ALTER TABLE "+s.db.local(tableCells)+" DROP COLUMN "+colEstimated.name, "TRUNCATE TABLE "+s.db.local(tableSchema))
+	err := s.db.onShards(context.Background(), func(ctx context.Context, c shardConn) error { return c.execAll(ctx, qs) })
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// toSchema1 takes away what schemas 2 and 3 added and records schema 1.
 func toSchema1(t *testing.T, s *Store) {
 	t.Helper()
+	toSchema2(t, s)
 	ctx := context.Background()
 	var qs []string
 	for _, tb := range []table{tableNames, tableAnswers, tableAttachments} {

@@ -70,14 +70,24 @@ func (s *Store) blockQuery(st *state, sp baseline.TierSpan, valid string) string
 	span := st.tiers.BlockSpan(sp.Tier)
 	blo, bhi := max(0, baseline.FloorTo(sp.From, span)), min(maxCellSecs+1, baseline.CeilTo(sp.To, span))
 	lo, hi := max(0, sp.From), min(maxCellSecs+1, sp.To)
-	cells := fmt.Sprintf(`SELECT edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c,
+	cells := fmt.Sprintf(`SELECT edge, toInt64(start) AS cs, greatest(sum(client), sum(server)) AS c, %s AS e,
 		cs * 1000 + min(first_ms) AS cf, cs * 1000 + max(last_ms) AS cl
 		FROM %s WHERE cluster = %s AND tier = %d AND start >= %d AND start < %d AND commit GLOBAL IN (%s)
-		GROUP BY edge, start`, s.db.table(tableCells), quoteString(s.cluster), sp.Tier, blo, bhi, valid)
+		GROUP BY edge, start`, estimatedPart(sp.Tier), s.db.table(tableCells), quoteString(s.cluster), sp.Tier, blo, bhi, valid)
 	in := fmt.Sprintf("cs >= %d AND cs < %d", lo, hi)
-	return fmt.Sprintf(`SELECT edge, sumIf(c, %[2]s) AS cnt, min(cf) AS bf, max(cl) AS bl,
+	return fmt.Sprintf(`SELECT edge, sumIf(c, %[2]s) AS cnt, sumIf(e, %[2]s) AS est, min(cf) AS bf, max(cl) AS bl,
 		minIf(cs, %[2]s) AS wf, maxIf(cs, %[2]s) AS wl
 		FROM (%[1]s) GROUP BY edge, intDiv(cs, %[3]d) HAVING countIf(%[2]s) > 0`, cells, in, span)
+}
+
+// estimatedPart is the SQL of the estimated part of a cell's count,
+// its rows summed, as baseline.EstimatedPart has it; a coarser tier's
+// cells keep that part.
+func estimatedPart(tier int) string {
+	if tier > 0 {
+		return "least(sum(estimated), sum(client))"
+	}
+	return "if(sum(client) > sum(server), least(sum(estimated), toUInt64(sum(client) - sum(server))), toUInt64(0))"
 }
 
 // windowEdges adds the spans' blocks up per edge and joins the edges'
@@ -87,16 +97,16 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []baseline.Tie
 	parts := make([]string, len(spans))
 	for i, sp := range spans {
 		w := st.tiers.Width(sp.Tier)
-		parts[i] = fmt.Sprintf(`SELECT edge, cnt, if(bf >= wf * 1000, bf, wf * 1000) AS f, if(bl < (wl + %d) * 1000, bl, wl * 1000) AS l FROM (%s)`,
+		parts[i] = fmt.Sprintf(`SELECT edge, cnt, est, if(bf >= wf * 1000, bf, wf * 1000) AS f, if(bl < (wl + %d) * 1000, bl, wl * 1000) AS l FROM (%s)`,
 			w, s.blockQuery(st, sp, valid))
 	}
 	// Days are, as the embedded store has them, the UTC days of each
 	// block's first and last moment.
-	q := fmt.Sprintf(`SELECT edge, sum(cnt), min(f), max(l),
+	q := fmt.Sprintf(`SELECT edge, sum(cnt), sum(est), min(f), max(l),
 		arraySort(groupUniqArrayArray([intDiv(f, 86400000), intDiv(l, 86400000)]))
 		FROM (%s) GROUP BY edge`, strings.Join(parts, "\nUNION ALL\n"))
 	type acc struct {
-		count       uint64
+		count, est  uint64
 		first, last int64
 		days        []int64
 	}
@@ -104,7 +114,7 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []baseline.Tie
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
 		var id uint64
 		var a acc
-		if err := r.Scan(&id, &a.count, &a.first, &a.last, &a.days); err != nil {
+		if err := r.Scan(&id, &a.count, &a.est, &a.first, &a.last, &a.days); err != nil {
 			return err
 		}
 		accs[id] = a
@@ -128,6 +138,7 @@ func (s *Store) windowEdges(ctx context.Context, st *state, spans []baseline.Tie
 			return nil, fmt.Errorf("edge %d has cells but no record", id)
 		}
 		rec.Count, rec.First, rec.Last, rec.Days = a.count, time.UnixMilli(a.first).UTC(), time.UnixMilli(a.last).UTC(), a.days
+		rec.Estimated = min(a.est, a.count)
 		rec.Names = names[id]
 		out = append(out, rec)
 	}

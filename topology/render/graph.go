@@ -50,6 +50,7 @@ type link struct {
 type port struct {
 	text   string // "8080/TCP"
 	count  uint64
+	est    uint64 // of count, estimated (topology.EdgeStats.Estimated)
 	denied string // why, when denied
 }
 
@@ -63,6 +64,9 @@ func (l *link) label() []string {
 	out := make([]string, len(l.ports))
 	for i, p := range l.ports {
 		out[i] = fmt.Sprintf("%s (%d)", p.text, p.count)
+		if p.est > 0 {
+			out[i] = fmt.Sprintf("%s (%d, %d estimated)", p.text, p.count, p.est)
+		}
 		if p.denied != "" {
 			out[i] += " denied"
 		}
@@ -95,7 +99,7 @@ func build(w *topology.Window, opts Options) *graph {
 			links[key] = l
 			g.links = append(g.links, l)
 		}
-		l.ports = append(l.ports, port{text: fmt.Sprintf("%d/%s", e.Port, e.Proto), count: e.Count, denied: opts.Denied[e.Edge]})
+		l.ports = append(l.ports, port{text: fmt.Sprintf("%d/%s", e.Port, e.Proto), count: e.Count, est: e.Estimated, denied: opts.Denied[e.Edge]})
 	}
 	g.group(nodes)
 	for i, l := range g.links {

@@ -102,6 +102,26 @@ func TestFormats(t *testing.T) {
 	}
 }
 
+// Every format says how many of a port's connections are estimated, when
+// any are, and only then. If it failed, a drawing would show an estimate
+// as a count the servers reported.
+func TestEstimated(t *testing.T) {
+	for _, f := range formats {
+		t.Run(f.name, func(t *testing.T) {
+			w := testWindow()
+			w.Edges[1].Estimated = 4
+			var b bytes.Buffer
+			if err := f.draw(&b, w, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if !strings.Contains(out, "8443/TCP (7, 4 estimated)") || strings.Count(out, "estimated") != strings.Count(out, "8443/TCP (7, 4 estimated)") {
+				t.Errorf("output says %d times \"estimated\", want only for 8443/TCP (7, 4 estimated):\n%s", strings.Count(out, "estimated"), out)
+			}
+		})
+	}
+}
+
 // The output depends on the window's edges, not on their order.
 func TestDeterministic(t *testing.T) {
 	for _, f := range formats {

@@ -19,6 +19,7 @@ var scenarios = []struct {
 	{name: "dual stack, SCTP, NodePort", dir: "scenarios/dualstack", until: "2026-11-22T12:00:00Z"},
 	{name: "a selector that also selects a canary", dir: "scenarios/overlap", until: "2026-11-22T12:00:00Z"},
 	{name: "one workload reads the cloud metadata endpoint", dir: "scenarios/metadata", until: "2026-11-22T12:00:00Z"},
+	{name: "a Service over two workloads, its servers silent in one bucket", dir: "scenarios/split", until: "2026-11-22T12:00:00Z"},
 }
 
 func learnScenario(t testing.TB, dir string, args ...string) string {

@@ -84,7 +84,7 @@ func schema1Copy(t *testing.T) string {
 func TestStatusJSON(t *testing.T) {
 	db := schema1Copy(t)
 	r := mustRun(t, "status", "--db", db, "--format", "json")
-	if want := db + ": migrated baseline schema 1 → 2; the original is " + db + ".v1.bak\n"; r.err != want {
+	if want := db + ": migrated baseline schema 1 → 3; the original is " + db + ".v1.bak\n"; r.err != want {
 		t.Errorf("stderr %q, want %q", r.err, want)
 	}
 	var raw map[string]json.RawMessage
@@ -113,8 +113,8 @@ func TestStatusJSON(t *testing.T) {
 	}
 	tiers := fmt.Sprint(st.Tiers)
 	want := "[map[bucket:1m cells:14 keep:48h oldest:2026-11-22T05:30:00Z] map[bucket:1h cells:0 keep:90d]]"
-	if st.Schema != 2 || st.FileBytes <= 0 || st.Edges != 12 || tiers != want || len(st.Runs) != 1 || st.Runs[0]["records"] != 23.0 {
-		t.Errorf("status %s\nwant schema 2, bytes, 12 edges, tiers %s, the one run of 23 records", r.out, want)
+	if st.Schema != 3 || st.FileBytes <= 0 || st.Edges != 12 || tiers != want || len(st.Runs) != 1 || st.Runs[0]["records"] != 23.0 {
+		t.Errorf("status %s\nwant schema 3, bytes, 12 edges, tiers %s, the one run of 23 records", r.out, want)
 	}
 }
 
@@ -123,7 +123,7 @@ func TestStatusJSON(t *testing.T) {
 func TestStatusText(t *testing.T) {
 	db := schema1Copy(t)
 	r := mustRun(t, "status", "--db", db)
-	for _, w := range []string{db + ": schema 2,", "12 edges", "BUCKET  KEEP  CELLS  OLDEST", "1m      48h   14     2026-11-22T05:30:00Z", "1h      90d   0      -", "1 learning runs"} {
+	for _, w := range []string{db + ": schema 3,", "12 edges", "BUCKET  KEEP  CELLS  OLDEST", "1m      48h   14     2026-11-22T05:30:00Z", "1h      90d   0      -", "1 learning runs"} {
 		if !strings.Contains(r.out, w) {
 			t.Errorf("output lacks %q:\n%s", w, r.out)
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -202,7 +203,7 @@ func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error
 		if r.ingress {
 			dir = "ingress"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%s\t%d\t%s\t%s\t%d→%d\t%s\t%s%s\n", r.workload, dir, r.peer, r.e.Port, r.e.Proto, r.e.Count,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%s\t%s\t%s\t%s\t%d→%d\t%s\t%s%s\n", r.workload, dir, r.peer, r.e.Port, r.e.Proto, countText(r.e),
 			r.e.First.Format(time.RFC3339), r.e.Last.Format(time.RFC3339), r.e.SrcPods, r.e.DstPods,
 			orDash(strings.Join(r.e.Nodes, ",")), processes(r.e), verdict(r.e.Edge))
 	}
@@ -216,9 +217,18 @@ func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error
 	fmt.Fprintln(tw, "\nexternal and unresolved peers:")
 	fmt.Fprintln(tw, "SOURCE\tDESTINATION\tPORT\tCONNECTIONS\tLAST SEEN")
 	for _, e := range apart {
-		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%d\t%s\n", e.Src, e.Dst, e.Port, e.Proto, e.Count, e.Last.Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%d/%s\t%s\t%s\n", e.Src, e.Dst, e.Port, e.Proto, countText(e), e.Last.Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// countText is an edge's connections, with how many are estimated (an
+// even split among a Service's workloads) when any are.
+func countText(e topology.EdgeStats) string {
+	if e.Estimated == 0 {
+		return strconv.FormatUint(e.Count, 10)
+	}
+	return fmt.Sprintf("%d (%d estimated)", e.Count, e.Estimated)
 }
 
 // writeCoverage writes each workload's coverage in the window, and the

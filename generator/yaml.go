@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -16,7 +17,10 @@ import (
 // decodes it as JSON, which makes the same value in about half the time
 // and memory: JSON has no scalars a YAML parser would resolve differently
 // than below.
-func marshalYAML(v any) ([]byte, error) {
+//
+// w, which may be nil, writes the common values faster still, reusing
+// what it rendered before; it is not safe for concurrent use.
+func marshalYAML(w *blockWriter, v any) ([]byte, error) {
 	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal to JSON: %w", err)
@@ -30,6 +34,12 @@ func marshalYAML(v any) ([]byte, error) {
 	generic, err = yamlValue(generic)
 	if err != nil {
 		return nil, err
+	}
+	if w != nil {
+		out, err := w.document(generic)
+		if !errors.Is(err, errUncommon) {
+			return out, err
+		}
 	}
 	return yaml.Marshal(generic)
 }

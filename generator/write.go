@@ -43,13 +43,7 @@ func Marshal(p *networkingv1.NetworkPolicy) ([]byte, error) { return MarshalObje
 // MarshalObject returns an object as YAML, without the zero
 // creationTimestamp a typed object carries.
 func MarshalObject(o Object) ([]byte, error) {
-	return marshalObject(nil, o)
-}
-
-// marshalObject is MarshalObject with a writer that may have rendered
-// scalars before.
-func marshalObject(w *blockWriter, o Object) ([]byte, error) {
-	out, err := marshalYAML(w, o)
+	out, err := marshalYAML(o)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", objectName(o), err)
 	}
@@ -90,9 +84,8 @@ func marshalAll(objs []Object) ([][]byte, error) {
 	next := atomic.Int64{}
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
-			w := newBlockWriter()
 			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
-				out[i], errs[i] = marshalObject(w, objs[i])
+				out[i], errs[i] = MarshalObject(objs[i])
 			}
 		})
 	}

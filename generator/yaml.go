@@ -3,7 +3,6 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 
@@ -17,10 +16,7 @@ import (
 // decodes it as JSON, which makes the same value in about half the time
 // and memory: JSON has no scalars a YAML parser would resolve differently
 // than below.
-//
-// w, which may be nil, writes the common values faster still, reusing
-// what it rendered before; it is not safe for concurrent use.
-func marshalYAML(w *blockWriter, v any) ([]byte, error) {
+func marshalYAML(v any) ([]byte, error) {
 	j, err := json.Marshal(v)
 	if err != nil {
 		return nil, fmt.Errorf("marshal to JSON: %w", err)
@@ -34,12 +30,6 @@ func marshalYAML(w *blockWriter, v any) ([]byte, error) {
 	generic, err = yamlValue(generic)
 	if err != nil {
 		return nil, err
-	}
-	if w != nil {
-		out, err := w.document(generic)
-		if !errors.Is(err, errUncommon) {
-			return out, err
-		}
 	}
 	return yaml.Marshal(generic)
 }

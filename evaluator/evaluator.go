@@ -58,7 +58,8 @@ type Verdict struct {
 type Engine struct {
 	namespaces      map[string]labels.Set
 	byNS            map[string][]*policy
-	admin, baseline []*clusterPolicy // ClusterNetworkPolicies by tier, in order
+	selectIdx       map[string]*index // byNS's policies by the pods they select
+	admin, baseline []*clusterPolicy  // ClusterNetworkPolicies by tier, in order
 }
 
 // policy is a NetworkPolicy with its selectors compiled.
@@ -68,6 +69,7 @@ type policy struct {
 	podSel           labels.Selector
 	ingress, egress  bool
 	ingRules, egRule []rule
+	ingIdx, egIdx    index // the rules by the pods they allow
 }
 
 type rule struct {
@@ -96,7 +98,7 @@ func New(namespaces map[string]map[string]string, policies []networkingv1.Networ
 // (see the package documentation). A ClusterNetworkPolicy this package
 // cannot evaluate (a nodes selector with labels) is an error naming it.
 func NewTiered(namespaces map[string]map[string]string, policies []networkingv1.NetworkPolicy, cluster []cnp.ClusterNetworkPolicy) (*Engine, error) {
-	e := &Engine{namespaces: map[string]labels.Set{}, byNS: map[string][]*policy{}}
+	e := &Engine{namespaces: map[string]labels.Set{}, byNS: map[string][]*policy{}, selectIdx: map[string]*index{}}
 	var err error
 	if e.admin, e.baseline, err = compileCluster(cluster); err != nil {
 		return nil, err
@@ -114,6 +116,12 @@ func NewTiered(namespaces map[string]map[string]string, policies []networkingv1.
 		if err != nil {
 			return nil, fmt.Errorf("policy %s/%s: %w", policies[i].Namespace, policies[i].Name, err)
 		}
+		x := e.selectIdx[p.ns]
+		if x == nil {
+			x = &index{}
+			e.selectIdx[p.ns] = x
+		}
+		x.add(len(e.byNS[p.ns]), selectorKeys(p.podSel, p.ns))
 		e.byNS[p.ns] = append(e.byNS[p.ns], p)
 	}
 	return e, nil
@@ -144,6 +152,7 @@ func compile(np *networkingv1.NetworkPolicy) (*policy, error) {
 		}
 		p.egRule = append(p.egRule, cr)
 	}
+	p.ingIdx, p.egIdx = rulesIndex(p.ingRules, ns), rulesIndex(p.egRule, ns)
 	return p, nil
 }
 
@@ -251,19 +260,20 @@ func (e *Engine) direction(src, dst Peer, port uint16, proto corev1.Protocol, in
 // isolates that end for it.
 func (e *Engine) networkPolicies(self, other, src, dst Peer, port uint16, proto corev1.Protocol, ingress bool) (Verdict, bool) {
 	var isolating []string
-	for _, p := range e.byNS[self.Pod.Namespace] {
+	var buf [16]int32
+	policies := e.byNS[self.Pod.Namespace]
+	var candidates []int32
+	if x := e.selectIdx[self.Pod.Namespace]; x != nil {
+		candidates = x.candidates(buf[:0], self.Pod)
+	}
+	for _, i := range candidates {
+		p := policies[i]
 		if (ingress && !p.ingress) || (!ingress && !p.egress) || !p.podSel.Matches(labels.Set(self.Pod.Labels)) {
 			continue
 		}
 		isolating = append(isolating, p.name)
-		rules := p.egRule
-		if ingress {
-			rules = p.ingRules
-		}
-		for _, r := range rules {
-			if e.ruleAllows(r, p.ns, other, dst, port, proto) {
-				return Verdict{Allowed: true}, true
-			}
+		if p.allows(e, other, dst, port, proto, ingress) {
+			return Verdict{Allowed: true}, true
 		}
 	}
 	if len(isolating) == 0 {
@@ -288,6 +298,26 @@ func OwnNode(pod *Pod, other Peer) bool {
 		return other.Pod.HostNetwork && other.Pod.Node == pod.Node
 	}
 	return other.Node == pod.Node
+}
+
+// allows reports whether one of the policy's rules for a direction allows
+// other.
+func (p *policy) allows(e *Engine, other, dst Peer, port uint16, proto corev1.Protocol, ingress bool) bool {
+	rules, x := p.egRule, &p.egIdx
+	if ingress {
+		rules, x = p.ingRules, &p.ingIdx
+	}
+	pod := other.Pod
+	if pod != nil && pod.HostNetwork {
+		pod = nil // selectors select pods; a hostNetwork pod's traffic is its node's
+	}
+	var buf [16]int32
+	for _, i := range x.candidates(buf[:0], pod) {
+		if e.ruleAllows(rules[i], p.ns, other, dst, port, proto) {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *Engine) ruleAllows(r rule, policyNS string, other, dst Peer, port uint16, proto corev1.Protocol) bool {

@@ -280,7 +280,7 @@ func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
 
 // cellAt is a cell to merge into a block: its index in the block, its
 // counts (est: of client, estimated; in a coarser tier, the estimated
-// part of the count, see estimatedPart), and its moments as milliseconds
+// part of the count, see baseline.EstimatedPart), and its moments as milliseconds
 // after the block's start.
 type cellAt struct {
 	index               int
@@ -337,7 +337,7 @@ func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 	off := (c.Start - bstart) * 1000
 	client, server, est := c.Client, c.Server, min(c.Estimated, c.Client)
 	if tier > 0 { // counted as rollups count: the larger of the two
-		est = estimatedPart(blockCell{client: client, server: server, est: est}, false)
+		est = baseline.EstimatedPart(client, server, est)
 		client, server = max(client, server), max(client, server)
 	}
 	return cellAt{index: int((baseline.FloorTo(c.Start, w) - bstart) / w), client: client, server: server, est: est,

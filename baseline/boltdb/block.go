@@ -179,7 +179,8 @@ func sumBlock(v []byte, n, lo, hi int, rolled bool) (blockSum, error) {
 	rest = rest[k+k2:]
 	out := blockSum{firstCell: -1, lastCell: -1, first: int64(f), last: int64(l)}
 	var buf [64]blockCell
-	all, in := buf[:0], make([]bool, 0, 64) // every cell set; whether it is in lo up to hi
+	all := buf[:0]     // every cell set, in order
+	var inLo, inHi int // all[inLo:inHi] are those in lo up to hi
 	for i := range n {
 		if bitmap[i>>3]&(1<<(i&7)) == 0 {
 			continue
@@ -193,15 +194,15 @@ func sumBlock(v []byte, n, lo, hi int, rolled bool) (blockSum, error) {
 			return blockSum{}, errShortBlock
 		}
 		rest = rest[k+k2:]
-		all, in = append(all, blockCell{client: c, server: c ^ x}), append(in, i >= lo && i < hi)
+		all = append(all, blockCell{client: c, server: c ^ x})
 		if i < lo || i >= hi {
 			continue
 		}
 		out.count = flow.AddCounts(out.count, max(c, c^x))
 		if out.firstCell < 0 {
-			out.firstCell = i
+			out.firstCell, inLo = i, len(all)-1
 		}
-		out.lastCell = i
+		out.lastCell, inHi = i, len(all)
 	}
 	if len(all) == 0 {
 		return blockSum{}, errShortBlock
@@ -212,10 +213,8 @@ func sumBlock(v []byte, n, lo, hi int, rolled bool) (blockSum, error) {
 		if d.done() != nil {
 			return blockSum{}, errShortBlock
 		}
-		for k, c := range all {
-			if in[k] {
-				out.estimated = flow.AddCounts(out.estimated, estimatedPart(c, rolled))
-			}
+		for _, c := range all[inLo:inHi] {
+			out.estimated = flow.AddCounts(out.estimated, estimatedPart(c, rolled))
 		}
 	}
 	return out, nil

@@ -29,17 +29,7 @@ import (
 // Setup writes the inventory and the flow file to a temporary directory
 // once, and loads the inventory the way the CLI does; neither is timed.
 func BenchmarkLearn(b *testing.B) {
-	records := synth.BenchRecords(b)
-	c, err := synth.New(synth.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	dir := b.TempDir()
-	inv, flows := writeInputs(b, c, dir, records)
-	b.Logf("GOMAXPROCS=%d, %d records (%.0f MiB), %d objects, %d edges planned",
-		runtime.GOMAXPROCS(0), records, fileMiB(b, flows), inv.Objects(), c.Edges())
-
-	benchLearn(b, inv, flows, dir, records, false)
+	benchLearn(b, synth.Options{}, false)
 }
 
 // BenchmarkLearnHeldOut is BenchmarkLearn on a cluster shaped like the
@@ -47,8 +37,15 @@ func BenchmarkLearn(b *testing.B) {
 // a fifth of the client records to Services on ports they do not have,
 // which stay unresolved. The target is the same.
 func BenchmarkLearnHeldOut(b *testing.B) {
+	benchLearn(b, synth.Options{Workloads: 10_000, Edges: 15_000, UnknownPorts: 0.2}, true)
+}
+
+// benchLearn writes the inputs of a synthetic cluster, untimed, then
+// times learning its flow file into a new baseline and reports the
+// figures. unresolved says whether records are meant to stay unresolved.
+func benchLearn(b *testing.B, opts synth.Options, unresolved bool) {
 	records := synth.BenchRecords(b)
-	c, err := synth.New(synth.Options{Workloads: 10_000, Edges: 15_000, UnknownPorts: 0.2})
+	c, err := synth.New(opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -56,12 +53,6 @@ func BenchmarkLearnHeldOut(b *testing.B) {
 	inv, flows := writeInputs(b, c, dir, records)
 	b.Logf("GOMAXPROCS=%d, %d records (%.0f MiB), %d objects, %d edges planned",
 		runtime.GOMAXPROCS(0), records, fileMiB(b, flows), inv.Objects(), c.Edges())
-	benchLearn(b, inv, flows, dir, records, true)
-}
-
-// benchLearn times learning the flow file into a new baseline, and
-// reports the figures.
-func benchLearn(b *testing.B, inv *inventory.Inventory, flows, dir string, records int, unresolved bool) {
 	u := startUsage()
 	var dbBytes int64
 	for i := 0; b.Loop(); i++ {

@@ -67,16 +67,8 @@ func TestFlowsParse(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, to := c.Span()
-	r := flow.NewReader(&buf, "synth")
 	n, servers := 0, 0
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachRecord(t, buf.Bytes(), func(rec *flow.Record) {
 		if rec.Time.Before(from) || !rec.Time.Before(to) {
 			t.Fatalf("record %d at %v, outside [%v, %v)", n, rec.Time, from, to)
 		}
@@ -84,7 +76,7 @@ func TestFlowsParse(t *testing.T) {
 			servers++
 		}
 		n++
-	}
+	})
 	if n != 3001 {
 		t.Errorf("read %d records, want 3001", n)
 	}
@@ -165,16 +157,12 @@ func TestUnknownPorts(t *testing.T) {
 	opts.UnknownPorts = 0.2
 	c := newCluster(t, opts)
 	_, flows := render(t, opts, 20_000)
+	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var unknown, clients int
-	r := flow.NewReader(bytes.NewReader(flows), "flows")
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachRecord(t, flows, func(rec *flow.Record) {
 		if rec.Observer == flow.Client {
 			clients++
 		}
@@ -184,23 +172,10 @@ func TestUnknownPorts(t *testing.T) {
 			}
 			unknown++
 		}
-	}
+		l.Add(rec)
+	})
 	if share := float64(unknown) / float64(clients); share < 0.05 || share > 0.2 {
 		t.Errorf("%d of %d client records to an unknown port (%.3f); want a fifth of the calls through workloads' Services", unknown, clients, share)
-	}
-	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for rd := flow.NewReader(bytes.NewReader(flows), "flows"); ; {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.Add(rec)
 	}
 	var got uint64
 	for _, n := range l.Run().Unresolved {
@@ -208,5 +183,21 @@ func TestUnknownPorts(t *testing.T) {
 	}
 	if got != uint64(unknown) {
 		t.Errorf("learning left %d records unresolved (%v), want the %d to the unknown port", got, l.Run().Unresolved, unknown)
+	}
+}
+
+// eachRecord calls fn with each record of a flow file.
+func eachRecord(t *testing.T, flows []byte, fn func(*flow.Record)) {
+	t.Helper()
+	r := flow.NewReader(bytes.NewReader(flows), "flows")
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(rec)
 	}
 }

@@ -75,7 +75,7 @@ func labelKeys(obj any) ([]string, error) {
 	p := obj.(*corev1.Pod)
 	out := make([]string, 0, len(p.Labels))
 	for k, v := range p.Labels {
-		out = append(out, p.Namespace+"/"+k+"="+v)
+		out = append(out, resolve.LabelKey(p.Namespace, k, v))
 	}
 	return out, nil
 }

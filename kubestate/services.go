@@ -140,14 +140,7 @@ func (r *Resolver) backends(svc *corev1.Service, sp corev1.ServicePort, ss []*di
 // candidates returns the pods, live and deleted, that have the label of
 // a Service's selector the fewest have: the only ones it may select.
 func (r *Resolver) candidates(svc *corev1.Service) []*corev1.Pod {
-	var out []*corev1.Pod
-	first := true
-	for k, v := range svc.Spec.Selector {
-		if ps := r.controlled(byLabel, svc.Namespace+"/"+k+"="+v); first || len(ps) < len(out) {
-			out, first = ps, false
-		}
-	}
-	return out
+	return resolve.Rarest(svc.Namespace, svc.Spec.Selector, func(key string) []*corev1.Pod { return r.controlled(byLabel, key) })
 }
 
 // backendEnd places an EndpointSlice's backend: the pod it names, else

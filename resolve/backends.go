@@ -68,6 +68,24 @@ func SliceBackends(ss []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []Bac
 	return out
 }
 
+// LabelKey is the key under which an index of pods by label files a
+// pod's label in its namespace: NS/KEY=VALUE.
+func LabelKey(ns, key, value string) string { return ns + "/" + key + "=" + value }
+
+// Rarest returns the shortest of the lists of pods that pods gives for a
+// selector's labels in ns, by LabelKey: every pod the selector selects is
+// in it, and only those need trying. The selector must not be empty.
+func Rarest(ns string, selector map[string]string, pods func(key string) []*corev1.Pod) []*corev1.Pod {
+	var out []*corev1.Pod
+	first := true
+	for k, v := range selector {
+		if ps := pods(LabelKey(ns, k, v)); first || len(ps) < len(out) {
+			out, first = ps, false
+		}
+	}
+	return out
+}
+
 // Selects reports whether a Service without EndpointSlices sends to p: p
 // is in its namespace, has not finished, and matches its selector (a
 // Service without one selects nothing).

@@ -24,11 +24,8 @@ type builder struct {
 	podRefs    map[*corev1.Pod]podRef
 	slicesOf   map[nsName][]*discoveryv1.EndpointSlice
 	workloadOf map[*corev1.Pod]topology.WorkloadRef // podsOf inverted
-	byLabel    map[nsLabel][]*corev1.Pod            // built on first use by rarest
+	byLabel    map[string][]*corev1.Pod             // by LabelKey; built on first use by rarest
 }
-
-// nsLabel is a label in a namespace: key and value.
-type nsLabel struct{ ns, key, value string }
 
 func newBuilder(r *Static, inv *inventory.Inventory) *builder {
 	b := &builder{
@@ -223,8 +220,6 @@ func (b *builder) backends(svc *corev1.Service, sp corev1.ServicePort) []Target 
 	return ts
 }
 
-// backendEnd places an EndpointSlice's backend: the pod it names, else
-// whatever holds the address.
 // selected is the pods a Service's selector selects, in the inventory's
 // order. Only the pods of the namespace carrying the selector's rarest
 // label are tried: a Service is not matched against every pod of the
@@ -243,30 +238,24 @@ func (b *builder) selected(svc *corev1.Service) []*corev1.Pod {
 }
 
 // rarest is the pods of the namespace that carry the least common of the
-// labels, in the inventory's order: every pod a selector requiring those
-// labels selects is among them. labels must not be empty.
+// labels, in the inventory's order (see Rarest). labels must not be
+// empty.
 func (b *builder) rarest(ns string, labels map[string]string) []*corev1.Pod {
 	if b.byLabel == nil {
-		b.byLabel = map[nsLabel][]*corev1.Pod{}
+		b.byLabel = map[string][]*corev1.Pod{}
 		for i := range b.inv.Pods {
 			p := &b.inv.Pods[i]
 			for k, v := range p.Labels {
-				key := nsLabel{p.Namespace, k, v}
+				key := LabelKey(p.Namespace, k, v)
 				b.byLabel[key] = append(b.byLabel[key], p)
 			}
 		}
 	}
-	var out []*corev1.Pod
-	first := true
-	for k, v := range labels {
-		ps := b.byLabel[nsLabel{ns, k, v}]
-		if first || len(ps) < len(out) {
-			out, first = ps, false
-		}
-	}
-	return out
+	return Rarest(ns, labels, func(key string) []*corev1.Pod { return b.byLabel[key] })
 }
 
+// backendEnd places an EndpointSlice's backend: the pod it names, else
+// whatever holds the address.
 func (b *builder) backendEnd(be Backend) (EndID, bool) {
 	if be.PodName != "" {
 		if p := b.pods[nsName{be.PodNamespace, be.PodName}]; p != nil {

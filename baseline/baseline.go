@@ -116,9 +116,9 @@ type Cell struct {
 	Start int64
 	// Client and Server are the connections each side reported.
 	Client, Server uint64
-	// Estimated is, of Client, the connections given to this edge by an
-	// even split of a count through a Service whose backends span several
-	// workloads, when no server reported in the bucket: an estimate. Cells
+	// Estimated is, of Client, the connections given to this edge by
+	// dividing a count through a Service whose backends span several
+	// workloads when no server reported in the bucket: an estimate. Cells
 	// merge it by saturating add, as Client.
 	Estimated uint64
 	// FirstMS and LastMS are the first and last moments seen, as
@@ -127,7 +127,7 @@ type Cell struct {
 }
 
 // EstimatedPart is the part of a cell's count, as windows count it (the
-// larger of client and server), that rests on an even split: none when
+// larger of client and server), that rests on an estimated split: none when
 // the servers reported as many or more, else the estimated connections up
 // to the excess of the clients' count over the servers'. A cell of a
 // coarser tier, whose client and server both hold that count, keeps this
@@ -165,7 +165,8 @@ type Run struct {
 	// backends span several workloads: their counts were divided among
 	// the backends in proportion to what the servers reported in the same
 	// bucket (of the same batch). SplitEstimated counts the buckets where
-	// no server did, divided evenly: an estimate.
+	// no server did, divided as the servers reported at other times of
+	// the run, or evenly: an estimate.
 	Split          uint64 `json:"split,omitempty"`
 	SplitEstimated uint64 `json:"split_estimated,omitempty"`
 	Error          string `json:"error,omitempty"`

@@ -39,7 +39,7 @@ func estimatedWindow() *topology.Window {
 // If it failed, a reviewer could not tell an estimated count from one the
 // servers reported.
 func TestEstimatedEvidence(t *testing.T) {
-	const estimatedText = "10 connections (4 estimated: no server reported, split evenly among the Service's workloads)"
+	const estimatedText = "10 connections (4 estimated: no server reported, split among the Service's workloads as their servers reported at other times, or evenly)"
 	want := map[string]struct {
 		annotation string // "" for none
 		evidence   string

@@ -389,7 +389,7 @@ func edgeConnections(e topology.EdgeStats) string {
 	if e.Estimated == 0 {
 		return connections(e.Count)
 	}
-	return fmt.Sprintf("%s (%d estimated: no server reported, split evenly among the Service's workloads)", connections(e.Count), e.Estimated)
+	return fmt.Sprintf("%s (%d estimated: no server reported, split among the Service's workloads as their servers reported at other times, or evenly)", connections(e.Count), e.Estimated)
 }
 
 func connections(n uint64) string {

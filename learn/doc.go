@@ -19,8 +19,9 @@
 // end, whichever node it is: NetworkPolicy always allows that traffic. A
 // client-side record through a Service whose backends span several
 // workloads is divided among them at Take, in proportion to what their
-// servers reported in the same bucket, or evenly (counted as estimated)
-// where none did.
+// servers reported in the same bucket. Where none did, the division is an
+// estimate (Cell.Estimated): in proportion to what each backend's servers
+// reported over the run so far, or evenly if one of them never reported.
 //
 // FromReader and Batcher are the batching policy for a run into a
 // baseline.Store: a commit every BatchRecords records or BatchInterval, so

@@ -21,7 +21,10 @@ const (
 // Take are handed out with it.
 type edge struct {
 	edge    topology.Edge
+	backend backendKey
 	touched bool // in Learner.touched
+	// served is the connections its servers reported over the run.
+	served  uint64
 	cells   []baseline.Cell
 	src     set[uint64]
 	dst     set[uint64]
@@ -98,6 +101,7 @@ func (e *edge) add(start int64, ms uint32, rec *flow.Record) {
 	c := e.cell(start, ms)
 	if rec.Observer == flow.Server {
 		c.Server = flow.AddCounts(c.Server, rec.Count)
+		e.served = flow.AddCounts(e.served, rec.Count)
 		e.dstComm.add(rec.Comm, maxStrings)
 	} else {
 		c.Client = flow.AddCounts(c.Client, rec.Count)

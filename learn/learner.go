@@ -72,6 +72,13 @@ type sharedCount struct {
 	count uint64
 }
 
+// backendKey is the destination of an edge: where servers report.
+type backendKey struct {
+	end   resolve.EndID
+	port  uint16
+	proto flow.Proto
+}
+
 // reasonUnknown marks an end not looked up yet in Learner.reasons.
 const reasonUnknown = topology.Reason(math.MaxUint8)
 
@@ -161,7 +168,7 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 		k.src, k.dst = l.ownNode(p.Src, d)
 		e := l.edges[k]
 		if e == nil {
-			e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}}
+			e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}, backend: backendKey{k.dst, k.port, k.proto}}
 			l.edges[k] = e
 		}
 		if !e.touched {
@@ -199,34 +206,66 @@ func severalEnds(ts []resolve.Target) bool {
 }
 
 // divide gives each shared count to its edges: in proportion to what the
-// servers reported in the bucket when any did, else evenly (an estimate,
-// which each cell also counts in Estimated). The parts add up to the
-// count.
+// servers reported in the bucket when any did. Where none did, the parts
+// are an estimate, which each cell also counts in Estimated: in proportion
+// to what the servers of every backend reported over the run so far, or
+// evenly when one of them never reported. The parts add up to the count.
 func (l *Learner) divide() {
+	var served map[backendKey]uint64 // made when first needed
 	for _, s := range l.mergeShared() {
-		weights := make([]uint64, len(s.edges))
-		for i, e := range s.edges {
-			weights[i] = e.cell(s.start, 0).Server
-		}
-		total := sum(weights)
-		even := total == 0
-		if even {
+		weights, estimated := l.weights(&s, &served)
+		if estimated {
 			l.run.SplitEstimated++
-			for i := range weights {
-				weights[i] = 1
-			}
-			total = uint64(len(weights))
 		}
-		for i, part := range split(s.count, weights, total) {
+		for i, part := range split(s.count, weights, sum(weights)) {
 			c := s.edges[i].cell(s.start, 0)
 			c.Client = flow.AddCounts(c.Client, part)
-			if even {
+			if estimated {
 				c.Estimated = flow.AddCounts(c.Estimated, part)
 			}
 		}
 	}
 	clear(l.shared)
 	l.shared = l.shared[:0]
+}
+
+// weights returns what to divide s in proportion to, and whether that
+// makes the parts an estimate: what each edge's servers reported in the
+// bucket; if none did, what each edge's backend's servers reported over
+// the run (*served, made here when nil), if every one did; else the same
+// weight for each.
+func (l *Learner) weights(s *sharedCount, served *map[backendKey]uint64) ([]uint64, bool) {
+	w := make([]uint64, len(s.edges))
+	for i, e := range s.edges {
+		w[i] = e.cell(s.start, 0).Server
+	}
+	if sum(w) > 0 {
+		return w, false
+	}
+	if *served == nil {
+		*served = l.served()
+	}
+	for i, e := range s.edges {
+		w[i] = (*served)[e.backend]
+	}
+	if slices.Contains(w, 0) {
+		for i := range w {
+			w[i] = 1
+		}
+	}
+	return w, true
+}
+
+// served returns, per backend, the connections its servers reported over
+// the run: what its edges' servers reported, from every client.
+func (l *Learner) served() map[backendKey]uint64 {
+	out := map[backendKey]uint64{}
+	for _, e := range l.edges {
+		if e.served > 0 {
+			out[e.backend] = flow.AddCounts(out[e.backend], e.served)
+		}
+	}
+	return out
 }
 
 // sum adds up weights, halving them all until their sum fits.

@@ -253,9 +253,9 @@ type EdgeStats struct {
 	// larger of what clients and servers reported, so a connection seen from
 	// both ends counts once.
 	Count uint64
-	// Estimated is, of Count, the connections that rest on an even split:
-	// a count through a Service whose backends span several workloads,
-	// divided evenly among them because no server reported in the bucket.
+	// Estimated is, of Count, the connections that rest on an estimated
+	// split: a count through a Service whose backends span several
+	// workloads, divided among them when no server reported in the bucket.
 	// Per bucket it is the estimated connections up to the excess of the
 	// clients' count over the servers' (none when the servers reported as
 	// many or more): what the servers did report is exact.

@@ -9,7 +9,7 @@
 // of cells (a block spans one bucket of the next tier, so a rollup turns a
 // block into one coarser cell), holding which cells are set, their client
 // and server counts as varints (and, when any cell has some, the client
-// connections an even split estimated), and the block's exact first and
+// connections a split estimated), and the block's exact first and
 // last moments seen. Every value carries a CRC-32C of its key and content,
 // checked on every read. Additions saturate at 2^64-1. A tier is cut one
 // block of the next tier at a time, so rolled-up blocks are written whole. Apply runs

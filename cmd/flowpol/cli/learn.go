@@ -246,7 +246,7 @@ func printLearnSummary(w io.Writer, sum baseline.Run, inv *inventory.Inventory, 
 		fmt.Fprintf(w, "ignored records: %s\n", countsLine("", sum.Ignored))
 	}
 	if sum.Split > 0 {
-		fmt.Fprintf(w, "through Services with several backend workloads: %d client-side records counted per backend as the servers reported; in %d buckets no server did, and the count was split evenly (estimated)\n",
+		fmt.Fprintf(w, "through Services with several backend workloads: %d client-side records counted per backend as the servers reported; in %d buckets no server did, and the count was split as the servers reported at other times, or evenly (estimated)\n",
 			sum.Split, sum.SplitEstimated)
 	}
 }

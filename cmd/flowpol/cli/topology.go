@@ -222,8 +222,8 @@ func writeTopology(out io.Writer, w *topology.Window, opts render.Options) error
 	return tw.Flush()
 }
 
-// countText is an edge's connections, with how many are estimated (an
-// even split among a Service's workloads) when any are.
+// countText is an edge's connections, with how many are estimated (split
+// among a Service's workloads where no server reported) when any are.
 func countText(e topology.EdgeStats) string {
 	if e.Estimated == 0 {
 		return strconv.FormatUint(e.Count, 10)

@@ -174,6 +174,14 @@ func newRand(seed int64, stream uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(uint64(seed), stream))
 }
 
+// HeldOut is the cluster shaped like the real ones learning did worse on,
+// which the 10,000-workload benchmarks share: 10,000 workloads, 15,000
+// workload edges, and a fifth of the client records to Services on ports
+// they do not have, which stay unresolved.
+func HeldOut() Options {
+	return Options{Workloads: 10_000, Edges: 15_000, UnknownPorts: 0.2}
+}
+
 // BenchRecords is the number of flow records of the performance target,
 // 10 million, or FLOWPOL_BENCH_RECORDS for a quicker run.
 func BenchRecords(tb testing.TB) int {

@@ -3,44 +3,94 @@ package inventory
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 )
 
 // itemStream decodes a document's items as they are read, into an
 // Inventory of their own: whether they are a List's items, and so kept,
 // is known only at the document's end (kubectl writes "kind: List" after
-// them). The first item's error waits for that too.
+// them). The first item's error waits for that too. Items are converted
+// and decoded on every core (in turn on one), a bounded number at a time,
+// and taken in their order.
 type itemStream struct {
 	in     *input
 	seen   bool // the document has an items sequence being streamed
 	pend   *Inventory
 	n      int
+	queue  []chan decoded // the items being decoded, oldest first
 	err    error
 	syntax bool // err is a syntax error, which fails any document
+}
+
+// decoded is one item, decoded on its own.
+type decoded struct {
+	part   *Inventory
+	err    error
+	syntax bool
 }
 
 func newItemStream(in *input) *itemStream {
 	return &itemStream{in: in, pend: &Inventory{Skipped: map[string]int{}}}
 }
 
-// add decodes the item that starts on line: its JSON, or the error
-// converting it.
-func (s *itemStream) add(line int, js []byte, err error) {
+// add queues the item that starts on line: its text, JSON or (with yaml)
+// YAML, which add copies, or the error reading it.
+func (s *itemStream) add(line int, body []byte, yaml bool, err error) {
 	i := s.n
 	s.n++
+	if s.err != nil {
+		return
+	}
+	procs := runtime.GOMAXPROCS(0)
+	if len(s.queue) >= 4*procs {
+		s.take()
+	}
+	c := make(chan decoded, 1)
+	s.queue = append(s.queue, c)
+	if procs == 1 {
+		c <- s.decode(i, line, body, yaml, err)
+		return
+	}
+	body = bytes.Clone(body)
+	go func() { c <- s.decode(i, line, body, yaml, err) }()
+}
+
+// decode converts and decodes the items[i], which starts on line.
+func (s *itemStream) decode(i, line int, body []byte, yaml bool, err error) decoded {
+	js := body
+	if err == nil && yaml {
+		js, err = document{first: line, line: line, body: body}.toJSON(s.in.name)
+	}
+	if err != nil {
+		return decoded{err: err, syntax: true}
+	}
+	part := &Inventory{Skipped: map[string]int{}}
+	if label, err := part.addItem(js); err != nil {
+		return decoded{err: &LineError{File: s.in.name, Line: line, Item: fmt.Sprintf("items[%d]", i), Object: label, Err: err}}
+	}
+	return decoded{part: part}
+}
+
+// take waits for the oldest item queued and keeps it, or its error when
+// it is the first.
+func (s *itemStream) take() {
+	d := <-s.queue[0]
+	s.queue = s.queue[1:]
 	switch {
 	case s.err != nil:
-	case err != nil:
-		s.err, s.syntax = err, true
+	case d.err != nil:
+		s.err, s.syntax = d.err, d.syntax
 	default:
-		if label, err := s.pend.addItem(js); err != nil {
-			s.err = &LineError{File: s.in.name, Line: line, Item: fmt.Sprintf("items[%d]", i), Object: label, Err: err}
-		}
+		s.pend.merge(d.part)
 	}
 }
 
 // finish adds the document, whose header (all but the streamed items) is
 // js, starting on line, size bytes in all.
 func (s *itemStream) finish(inv *Inventory, line int, js []byte, size int) error {
+	for len(s.queue) > 0 {
+		s.take()
+	}
 	if s.n == 0 && bytes.Equal(bytes.TrimSpace(js), []byte("null")) {
 		return nil // empty, or only comments
 	}

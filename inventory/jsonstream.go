@@ -158,7 +158,7 @@ func (s *jsonStream) items(items *itemStream) error {
 		if err != nil {
 			return err
 		}
-		items.add(line, raw, nil)
+		items.add(line, raw, false, nil)
 	}
 }
 

@@ -2,7 +2,9 @@ package inventory
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,55 @@ func TestLoadJSONSyntaxLine(t *testing.T) {
 	_, err := Load(strings.NewReader(in), "c.json")
 	if err == nil || !strings.HasPrefix(err.Error(), "c.json:5: invalid JSON: ") {
 		t.Fatalf("error %v, want a JSON error on line 5", err)
+	}
+}
+
+// TestLoadManyItemsInOrder: a List's items, decoded on every core, are
+// kept in their order, and of several bad ones the first is the one
+// named, in YAML and in JSON. If it failed, a large inventory would come
+// back shuffled, or its error would name whichever bad item finished
+// first.
+func TestLoadManyItemsInOrder(t *testing.T) {
+	const n = 300
+	pod := func(i int) string {
+		return fmt.Sprintf(`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p%d","namespace":"ns"}}`, i)
+	}
+	list := func(bad ...int) (yamlText, jsonText string) {
+		var y, j strings.Builder
+		y.WriteString("apiVersion: v1\nitems:\n")
+		for i := range n {
+			item := pod(i)
+			if slices.Contains(bad, i) {
+				item = `{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p","namespace":"ns"},"spec":{"containers":"x"}}`
+			}
+			fmt.Fprintf(&y, "- %s\n", item)
+			if i > 0 {
+				j.WriteString(",\n")
+			}
+			j.WriteString(item)
+		}
+		y.WriteString("kind: List\n")
+		return y.String(), `{"kind":"List","apiVersion":"v1","items":[` + "\n" + j.String() + "]}"
+	}
+	y, j := list()
+	for _, in := range []string{y, j} {
+		inv, err := Load(strings.NewReader(in), "many")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(inv.Pods) != n {
+			t.Fatalf("%d pods, want %d", len(inv.Pods), n)
+		}
+		for i, p := range inv.Pods {
+			if want := fmt.Sprintf("p%d", i); p.Name != want {
+				t.Fatalf("pod %d is %s, want %s", i, p.Name, want)
+			}
+		}
+	}
+	y, j = list(250, 37, 180)
+	for in, want := range map[string]string{y: "many:40: items[37] (Pod ns/p)", j: "many:39: items[37] (Pod ns/p)"} {
+		if _, err := Load(strings.NewReader(in), "many"); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("error %v, want %q", err, want)
+		}
 	}
 }

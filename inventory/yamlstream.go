@@ -163,12 +163,11 @@ func (d *yamlDoc) endEntry() error {
 	if d.indent < 0 || len(d.entry) == 0 {
 		return nil
 	}
-	doc := document{first: d.entryLine, line: d.entryLine, body: d.entry}
-	js, err := doc.toJSON(d.in.name)
+	var err error
 	if d.badIndent > 0 {
 		err = d.in.fail(d.badIndent, errBadIndent)
 	}
-	d.items.add(d.entryLine, js, err)
+	d.items.add(d.entryLine, d.entry, true, err)
 	d.entry = d.entry[:0]
 	return nil
 }

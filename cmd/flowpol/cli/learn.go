@@ -113,10 +113,12 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	if err != nil {
 		return err
 	}
+	source := "cluster: live, through the API server"
 	if inv != nil { // nil: the live cluster's
 		for _, w := range inv.Warnings() {
 			fmt.Fprintf(s.Err, "warning: %s\n", w)
 		}
+		source = fmt.Sprintf("inventory: %d objects%s", inv.Objects(), countsLine(", skipped ", toUint64(inv.Skipped)))
 	}
 	var rd learn.Records // nil: live
 	var hr *hubble.Reader
@@ -154,7 +156,7 @@ func runLearn(cmd *cobra.Command, o *learnOptions, s Streams) (err error) {
 	if hr != nil {
 		printSkipped(s.Err, hr.Skipped())
 	}
-	return finishLearn(ctx, o, s, store, inv, run, learnErr, time.Since(start))
+	return finishLearn(ctx, o, s, store, source, run, learnErr, time.Since(start))
 }
 
 // podUIDs looks pods up by namespace and name in the inventory, for the
@@ -190,8 +192,9 @@ func (o *learnOptions) learner(res resolve.Resolver, bucket time.Duration, keepW
 }
 
 // finishLearn records the run and prints its summary, or its error with
-// what the file keeps.
-func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline.Store, inv *inventory.Inventory, run baseline.Run, learnErr error, took time.Duration) error {
+// what the file keeps. source is the summary's line on the cluster state:
+// the inventory, once learning starts, is no longer held.
+func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline.Store, source string, run baseline.Run, learnErr error, took time.Duration) error {
 	if learnErr != nil {
 		run.Error = learnErr.Error()
 	}
@@ -205,7 +208,7 @@ func finishLearn(ctx context.Context, o *learnOptions, s Streams, store baseline
 	if err != nil {
 		return err
 	}
-	printLearnSummary(s.Out, run, inv, storeName(store), st.Edges, took)
+	printLearnSummary(s.Out, run, source, storeName(store), st.Edges, took)
 	return nil
 }
 
@@ -228,15 +231,11 @@ func storedNote(sum baseline.Run, db string) string {
 		db, sum.Stored, sum.StoredLines, sum.Batches, sum.StoredLines)
 }
 
-func printLearnSummary(w io.Writer, sum baseline.Run, inv *inventory.Inventory, db string, total int, took time.Duration) {
+func printLearnSummary(w io.Writer, sum baseline.Run, source, db string, total int, took time.Duration) {
 	fmt.Fprintf(w, "learned %d records (%d connections) from %s in %d batches, %.1fs\n",
 		sum.Records, sum.Connections, sum.Source, sum.Batches, took.Seconds())
 	fmt.Fprintf(w, "edges: %d seen, %d new; %s holds %d\n", sum.Edges, sum.NewEdges, db, total)
-	if inv != nil {
-		fmt.Fprintf(w, "inventory: %d objects%s\n", inv.Objects(), countsLine(", skipped ", toUint64(inv.Skipped)))
-	} else {
-		fmt.Fprintln(w, "cluster: live, through the API server")
-	}
+	fmt.Fprintln(w, source)
 	fmt.Fprintf(w, "unresolved ends: %s\n", orNone(countsLine("", sum.Unresolved)))
 	if sum.Waited > 0 || sum.WaitFull > 0 {
 		fmt.Fprintf(w, "waited for the cluster state: %d records, %d still unknown after --max-wait, %d could not wait (too many waiting)\n",

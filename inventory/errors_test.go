@@ -98,6 +98,20 @@ func TestLoadErrors(t *testing.T) {
 			want: "cluster.yaml:3: List: json: cannot unmarshal object into Go struct field list.items of type []json.RawMessage",
 		},
 		{
+			// Alone, "{a: 1}x" parses as {a: 1}; as a sequence entry it
+			// does not, in an object's items as in a List's.
+			name: "text after a flow mapping in items",
+			in:   "apiVersion: v1\nkind: Pod\nitems:\n- {a: 1}x\n",
+			line: 4,
+			want: "cluster.yaml:4: yaml: did not find expected '-' indicator",
+		},
+		{
+			name: "text after a flow mapping in a List's items",
+			in:   "kind: List\nitems:\n- kind: Namespace\n  apiVersion: v1\n  metadata: {name: a}\n- {kind: Namespace}x\n",
+			line: 6,
+			want: "cluster.yaml:6: yaml: did not find expected '-' indicator",
+		},
+		{
 			name: "List inside a List",
 			in:   "kind: List\nitems:\n- kind: List\n  items: []\n",
 			line: 3,

@@ -34,7 +34,8 @@ func newItemStream(in *input) *itemStream {
 }
 
 // add queues the item that starts on line: its text, JSON or (with yaml)
-// YAML, which add copies, or the error reading it.
+// a YAML sequence of one entry, dash and all, which add copies, or the
+// error reading it.
 func (s *itemStream) add(line int, body []byte, yaml bool, err error) {
 	i := s.n
 	s.n++
@@ -59,7 +60,7 @@ func (s *itemStream) add(line int, body []byte, yaml bool, err error) {
 func (s *itemStream) decode(i, line int, body []byte, yaml bool, err error) decoded {
 	js := body
 	if err == nil && yaml {
-		js, err = document{first: line, line: line, body: body}.toJSON(s.in.name)
+		js, err = entryJSON(document{first: line, line: line, body: body}, s.in.name)
 	}
 	if err != nil {
 		return decoded{err: err, syntax: true}
@@ -69,6 +70,22 @@ func (s *itemStream) decode(i, line int, body []byte, yaml bool, err error) deco
 		return decoded{err: &LineError{File: s.in.name, Line: line, Item: fmt.Sprintf("items[%d]", i), Object: label, Err: err}}
 	}
 	return decoded{part: part}
+}
+
+// entryJSON converts a sequence of one entry to the entry's JSON. The
+// entry is parsed as a sequence, as it is in its document: alone, the
+// parser would take what it refuses there, such as text after a flow
+// mapping.
+func entryJSON(d document, name string) ([]byte, error) {
+	js, err := d.toJSON(name)
+	if err != nil {
+		return nil, err
+	}
+	inner, ok := bytes.CutPrefix(js, []byte("["))
+	if inner, ok2 := bytes.CutSuffix(inner, []byte("]")); ok && ok2 {
+		return inner, nil
+	}
+	return nil, &LineError{File: name, Line: d.line, Err: fmt.Errorf("yaml: a List item that is not one entry of its sequence")}
 }
 
 // take waits for the oldest item queued and keeps it, or its error when

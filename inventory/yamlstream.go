@@ -116,9 +116,9 @@ func (d *yamlDoc) addItemLine(line []byte, at int, blank bool) (bool, error) {
 			return false, err
 		}
 		d.indent, d.entryLine, d.entryCol, d.badIndent = c, at, -1, 0
-		line = append([]byte(nil), line...)
-		line[c] = ' '
-		d.checkIndent(indentOf(line), at, isFiller(line))
+		content := append([]byte(nil), line...)
+		content[c] = ' '
+		d.checkIndent(indentOf(content), at, isFiller(content))
 		if err := d.appendEntry(line, at); err != nil {
 			return false, err
 		}

@@ -67,7 +67,7 @@ export function createMap(container, model, { onSelect, isRed }) {
   performance.mark('map-created');
   const ready = new Promise((resolve) => {
     if (grid) {
-      requestAnimationFrame(() => requestAnimationFrame(resolve));
+      painted(cy).then(resolve);
       return;
     }
     const layout = cy.layout(layoutOptions(choice, big));
@@ -75,7 +75,7 @@ export function createMap(container, model, { onSelect, isRed }) {
     layout.one('layoutstop', () => {
       performance.mark('layout-stop');
       cy.fit(undefined, 20);
-      requestAnimationFrame(() => requestAnimationFrame(resolve));
+      painted(cy).then(resolve);
     });
     layout.run();
   });
@@ -135,6 +135,14 @@ export function createMap(container, model, { onSelect, isRed }) {
   };
   window.flowpolMap = api;
   return api;
+}
+
+// painted resolves once Cytoscape has drawn the map and the browser has
+// shown that frame: at the start of the frame after Cytoscape's next render.
+// Its render loop asks for that frame only when the render is over, so this
+// runs first there, before the texture work Cytoscape does in later frames.
+function painted(cy) {
+  return new Promise((resolve) => cy.one('render', () => requestAnimationFrame(() => resolve())));
 }
 
 // layoutOptions: fCoSE, the layout of a small map (the grid of a large

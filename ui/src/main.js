@@ -83,11 +83,6 @@ function index(model) {
   state.selectors = {};
 }
 
-// painted is resolved once the map is drawn: an answer of the server that
-// comes sooner waits for it, as it colours the map.
-let painted;
-const mapPainted = new Promise((resolve) => { painted = resolve; });
-
 async function load() {
   status('loading…');
   const model = await firstModel();
@@ -101,23 +96,21 @@ async function load() {
   $('save').title = model.overrides ? `write the edits to ${model.overrides}` : 'start flowpol ui with --overrides FILE to save';
   $('tab-diff').hidden = !model.havePolicies;
   document.body.dataset.revision = String(state.revision);
-  // The policies are asked for before the map is made, so that the server
-  // generates them while the page draws; they are shown once it is drawn.
-  const policies = refresh();
   state.map = createMap($('map'), model, {
     onSelect: (id) => select(id),
     isRed: (e) => state.excluded.has(e.id) || !!e.denied,
   });
   performance.mark('map');
   await state.map.ready;
-  painted();
   // For the first-paint benchmark: from the start of navigation until the
   // map is drawn and Save overrides can be used; then until the Policies
   // panel has the server's answer too.
   performance.mark('usable');
   document.body.dataset.usableMs = String(Math.round(performance.now()));
   fillSearch(model);
-  await policies;
+  // The policies are asked for once the map is drawn: the server's
+  // generating them meanwhile would take the CPU the page needs to draw.
+  await refresh();
   status(`${model.nodes.length} ends, ${model.edges.length} edges`);
   performance.mark('policies');
   document.body.dataset.readyMs = String(Math.round(performance.now()));
@@ -304,7 +297,6 @@ async function refresh() {
     const body = edits();
     const p = await api('api/preview', body, ctl.signal);
     p.withAll = body.all;
-    await mapPainted;
     if (revision === state.revision) showPreview(p, revision);
   } catch (err) {
     if (!ctl.signal.aborted && revision === state.revision) status(err.message, true);

@@ -42,8 +42,10 @@ export function createMap(container, model, { onSelect, isRed }) {
     elements,
     // Not Cytoscape's default, a grid layout of its own, which costs as
     // much as the one run below. The grid knows its extent, so the map
-    // need not measure every element to fit it.
-    layout: { name: 'preset', fit: false },
+    // need not measure every element to fit it. No positions: each end
+    // keeps the one it is made with, where the preset layout would set it
+    // once more, each with its events.
+    layout: { name: 'preset', fit: false, positions: {} },
     ...(grid ? viewport(grid, container) : {}),
     style: style(big),
     wheelSensitivity: 0.3,

@@ -6,34 +6,28 @@
 // `large` ends fCoSE takes tens of seconds, and compound nodes make every
 // style change walk the hierarchy, so a large map is drawn at once on a
 // grid: each namespace a block of its ends in name order, drawn as a
-// rectangle behind them, the blocks packed in rows (gridPositions). Picking
-// a namespace in the filter lays out what it shows with fCoSE; all
-// namespaces again restore the grid.
+// rectangle behind them, the blocks packed in rows (gridPositions). The
+// grid's blocks and links are drawn under Cytoscape's ends by the underlay;
+// Cytoscape has as edges only the links of the selected end and of a picked
+// namespace (syncEdges). Picking a namespace in the filter lays out what it
+// shows with fCoSE; all namespaces again restore the grid.
 import cytoscape from 'cytoscape';
 import fcose from 'cytoscape-fcose';
+import { createUnderlay } from './underlay.js';
 
 cytoscape.use(fcose);
 
-// Past this many ends the map is laid out on the grid, and drops labels
-// and edges while it is panned.
+// Past this many ends the map is laid out on the grid, and Cytoscape drops
+// labels and its edges while it is panned.
 const large = 400;
 
 export function createMap(container, model, { onSelect, isRed }) {
   const big = model.nodes.length > large;
   const choice = new URLSearchParams(location.search).get('layout') || (big ? 'grid' : 'fcose');
   const grid = choice === 'grid' ? gridPositions(model.nodes, container) : null;
-  const links = new Map();
-  for (const e of model.edges) {
-    const key = e.src + '\u0000' + e.dst;
-    if (!links.has(key)) links.set(key, { id: 'l' + links.size, src: e.src, dst: e.dst, edges: [] });
-    links.get(key).edges.push(e);
-  }
+  const links = linksOf(model, isRed);
   const elements = [];
-  if (grid) {
-    for (const b of grid.blocks) {
-      elements.push({ group: 'nodes', data: { id: 'group:' + b.group, label: b.group, w: b.w, h: b.h }, position: { x: b.x, y: b.y }, classes: 'group block', grabbable: false, selectable: false });
-    }
-  } else {
+  if (!grid) {
     for (const g of new Set(model.nodes.map((n) => n.group))) elements.push({ group: 'nodes', data: { id: 'group:' + g, label: g }, classes: 'group' });
   }
   for (const n of model.nodes) {
@@ -42,21 +36,18 @@ export function createMap(container, model, { onSelect, isRed }) {
     else el.data.parent = 'group:' + n.group;
     elements.push(el);
   }
-  for (const l of links.values()) {
-    const ports = l.edges.map((e) => `${e.port}/${e.proto} (${e.count})`).join('\n');
-    // Red from the start: colouring 6,000 links after they are made
-    // would restyle each of them once more before the first frame.
-    elements.push({ group: 'edges', data: { id: l.id, source: l.src, target: l.dst, label: ports }, classes: l.edges.some(isRed) ? 'red' : '' });
-  }
+  if (!grid) for (const l of links.values()) elements.push(edgeOf(l));
   const cy = cytoscape({
     container,
     elements,
     // Not Cytoscape's default, a grid layout of its own, which costs as
     // much as the one run below. The grid knows its extent, so the map
-    // need not measure every element to fit it.
-    layout: { name: 'preset', fit: false },
+    // need not measure every element to fit it. No positions: each end
+    // keeps the one it is made with, where the preset layout would set it
+    // once more, each with its events.
+    layout: { name: 'preset', fit: false, positions: {} },
     ...(grid ? viewport(grid, container) : {}),
-    style: style(big, !!grid),
+    style: style(big),
     wheelSensitivity: 0.3,
     minZoom: 0.02,
     maxZoom: 4,
@@ -65,9 +56,24 @@ export function createMap(container, model, { onSelect, isRed }) {
     pixelRatio: 1,
   });
   performance.mark('map-created');
+  const underlay = grid && createUnderlay(cy, container, grid.blocks, [...links.values()], grid.positions);
+  // The grid's Cytoscape edges: the links of the selected end, and of the
+  // namespace picked.
+  let selected = '';
+  let picked = '';
+  function syncEdges() {
+    if (!grid) return;
+    const want = new Set();
+    for (const l of links.values()) {
+      if (l.src === selected || l.dst === selected || (picked && (l.srcGroup === picked || l.dstGroup === picked))) want.add(l.id);
+    }
+    cy.edges().filter((e) => !want.has(e.id())).remove();
+    const add = [...links.values()].filter((l) => want.has(l.id) && cy.getElementById(l.id).empty());
+    cy.add(add.map(edgeOf));
+  }
   const ready = new Promise((resolve) => {
     if (grid) {
-      requestAnimationFrame(() => requestAnimationFrame(resolve));
+      painted(cy).then(resolve);
       return;
     }
     const layout = cy.layout(layoutOptions(choice, big));
@@ -75,14 +81,16 @@ export function createMap(container, model, { onSelect, isRed }) {
     layout.one('layoutstop', () => {
       performance.mark('layout-stop');
       cy.fit(undefined, 20);
-      requestAnimationFrame(() => requestAnimationFrame(resolve));
+      painted(cy).then(resolve);
     });
     layout.run();
   });
   function recolor() {
+    for (const l of links.values()) l.red = l.edges.some(isRed);
     cy.batch(() => {
-      for (const l of links.values()) cy.getElementById(l.id).toggleClass('red', l.edges.some(isRed));
+      for (const e of cy.edges()) e.toggleClass('red', links.get(e.id()).red);
     });
+    if (underlay) underlay.draw();
   }
   cy.on('tap', 'node', (ev) => {
     const n = ev.target;
@@ -93,6 +101,8 @@ export function createMap(container, model, { onSelect, isRed }) {
     recolor,
     highlight(id) {
       cy.batch(() => {
+        selected = id;
+        syncEdges();
         cy.elements('.selected, .near').removeClass('selected near');
         const n = cy.getElementById(id);
         n.addClass('selected');
@@ -106,14 +116,18 @@ export function createMap(container, model, { onSelect, isRed }) {
     filter(group) {
       let shown = cy.elements();
       cy.batch(() => {
+        picked = group;
+        syncEdges();
+        if (selected) cy.getElementById(selected).connectedEdges().addClass('near');
         cy.elements().removeClass('hidden');
-        if (grid) cy.nodes(':childless').not('.block').positions((n) => ({ ...grid.positions.get(n.id()) }));
+        if (grid) cy.nodes().positions((n) => ({ ...grid.positions.get(n.id()) }));
         if (!group) return;
         const keep = cy.nodes().filter((n) => n.data('group') === group);
         shown = keep.union(keep.connectedEdges()).union(keep.connectedEdges().connectedNodes());
         shown = grid ? shown : shown.union(shown.parents()).union(cy.getElementById('group:' + group));
         cy.elements().difference(shown).addClass('hidden');
       });
+      if (grid) underlay.show(!group);
       if (grid && !group) {
         cy.viewport(viewport(grid, container));
         return;
@@ -129,12 +143,49 @@ export function createMap(container, model, { onSelect, isRed }) {
         return { id: n.id(), x: b.x1, y: b.y1, w: b.w, h: b.h, visible: n.visible() };
       });
     },
+    // links lists the links as drawn: by the underlay on the grid, else by
+    // Cytoscape.
     links() {
+      if (grid) return [...links.values()].map((l) => ({ source: l.src, target: l.dst, red: l.red }));
       return cy.edges().map((e) => ({ source: e.source().id(), target: e.target().id(), red: e.hasClass('red') }));
     },
   };
   window.flowpolMap = api;
   return api;
+}
+
+// linksOf makes one link per ordered pair of ends, keyed by its id, with
+// its edges, the namespaces of its ends, and whether it is red.
+function linksOf(model, isRed) {
+  const group = new Map(model.nodes.map((n) => [n.id, n.group]));
+  const byPair = new Map();
+  for (const e of model.edges) {
+    const key = e.src + '\u0000' + e.dst;
+    if (!byPair.has(key)) byPair.set(key, { id: 'l' + byPair.size, src: e.src, dst: e.dst, srcGroup: group.get(e.src), dstGroup: group.get(e.dst), edges: [] });
+    byPair.get(key).edges.push(e);
+  }
+  const links = new Map();
+  for (const l of byPair.values()) {
+    l.red = l.edges.some(isRed);
+    links.set(l.id, l);
+  }
+  return links;
+}
+
+// edgeOf is a link as a Cytoscape edge, red from the start: colouring
+// thousands of links after they are made would restyle each of them once
+// more before the first frame.
+function edgeOf(l) {
+  const ports = l.edges.map((e) => `${e.port}/${e.proto} (${e.count})`).join('\n');
+  return { group: 'edges', data: { id: l.id, source: l.src, target: l.dst, label: ports }, classes: l.red ? 'red' : '' };
+}
+
+// painted resolves once Cytoscape has drawn the map and the browser has
+// shown that frame: at the start of the frame after Cytoscape's next render.
+// Its render loop asks for that frame only when the render is over, so this
+// runs first there, before the texture work Cytoscape does in later frames.
+function painted(cy) {
+  return new Promise((resolve) => cy.one('render', () => requestAnimationFrame(() => resolve())));
 }
 
 // layoutOptions: fCoSE, the layout of a small map (the grid of a large
@@ -165,23 +216,17 @@ function layoutOptions(choice, big) {
   };
 }
 
-// style: blocks is for the grid, whose namespaces are rectangles behind
-// their ends and the links, drawn in that order.
-function style(big, blocks) {
-  const order = (z) => (blocks ? { 'z-index-compare': 'manual', 'z-index': z } : {});
+// style: the grid's blocks and links are the underlay's, in its looks.
+function style(big) {
   return [
     { selector: 'node', style: {
       label: 'data(label)', 'font-size': 10, 'text-valign': 'bottom', 'text-margin-y': 3, width: 18, height: 18,
       'background-color': '#dbe7ff', 'border-width': 1, 'border-color': '#3b5ba9', 'min-zoomed-font-size': 7,
-      'text-max-width': 120, 'text-wrap': 'ellipsis', ...order(2),
+      'text-max-width': 120, 'text-wrap': 'ellipsis',
     } },
     { selector: 'node.group', style: {
       'background-color': '#f3f5f9', 'background-opacity': 0.6, 'border-color': '#9aa5b8', 'border-style': 'dashed',
       'text-valign': 'top', 'font-size': 12, 'font-weight': 'bold', color: '#3d4757', padding: 10,
-    } },
-    { selector: 'node.block', style: {
-      shape: 'round-rectangle', width: 'data(w)', height: 'data(h)', events: 'no', ...order(0),
-      'text-valign': 'top', 'text-margin-y': -4, 'text-max-width': 400,
     } },
     { selector: 'node.external', style: { shape: 'diamond', 'background-color': '#ffe3b3', 'border-color': '#b7791f' } },
     { selector: 'node.unresolved', style: { shape: 'octagon', 'background-color': '#e5e5e5', 'border-color': '#777', 'border-style': 'dashed' } },
@@ -189,7 +234,7 @@ function style(big, blocks) {
     { selector: 'node.selected', style: { 'border-width': 3, 'border-color': '#2563eb' } },
     { selector: 'edge', style: {
       width: 1.2, 'line-color': '#8391a7', 'target-arrow-color': '#8391a7', 'target-arrow-shape': big ? 'none' : 'triangle',
-      'curve-style': big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.8, ...order(1),
+      'curve-style': big ? 'haystack' : 'bezier', 'arrow-scale': 0.8, opacity: 0.8,
     } },
     { selector: 'edge.near', style: { width: 2.5, 'line-color': '#2563eb', 'target-arrow-color': '#2563eb', label: 'data(label)', 'font-size': 9, 'text-wrap': 'wrap', 'text-background-color': '#fff', 'text-background-opacity': 0.8 } },
     { selector: 'edge.red', style: { 'line-color': '#dc2626', 'target-arrow-color': '#dc2626', 'line-style': 'dashed', width: 2 } },

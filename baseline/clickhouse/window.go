@@ -311,9 +311,11 @@ func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
 // joinedSet is the SQL of an edge's set of strings in one value: the
 // union of its rows' arrays, without empty strings, sorted, at most
 // maxStrings, joined by NUL (which neither node nor process names hold),
-// so that the client reads one string rather than an array.
+// so that the client reads one string rather than an array. (The arrays
+// concatenated and then made distinct cost the server about half what
+// groupUniqArrayArray's set per edge does.)
 func joinedSet(col string) string {
-	return fmt.Sprintf(`arrayStringConcat(arraySlice(arraySort(arrayFilter(x -> x != '', groupUniqArrayArray(%s))), 1, %d), '\0')`, col, maxStrings)
+	return fmt.Sprintf(`arrayStringConcat(arraySlice(arraySort(arrayDistinct(arrayFilter(x -> x != '', groupArrayArray(%s)))), 1, %d), '\0')`, col, maxStrings)
 }
 
 // splitSet reads a joinedSet: nil when empty, as the embedded store

@@ -220,12 +220,13 @@ func (s *Store) edgeRecords(ctx context.Context, spans []baseline.TierSpan) ([]*
 		ORDER BY %[1]s, any(proto), any(port)`,
 		endList, joinedSet("nodes"), joinedSet("src_comms"), joinedSet("dst_comms"), s.db.table(tableEdges), cl, s.db.table(tableCells), strings.Join(conds, " OR "))
 	var out []*edgeRecord // by pointer: appending copies less
+	rs := newRecordScan()
 	err := s.db.query(ctx, q, func(r driver.Rows) error {
-		id, es, err := scanEdge(r)
+		rec, err := rs.scan(r)
 		if err != nil {
 			return err
 		}
-		out = append(out, &edgeRecord{id: id, stats: es})
+		out = append(out, rec)
 		return nil
 	})
 	if err != nil {
@@ -337,30 +338,42 @@ func (e *endScan) end() (topology.End, error) {
 	return end, nil
 }
 
-func scanEdge(r driver.Rows) (uint64, topology.EdgeStats, error) {
-	var id uint64
-	var src, dst endScan
-	var port uint16
-	var proto uint8
-	var srcPods, dstPods uint64
-	var nodes, srcComms, dstComms string
-	dest := append(append([]any{&id}, src.dest()...), dst.dest()...)
-	dest = append(dest, &port, &proto, &srcPods, &dstPods, &nodes, &srcComms, &dstComms)
-	if err := r.Scan(dest...); err != nil {
-		return 0, topology.EdgeStats{}, err
+// recordScan receives an edge record's columns, one row after another.
+type recordScan struct {
+	id                        uint64
+	src, dst                  endScan
+	port                      uint16
+	proto                     uint8
+	srcPods, dstPods          uint64
+	nodes, srcComms, dstComms string
+	dest                      []any
+}
+
+func newRecordScan() *recordScan {
+	rs := &recordScan{}
+	rs.dest = append(append([]any{&rs.id}, rs.src.dest()...), rs.dst.dest()...)
+	rs.dest = append(rs.dest, &rs.port, &rs.proto, &rs.srcPods, &rs.dstPods, &rs.nodes, &rs.srcComms, &rs.dstComms)
+	return rs
+}
+
+// scan reads the next row as a record.
+func (rs *recordScan) scan(r driver.Rows) (*edgeRecord, error) {
+	if err := r.Scan(rs.dest...); err != nil {
+		return nil, err
 	}
-	var es topology.EdgeStats
+	rec := &edgeRecord{id: rs.id}
+	es := &rec.stats
 	var err error
-	if es.Src, err = src.end(); err != nil {
-		return 0, es, err
+	if es.Src, err = rs.src.end(); err != nil {
+		return nil, err
 	}
-	if es.Dst, err = dst.end(); err != nil {
-		return 0, es, err
+	if es.Dst, err = rs.dst.end(); err != nil {
+		return nil, err
 	}
-	es.Port, es.Proto = port, flow.Proto(proto)
-	es.SrcPods, es.DstPods = min(maxPods, int(srcPods)), min(maxPods, int(dstPods))
-	es.Nodes, es.SrcComms, es.DstComms = splitSet(nodes), splitSet(srcComms), splitSet(dstComms)
-	return id, es, nil
+	es.Port, es.Proto = rs.port, flow.Proto(rs.proto)
+	es.SrcPods, es.DstPods = min(maxPods, int(rs.srcPods)), min(maxPods, int(rs.dstPods))
+	es.Nodes, es.SrcComms, es.DstComms = splitSet(rs.nodes), splitSet(rs.srcComms), splitSet(rs.dstComms)
+	return rec, nil
 }
 
 // joinedSet is the SQL of an edge's set of strings in one value: the

@@ -153,8 +153,8 @@ func (db *database) localName(t table) string {
 // insert into a Distributed table returns once every shard holds its
 // rows; a statement uses the threads the URL gives (one by default: a
 // window's aggregation then costs the server less CPU, having no partial
-// states to merge, and a server shared by many clusters' windows is kept
-// busy by running several at once).
+// states to merge, and a window's queries, run at once, keep more than
+// one of the server's cores busy, as many clusters' windows do).
 func (db *database) ctx(ctx context.Context) context.Context {
 	set := ch.Settings{}
 	if db.opts.shards != "" {

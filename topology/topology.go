@@ -52,7 +52,13 @@ func (w WorkloadRef) String() string { return w.Namespace + "/" + w.Kind + "/" +
 
 // Compare orders workload references by namespace, kind and name.
 func (w WorkloadRef) Compare(o WorkloadRef) int {
-	return cmp.Or(strings.Compare(w.Namespace, o.Namespace), strings.Compare(w.Kind, o.Kind), strings.Compare(w.Name, o.Name))
+	if c := strings.Compare(w.Namespace, o.Namespace); c != 0 {
+		return c
+	}
+	if c := strings.Compare(w.Kind, o.Kind); c != 0 {
+		return c
+	}
+	return strings.Compare(w.Name, o.Name)
 }
 
 // End is one resolved end of a flow. It is comparable and can key a map.
@@ -125,10 +131,26 @@ func (e End) String() string {
 	return e.Kind.String()
 }
 
-// Compare orders ends by kind, then by their fields.
+// Compare orders ends by kind, then by their fields. Each part is
+// compared only when those before it are equal: sorting compares ends
+// often, and most differ in their kind or workload.
 func (e End) Compare(o End) int {
-	return cmp.Or(cmp.Compare(e.Kind, o.Kind), e.Workload.Compare(o.Workload),
-		strings.Compare(e.Node, o.Node), e.Addr.Compare(o.Addr), strings.Compare(e.Reason.String(), o.Reason.String()))
+	if c := cmp.Compare(e.Kind, o.Kind); c != 0 {
+		return c
+	}
+	if c := e.Workload.Compare(o.Workload); c != 0 {
+		return c
+	}
+	if c := strings.Compare(e.Node, o.Node); c != 0 {
+		return c
+	}
+	if c := e.Addr.Compare(o.Addr); c != 0 {
+		return c
+	}
+	if e.Reason == o.Reason {
+		return 0
+	}
+	return strings.Compare(e.Reason.String(), o.Reason.String())
 }
 
 // Edge is client → server on the server's port: for a pod, the target port
@@ -146,7 +168,13 @@ func (e Edge) String() string {
 
 // Compare orders edges by source, destination, protocol and port.
 func (e Edge) Compare(o Edge) int {
-	return cmp.Or(e.Src.Compare(o.Src), e.Dst.Compare(o.Dst), cmp.Compare(e.Proto, o.Proto), cmp.Compare(e.Port, o.Port))
+	if c := e.Src.Compare(o.Src); c != 0 {
+		return c
+	}
+	if c := e.Dst.Compare(o.Dst); c != 0 {
+		return c
+	}
+	return cmp.Or(cmp.Compare(e.Proto, o.Proto), cmp.Compare(e.Port, o.Port))
 }
 
 // PortProto is a port with its protocol.

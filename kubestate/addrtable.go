@@ -42,25 +42,26 @@ func (t *addrTable) delete(a netip.Addr) {
 	t.v6.delete(hash16(a), a)
 }
 
-func (t *addrTable) dirty() bool { return t.v4.dirty || t.v6.dirty }
+func (t *addrTable) dirty() bool { return len(t.v4.dirty) > 0 || len(t.v6.dirty) > 0 }
 
 // publish returns the table as it stands for readers; was is what it
 // last returned.
 func (t *addrTable) publish(was frozenAddrs) frozenAddrs {
-	return frozenAddrs{v4: t.v4.publish(was.v4), v6: t.v6.publish(was.v6)}
+	return frozenAddrs{shift: t.v4.shift, v4: publishShards(&t.v4, was.v4, newV4Shard), v6: t.v6.publish(was.v6)}
 }
 
 // frozenAddrs is a published addrTable.
 type frozenAddrs struct {
-	v4 frozen[[4]byte, *addrInfo]
-	v6 frozen[netip.Addr, *addrInfo]
+	shift uint8 // of v4
+	v4    []*v4Shard
+	v6    frozen[netip.Addr, *addrInfo]
 }
 
 func (t *frozenAddrs) get(a netip.Addr) *addrInfo {
 	if a.Is4() {
 		k := a.As4()
-		info, _ := t.v4.get(hash4(k), k)
-		return info
+		h := hash4(k)
+		return t.v4[h>>t.shift].get(k, h)
 	}
 	info, _ := t.v6.get(hash16(a), a)
 	return info

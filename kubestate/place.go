@@ -164,7 +164,7 @@ func outsideEnd(ends *endTable, internal ranges, addr netip.Addr) (resolve.EndID
 
 // publish hands readers the indexes as they stand, when they changed.
 func (r *Resolver) publish() {
-	if !r.stale && !r.addrs.dirty() && !r.pods.dirty {
+	if !r.stale && !r.addrs.dirty() && len(r.pods.dirty) == 0 {
 		return
 	}
 	was := r.view.Load()

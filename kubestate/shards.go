@@ -4,70 +4,136 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"maps"
+	"math/bits"
 	"net/netip"
 	"slices"
 )
 
-// shards is a map split by key hash into shards, written by the handlers
-// and read by Place without a lock: a writer changes only a shard it has
-// copied since the last publish, and publish hands out the shards as they
-// stand, which nobody changes afterwards. An event thus copies the few
-// shards it touches, not the table.
+// shards is a map split by key hash into shards, written by the handlers,
+// which remembers the shards changed since the last publish. Publishing
+// builds again only those, for readers that take no lock: an event thus
+// copies the few shards it touches, not the table.
 type shards[K comparable, V any] struct {
-	shift uint8 // a key's shard is its 64-bit hash >> shift
-	cur   []map[K]V
-	owned []bool // cur[i] was copied since the last publish
-	dirty bool
+	shift  uint8 // a key's shard is its 64-bit hash >> shift
+	m      []map[K]V
+	dirty  []uint64 // the shards changed since the last publish, each once
+	marked []bool
 }
 
 func newShards[K comparable, V any](bits uint8) shards[K, V] {
-	return shards[K, V]{shift: 64 - bits, cur: make([]map[K]V, 1<<bits), owned: make([]bool, 1<<bits), dirty: true}
+	s := shards[K, V]{shift: 64 - bits, m: make([]map[K]V, 1<<bits), marked: make([]bool, 1<<bits)}
+	for i := range s.m {
+		s.m[i] = map[K]V{}
+	}
+	return s
 }
 
 func (s *shards[K, V]) get(h uint64, k K) (V, bool) {
-	v, ok := s.cur[h>>s.shift][k]
+	v, ok := s.m[h>>s.shift][k]
 	return v, ok
 }
 
-// own returns shard i, copied first unless it was since the last publish.
-func (s *shards[K, V]) own(i uint64) map[K]V {
-	if !s.owned[i] {
-		m := make(map[K]V, len(s.cur[i])+1)
-		maps.Copy(m, s.cur[i])
-		s.cur[i], s.owned[i], s.dirty = m, true, true
-	}
-	return s.cur[i]
+func (s *shards[K, V]) set(h uint64, k K, v V) {
+	i := h >> s.shift
+	s.m[i][k] = v
+	s.mark(i)
 }
-
-func (s *shards[K, V]) set(h uint64, k K, v V) { s.own(h >> s.shift)[k] = v }
 
 func (s *shards[K, V]) delete(h uint64, k K) {
 	i := h >> s.shift
-	if _, ok := s.cur[i][k]; ok {
-		delete(s.own(i), k)
+	if _, ok := s.m[i][k]; ok {
+		delete(s.m[i], k)
+		s.mark(i)
 	}
 }
 
-// publish returns the shards as they stand for readers, or was when
-// nothing changed since the last publish.
-func (s *shards[K, V]) publish(was frozen[K, V]) frozen[K, V] {
-	if !s.dirty {
+func (s *shards[K, V]) mark(i uint64) {
+	if !s.marked[i] {
+		s.marked[i] = true
+		s.dirty = append(s.dirty, i)
+	}
+}
+
+// publishShards returns was with the shards of s changed since the last
+// publish built again by build; was itself is left as it is, for the
+// readers that still hold it. A nil was is built whole.
+func publishShards[K comparable, V, P any](s *shards[K, V], was []P, build func(map[K]V) P) []P {
+	if was == nil {
+		out := make([]P, len(s.m))
+		for i, m := range s.m {
+			out[i] = build(m)
+		}
+		s.clean()
+		return out
+	}
+	if len(s.dirty) == 0 {
 		return was
 	}
-	clear(s.owned)
-	s.dirty = false
-	return frozen[K, V]{shift: s.shift, m: slices.Clone(s.cur)}
+	out := slices.Clone(was)
+	for _, i := range s.dirty {
+		out[i] = build(s.m[i])
+	}
+	s.clean()
+	return out
 }
 
-// frozen is a published shards: nobody changes it.
+func (s *shards[K, V]) clean() {
+	for _, i := range s.dirty {
+		s.marked[i] = false
+	}
+	s.dirty = s.dirty[:0]
+}
+
+// frozen is published shards of maps: nobody changes them.
 type frozen[K comparable, V any] struct {
 	shift uint8
 	m     []map[K]V
 }
 
+func (s *shards[K, V]) publish(was frozen[K, V]) frozen[K, V] {
+	return frozen[K, V]{shift: s.shift, m: publishShards(s, was.m, maps.Clone[map[K]V])}
+}
+
 func (f frozen[K, V]) get(h uint64, k K) (V, bool) {
 	v, ok := f.m[h>>f.shift][k]
 	return v, ok
+}
+
+// v4Shard is a published shard of the IPv4 addresses: slots that hold a
+// key beside its value, probed linearly from the hash's middle bits, at most
+// half full, so that a lookup mostly reads one cache line after the
+// shard's.
+type v4Shard struct {
+	mask  uint32
+	slots []v4Slot
+}
+
+type v4Slot struct {
+	key  uint32
+	info *addrInfo // nil: the slot is free
+}
+
+func newV4Shard(m map[[4]byte]*addrInfo) *v4Shard {
+	n := uint32(1) << bits.Len(uint(2*len(m)))
+	s := &v4Shard{mask: n - 1, slots: make([]v4Slot, n)}
+	for k, info := range m {
+		key := binary.BigEndian.Uint32(k[:])
+		i := uint32(hash4(k)>>32) & s.mask
+		for s.slots[i].info != nil {
+			i = (i + 1) & s.mask
+		}
+		s.slots[i] = v4Slot{key: key, info: info}
+	}
+	return s
+}
+
+func (s *v4Shard) get(k [4]byte, h uint64) *addrInfo {
+	key := binary.BigEndian.Uint32(k[:])
+	for i := uint32(h>>32) & s.mask; ; i = (i + 1) & s.mask {
+		if sl := &s.slots[i]; sl.key == key || sl.info == nil {
+			return sl.info
+		}
+	}
 }
 
 // The keys' hashes, whose top bits pick the shard.

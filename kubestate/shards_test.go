@@ -42,3 +42,27 @@ func TestShardsPublished(t *testing.T) {
 		})
 	}
 }
+
+// TestAddrTableMany checks that a published table finds each of many
+// addresses, sharing shards and probing past each other, and none it
+// was not given.
+func TestAddrTableMany(t *testing.T) {
+	tab := newAddrTable()
+	infos := map[netip.Addr]*addrInfo{}
+	for i := range 20_000 {
+		a := netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		infos[a] = &addrInfo{noPort: 1}
+		tab.set(a, infos[a])
+	}
+	pub := tab.publish(frozenAddrs{})
+	for a, want := range infos {
+		if got := pub.get(a); got != want {
+			t.Fatalf("%v = %p, want %p", a, got, want)
+		}
+	}
+	for _, a := range []netip.Addr{netip.MustParseAddr("0.0.0.0"), netip.MustParseAddr("10.1.0.0"), netip.MustParseAddr("192.168.0.1")} {
+		if got := pub.get(a); got != nil {
+			t.Errorf("%v = %p, want none", a, got)
+		}
+	}
+}

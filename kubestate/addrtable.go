@@ -52,8 +52,8 @@ func (t *addrTable) publish(was frozenAddrs) frozenAddrs {
 
 // frozenAddrs is a published addrTable.
 type frozenAddrs struct {
-	shift uint8 // of v4
-	v4    []*v4Shard
+	shift uint8        // of v4
+	v4    [][]*v4Shard // in blocks
 	v6    frozen[netip.Addr, *addrInfo]
 }
 
@@ -61,7 +61,8 @@ func (t *frozenAddrs) get(a netip.Addr) *addrInfo {
 	if a.Is4() {
 		k := a.As4()
 		h := hash4(k)
-		return t.v4[h>>t.shift].get(k, h)
+		i := h >> t.shift
+		return t.v4[i>>blockBits][i&(1<<blockBits-1)].get(k, h)
 	}
 	info, _ := t.v6.get(hash16(a), a)
 	return info

@@ -54,14 +54,22 @@ func (s *shards[K, V]) mark(i uint64) {
 	}
 }
 
+// blockBits splits the published shards into blocks of 1<<blockBits, so
+// that publishing copies the list of blocks and the blocks it changes, a
+// few hundred bytes, rather than every shard's pointer.
+const blockBits = 4
+
 // publishShards returns was with the shards of s changed since the last
 // publish built again by build; was itself is left as it is, for the
 // readers that still hold it. A nil was is built whole.
-func publishShards[K comparable, V, P any](s *shards[K, V], was []P, build func(map[K]V) P) []P {
+func publishShards[K comparable, V, P any](s *shards[K, V], was [][]P, build func(map[K]V) P) [][]P {
 	if was == nil {
-		out := make([]P, len(s.m))
+		out := make([][]P, len(s.m)>>blockBits)
 		for i, m := range s.m {
-			out[i] = build(m)
+			if i&(1<<blockBits-1) == 0 {
+				out[i>>blockBits] = make([]P, 1<<blockBits)
+			}
+			out[i>>blockBits][i&(1<<blockBits-1)] = build(m)
 		}
 		s.clean()
 		return out
@@ -71,7 +79,11 @@ func publishShards[K comparable, V, P any](s *shards[K, V], was []P, build func(
 	}
 	out := slices.Clone(was)
 	for _, i := range s.dirty {
-		out[i] = build(s.m[i])
+		b := i >> blockBits
+		if &out[b][0] == &was[b][0] {
+			out[b] = slices.Clone(was[b])
+		}
+		out[b][i&(1<<blockBits-1)] = build(s.m[i])
 	}
 	s.clean()
 	return out
@@ -87,7 +99,7 @@ func (s *shards[K, V]) clean() {
 // frozen is published shards of maps: nobody changes them.
 type frozen[K comparable, V any] struct {
 	shift uint8
-	m     []map[K]V
+	m     [][]map[K]V // in blocks
 }
 
 func (s *shards[K, V]) publish(was frozen[K, V]) frozen[K, V] {
@@ -95,7 +107,8 @@ func (s *shards[K, V]) publish(was frozen[K, V]) frozen[K, V] {
 }
 
 func (f frozen[K, V]) get(h uint64, k K) (V, bool) {
-	v, ok := f.m[h>>f.shift][k]
+	i := h >> f.shift
+	v, ok := f.m[i>>blockBits][i&(1<<blockBits-1)][k]
 	return v, ok
 }
 

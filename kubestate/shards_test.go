@@ -11,6 +11,10 @@ import (
 func TestShardsPublished(t *testing.T) {
 	a, b := netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("fd00::1")
 	x, y := &addrInfo{svc: true}, &addrInfo{noPort: 7}
+	many := map[netip.Addr]*addrInfo{a: x} // in most shards, several in a block
+	for i := range 5000 {
+		many[netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})] = y
+	}
 	tests := []struct {
 		name  string
 		write func(*addrTable)
@@ -20,6 +24,11 @@ func TestShardsPublished(t *testing.T) {
 		{"replace", func(t *addrTable) { t.set(a, y) }, map[netip.Addr]*addrInfo{a: y}},
 		{"delete", func(t *addrTable) { t.delete(a) }, map[netip.Addr]*addrInfo{a: nil}},
 		{"delete absent", func(t *addrTable) { t.delete(b) }, map[netip.Addr]*addrInfo{a: x, b: nil}},
+		{"set many", func(t *addrTable) {
+			for k, v := range many {
+				t.set(k, v)
+			}
+		}, many},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -31,10 +40,10 @@ func TestShardsPublished(t *testing.T) {
 			if got := old.get(a); got != x {
 				t.Errorf("published before: %v = %p, want %p", a, got, x)
 			}
-			if got := old.get(b); got != nil {
-				t.Errorf("published before: %v = %p, want none", b, got)
-			}
 			for k, want := range tt.want {
+				if got := old.get(k); k != a && got != nil {
+					t.Fatalf("published before: %v = %p, want none", k, got)
+				}
 				if got := cur.get(k); got != want {
 					t.Errorf("published after: %v = %p, want %p", k, got, want)
 				}

@@ -4,34 +4,66 @@ import "net/netip"
 
 // addrTable maps addresses to what they are; IPv4 addresses, the most,
 // by their four bytes, which hash and compare faster than a netip.Addr.
+// The handlers write it; Place reads what it last published.
 type addrTable struct {
-	v4 map[[4]byte]*addrInfo
-	v6 map[netip.Addr]*addrInfo
+	v4 shards[[4]byte, *addrInfo]
+	v6 shards[netip.Addr, *addrInfo]
 }
 
 func newAddrTable() addrTable {
-	return addrTable{v4: map[[4]byte]*addrInfo{}, v6: map[netip.Addr]*addrInfo{}}
+	return addrTable{v4: newShards[[4]byte, *addrInfo](10), v6: newShards[netip.Addr, *addrInfo](4)}
 }
 
-func (t addrTable) get(a netip.Addr) *addrInfo {
+func (t *addrTable) get(a netip.Addr) *addrInfo {
 	if a.Is4() {
-		return t.v4[a.As4()]
+		k := a.As4()
+		info, _ := t.v4.get(hash4(k), k)
+		return info
 	}
-	return t.v6[a]
+	info, _ := t.v6.get(hash16(a), a)
+	return info
 }
 
-func (t addrTable) set(a netip.Addr, info *addrInfo) {
+func (t *addrTable) set(a netip.Addr, info *addrInfo) {
 	if a.Is4() {
-		t.v4[a.As4()] = info
+		k := a.As4()
+		t.v4.set(hash4(k), k, info)
 		return
 	}
-	t.v6[a] = info
+	t.v6.set(hash16(a), a, info)
 }
 
-func (t addrTable) delete(a netip.Addr) {
+func (t *addrTable) delete(a netip.Addr) {
 	if a.Is4() {
-		delete(t.v4, a.As4())
+		k := a.As4()
+		t.v4.delete(hash4(k), k)
 		return
 	}
-	delete(t.v6, a)
+	t.v6.delete(hash16(a), a)
+}
+
+func (t *addrTable) dirty() bool { return len(t.v4.dirty) > 0 || len(t.v6.dirty) > 0 }
+
+// publish returns the table as it stands for readers; was is what it
+// last returned.
+func (t *addrTable) publish(was frozenAddrs) frozenAddrs {
+	return frozenAddrs{shift: t.v4.shift, v4: publishShards(&t.v4, was.v4, newV4Shard), v6: t.v6.publish(was.v6)}
+}
+
+// frozenAddrs is a published addrTable.
+type frozenAddrs struct {
+	shift uint8        // of v4
+	v4    [][]*v4Shard // in blocks
+	v6    frozen[netip.Addr, *addrInfo]
+}
+
+func (t *frozenAddrs) get(a netip.Addr) *addrInfo {
+	if a.Is4() {
+		k := a.As4()
+		h := hash4(k)
+		i := h >> t.shift
+		return t.v4[i>>blockBits][i&(1<<blockBits-1)].get(k, h)
+	}
+	info, _ := t.v6.get(hash16(a), a)
+	return info
 }

@@ -329,7 +329,21 @@ type churn struct {
 	events atomic.Int64
 	start  time.Time
 	mu     sync.Mutex
-	err    error // the first the API server answered
+	err    error                 // the first the API server answered
+	made   map[int]chan struct{} // per pod, closed once its creation returned
+}
+
+// created returns the channel closed once pod i's creation returned, so
+// that its deletion never overtakes it on a slow API server.
+func (ch *churn) created(i int) chan struct{} {
+	ch.mu.Lock()
+	defer ch.mu.Unlock()
+	c, ok := ch.made[i]
+	if !ok {
+		c = make(chan struct{})
+		ch.made[i] = c
+	}
+	return c
 }
 
 func (ch *churn) fail(ctx context.Context, err error) {
@@ -352,7 +366,7 @@ func startChurn(b *testing.B, cs kubernetes.Interface, c *benchCluster, rate int
 		cancel()
 		b.Fatal(err)
 	}
-	ch := &churn{cancel: cancel, done: make(chan struct{}), start: time.Now()}
+	ch := &churn{cancel: cancel, done: make(chan struct{}), start: time.Now(), made: map[int]chan struct{}{}}
 	go ch.run(ctx, cs, rs, rate)
 	return ch
 }
@@ -387,9 +401,18 @@ func (ch *churn) step(ctx context.Context, cs kubernetes.Interface, rs *appsv1.R
 	} else {
 		ch.events.Add(1)
 	}
+	close(ch.created(i))
 	if i < live {
 		return
 	}
+	select {
+	case <-ch.created(i - live):
+	case <-ctx.Done():
+		return
+	}
+	ch.mu.Lock()
+	delete(ch.made, i-live)
+	ch.mu.Unlock()
 	zero := int64(0)
 	err := cs.CoreV1().Pods(rs.Namespace).Delete(ctx, fmt.Sprintf("churn-%d", i-live), metav1.DeleteOptions{GracePeriodSeconds: &zero})
 	if err != nil {

@@ -14,9 +14,14 @@
 // pod label sets, named ports, DNS ports, overlaps). An event derives
 // again only what it touches: a pod's addresses, workload and the
 // Services that name or select it; a Service's targets and addresses; a
-// controller's pods' workloads. Nothing is copied or rebuilt whole, and
-// nothing on the path of Place, which takes a read lock and may be called
-// from any goroutine while the handlers run. Deleted pods are kept for a
+// controller's pods' workloads. Nothing is copied or rebuilt whole. What
+// Place reads (who holds each address, each pod uid's end, the NodePorts,
+// the cluster ranges) is split into shards by key hash; after each event
+// the handlers publish a view of it through an atomic pointer, copying
+// only the shards the event changed, and nobody changes a published view.
+// Place loads the view, takes no lock, allocates nothing but new ends,
+// and may be called from any goroutine while the handlers run; it sees
+// each event whole or not at all. Deleted pods are kept for a
 // grace period (5 minutes), so that a flow at time t resolves to the pod
 // that held the address at t even when it arrives late; they are
 // forgotten by a timer. Ends are numbered once for the Resolver's

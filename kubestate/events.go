@@ -40,6 +40,7 @@ func (r *Resolver) update(f func(d *dirty)) {
 	r.expire(d)
 	r.flush(d)
 	r.schedule()
+	r.publish()
 }
 
 // flush derives again, in order, what d names: the addresses' holders,
@@ -123,6 +124,7 @@ func (r *Resolver) onPod(old, cur any) {
 func (r *Resolver) addEntry(p *corev1.Pod, d *dirty) {
 	ref, w := r.refOf(p)
 	r.uids[string(p.UID)] = &podEntry{pod: p, ref: ref, wl: w}
+	r.pods.set(hashString(r.seed, string(p.UID)), string(p.UID), ref)
 	if !p.Spec.HostNetwork {
 		r.join(w, p)
 		d.workload(w)
@@ -137,6 +139,7 @@ func (r *Resolver) dropEntry(uid string, d *dirty) {
 		return
 	}
 	delete(r.uids, uid)
+	r.pods.delete(hashString(r.seed, uid), uid)
 	if !e.pod.Spec.HostNetwork {
 		r.leave(e.wl, e.pod)
 		d.workload(e.wl)
@@ -162,6 +165,7 @@ func (r *Resolver) reassign(pods []*corev1.Pod, d *dirty) {
 			r.leave(e.wl, e.pod)
 			d.workload(e.wl)
 			e.ref, e.wl = ref, w
+			r.pods.set(hashString(r.seed, string(p.UID)), string(p.UID), ref)
 			r.join(w, e.pod)
 			d.workload(w)
 			r.markPod(e.pod, d)
@@ -268,7 +272,7 @@ func (r *Resolver) setRanges(d *dirty) {
 		}
 		ps = append(ps, resolve.NodePodCIDRs(n)...)
 	}
-	r.internal = newRanges(ps)
+	r.internal, r.stale = newRanges(ps), true
 	for n, st := range r.services {
 		if st.outside {
 			d.services[n] = struct{}{}

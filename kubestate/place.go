@@ -1,6 +1,8 @@
 package kubestate
 
 import (
+	"hash/maphash"
+	"maps"
 	"net/netip"
 	"slices"
 
@@ -60,43 +62,53 @@ func (a *addrInfo) at(t int64) podRef {
 	return a.history[best].ref
 }
 
-// Place resolves rec's ends into p, as the indexes stand.
+// view is what Place reads: the indexes as the handlers last published
+// them, which nobody changes afterwards.
+type view struct {
+	ends      *endTable
+	addrs     frozenAddrs
+	pods      frozen[string, podRef] // by uid
+	seed      maphash.Seed           // of the pods' hashes
+	nodePorts map[svcKey]nodePort
+	internal  ranges
+}
+
+// Place resolves rec's ends into p, as the indexes stood after the last
+// event handled. It takes no lock and allocates nothing but new ends.
 func (r *Resolver) Place(rec *flow.Record, p *resolve.Placement) {
-	r.mu.RLock()
-	defer r.mu.RUnlock()
+	v := r.view.Load()
 	unknown := false
 	if rec.PodUID != "" {
-		_, known := r.uids[rec.PodUID]
+		_, known := v.pod(rec.PodUID)
 		unknown = !known
 	}
-	src, u := r.source(rec)
+	src, u := v.source(rec)
 	p.Src = resolve.Target{End: src.end, Pod: src.pod, Node: src.node}
 	var ud bool
-	p.Dsts, ud = r.destinations(rec, p.Dsts[:0])
+	p.Dsts, ud = v.destinations(rec, p.Dsts[:0])
 	p.Unknown = unknown || u || ud
 }
+
+func (v *view) pod(uid string) (podRef, bool) { return v.pods.get(hashString(v.seed, uid), uid) }
 
 // observerPod is the pod that observed a record, by its uid, when it
 // observed the end side: a known pod uid wins over the address, so a
 // reused pod IP cannot misattribute the observing end.
-func (r *Resolver) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
+func (v *view) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
 	if rec.PodUID == "" || rec.Observer != side {
 		return podRef{}, false
 	}
-	if e := r.uids[rec.PodUID]; e != nil {
-		return e.ref, true
-	}
-	return podRef{}, false
+	return v.pod(rec.PodUID)
 }
 
 // source resolves the end that opened a flow, and says whether it is an
 // unknown address in a cluster range.
-func (r *Resolver) source(rec *flow.Record) (podRef, bool) {
-	if p, ok := r.observerPod(rec, flow.Client); ok {
+func (v *view) source(rec *flow.Record) (podRef, bool) {
+	if p, ok := v.observerPod(rec, flow.Client); ok {
 		return p, false
 	}
 	addr := rec.Src.Addr()
-	info := r.addrs.get(addr)
+	info := v.addrs.get(addr)
 	switch {
 	case info == nil:
 	case info.ref.end != 0:
@@ -104,19 +116,19 @@ func (r *Resolver) source(rec *flow.Record) (podRef, bool) {
 	case info.svc:
 		return podRef{end: info.asSource}, false
 	}
-	end, unknown := r.outside(addr)
+	end, unknown := outsideEnd(v.ends, v.internal, addr)
 	return podRef{end: end}, unknown
 }
 
 // destinations appends to ts the end (or, through a Service, the ends)
 // that accepted a flow, each with its target port, and says whether one
 // is an unknown address in a cluster range.
-func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Target, bool) {
+func (v *view) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Target, bool) {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
-	if p, ok := r.observerPod(rec, flow.Server); ok {
+	if p, ok := v.observerPod(rec, flow.Server); ok {
 		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod, Node: p.node}), false
 	}
-	info := r.addrs.get(addr)
+	info := v.addrs.get(addr)
 	switch {
 	case info == nil:
 	case info.svc:
@@ -127,27 +139,41 @@ func (r *Resolver) destinations(rec *flow.Record, ts []resolve.Target) ([]resolv
 		}
 		return append(ts, resolve.Target{End: info.noPort, Port: port}), false
 	case slices.Contains(info.apiPorts, port):
-		return append(ts, resolve.Target{End: r.ends.apiServer, Port: port}), false
+		return append(ts, resolve.Target{End: v.ends.apiServer, Port: port}), false
 	case info.ref.end != 0:
 		ref := info.at(rec.Time.UnixNano())
 		if ref.host {
-			if np, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
+			if np, ok := v.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
 				return append(ts, np.targets...), np.unknown
 			}
 		}
 		return append(ts, resolve.Target{End: ref.end, Port: port, Pod: ref.pod, Node: ref.node}), false
 	}
-	end, unknown := r.outside(addr)
+	end, unknown := outsideEnd(v.ends, v.internal, addr)
 	return append(ts, resolve.Target{End: end, Port: port}), unknown
 }
 
-// outside resolves an address no pod, node or Service holds: unresolved
+// outsideEnd resolves an address no pod, node or Service holds: unresolved
 // in a cluster range, else external.
-func (r *Resolver) outside(addr netip.Addr) (resolve.EndID, bool) {
-	if r.internal.contains(addr) {
-		return r.ends.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr}), true
+func outsideEnd(ends *endTable, internal ranges, addr netip.Addr) (resolve.EndID, bool) {
+	if internal.contains(addr) {
+		return ends.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonUnknownClusterAddr}), true
 	}
-	return r.ends.intern(topology.End{Kind: topology.KindExternal, Addr: addr}), false
+	return ends.intern(topology.End{Kind: topology.KindExternal, Addr: addr}), false
+}
+
+// publish hands readers the indexes as they stand, when they changed.
+func (r *Resolver) publish() {
+	if !r.stale && !r.addrs.dirty() && len(r.pods.dirty) == 0 {
+		return
+	}
+	was := r.view.Load()
+	v := &view{ends: &r.ends, addrs: r.addrs.publish(was.addrs), pods: r.pods.publish(was.pods), seed: r.seed,
+		nodePorts: was.nodePorts, internal: r.internal}
+	if r.stale {
+		v.nodePorts, r.stale = maps.Clone(r.nodePorts), false
+	}
+	r.view.Store(v)
 }
 
 // ranges are the cluster's address ranges, by prefix length, so that an

@@ -2,10 +2,12 @@ package kubestate
 
 import (
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -31,20 +33,26 @@ type ResolverOptions struct {
 
 // Resolver places flows in the live cluster. Its indexes follow the
 // informers event by event; Place, End, Workloads and Cluster may be
-// called from any goroutine while the handlers run.
+// called from any goroutine while the handlers run. Place reads the view
+// the handlers publish after each event, without a lock.
 type Resolver struct {
 	opts ResolverOptions
 	inf  informerSet
 	reg  []cache.ResourceEventHandlerRegistration
 	ends endTable
+	seed maphash.Seed // of the pods' uids, for their shards
+	view atomic.Pointer[view]
 
+	// mu is held by the handlers, and by Workloads and Cluster to read.
 	mu        sync.RWMutex
 	graves    cache.Indexer // deleted pods within Grace, keyed by uid
 	expiry    graveQueue
 	timer     *time.Timer
 	addrs     addrTable
 	uids      map[string]*podEntry
+	pods      shards[string, podRef] // the uids' refs, for Place
 	nodePorts map[svcKey]nodePort
+	stale     bool // nodePorts or internal changed since the last publish
 	internal  ranges
 	services  map[nsName]*svcState
 	workloads map[topology.WorkloadRef]*wlState
@@ -91,8 +99,10 @@ func NewResolver(f informers.SharedInformerFactory, opts ResolverOptions) (*Reso
 		inf:       newInformerSet(f),
 		ends:      newEndTable(),
 		graves:    cache.NewIndexer(uidKey, graveIndexers()),
+		seed:      maphash.MakeSeed(),
 		addrs:     newAddrTable(),
 		uids:      map[string]*podEntry{},
+		pods:      newShards[string, podRef](10),
 		nodePorts: map[svcKey]nodePort{},
 		internal:  newRanges(opts.ClusterCIDRs),
 		services:  map[nsName]*svcState{},
@@ -103,6 +113,8 @@ func NewResolver(f informers.SharedInformerFactory, opts ResolverOptions) (*Reso
 		apiAddrs:  map[netip.Addr][]uint16{},
 		cluster:   topology.Cluster{Namespaces: map[string]map[string]string{}},
 	}
+	r.view.Store(&view{ends: &r.ends, addrs: r.addrs.publish(frozenAddrs{}), pods: r.pods.publish(frozen[string, podRef]{}), seed: r.seed,
+		nodePorts: map[svcKey]nodePort{}, internal: r.internal})
 	if err := r.inf.addIndexers(); err != nil {
 		return nil, err
 	}

@@ -89,6 +89,7 @@ func (r *Resolver) setNodePorts(n nsName, old, cur *svcState) {
 			k := svcKey{port: sp.nodePort, proto: sp.proto}
 			if np, ok := r.nodePorts[k]; ok && np.svc == n {
 				delete(r.nodePorts, k)
+				r.stale = true
 			}
 		}
 	}
@@ -96,6 +97,7 @@ func (r *Resolver) setNodePorts(n nsName, old, cur *svcState) {
 		for _, sp := range cur.ports {
 			if sp.nodePort != 0 && len(sp.targets) > 0 {
 				r.nodePorts[svcKey{port: sp.nodePort, proto: sp.proto}] = nodePort{svc: n, targets: sp.targets, unknown: r.anyUnknown(sp.targets)}
+				r.stale = true
 			}
 		}
 	}
@@ -159,7 +161,7 @@ func (r *Resolver) backendEnd(be resolve.Backend, outside *bool) (resolve.EndID,
 		return info.ref.end, true
 	}
 	*outside = true
-	end, _ := r.outside(be.Addr)
+	end, _ := outsideEnd(&r.ends, r.internal, be.Addr)
 	return end, true
 }
 

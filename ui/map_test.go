@@ -29,18 +29,7 @@ type drawnEnd struct {
 // hidden under another.
 func TestLargeMapDrawsEveryEnd(t *testing.T) {
 	w := bigWindow(50, 40)
-	srv, err := ui.New(ui.Options{Window: w})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(srv)
-	t.Cleanup(hs.Close)
-	b := browser.New(t, browser.Options{})
-	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
-	defer cancel()
-	if err := chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/?token="+srv.Token()), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`))); err != nil {
-		t.Fatal(err)
-	}
+	b, ctx := openPage(t, ui.Options{Window: w})
 	want := map[string]bool{}
 	for ref := range w.Workloads {
 		want[ref.String()] = true
@@ -138,18 +127,7 @@ func TestLargeMapDrawsLinks(t *testing.T) {
 			if err := os.WriteFile(path, []byte(tc.overrides), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			srv, err := ui.New(ui.Options{Window: w, OverridesPath: path})
-			if err != nil {
-				t.Fatal(err)
-			}
-			hs := httptest.NewServer(srv)
-			t.Cleanup(hs.Close)
-			b := browser.New(t, browser.Options{})
-			ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
-			defer cancel()
-			if err := chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/?token="+srv.Token()), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`))); err != nil {
-				t.Fatal(err)
-			}
+			b, ctx := openPage(t, ui.Options{Window: w, OverridesPath: path})
 			if tc.untick {
 				untick(t, ctx, src, src+" -> "+dst+" 8080/TCP")
 			}
@@ -169,6 +147,25 @@ func TestLargeMapDrawsLinks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// openPage serves the page for opts and opens it in Chromium, and returns
+// the browser and a context for the test, once the page is ready.
+func openPage(t *testing.T, opts ui.Options) (*browser.Browser, context.Context) {
+	t.Helper()
+	srv, err := ui.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	b := browser.New(t, browser.Options{})
+	ctx, cancel := context.WithTimeout(b.Ctx, 3*time.Minute)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/?token="+srv.Token()), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="true"]`))); err != nil {
+		t.Fatal(err)
+	}
+	return b, ctx
 }
 
 // untick clicks an end on the map, unticks an edge's box in its table, and

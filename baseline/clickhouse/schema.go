@@ -62,9 +62,9 @@ var (
 	colNewest   = column{"newest", "Int64 DEFAULT toInt64(at) + 86400"}
 	colCoarsest = column{"coarsest", "UInt8 DEFAULT 255"}
 
-	// Of a cell's client count, the connections a split among a
-	// Service's workloads estimated (schema 3); in a coarser tier, the estimated part of its count (see
-	// baseline.EstimatedPart).
+	// Of a cell's client count, the connections a split among a Service's
+	// workloads estimated (schema 3); in a coarser tier, the estimated part
+	// of its count (see baseline.EstimatedPart).
 	colEstimated = column{"estimated", "UInt64 DEFAULT 0"}
 
 	// DNS names behind edges and the answers clients received (schema 2),

@@ -36,7 +36,11 @@ async function api(path, body, signal) {
     init.headers['Content-Type'] = 'application/json';
     init.body = JSON.stringify(body);
   }
-  const r = await fetch(path, init);
+  return answer(await fetch(path, init));
+}
+
+// answer reads a response's JSON, or throws the error it gives.
+async function answer(r) {
   const data = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
   if (!r.ok) throw new Error(data.error || `${r.status} ${r.statusText}`);
   return data;
@@ -47,10 +51,7 @@ async function api(path, body, signal) {
 // the token): a request of the same kind, without headers, takes that
 // answer.
 async function firstModel() {
-  const r = await fetch('api/model');
-  const data = await r.json().catch(() => ({ error: `${r.status} ${r.statusText}` }));
-  if (!r.ok) throw new Error(data.error || `${r.status} ${r.statusText}`);
-  return data;
+  return answer(await fetch('api/model'));
 }
 
 function status(text, error = false) {

@@ -7,11 +7,13 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"text/tabwriter"
 	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
 
 	"github.com/flowpol/flowpol/internal/testpods"
 )
@@ -37,7 +39,10 @@ type datapathCase struct {
 // zero means 4,000), tracked packets FLOWPOL_BENCH_REPEAT times in the
 // kernel (zero means 200,000). It prints a table of the mean ns per
 // packet; tracked-once is the tracked packet run once at a time, as new
-// connections are, so that the two methods' figures can be compared.
+// connections are, so that the two methods' figures can be compared; empty
+// and empty-once are a program that only returns, run the same two ways:
+// what the test run itself costs. The program's own cost is a figure less
+// its empty one, reported as the -net metrics.
 func BenchmarkDatapath(b *testing.B) {
 	testpods.RequireRoot(b)
 	conns, repeat := envInt(b, "FLOWPOL_BENCH_CONNS", 4000), envInt(b, "FLOWPOL_BENCH_REPEAT", 200000)
@@ -53,7 +58,11 @@ func BenchmarkDatapath(b *testing.B) {
 		// The tracked packet run once at a time, as new connections are:
 		// what a single run's timing adds to their figures.
 		{"tracked-once", toPod, func(int) []byte { return packet(client, server, 10000, 8080, 6, 0x10) }, false},
+		{"empty", emptyProg(b), func(int) []byte { return packet(client, server, 10000, 8080, 6, 0x10) }, true},
+		{"empty-once", emptyProg(b), func(int) []byte { return packet(client, server, 10000, 8080, 6, 0x10) }, false},
 	}
+	// Each case's empty counterpart, by how it is run.
+	floor := map[bool]int{true: len(cases) - 2, false: len(cases) - 1}
 	ruleCounts := []int{10, 1000, 10000}
 	ns := make([][]float64, len(ruleCounts))
 	for b.Loop() {
@@ -72,6 +81,9 @@ func BenchmarkDatapath(b *testing.B) {
 		for j, c := range cases {
 			fmt.Fprintf(tw, "%.1f\t", ns[i][j])
 			b.ReportMetric(ns[i][j], fmt.Sprintf("ns/%s-%d", c.name, n))
+			if !strings.HasPrefix(c.name, "empty") {
+				b.ReportMetric(ns[i][j]-ns[i][floor[c.tracked]], fmt.Sprintf("ns/%s-net-%d", c.name, n))
+			}
 		}
 		fmt.Fprintln(tw)
 	}
@@ -135,4 +147,19 @@ func envInt(b *testing.B, name string, def int) int {
 		b.Fatalf("%s=%q: want a positive integer", name, s)
 	}
 	return n
+}
+
+// emptyProg returns a program that returns at once, the way
+// BenchmarkDatapath's cases return: a test run's cost of its own.
+func emptyProg(b *testing.B) func(*Enforcer) *ebpf.Program {
+	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
+		Type:         ebpf.SchedCLS,
+		License:      "Dual MIT/GPL",
+		Instructions: asm.Instructions{asm.Mov.Imm(asm.R0, tcActUnspec), asm.Return()},
+	})
+	if err != nil {
+		b.Fatalf("load an empty program: %v", err)
+	}
+	b.Cleanup(func() { prog.Close() })
+	return func(*Enforcer) *ebpf.Program { return prog }
 }

@@ -19,10 +19,16 @@ const (
 // edge is an edge's evidence: its cells since the last Take, and the pods,
 // nodes and processes seen in the run, of which those new since the last
 // Take are handed out with it.
+//
+// What each record touches comes first, to share the fewest cache lines.
 type edge struct {
-	edge    topology.Edge
-	backend backendKey
-	touched bool // in Learner.touched
+	touched  bool // in Learner.touched
+	external bool // edge.Dst is an external end
+	// hasCur says cur holds the newest cell, cells the older ones;
+	// latest is the latest start of them all.
+	hasCur bool
+	cur    baseline.Cell
+	latest int64
 	// served is the connections its servers reported over the run.
 	served  uint64
 	cells   []baseline.Cell
@@ -31,6 +37,8 @@ type edge struct {
 	nodes   set[string]
 	srcComm set[string]
 	dstComm set[string]
+	edge    topology.Edge
+	backend backendKey
 	// names are the DNS names behind the destination, with the moments
 	// of the connections they led to; freshNames those changed since the
 	// last take.
@@ -117,25 +125,40 @@ func (e *edge) addPods(src, dst uint64) {
 }
 
 // cell finds the bucket's cell, looking from the newest: records come
-// roughly in time order.
+// roughly in time order, so a start past the latest is a new cell. The
+// pointer is valid until the next call.
 func (e *edge) cell(start int64, ms uint32) *baseline.Cell {
-	for i := len(e.cells) - 1; i >= 0; i-- {
-		if e.cells[i].Start == start {
-			return &e.cells[i]
+	if !e.hasCur {
+		e.cur, e.hasCur, e.latest = baseline.Cell{Start: start, FirstMS: ms, LastMS: ms}, true, start
+		return &e.cur
+	}
+	if e.cur.Start == start {
+		return &e.cur
+	}
+	if start <= e.latest {
+		for i := len(e.cells) - 1; i >= 0; i-- {
+			if e.cells[i].Start == start {
+				return &e.cells[i]
+			}
 		}
 	}
-	e.cells = append(e.cells, baseline.Cell{Start: start, FirstMS: ms, LastMS: ms})
-	return &e.cells[len(e.cells)-1]
+	e.cells = append(e.cells, e.cur)
+	e.cur, e.latest = baseline.Cell{Start: start, FirstMS: ms, LastMS: ms}, max(e.latest, start)
+	return &e.cur
 }
 
 // take hands out the edge's evidence since the last take.
 func (e *edge) take() baseline.EdgeDelta {
+	cells := e.cells
+	if e.hasCur {
+		cells = append(cells, e.cur)
+	}
 	d := baseline.EdgeDelta{
-		Edge: e.edge, Cells: e.cells,
+		Edge: e.edge, Cells: cells,
 		SrcPods: e.src.take(), DstPods: e.dst.take(), Nodes: e.nodes.take(),
 		SrcComms: e.srcComm.take(), DstComms: e.dstComm.take(), Names: e.takeNames(),
 	}
-	e.cells = nil
+	e.cells, e.hasCur = nil, false
 	e.touched = false
 	return d
 }

@@ -26,6 +26,7 @@ type Reader struct {
 	line    int
 	rec     Record
 	strings map[string]string
+	day     dayCache // of the fast path's last time
 	// general turns the fast path off, for the tests that compare it
 	// with the general parser.
 	general bool

@@ -82,8 +82,10 @@ func (e *edge) takeNames() []baseline.NameSeen {
 }
 
 // set is a bounded set of what was seen in the run, with what was added
-// since the last take apart.
+// since the last take apart. The first value seen is kept in the set
+// itself too: most edges see one, and compare it without a cache miss.
 type set[T comparable] struct {
+	first T // seen[0], when seen is not empty
 	seen  []T
 	fresh []T
 }
@@ -91,8 +93,11 @@ type set[T comparable] struct {
 // add adds v unless it is the zero value, the set is full, or holds it.
 func (s *set[T]) add(v T, limit int) {
 	var zero T
-	if v == zero || len(s.seen) >= limit || slices.Contains(s.seen, v) {
+	if v == zero || v == s.first || len(s.seen) >= limit || len(s.seen) > 1 && slices.Contains(s.seen[1:], v) {
 		return
+	}
+	if len(s.seen) == 0 {
+		s.first = v
 	}
 	s.seen = append(s.seen, v)
 	s.fresh = append(s.fresh, v)

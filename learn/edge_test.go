@@ -50,3 +50,40 @@ func TestCellLikeScan(t *testing.T) {
 		})
 	}
 }
+
+// TestSetLikeContains: set.add, which compares the first value apart,
+// keeps what a plain bounded list of distinct non-zero values would, and
+// hands out what was new since the last take. If it failed, an edge would
+// list a pod or process twice, or lose one.
+func TestSetLikeContains(t *testing.T) {
+	tests := []struct {
+		name   string
+		values int
+		limit  int
+	}{
+		{"one value", 1, 16}, {"a few", 3, 16}, {"many", 40, 16}, {"limit one", 5, 1}, {"with zero", 2, 4},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(3, 4))
+			var s set[uint64]
+			var seen, fresh []uint64
+			for i := range 500 {
+				v := uint64(r.IntN(tt.values + 1)) // zero too
+				s.add(v, tt.limit)
+				if v != 0 && len(seen) < tt.limit && !slices.Contains(seen, v) {
+					seen, fresh = append(seen, v), append(fresh, v)
+				}
+				if r.IntN(50) == 0 || i == 499 {
+					if got := s.take(); !slices.Equal(got, fresh) {
+						t.Fatalf("after %d values: fresh %v, want %v", i+1, got, fresh)
+					}
+					fresh = nil
+				}
+			}
+			if !slices.Equal(s.seen, seen) {
+				t.Errorf("seen %v, want %v", s.seen, seen)
+			}
+		})
+	}
+}

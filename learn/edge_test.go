@@ -3,6 +3,7 @@ package learn
 import (
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/flowpol/flowpol/baseline"
@@ -53,7 +54,7 @@ func TestCellLikeScan(t *testing.T) {
 
 // TestSetLikeContains: set.add, which compares the first value apart,
 // keeps what a plain bounded list of distinct non-zero values would, and
-// hands out what was new since the last take. If it failed, an edge would
+// says which values were new. If it failed, an edge would
 // list a pod or process twice, or lose one.
 func TestSetLikeContains(t *testing.T) {
 	tests := []struct {
@@ -67,22 +68,58 @@ func TestSetLikeContains(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
 			var s set[uint64]
-			var seen, fresh []uint64
+			var seen, fresh, got []uint64
 			for i := range 500 {
 				v := uint64(r.IntN(tt.values + 1)) // zero too
-				s.add(v, tt.limit)
+				note(&got, v, s.add(v, tt.limit))
 				if v != 0 && len(seen) < tt.limit && !slices.Contains(seen, v) {
 					seen, fresh = append(seen, v), append(fresh, v)
 				}
 				if r.IntN(50) == 0 || i == 499 {
-					if got := s.take(); !slices.Equal(got, fresh) {
-						t.Fatalf("after %d values: fresh %v, want %v", i+1, got, fresh)
+					if !slices.Equal(got, fresh) {
+						t.Fatalf("after %d values: added %v, want %v", i+1, got, fresh)
 					}
-					fresh = nil
+					got, fresh = nil, nil
 				}
 			}
 			if !slices.Equal(s.seen, seen) {
 				t.Errorf("seen %v, want %v", s.seen, seen)
+			}
+		})
+	}
+}
+
+// TestStrSetLikeContains: strSet.add, which looks for the same string in
+// memory before comparing bytes, keeps what a plain bounded list of
+// distinct non-empty strings would, whether a value comes as the string
+// first added or as a copy of it. If it failed, an edge would list a node
+// or process twice, or lose one.
+func TestStrSetLikeContains(t *testing.T) {
+	names := []string{"", "node-0001", "node-0002", "node-0003", "node-0004", "n", "a-longer-node-name"}
+	tests := []struct {
+		name  string
+		limit int
+		copy  bool // values come as copies, not the strings first added
+	}{
+		{"interned", 16, false}, {"copies", 16, true}, {"limit two", 2, false}, {"limit two, copies", 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(5, 6))
+			var s strSet
+			var want, added, wantAdded []string
+			for range 500 {
+				v := names[r.IntN(len(names))]
+				if tt.copy || r.IntN(4) == 0 {
+					v = strings.Clone(v)
+				}
+				note(&added, v, s.add(v, tt.limit))
+				if v != "" && len(want) < tt.limit && !slices.Contains(want, v) {
+					want, wantAdded = append(want, v), append(wantAdded, v)
+				}
+			}
+			if !slices.Equal(s.seen, want) || !slices.Equal(added, wantAdded) {
+				t.Errorf("seen %q, added %q; want %q, %q", s.seen, added, want, wantAdded)
 			}
 		})
 	}

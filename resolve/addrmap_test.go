@@ -1,8 +1,15 @@
 package resolve
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/netip"
+	"slices"
 	"testing"
+
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/synth"
 )
 
 // TestAddrMapLikeMap: addrMap, which keys IPv4 addresses by their 32 bits,
@@ -39,5 +46,43 @@ func TestAddrMapLikeMap(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPlaceLikeUncached: a resolver that remembers the last source address
+// places a synthetic cluster's flows (with Service ports it lacks, so
+// unresolved ends too) as one that looks every address up. If it failed,
+// a record would take the source of the one before it.
+func TestPlaceLikeUncached(t *testing.T) {
+	opts := synth.HeldOut()
+	opts.Workloads = 200
+	c, err := synth.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.WriteFlows(&buf, 20_000); err != nil {
+		t.Fatal(err)
+	}
+	cached, uncached := New(c.Inventory(), Options{}), New(c.Inventory(), Options{})
+	var p, q Placement
+	rd := flow.NewReader(&buf, "synthetic")
+	for n := 0; ; n++ {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			if n < 20_000 {
+				t.Fatalf("read %d records, want 20000", n)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		cached.Place(rec, &p)
+		uncached.lastSrcOK = false
+		uncached.Place(rec, &q)
+		if p.Src != q.Src || !slices.Equal(p.Dsts, q.Dsts) || p.Unknown != q.Unknown {
+			t.Fatalf("record %d: placed %+v, uncached %+v", n+1, p, q)
+		}
 	}
 }

@@ -29,6 +29,11 @@ type Static struct {
 	internal  []netip.Prefix
 	workloads map[topology.WorkloadRef]topology.Workload
 	cluster   topology.Cluster
+	// lastSrc is the last source address looked up, and what it is: a
+	// server's record follows its client's, from the same address.
+	lastSrc     netip.Addr
+	lastSrcInfo *addrInfo
+	lastSrcOK   bool
 }
 
 var _ Resolver = (*Static)(nil)
@@ -232,7 +237,11 @@ func (r *Static) source(rec *flow.Record) podRef {
 		return p
 	}
 	addr := rec.Src.Addr()
-	info := r.addrs.get(addr)
+	info := r.lastSrcInfo
+	if !r.lastSrcOK || addr != r.lastSrc {
+		info = r.addrs.get(addr)
+		r.lastSrc, r.lastSrcInfo, r.lastSrcOK = addr, info, true
+	}
 	switch {
 	case info == nil:
 		return podRef{end: r.outside(addr)}

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestFastPathTakesWriterLines checks that the lines AppendJSON writes, DNS
@@ -151,5 +152,39 @@ func TestFastTimeDays(t *testing.T) {
 		if aerr == nil && (a.Time != b.Time || !a.Equal(b)) {
 			t.Fatalf("%s: fast path read %v, general parser %v", tm, a.Time, b.Time)
 		}
+	}
+}
+
+// TestInternRecent: the reader's strings, through the cache of recent ones
+// in front of its map, are the bytes read, and the same string each time
+// for the same bytes, whichever strings shared the cache's slot between.
+// If it failed, a record would carry another's node or process, or the
+// learner would compare bytes it need not.
+func TestInternRecent(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+	}{
+		{"nodes", []string{"node-0001", "node-0002", "node-0101", "node-1001", "node-0001"}},
+		{"slot mates", []string{"ab", "xab", "yab", "ab", "zab", "xab", ""}},
+		{"empty and short", []string{"", "a", "", "b", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(nil, "t")
+			first := map[string]string{}
+			for round := range 3 {
+				for _, v := range tt.values {
+					got := r.intern([]byte(v))
+					if got != v {
+						t.Fatalf("round %d: intern(%q) = %q", round, v, got)
+					}
+					if f, ok := first[v]; ok && v != "" && unsafe.StringData(f) != unsafe.StringData(got) {
+						t.Fatalf("round %d: intern(%q) is a new string", round, v)
+					}
+					first[v] = got
+				}
+			}
+		})
 	}
 }

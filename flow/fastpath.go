@@ -73,7 +73,7 @@ func (r *Reader) fastParse(b []byte) bool {
 	c := cursor{b: b}
 	rec := &r.rec
 	*rec = Record{Count: 1}
-	if !c.lit(`{"time":"`) || !fastTime(&c, &rec.Time) || !c.lit(`,"node":"`) || !r.fastString(&c, &rec.Node) {
+	if !c.lit(`{"time":"`) || !r.day.fastTime(&c, &rec.Time) || !c.lit(`,"node":"`) || !r.fastString(&c, &rec.Node) {
 		return false
 	}
 	if !c.lit(`,"proto":"`) || !fastProto(&c, &rec.Proto) || !c.lit(`,"src_ip":"`) || !fastAddrPort(&c, &rec.Src, `,"src_port":`, 0) {
@@ -155,12 +155,18 @@ func fastObserver(c *cursor, o *Observer) bool {
 // fastAddrPort reads an address, then sep, then a port of at least
 // minPort.
 func fastAddrPort(c *cursor, ap *netip.AddrPort, sep string, minPort uint64) bool {
-	b, ok := c.plain()
-	if !ok || bytes.IndexByte(b, '%') >= 0 {
-		return false
+	addr, ok := c.ipv4()
+	if !ok {
+		b, ok := c.plain()
+		if !ok || bytes.IndexByte(b, '%') >= 0 {
+			return false
+		}
+		var err error
+		if addr, err = netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b))); err != nil {
+			return false
+		}
 	}
-	addr, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b)))
-	if err != nil || !c.lit(sep) {
+	if !c.lit(sep) {
 		return false
 	}
 	port, ok := c.uint(math.MaxUint16)
@@ -171,9 +177,48 @@ func fastAddrPort(c *cursor, ap *netip.AddrPort, sep string, minPort uint64) boo
 	return true
 }
 
+// ipv4 reads an IPv4 address in the dotted decimal netip.ParseAddr takes
+// (four fields of one to three digits, no leading zero, each at most 255)
+// and its closing quote. Anything else it leaves unread and reports false,
+// for netip.ParseAddr to read or reject.
+func (c *cursor) ipv4() (netip.Addr, bool) {
+	var a [4]byte
+	j := c.i
+	for k := range a {
+		if k > 0 {
+			if j >= len(c.b) || c.b[j] != '.' {
+				return netip.Addr{}, false
+			}
+			j++
+		}
+		start, n := j, 0
+		for ; j < len(c.b) && j-start < 3 && c.b[j] >= '0' && c.b[j] <= '9'; j++ {
+			n = n*10 + int(c.b[j]-'0')
+		}
+		if j == start || n > 255 || (c.b[start] == '0' && j-start > 1) {
+			return netip.Addr{}, false
+		}
+		a[k] = byte(n)
+	}
+	if j >= len(c.b) || c.b[j] != '"' {
+		return netip.Addr{}, false
+	}
+	c.i = j + 1
+	return netip.AddrFrom4(a), true
+}
+
+// dayCache is the last day fastTime read, as the unix time of its
+// midnight (UTC): records come in time order, so most are of the day
+// before them, and need no calendar arithmetic.
+type dayCache struct {
+	year, month, day int
+	midnight         int64
+	ok               bool
+}
+
 // fastTime reads YYYY-MM-DDTHH:MM:SS[.F]Z and the closing quote: the UTC
 // form AppendJSON writes, with at most nine digits of fraction.
-func fastTime(c *cursor, t *time.Time) bool {
+func (dc *dayCache) fastTime(c *cursor, t *time.Time) bool {
 	b := c.b[c.i:]
 	if len(b) < 21 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' {
 		return false
@@ -211,10 +256,19 @@ func fastTime(c *cursor, t *time.Time) bool {
 	if month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
 		return false
 	}
+	if dc.ok && year == dc.year && int(month) == dc.month && day == dc.day {
+		// the same as time.Date's, which is UTC's: a valid day in range
+		*t = time.Unix(dc.midnight+int64(hour*3600+minute*60+sec), int64(nsec)).UTC()
+		c.i += j + 2
+		return true
+	}
 	*t = time.Date(year, month, day, hour, minute, sec, nsec, time.UTC)
 	if t.Day() != day || !InRange(*t) { // a day past the month's end
 		return false
 	}
+	// Records may carry the whole of a day or none of it: the range's
+	// ends are midnights.
+	*dc = dayCache{year: year, month: int(month), day: day, midnight: t.Unix() - int64(hour*3600+minute*60+sec), ok: true}
 	c.i += j + 2
 	return true
 }

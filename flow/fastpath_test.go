@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // TestFastPathTakesWriterLines checks that the lines AppendJSON writes, DNS
@@ -69,6 +70,9 @@ func FuzzFastPath(f *testing.F) {
 	f.Add([]byte(`{"time":"2026-11-22T10:00:00.123Z","node":"node-a","proto":"TCP","src_ip":"10.244.1.12","src_port":43122,"dst_ip":"10.96.14.3","dst_port":7070,"observer":"client"}`))
 	f.Add([]byte(`{"time":"2026-11-22T10:00:00Z","node":"","proto":"UDP","src_ip":"::ffff:10.0.0.1","src_port":0,"dst_ip":"fd00::53","dst_port":53,"observer":"server","pid":1,"comm":"x","cgroup_id":9,"pod_uid":"u","container_id":"c","netns":3,"count":2}` + "\n\n{}"))
 	f.Add([]byte(`{"time":"2024-02-29T23:59:59.999999999Z","node":"n","proto":"sctp","src_ip":"1.1.1.1","src_port":65535,"dst_ip":"2.2.2.2","dst_port":65535,"observer":"client","count":18446744073709551615}`))
+	f.Add([]byte(`{"time":"2026-11-22T10:00:00Z","node":"n","proto":"TCP","src_ip":"10.0.0.1","src_port":1,"dst_ip":"10.0.0.2","dst_port":80,"observer":"client"}` + "\n" +
+		`{"time":"2026-11-22T10:00:01.5Z","node":"n","proto":"TCP","src_ip":"10.0.0.01","src_port":1,"dst_ip":"10.0.0.256","dst_port":80,"observer":"server"}` + "\n" +
+		`{"time":"2026-11-23T00:00:00Z","node":"n","proto":"TCP","src_ip":"255.255.255.255","src_port":1,"dst_ip":"0.0.0.0","dst_port":80,"observer":"client"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fast, general := NewReader(bytes.NewReader(data), "fuzz"), NewReader(bytes.NewReader(data), "fuzz")
 		general.general = true
@@ -86,4 +90,101 @@ func FuzzFastPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestIPv4LikeParseAddr: the fast path's IPv4 reader takes an address
+// exactly when netip.ParseAddr reads it as IPv4, to the same address, and
+// leaves the rest unread. If it failed, the fast path would accept an
+// address the general parser rejects, or read one as another.
+func TestIPv4LikeParseAddr(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+	}{
+		{"plain", "10.244.1.12"}, {"zeros", "0.0.0.0"}, {"max", "255.255.255.255"},
+		{"past 255", "256.1.1.1"}, {"999", "1.1.1.999"}, {"leading zero", "01.1.1.1"},
+		{"zero then digits", "1.1.1.00"}, {"four digits", "1.1.1.1000"}, {"three fields", "1.1.1"},
+		{"five fields", "1.1.1.1.1"}, {"empty field", "1..1.1"}, {"trailing dot", "1.1.1.1."},
+		{"empty", ""}, {"mapped", "::ffff:1.2.3.4"}, {"v6", "fd00::1"}, {"zone", "1.1.1.1%eth0"},
+		{"sign", "+1.1.1.1"}, {"space", " 1.1.1.1"}, {"letters", "a.b.c.d"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := cursor{b: []byte(tt.in + `"rest`)}
+			got, ok := c.ipv4()
+			want, err := netip.ParseAddr(tt.in)
+			wantOK := err == nil && want.Is4()
+			if ok != wantOK || (ok && got != want) {
+				t.Fatalf("ipv4(%q) = %v, %v; ParseAddr: %v, %v", tt.in, got, ok, want, err)
+			}
+			if rest := string(c.b[c.i:]); ok && rest != "rest" || !ok && c.i != 0 {
+				t.Errorf("ipv4(%q) left %q unread", tt.in, rest)
+			}
+		})
+	}
+}
+
+// TestFastTimeDays: the fast path's times, read by one reader from lines
+// of the same day, of other days, of a day past a month's end and at the
+// ends of the records' range, are what the general parser reads. If it
+// failed, a record after another of the same day would carry the wrong
+// moment, or an impossible date would be taken.
+func TestFastTimeDays(t *testing.T) {
+	const tail = `","node":"n","proto":"TCP","src_ip":"10.0.0.1","src_port":1,"dst_ip":"10.0.0.2","dst_port":80,"observer":"client"}`
+	times := []string{
+		"2026-11-22T10:00:00Z", "2026-11-22T23:59:59.999999999Z", "2026-11-22T00:00:00.5Z", "2026-11-23T00:00:00Z",
+		"2026-11-22T12:34:56.789Z", "2024-02-29T01:02:03Z", "2024-02-29T23:00:00Z", "2023-02-29T01:00:00Z",
+		"2261-12-31T23:59:59.999999999Z", "2262-01-01T00:00:00Z", "1678-01-01T00:00:00Z", "1677-12-31T23:59:59Z",
+		"1678-01-01T12:00:00Z", "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.1Z", "1969-12-31T00:00:01Z",
+	}
+	var in bytes.Buffer
+	for _, tm := range times {
+		in.WriteString(`{"time":"` + tm + tail + "\n")
+	}
+	fast, general := NewReader(bytes.NewReader(in.Bytes()), "t"), NewReader(bytes.NewReader(in.Bytes()), "t")
+	general.general = true
+	for _, tm := range times {
+		a, aerr := fast.Next()
+		b, berr := general.Next()
+		if (aerr == nil) != (berr == nil) || aerr != nil && aerr.Error() != berr.Error() {
+			t.Fatalf("%s: fast path %v, general parser %v", tm, aerr, berr)
+		}
+		if aerr == nil && (a.Time != b.Time || !a.Equal(b)) {
+			t.Fatalf("%s: fast path read %v, general parser %v", tm, a.Time, b.Time)
+		}
+	}
+}
+
+// TestInternRecent: the reader's strings, through the cache of recent ones
+// in front of its map, are the bytes read, and the same string each time
+// for the same bytes, whichever strings shared the cache's slot between.
+// If it failed, a record would carry another's node or process, or the
+// learner would compare bytes it need not.
+func TestInternRecent(t *testing.T) {
+	tests := []struct {
+		name   string
+		values []string
+	}{
+		{"nodes", []string{"node-0001", "node-0002", "node-0101", "node-1001", "node-0001"}},
+		{"slot mates", []string{"ab", "xab", "yab", "ab", "zab", "xab", ""}},
+		{"empty and short", []string{"", "a", "", "b", "a"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewReader(nil, "t")
+			first := map[string]string{}
+			for round := range 3 {
+				for _, v := range tt.values {
+					got := r.intern([]byte(v))
+					if got != v {
+						t.Fatalf("round %d: intern(%q) = %q", round, v, got)
+					}
+					if f, ok := first[v]; ok && v != "" && unsafe.StringData(f) != unsafe.StringData(got) {
+						t.Fatalf("round %d: intern(%q) is a new string", round, v)
+					}
+					first[v] = got
+				}
+			}
+		})
+	}
 }

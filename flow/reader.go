@@ -26,6 +26,8 @@ type Reader struct {
 	line    int
 	rec     Record
 	strings map[string]string
+	recent  [64]string // of the strings interned, by recentSlot
+	day     dayCache   // of the fast path's last time
 	// general turns the fast path off, for the tests that compare it
 	// with the general parser.
 	general bool
@@ -327,14 +329,33 @@ func (r *Reader) str(field string, v *fastjson.Value) (string, error) {
 // intern returns b as a string, the same string each time for up to
 // 65,536 different values.
 func (r *Reader) intern(b []byte) string {
+	slot := &r.recent[recentSlot(b)]
+	if *slot == string(b) && len(b) > 0 {
+		return *slot
+	}
 	if s, ok := r.strings[string(b)]; ok {
+		*slot = s
 		return s
 	}
 	s := string(b)
 	if len(r.strings) < 1<<16 {
 		r.strings[s] = s
+		*slot = s
 	}
 	return s
+}
+
+// recentSlot places a string in Reader.recent by its length and last
+// bytes, where names of nodes and processes differ.
+func recentSlot(b []byte) int {
+	h := len(b)
+	if n := len(b); n > 0 {
+		h = h*31 + int(b[n-1])
+		if n > 1 {
+			h = h*31 + int(b[n-2])
+		}
+	}
+	return h & 63
 }
 
 func (r *Reader) uint(field string, v *fastjson.Value, limit uint64, required bool) (uint64, error) {

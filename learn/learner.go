@@ -50,8 +50,15 @@ type Learner struct {
 	edges   map[edgeKey]*edge
 	touched []*edge // edges added to since the last Take
 	pl      resolve.Placement
-	reasons []topology.Reason // per end id, as looked up: reasonUnknown until then
-	version uint64            // of the workloads handed out
+	facts   []endFacts // per end id, as looked up: zero until then
+	// unresolved counts the unresolved ends of records, by reason: Run
+	// names them.
+	unresolved [math.MaxUint8 + 1]uint64
+	// last is the edge added to last, under its key: records of one edge
+	// come in runs (a client's and its server's, at least).
+	last    *edge
+	lastKey edgeKey
+	version uint64 // of the workloads handed out
 	waiting []waitingRecord
 	retried time.Time
 	// waitingChanged says the waiting records changed since the last Take.
@@ -79,8 +86,13 @@ type backendKey struct {
 	proto flow.Proto
 }
 
-// reasonUnknown marks an end not looked up yet in Learner.reasons.
-const reasonUnknown = topology.Reason(math.MaxUint8)
+// endFacts is what the learner needs of an end, looked up once per id:
+// ids never change their end.
+type endFacts struct {
+	known  bool
+	kind   topology.Kind
+	reason topology.Reason // ReasonNone unless unresolved
+}
 
 // waitingRecord is a record waiting for a newer cluster state.
 type waitingRecord struct {
@@ -115,7 +127,7 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 		opts.DNSGrace = time.Minute
 	}
 	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}, dns: newDNSState(opts.DNSGrace.Milliseconds())}
-	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Unresolved: map[string]uint64{}, Ignored: map[string]uint64{}}
+	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Ignored: map[string]uint64{}}
 	return l, nil
 }
 
@@ -164,13 +176,7 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 	}
 	for _, d := range p.Dsts {
 		l.noteUnresolved(d.End)
-		k := edgeKey{src: p.Src.End, dst: d.End, port: d.Port, proto: rec.Proto}
-		k.src, k.dst = l.ownNode(p.Src, d)
-		e := l.edges[k]
-		if e == nil {
-			e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}, backend: backendKey{k.dst, k.port, k.proto}}
-			l.edges[k] = e
-		}
+		e := l.edge(p.Src, d, rec.Proto)
 		if !e.touched {
 			e.touched = true
 			l.touched = append(l.touched, e)
@@ -186,12 +192,29 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 			e.add(start, ms, rec)
 		}
 		e.addPods(p.Src.Pod, d.Pod)
-		if e.edge.Dst.Kind == topology.KindExternal {
+		if e.external {
 			for _, name := range l.dns.names(clientOf(rec, p), e.edge.Dst.Addr, at) {
 				e.addName(name, at)
 			}
 		}
 	}
+}
+
+// edge returns the edge from src to d, made when new.
+func (l *Learner) edge(src, d resolve.Target, proto flow.Proto) *edge {
+	k := edgeKey{port: d.Port, proto: proto}
+	k.src, k.dst = l.ownNode(src, d)
+	if l.last != nil && k == l.lastKey {
+		return l.last
+	}
+	e := l.edges[k]
+	if e == nil {
+		e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}, backend: backendKey{k.dst, k.port, k.proto}}
+		e.external = e.edge.Dst.Kind == topology.KindExternal
+		l.edges[k] = e
+	}
+	l.last, l.lastKey = e, k
+	return e
 }
 
 // severalEnds reports whether a record's destinations are more than one
@@ -344,14 +367,13 @@ const ownNodeID = resolve.EndID(math.MaxUint32)
 // runs on made the own node: NetworkPolicy always allows that traffic,
 // wherever the pod runs, so it is one end for every node.
 func (l *Learner) ownNode(src, dst resolve.Target) (resolve.EndID, resolve.EndID) {
-	if src.Node == "" || src.Node != dst.Node {
+	if src.Node == "" {
 		return src.End, dst.End
 	}
-	s, d := l.res.End(src.End), l.res.End(dst.End)
-	switch {
-	case s.Kind == topology.KindHost && d.Kind == topology.KindWorkload:
+	switch s, d := l.factsOf(src.End).kind, l.factsOf(dst.End).kind; {
+	case s == topology.KindHost && d == topology.KindWorkload && src.Node == dst.Node:
 		return ownNodeID, dst.End
-	case s.Kind == topology.KindWorkload && d.Kind == topology.KindHost:
+	case s == topology.KindWorkload && d == topology.KindHost && src.Node == dst.Node:
 		return src.End, ownNodeID
 	}
 	return src.End, dst.End
@@ -382,21 +404,31 @@ func floorDiv(a, b int64) int64 {
 }
 
 func (l *Learner) noteUnresolved(end resolve.EndID) {
-	for int(end) >= len(l.reasons) {
-		l.reasons = append(l.reasons, reasonUnknown)
+	if r := l.factsOf(end).reason; r != topology.ReasonNone {
+		l.unresolved[r]++
 	}
-	r := l.reasons[end]
-	if r == reasonUnknown {
-		e := l.res.End(end)
-		r = topology.ReasonNone
-		if e.Kind == topology.KindUnresolved {
-			r = e.Reason
-		}
-		l.reasons[end] = r
+}
+
+// factsOf returns what the learner needs of an end.
+func (l *Learner) factsOf(id resolve.EndID) endFacts {
+	if int(id) < len(l.facts) && l.facts[id].known {
+		return l.facts[id]
 	}
-	if r != topology.ReasonNone {
-		l.run.Unresolved[r.String()]++
+	return l.lookUp(id)
+}
+
+// lookUp finds an end's facts and keeps them.
+func (l *Learner) lookUp(id resolve.EndID) endFacts {
+	for int(id) >= len(l.facts) {
+		l.facts = append(l.facts, endFacts{})
 	}
+	e := l.res.End(id)
+	f := endFacts{known: true, kind: e.Kind}
+	if e.Kind == topology.KindUnresolved {
+		f.reason = e.Reason
+	}
+	l.facts[id] = f
+	return f
 }
 
 // Take hands out what was aggregated since the last Take, with the
@@ -441,7 +473,12 @@ func (l *Learner) Take() *baseline.Delta {
 func (l *Learner) Run() baseline.Run {
 	r := l.run
 	r.Edges = len(l.edges)
-	r.Unresolved = maps.Clone(r.Unresolved)
+	r.Unresolved = map[string]uint64{}
+	for reason, n := range l.unresolved {
+		if n > 0 {
+			r.Unresolved[topology.Reason(reason).String()] += n
+		}
+	}
 	r.Ignored = maps.Clone(r.Ignored)
 	return r
 }

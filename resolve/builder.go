@@ -57,7 +57,7 @@ func (b *builder) addNodes() {
 			b.r.cluster.Nodes[n.Name] = addrs
 		}
 		for _, addr := range NodeAddrs(n) {
-			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr}), node: n.Name}
+			b.r.addr(addr).ref = podRef{end: b.r.intern(topology.End{Kind: topology.KindHost, Node: n.Name, Addr: addr}), node: n.Name, host: true}
 		}
 		b.r.internal = append(b.r.internal, NodePodCIDRs(n)...)
 	}
@@ -93,7 +93,7 @@ func (b *builder) addPods() {
 // podRef is a hostNetwork pod's node address, or the pod's workload.
 func (b *builder) podRef(p *corev1.Pod) podRef {
 	if p.Spec.HostNetwork {
-		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p), node: p.Spec.NodeName}
+		return podRef{end: b.r.intern(HostEnd(p)), pod: PodIdentity(p), node: p.Spec.NodeName, host: true}
 	}
 	w := TopWorkload(p, b.owners)
 	b.podsOf[w] = append(b.podsOf[w], p)
@@ -265,7 +265,7 @@ func (b *builder) backendEnd(be Backend) (EndID, bool) {
 	if !be.Addr.IsValid() {
 		return 0, false
 	}
-	if info := b.r.addrs[be.Addr]; info != nil && info.ref.end != 0 {
+	if info := b.r.addrs.get(be.Addr); info != nil && info.ref.end != 0 {
 		return info.ref.end, true
 	}
 	return b.r.outside(be.Addr), true

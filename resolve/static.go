@@ -23,12 +23,17 @@ type Options struct {
 type Static struct {
 	opts Options
 	*endTable
-	addrs     map[netip.Addr]*addrInfo
+	addrs     addrMap
 	uids      map[string]podRef
 	nodePorts map[svcKey][]Target // keyed with the zero address
 	internal  []netip.Prefix
 	workloads map[topology.WorkloadRef]topology.Workload
 	cluster   topology.Cluster
+	// lastSrc is the last source address looked up, and what it is: a
+	// server's record follows its client's, from the same address.
+	lastSrc     netip.Addr
+	lastSrcInfo *addrInfo
+	lastSrcOK   bool
 }
 
 var _ Resolver = (*Static)(nil)
@@ -46,6 +51,7 @@ type podRef struct {
 	end  EndID
 	pod  uint64
 	node string // the pod's node
+	host bool   // end is a KindHost one
 }
 
 // addrInfo is what an address in the cluster is: a pod's, a node's, a
@@ -56,6 +62,9 @@ type addrInfo struct {
 	svc      bool
 	svcPorts []svcPort
 	apiPorts []uint16
+	// noPort and asSource are the unresolved ends of a Service address
+	// on a port it does not have and as a source, once looked up.
+	noPort, asSource EndID
 }
 
 // holding is a pod's tenure of an address (see Tenure).
@@ -89,12 +98,43 @@ type svcPort struct {
 }
 
 func (r *Static) addr(a netip.Addr) *addrInfo {
-	info := r.addrs[a]
+	info := r.addrs.get(a)
 	if info == nil {
 		info = &addrInfo{}
-		r.addrs[a] = info
+		r.addrs.set(a, info)
 	}
 	return info
+}
+
+// addrMap indexes addresses, IPv4 ones by their 32 bits: a smaller key,
+// hashed faster.
+type addrMap struct {
+	v4 map[uint32]*addrInfo
+	v6 map[netip.Addr]*addrInfo
+}
+
+func newAddrMap() addrMap {
+	return addrMap{v4: map[uint32]*addrInfo{}, v6: map[netip.Addr]*addrInfo{}}
+}
+
+func (m *addrMap) get(a netip.Addr) *addrInfo {
+	if a.Is4() {
+		return m.v4[v4Key(a)]
+	}
+	return m.v6[a]
+}
+
+func (m *addrMap) set(a netip.Addr, info *addrInfo) {
+	if a.Is4() {
+		m.v4[v4Key(a)] = info
+		return
+	}
+	m.v6[a] = info
+}
+
+func v4Key(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 type svcKey struct {
@@ -120,7 +160,7 @@ func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
 	r := &Static{
 		opts:      opts,
 		endTable:  tab,
-		addrs:     map[netip.Addr]*addrInfo{},
+		addrs:     newAddrMap(),
 		uids:      map[string]podRef{},
 		nodePorts: map[svcKey][]Target{},
 		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
@@ -197,14 +237,21 @@ func (r *Static) source(rec *flow.Record) podRef {
 		return p
 	}
 	addr := rec.Src.Addr()
-	info := r.addrs[addr]
+	info := r.lastSrcInfo
+	if !r.lastSrcOK || addr != r.lastSrc {
+		info = r.addrs.get(addr)
+		r.lastSrc, r.lastSrcInfo, r.lastSrcOK = addr, info, true
+	}
 	switch {
 	case info == nil:
 		return podRef{end: r.outside(addr)}
 	case info.ref.end != 0:
 		return info.at(rec.Time.UnixNano())
 	case info.svc:
-		return podRef{end: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonServiceAsSource})}
+		if info.asSource == 0 {
+			info.asSource = r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonServiceAsSource})
+		}
+		return podRef{end: info.asSource}
 	}
 	return podRef{end: r.outside(addr)}
 }
@@ -216,7 +263,7 @@ func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 	if p, ok := r.observerPod(rec, flow.Server); ok {
 		return append(ts, Target{End: p.end, Port: port, Pod: p.pod, Node: p.node})
 	}
-	info := r.addrs[addr]
+	info := r.addrs.get(addr)
 	if info == nil {
 		return append(ts, Target{End: r.outside(addr), Port: port})
 	}
@@ -226,7 +273,10 @@ func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 				return append(ts, sp.targets...)
 			}
 		}
-		return append(ts, Target{End: r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort}), Port: port})
+		if info.noPort == 0 {
+			info.noPort = r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort})
+		}
+		return append(ts, Target{End: info.noPort, Port: port})
 	}
 	if slices.Contains(info.apiPorts, port) {
 		return append(ts, Target{End: r.intern(topology.End{Kind: topology.KindAPIServer}), Port: port})
@@ -235,7 +285,7 @@ func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 		return append(ts, Target{End: r.outside(addr), Port: port})
 	}
 	ref := info.at(rec.Time.UnixNano())
-	if r.ends[ref.end].Kind == topology.KindHost {
+	if ref.host {
 		if nps, ok := r.nodePorts[svcKey{port: port, proto: rec.Proto}]; ok {
 			return append(ts, nps...)
 		}

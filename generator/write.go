@@ -80,17 +80,29 @@ func Objects[T any, P interface {
 func marshalAll(objs []Object) ([][]byte, error) {
 	out := make([][]byte, len(objs))
 	errs := make([]error, len(objs))
+	eachOnEveryCore(len(objs), func(i int) bool {
+		out[i], errs[i] = MarshalObject(objs[i])
+		return true
+	})
+	return out, errors.Join(errs...)
+}
+
+// eachOnEveryCore calls do for 0 to n-1, on as many goroutines as there
+// are cores, until do returns false.
+func eachOnEveryCore(n int, do func(i int) bool) {
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
-	for range runtime.GOMAXPROCS(0) {
+	var stop atomic.Bool
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
-				out[i], errs[i] = MarshalObject(objs[i])
+			for i := int(next.Add(1) - 1); i < n && !stop.Load(); i = int(next.Add(1) - 1) {
+				if !do(i) {
+					stop.Store(true)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
 }
 
 // WriteStream writes the policies to w as one multi-document YAML stream.
@@ -131,24 +143,42 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 	return WriteObjectsDir(dir, Objects(policies))
 }
 
-// WriteObjectsDir is WriteDir for any objects.
+// WriteObjectsDir is WriteDir for any objects. Each is written as soon as
+// it is marshalled, on every core; the first object that cannot be
+// marshalled or written stops the writing, and its error (of the earliest
+// such object in objs) is returned, with no stale file removed.
 func WriteObjectsDir(dir string, objs []Object) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	docs, err := marshalAll(objs)
-	if err != nil {
-		return nil, err
+	last := make(map[string]int, len(objs)) // of objects with one name, the last is written
+	names := make([]string, len(objs))
+	for i, o := range objs {
+		names[i] = FileName(o)
+		last[names[i]] = i
 	}
-	keep := map[string]bool{}
-	for i, b := range docs {
-		name := FileName(objs[i])
-		keep[name] = true
-		if err := WriteAtomic(filepath.Join(dir, name), append([]byte(header), b...)); err != nil {
+	errs := make([]error, len(objs))
+	eachOnEveryCore(len(objs), func(i int) bool {
+		if last[names[i]] == i {
+			errs[i] = writeObject(filepath.Join(dir, names[i]), objs[i])
+		}
+		return errs[i] == nil
+	})
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}
-	return removeStale(dir, keep)
+	return removeStale(dir, last)
+}
+
+// writeObject marshals an object and writes it, with the header, to path.
+func writeObject(path string, o Object) error {
+	b, err := MarshalObject(o)
+	if err != nil {
+		return err
+	}
+	return WriteAtomic(path, append([]byte(header), b...))
 }
 
 // WriteAtomic writes data to path through a temporary file renamed into
@@ -172,10 +202,10 @@ func WriteAtomic(path string, data []byte) (err error) {
 	if _, err := f.Write(data); err != nil {
 		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := f.Chmod(0o644); err != nil {
+		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
@@ -186,7 +216,7 @@ func WriteAtomic(path string, data []byte) (err error) {
 
 // removeStale removes the YAML files in dir that flowpol generated and that
 // keep does not name. Files flowpol did not generate are left alone.
-func removeStale(dir string, keep map[string]bool) ([]string, error) {
+func removeStale(dir string, keep map[string]int) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", dir, err)
@@ -194,7 +224,7 @@ func removeStale(dir string, keep map[string]bool) ([]string, error) {
 	var removed []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || keep[name] || !strings.HasSuffix(name, ".yaml") {
+		if _, kept := keep[name]; kept || e.IsDir() || !strings.HasSuffix(name, ".yaml") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, name))

@@ -47,7 +47,9 @@ func MarshalObject(o Object) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", objectName(o), err)
 	}
-	out = bytes.Replace(out, []byte(emptyTimestamp), []byte("\n"), 1)
+	if i := bytes.Index(out, []byte(emptyTimestamp)); i >= 0 { // in place: out is ours
+		out = append(out[:i+1], out[i+len(emptyTimestamp):]...)
+	}
 	for _, empty := range []string{emptyStatus, emptyConditions} {
 		if trimmed, ok := bytes.CutSuffix(out, []byte(empty)); ok {
 			out = append(trimmed, '\n')

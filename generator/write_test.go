@@ -100,3 +100,33 @@ func assertFile(t *testing.T, path string, o Object) {
 		t.Errorf("%s has mode %v, want 0644", path, fi.Mode().Perm())
 	}
 }
+
+// trimmedObject marshals to the zero creationTimestamp and status that
+// MarshalObject leaves out.
+type trimmedObject struct {
+	Metadata struct {
+		A                 string `json:"a"`
+		CreationTimestamp *int   `json:"creationTimestamp"`
+		Name              string `json:"name"`
+	} `json:"metadata"`
+	Spec   map[string]string `json:"spec"`
+	Status struct{}          `json:"status"`
+}
+
+func (o *trimmedObject) GetName() string      { return o.Metadata.Name }
+func (o *trimmedObject) GetNamespace() string { return "" }
+
+// TestMarshalObjectTrims fails if MarshalObject keeps a zero
+// creationTimestamp or an empty status, or removes more than them.
+func TestMarshalObjectTrims(t *testing.T) {
+	o := &trimmedObject{Spec: map[string]string{"creationTimestamp": "null"}}
+	o.Metadata.A, o.Metadata.Name = "x", "obj"
+	got, err := MarshalObject(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "metadata:\n  a: x\n  name: obj\nspec:\n  creationTimestamp: \"null\"\n"
+	if string(got) != want {
+		t.Errorf("MarshalObject wrote\n%s\nwant\n%s", got, want)
+	}
+}

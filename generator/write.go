@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -145,42 +146,68 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 	return WriteObjectsDir(dir, Objects(policies))
 }
 
-// WriteObjectsDir is WriteDir for any objects. Each is written as soon as
-// it is marshalled, on every core; the first object that cannot be
-// marshalled or written stops the writing, and its error (of the earliest
-// such object in objs) is returned, with no stale file removed.
+// WriteObjectsDir is WriteDir for any objects. They are marshalled on
+// every core and each is written, by one writer (writers in one directory
+// only wait on each other), as soon as it is ready. The first object that
+// cannot be marshalled or written stops the writing, and its error (of the
+// earliest such object in objs) is returned, with no stale file removed.
 func WriteObjectsDir(dir string, objs []Object) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	last := make(map[string]int, len(objs)) // of objects with one name, the last is written
 	names := make([]string, len(objs))
+	last := make(map[string]int, len(objs)) // of objects with one name, the last is written
 	for i, o := range objs {
 		names[i] = FileName(o)
 		last[names[i]] = i
 	}
 	errs := make([]error, len(objs))
-	eachOnEveryCore(len(objs), func(i int) bool {
-		if last[names[i]] == i {
-			errs[i] = writeObject(filepath.Join(dir, names[i]), objs[i])
+	files := make(chan marshalled, runtime.GOMAXPROCS(0))
+	stop := make(chan struct{})
+	go func() {
+		defer close(files)
+		eachOnEveryCore(len(objs), func(i int) bool {
+			if last[names[i]] != i {
+				return true
+			}
+			return marshalFile(objs, i, errs, files, stop)
+		})
+	}()
+	failed := false
+	for f := range files { // until the marshalling stops, even after a failure
+		if !failed {
+			errs[f.i] = WriteAtomic(filepath.Join(dir, names[f.i]), f.data)
+			if failed = errs[f.i] != nil; failed {
+				close(stop)
+			}
 		}
-		return errs[i] == nil
-	})
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
 	}
 	return removeStale(dir, last)
 }
 
-// writeObject marshals an object and writes it, with the header, to path.
-func writeObject(path string, o Object) error {
-	b, err := MarshalObject(o)
+// marshalled is the file of objs[i].
+type marshalled struct {
+	i    int
+	data []byte
+}
+
+// marshalFile marshals objs[i] and sends its file to files, unless
+// stopped; it says whether to go on.
+func marshalFile(objs []Object, i int, errs []error, files chan<- marshalled, stop <-chan struct{}) bool {
+	b, err := MarshalObject(objs[i])
 	if err != nil {
-		return err
+		errs[i] = err
+		return false
 	}
-	return WriteAtomic(path, append([]byte(header), b...))
+	select {
+	case files <- marshalled{i: i, data: append([]byte(header), b...)}:
+		return true
+	case <-stop:
+		return false
+	}
 }
 
 // WriteAtomic writes data to path through a temporary file renamed into

@@ -66,16 +66,26 @@ func TestWriteDir(t *testing.T) {
 }
 
 // TestWriteDirNamesTheFile fails if an unwritable file's error does not
-// name it.
+// name it, or if a failed run removes the files of earlier runs.
 func TestWriteDirNamesTheFile(t *testing.T) {
 	dir := t.TempDir()
-	p := networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "api"}}
-	if err := os.Mkdir(filepath.Join(dir, FileName(&p)), 0o755); err != nil { // a directory cannot be renamed over
+	stale := filepath.Join(dir, "gone.yaml")
+	if err := os.WriteFile(stale, []byte(header), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := WriteDir(dir, []networkingv1.NetworkPolicy{p})
-	if err == nil || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "shop.api.yaml")) {
-		t.Fatalf("got %v, want an error naming shop.api.yaml", err)
+	var ps []networkingv1.NetworkPolicy
+	for i := range 50 {
+		ps = append(ps, networkingv1.NetworkPolicy{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: fmt.Sprintf("api%d", i)}})
+	}
+	if err := os.Mkdir(filepath.Join(dir, "shop.api25.yaml"), 0o755); err != nil { // a directory cannot be renamed over
+		t.Fatal(err)
+	}
+	_, err := WriteDir(dir, ps)
+	if err == nil || !strings.Contains(err.Error(), "write "+filepath.Join(dir, "shop.api25.yaml")) {
+		t.Fatalf("got %v, want an error naming shop.api25.yaml", err)
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Errorf("a failed run removed an earlier run's file: %v", err)
 	}
 }
 

@@ -25,7 +25,9 @@ import (
 // enough for every edge to appear),
 // whose target is the same 2 s for generate+write. "generate" times reading
 // the window and making the policies, with the CLI's default of skipping
-// kube-system; "generate+write" also marshals them to YAML, as `-o -` does;
+// kube-system; "generate+write" also marshals them to YAML, as `-o -` does,
+// and "generate+writedir" writes them one file each to a directory, as
+// `-o DIR` does (the files of the previous run are replaced);
 // "cilium+write" is the same as CiliumNetworkPolicies. Setup learns each
 // baseline once, untimed.
 func BenchmarkGenerate(b *testing.B) {
@@ -76,6 +78,18 @@ func benchGenerateCluster(b *testing.B, c *synth.Cluster, store *boltdb.Store) {
 		})
 		reportGenerate(b, w, len(res.Policies))
 	})
+	b.Run("generate+writedir", func(b *testing.B) {
+		dir := b.TempDir()
+		var w *topology.Window
+		var res *generator.Result
+		benchLoop(b, func() {
+			w, res = benchGenerate(b, store, from, until)
+			if _, err := generator.WriteDir(dir, res.Policies); err != nil {
+				b.Fatal(err)
+			}
+		})
+		reportGenerate(b, w, len(res.Policies))
+	})
 	b.Run("cilium+write", func(b *testing.B) {
 		var w *topology.Window
 		var res *generator.CiliumResult
@@ -95,16 +109,19 @@ func benchGenerateCluster(b *testing.B, c *synth.Cluster, store *boltdb.Store) {
 	})
 }
 
-// benchLoop runs op b.N times and reports the time of one in ms and the
-// memory it allocates in MiB.
+// benchLoop runs op b.N times and reports the time of one in ms, the CPU
+// time it takes on every core in ms, and the memory it allocates in MiB.
 func benchLoop(b *testing.B, op func()) {
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	cpu := cpuTime()
 	for b.Loop() {
 		op()
 	}
+	cpu = cpuTime() - cpu
 	runtime.ReadMemStats(&after)
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(after.TotalAlloc-before.TotalAlloc)/float64(b.N)/(1<<20), "alloc-MiB/op")
 }
 

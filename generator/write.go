@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -47,7 +48,9 @@ func MarshalObject(o Object) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s: %w", objectName(o), err)
 	}
-	out = bytes.Replace(out, []byte(emptyTimestamp), []byte("\n"), 1)
+	if i := bytes.Index(out, []byte(emptyTimestamp)); i >= 0 { // in place: out is ours
+		out = append(out[:i+1], out[i+len(emptyTimestamp):]...)
+	}
 	for _, empty := range []string{emptyStatus, emptyConditions} {
 		if trimmed, ok := bytes.CutSuffix(out, []byte(empty)); ok {
 			out = append(trimmed, '\n')
@@ -80,17 +83,29 @@ func Objects[T any, P interface {
 func marshalAll(objs []Object) ([][]byte, error) {
 	out := make([][]byte, len(objs))
 	errs := make([]error, len(objs))
+	eachOnEveryCore(len(objs), func(i int) bool {
+		out[i], errs[i] = MarshalObject(objs[i])
+		return true
+	})
+	return out, errors.Join(errs...)
+}
+
+// eachOnEveryCore calls do for 0 to n-1, on as many goroutines as there
+// are cores, until do returns false.
+func eachOnEveryCore(n int, do func(i int) bool) {
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
-	for range runtime.GOMAXPROCS(0) {
+	var stop atomic.Bool
+	for range min(runtime.GOMAXPROCS(0), n) {
 		wg.Go(func() {
-			for i := int(next.Add(1) - 1); i < len(objs); i = int(next.Add(1) - 1) {
-				out[i], errs[i] = MarshalObject(objs[i])
+			for i := int(next.Add(1) - 1); i < n && !stop.Load(); i = int(next.Add(1) - 1) {
+				if !do(i) {
+					stop.Store(true)
+				}
 			}
 		})
 	}
 	wg.Wait()
-	return out, errors.Join(errs...)
 }
 
 // WriteStream writes the policies to w as one multi-document YAML stream.
@@ -131,24 +146,68 @@ func WriteDir(dir string, policies []networkingv1.NetworkPolicy) ([]string, erro
 	return WriteObjectsDir(dir, Objects(policies))
 }
 
-// WriteObjectsDir is WriteDir for any objects.
+// WriteObjectsDir is WriteDir for any objects. They are marshalled on
+// every core and each is written, by one writer (writers in one directory
+// only wait on each other), as soon as it is ready. The first object that
+// cannot be marshalled or written stops the writing, and its error (of the
+// earliest such object in objs) is returned, with no stale file removed.
 func WriteObjectsDir(dir string, objs []Object) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", dir, err)
 	}
-	docs, err := marshalAll(objs)
-	if err != nil {
-		return nil, err
+	names := make([]string, len(objs))
+	last := make(map[string]int, len(objs)) // of objects with one name, the last is written
+	for i, o := range objs {
+		names[i] = FileName(o)
+		last[names[i]] = i
 	}
-	keep := map[string]bool{}
-	for i, b := range docs {
-		name := FileName(objs[i])
-		keep[name] = true
-		if err := WriteAtomic(filepath.Join(dir, name), append([]byte(header), b...)); err != nil {
-			return nil, err
+	errs := make([]error, len(objs))
+	files := make(chan marshalled, runtime.GOMAXPROCS(0))
+	stop := make(chan struct{})
+	go func() {
+		defer close(files)
+		eachOnEveryCore(len(objs), func(i int) bool {
+			if last[names[i]] != i {
+				return true
+			}
+			return marshalFile(objs, i, errs, files, stop)
+		})
+	}()
+	failed := false
+	for f := range files { // until the marshalling stops, even after a failure
+		if !failed {
+			errs[f.i] = WriteAtomic(filepath.Join(dir, names[f.i]), f.data)
+			if failed = errs[f.i] != nil; failed {
+				close(stop)
+			}
 		}
 	}
-	return removeStale(dir, keep)
+	if err := cmp.Or(errs...); err != nil {
+		return nil, err
+	}
+	return removeStale(dir, last)
+}
+
+// marshalled is the file of objs[i].
+type marshalled struct {
+	i    int
+	data []byte
+}
+
+// marshalFile marshals objs[i] and sends its file to files, unless
+// stopped; it says whether to go on.
+func marshalFile(objs []Object, i int, errs []error, files chan<- marshalled, stop <-chan struct{}) bool {
+	b, err := MarshalObject(objs[i])
+	if err != nil {
+		errs[i] = err
+		return false
+	}
+	select {
+	case files <- marshalled{i: i, data: append([]byte(header), b...)}:
+		return true
+	case <-stop:
+		return false
+	}
 }
 
 // WriteAtomic writes data to path through a temporary file renamed into
@@ -172,10 +231,10 @@ func WriteAtomic(path string, data []byte) (err error) {
 	if _, err := f.Write(data); err != nil {
 		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := f.Chmod(0o644); err != nil {
+		return errors.Join(fmt.Errorf("write %s: %w", path, err), f.Close())
 	}
-	if err := os.Chmod(f.Name(), 0o644); err != nil {
+	if err := f.Close(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	if err := os.Rename(f.Name(), path); err != nil {
@@ -186,7 +245,7 @@ func WriteAtomic(path string, data []byte) (err error) {
 
 // removeStale removes the YAML files in dir that flowpol generated and that
 // keep does not name. Files flowpol did not generate are left alone.
-func removeStale(dir string, keep map[string]bool) ([]string, error) {
+func removeStale(dir string, keep map[string]int) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", dir, err)
@@ -194,7 +253,7 @@ func removeStale(dir string, keep map[string]bool) ([]string, error) {
 	var removed []string
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || keep[name] || !strings.HasSuffix(name, ".yaml") {
+		if _, kept := keep[name]; kept || e.IsDir() || !strings.HasSuffix(name, ".yaml") {
 			continue
 		}
 		data, err := os.ReadFile(filepath.Join(dir, name))

@@ -65,8 +65,11 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 	}
 	ids := make([]uint64, len(d.Edges))
 	keys := make([][]byte, len(d.Edges))
+	buf := make([]byte, 0, 64*len(d.Edges)) // the keys, one after another
 	for i := range d.Edges {
-		keys[i] = edgeKey(d.Edges[i].Edge)
+		n := len(buf)
+		buf = appendEdgeKey(buf, d.Edges[i].Edge)
+		keys[i] = buf[n:len(buf):len(buf)]
 	}
 	for _, i := range keyOrder(keys) {
 		id, isNew, err := putEdge(tx, st, et, keys[i], &d.Edges[i])
@@ -164,53 +167,58 @@ func keyOrder(keys [][]byte) []int {
 // putEdge finds or makes an edge's id and merges its pods, nodes,
 // processes and moments seen into the file.
 func putEdge(tx *bolt.Tx, st *state, et *edgeTx, key []byte, e *baseline.EdgeDelta) (uint64, bool, error) {
-	id, rec, isNew, err := findEdge(tx, et, key, e.Edge)
+	es, cached, known, err := findEdge(tx, et, key, e.Edge)
 	if err != nil {
 		return 0, false, err
 	}
-	if isNew || rec.adds(e) {
-		rec = rec.clone()
+	isNew, changed := es.rec == nil, !known
+	if isNew || es.rec.adds(e) {
+		rec := &edgeRecord{key: key, edge: e.Edge}
+		if !isNew {
+			rec = es.rec.clone()
+		}
 		rec.merge(e)
-		k := idKey(id)
+		k := idKey(es.id)
 		if err := tx.Bucket(bucketEdges).Put(k, seal(k, rec.encode())); err != nil {
 			return 0, false, err
 		}
-		et.recs[id] = rec
+		es.rec, changed = rec, true
 	}
-	return id, isNew, putSeen(tx, st, et, id, e.Cells)
+	seenChanged, err := putSeen(tx, st, &es, e.Cells)
+	if changed || seenChanged {
+		et.note(key, es, cached)
+	}
+	return es.id, isNew, err
 }
 
-// findEdge returns an edge's id and record, as the transaction or the
-// file holds them, or a new id and an empty record.
-func findEdge(tx *bolt.Tx, et *edgeTx, key []byte, edge topology.Edge) (uint64, *edgeRecord, bool, error) {
-	if id, ok := et.id(key); ok {
-		if rec := et.rec(id); rec != nil {
-			return id, rec, false, nil
-		}
+// findEdge returns an edge's state as the transaction or the cache holds
+// it (known, with the cache's entry), else as the file holds it, else a
+// new id and no record.
+func findEdge(tx *bolt.Tx, et *edgeTx, key []byte, edge topology.Edge) (es edgeState, cached *edgeState, known bool, err error) {
+	if es, cached, ok := et.lookup(key); ok {
+		return es, cached, true, nil
 	}
 	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
 	if v := index.Get(key); v != nil {
 		raw, err := unseal(key, v)
 		if err != nil || len(raw) != 8 {
-			return 0, nil, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
+			return es, nil, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
 		}
 		id := binary.BigEndian.Uint64(raw)
 		rec, err := getEdge(edges, id)
 		if err != nil {
-			return 0, nil, false, err
+			return es, nil, false, err
 		}
-		et.ids[string(key)], et.recs[id] = id, &rec
-		return id, &rec, false, nil
+		return edgeState{id: id, rec: &rec}, nil, false, nil
 	}
 	id, err := edges.NextSequence()
 	if err != nil {
-		return 0, nil, false, err
+		return es, nil, false, err
 	}
 	if err := index.Put(key, seal(key, idKey(id))); err != nil {
-		return 0, nil, false, err
+		return es, nil, false, err
 	}
-	et.ids[string(key)] = id
-	return id, &edgeRecord{key: key, edge: edge}, true, nil
+	return edgeState{id: id}, nil, false, nil
 }
 
 func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
@@ -235,18 +243,20 @@ func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
 // that holds it: an edge is removed only when the last tier's cut, which
 // moves a block at a time, passes it, so this is as exact as the true
 // moment for that, and an edge seen in every commit has its value
-// rewritten once a block rather than every time.
-func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cell) error {
+// rewritten once a block rather than every time. It says whether es
+// changed.
+func putSeen(tx *bolt.Tx, st *state, es *edgeState, cells []baseline.Cell) (bool, error) {
 	if len(cells) == 0 {
-		return nil
+		return false, nil
 	}
-	b, k := tx.Bucket(bucketSeen), idKey(id)
-	sn, known := et.seenOf(id)
+	b, k := tx.Bucket(bucketSeen), idKey(es.id)
+	sn, known, read := es.seen, es.hasSeen, false
 	if !known {
 		var err error
 		if sn, known, err = getSeen(b, k); err != nil {
-			return err
+			return false, err
 		}
+		read = true
 	}
 	old, grain := sn, st.ret.BlockSpan(len(st.tiers)-1)*1000
 	for i, c := range cells {
@@ -258,11 +268,11 @@ func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cel
 			sn.last = baseline.FloorTo(last, grain) + grain - 1
 		}
 	}
-	et.seen[id] = sn
+	es.seen, es.hasSeen = sn, true
 	if known && sn == old {
-		return nil
+		return read, nil
 	}
-	return b.Put(k, seal(k, sn.encode()))
+	return true, b.Put(k, seal(k, sn.encode()))
 }
 
 func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
@@ -288,11 +298,18 @@ type cellAt struct {
 	first, last         int64
 }
 
-// blockPut is cells to merge into one block.
+// blockPut is cells to merge into one block: the block of edge id at
+// start in tier.
 type blockPut struct {
-	key   []byte
 	tier  int
+	start int64
+	id    uint64
 	cells []cellAt
+}
+
+// compareBlocks orders puts as their blocks' keys are.
+func compareBlocks(x, y blockPut) int {
+	return cmp.Or(cmp.Compare(x.tier, y.tier), cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
 }
 
 // putCells merges the delta's cells into their blocks. A cell goes to the
@@ -304,7 +321,7 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 		total += len(edges[i].Cells)
 	}
 	buf := make([]cellAt, 0, total) // every put's cells, one after another
-	var puts []blockPut
+	puts := make([]blockPut, 0, len(edges))
 	for i := range edges {
 		cells := edges[i].Cells
 		if !slices.IsSortedFunc(cells, byStart) {
@@ -318,8 +335,8 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 				continue
 			}
 			bstart := baseline.FloorTo(c.Start, st.ret.BlockSpan(tier))
-			if n := len(puts); n == first || puts[n-1].tier != tier || readTime(puts[n-1].key[1:9]) != bstart {
-				puts = append(puts, blockPut{key: cellKey(tier, bstart, ids[i]), tier: tier, cells: buf[len(buf):len(buf)]})
+			if n := len(puts); n == first || puts[n-1].tier != tier || puts[n-1].start != bstart {
+				puts = append(puts, blockPut{tier: tier, start: bstart, id: ids[i], cells: buf[len(buf):len(buf)]})
 			}
 			buf = append(buf, st.cellAt(tier, bstart, c))
 			p := &puts[len(puts)-1]
@@ -347,53 +364,26 @@ func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 // mergePuts merges cells into their blocks, in key order: new blocks then
 // go after the last, so pages can be filled.
 func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
-	slices.SortFunc(puts, func(x, y blockPut) int { return bytes.Compare(x.key, y.key) })
+	slices.SortFunc(puts, compareBlocks)
 	b := tx.Bucket(bucketCells)
 	b.FillPercent = 0.95
 	added := map[string]int{}
+	var m mergeBuf
 	for len(puts) > 0 {
 		n := 1
-		for n < len(puts) && bytes.Equal(puts[n].key, puts[0].key) {
+		for n < len(puts) && compareBlocks(puts[n], puts[0]) == 0 {
 			n++
 		}
-		isNew, err := mergeBlock(b, st, puts[:n])
+		isNew, err := m.mergeBlock(b, st, puts[:n])
 		if err != nil {
 			return err
 		}
 		if isNew {
-			added[string(puts[0].key[:9])]++
+			added[string(tierPrefix(puts[0].tier, puts[0].start))]++
 		}
 		puts = puts[n:]
 	}
 	return addBlockCounts(tx, added)
-}
-
-// mergeBlock adds cells of one block to what the file holds, and says
-// whether the block is new to it.
-func mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
-	key, tier := puts[0].key, puts[0].tier
-	blk, err := getBlock(b, key, st.cellsPerBlock(tier))
-	if err != nil {
-		return false, err
-	}
-	isNew := blk.cells == 0
-	for _, p := range puts {
-		for _, c := range p.cells {
-			if blk.add(c.index, c) {
-				st.tiers[tier].cells++
-			}
-		}
-	}
-	return isNew, b.Put(key, seal(key, blk.encode()))
-}
-
-// getBlock reads a block, or gives an empty one when the file has none.
-func getBlock(b *bolt.Bucket, key []byte, n int) (*block, error) {
-	v := b.Get(key)
-	if v == nil {
-		return newBlock(n), nil
-	}
-	return decodeSealedBlock(key, v, n)
 }
 
 // decodeSealedBlock checks and decodes a block's value.

@@ -365,25 +365,57 @@ func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 // go after the last, so pages can be filled.
 func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
 	slices.SortFunc(puts, compareBlocks)
+	var starts []int // where each block's puts start
+	for i := range puts {
+		if i == 0 || compareBlocks(puts[i], puts[i-1]) != 0 {
+			starts = append(starts, i)
+		}
+	}
 	b := tx.Bucket(bucketCells)
 	b.FillPercent = 0.95
+	olds := readBlocks(b, puts, starts)
 	added := map[string]int{}
 	var m mergeBuf
-	for len(puts) > 0 {
-		n := 1
-		for n < len(puts) && compareBlocks(puts[n], puts[0]) == 0 {
-			n++
+	for g, i := range starts {
+		end := len(puts)
+		if g+1 < len(starts) {
+			end = starts[g+1]
 		}
-		isNew, err := m.mergeBlock(b, st, puts[:n])
-		if err != nil {
+		if err := m.mergeBlock(b, st, puts[i:end], olds[g]); err != nil {
 			return err
 		}
-		if isNew {
-			added[string(tierPrefix(puts[0].tier, puts[0].start))]++
+		if olds[g] == nil {
+			added[string(tierPrefix(puts[i].tier, puts[i].start))]++
 		}
-		puts = puts[n:]
 	}
 	return addBlockCounts(tx, added)
+}
+
+// readBlocks returns the value the file holds of each block that puts
+// start at (nil for none), read before any is written, with one cursor
+// in key order: a block a few keys on is reached by Next, one further by
+// Seek. bbolt keeps a value for the life of the transaction.
+func readBlocks(b *bolt.Bucket, puts []blockPut, starts []int) [][]byte {
+	const maxSteps = 4
+	out := make([][]byte, len(starts))
+	c := b.Cursor()
+	var key [17]byte
+	var k, v []byte
+	sought := false
+	for g, i := range starts {
+		want := appendCellKey(key[:0], puts[i].tier, puts[i].start, puts[i].id)
+		for step := 0; sought && k != nil && bytes.Compare(k, want) < 0 && step < maxSteps; step++ {
+			k, v = c.Next()
+		}
+		if !sought || (k != nil && bytes.Compare(k, want) < 0) {
+			k, v = c.Seek(want)
+			sought = true
+		}
+		if k != nil && bytes.Equal(k, want) {
+			out[g] = v
+		}
+	}
+	return out
 }
 
 // decodeSealedBlock checks and decodes a block's value.

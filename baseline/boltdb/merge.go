@@ -191,27 +191,26 @@ func (m *mergeBuf) blockCells(puts []blockPut) []cellAt {
 
 func byIndex(a, b cellAt) int { return cmp.Compare(a.index, b.index) }
 
-// mergeBlock adds cells of one block to what the file holds, and says
-// whether the block is new to it.
-func (m *mergeBuf) mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
+// mergeBlock adds cells of one block to v, the value the file holds of
+// it (nil for none).
+func (m *mergeBuf) mergeBlock(b *bolt.Bucket, st *state, puts []blockPut, v []byte) error {
 	p := puts[0]
 	key := appendCellKey(m.key[:0], p.tier, p.start, p.id)
 	n := st.cellsPerBlock(p.tier)
-	v := b.Get(key)
 	var raw []byte
 	if v != nil {
 		var err error
 		if raw, err = unseal(key, v); err != nil {
-			return false, err
+			return err
 		}
 	}
 	out, added, ok := m.mergeValue(key, raw, n, m.blockCells(puts))
 	if !ok {
 		if _, err := decodeSealedBlock(key, v, n); err != nil {
-			return false, err
+			return err
 		}
-		return false, fmt.Errorf("%w: block %x", ErrCorrupt, key)
+		return fmt.Errorf("%w: block %x", ErrCorrupt, key)
 	}
 	st.tiers[p.tier].cells += uint64(added)
-	return v == nil, b.Put(key, out)
+	return b.Put(key, out)
 }

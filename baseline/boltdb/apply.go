@@ -63,15 +63,18 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 	if err := checkCells(st, d); err != nil {
 		return out, err
 	}
-	ids := make([]uint64, len(d.Edges))
-	keys := make([][]byte, len(d.Edges))
-	buf := make([]byte, 0, 64*len(d.Edges)) // the keys, one after another
+	b := et.buf
+	ids := resize(b.ids, len(d.Edges))
+	keys := resize(b.keys, len(d.Edges))
+	buf := slices.Grow(b.keyBuf[:0], 64*len(d.Edges)) // the keys, one after another
 	for i := range d.Edges {
 		n := len(buf)
 		buf = appendEdgeKey(buf, d.Edges[i].Edge)
 		keys[i] = buf[n:len(buf):len(buf)]
 	}
-	for _, i := range keyOrder(keys) {
+	b.ids, b.keys, b.keyBuf = ids, keys, buf
+	b.order = keyOrder(b.order, keys)
+	for _, i := range b.order {
 		id, isNew, err := putEdge(tx, st, et, keys[i], &d.Edges[i])
 		if err != nil {
 			return out, fmt.Errorf("edge %s: %w", d.Edges[i].Edge, err)
@@ -87,7 +90,7 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 	if err := putAnswers(tx, d.Answers); err != nil {
 		return out, fmt.Errorf("dns answers: %w", err)
 	}
-	if err := putCells(tx, st, d.Edges, ids); err != nil {
+	if err := putCells(tx, st, &b.merge, d.Edges, ids); err != nil {
 		return out, err
 	}
 	if err := putDelivered(tx, d.Delivered); err != nil {
@@ -155,8 +158,8 @@ func checkCells(st *state, d *baseline.Delta) error {
 // keyOrder returns the indexes of keys in key order. Edges are put in that
 // order: a bbolt node inserts a key by moving the ones after it, so new
 // keys put in order go at the end and cost nothing to insert.
-func keyOrder(keys [][]byte) []int {
-	order := make([]int, len(keys))
+func keyOrder(order []int, keys [][]byte) []int {
+	order = resize(order, len(keys))
 	for i := range order {
 		order[i] = i
 	}
@@ -173,7 +176,7 @@ func putEdge(tx *bolt.Tx, st *state, et *edgeTx, key []byte, e *baseline.EdgeDel
 	}
 	isNew, changed := es.rec == nil, !known
 	if isNew || es.rec.adds(e) {
-		rec := &edgeRecord{key: key, edge: e.Edge}
+		rec := &edgeRecord{key: bytes.Clone(key), edge: e.Edge} // the key's buffer is reused
 		if !isNew {
 			rec = es.rec.clone()
 		}
@@ -315,17 +318,19 @@ func compareBlocks(x, y blockPut) int {
 // putCells merges the delta's cells into their blocks. A cell goes to the
 // tier that holds its time; a cell older than the last tier keeps is
 // dropped.
-func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) error {
+func putCells(tx *bolt.Tx, st *state, m *mergeBuf, edges []baseline.EdgeDelta, ids []uint64) error {
 	total := 0
 	for i := range edges {
 		total += len(edges[i].Cells)
 	}
-	buf := make([]cellAt, 0, total) // every put's cells, one after another
-	puts := make([]blockPut, 0, len(edges))
+	buf := slices.Grow(m.cellBuf[:0], total) // every put's cells, one after another
+	puts := slices.Grow(m.puts[:0], len(edges))
 	for i := range edges {
 		cells := edges[i].Cells
 		if !slices.IsSortedFunc(cells, byStart) {
-			cells = slices.SortedFunc(slices.Values(cells), byStart)
+			m.sorted = append(m.sorted[:0], cells...)
+			slices.SortFunc(m.sorted, byStart)
+			cells = m.sorted
 		}
 		first := len(puts)
 		for _, c := range cells {
@@ -343,7 +348,8 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 			p.cells = p.cells[:len(p.cells)+1]
 		}
 	}
-	return mergePuts(tx, st, puts)
+	m.cellBuf, m.puts = buf, puts
+	return mergePuts(tx, st, m, puts)
 }
 
 func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
@@ -363,9 +369,9 @@ func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 
 // mergePuts merges cells into their blocks, in key order: new blocks then
 // go after the last, so pages can be filled.
-func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
+func mergePuts(tx *bolt.Tx, st *state, m *mergeBuf, puts []blockPut) error {
 	slices.SortFunc(puts, compareBlocks)
-	var starts []int // where each block's puts start
+	starts := m.starts[:0] // where each block's puts start
 	for i := range puts {
 		if i == 0 || compareBlocks(puts[i], puts[i-1]) != 0 {
 			starts = append(starts, i)
@@ -373,9 +379,10 @@ func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
 	}
 	b := tx.Bucket(bucketCells)
 	b.FillPercent = 0.95
-	olds := readBlocks(b, puts, starts)
+	olds := readBlocks(b, puts, starts, resize(m.olds, len(starts)))
+	m.starts, m.olds = starts, olds
+	defer clear(olds) // the next transaction's are its own
 	added := map[string]int{}
-	var m mergeBuf
 	for g, i := range starts {
 		end := len(puts)
 		if g+1 < len(starts) {
@@ -395,9 +402,8 @@ func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
 // start at (nil for none), read before any is written, with one cursor
 // in key order: a block a few keys on is reached by Next, one further by
 // Seek. bbolt keeps a value for the life of the transaction.
-func readBlocks(b *bolt.Bucket, puts []blockPut, starts []int) [][]byte {
+func readBlocks(b *bolt.Bucket, puts []blockPut, starts []int, out [][]byte) [][]byte {
 	const maxSteps = 4
-	out := make([][]byte, len(starts))
 	c := b.Cursor()
 	var key [17]byte
 	var k, v []byte

@@ -16,6 +16,26 @@ import (
 type edgeCache struct {
 	mu    sync.Mutex
 	edges map[string]*edgeState // by edge key
+	// buf is what one Apply after another reuses, under mu.
+	buf applyBuf
+}
+
+// applyBuf is Apply's scratch: the delta's edge keys, their order and
+// ids, and the merging of its cells.
+type applyBuf struct {
+	keyBuf []byte
+	keys   [][]byte
+	ids    []uint64
+	order  []int
+	merge  mergeBuf
+}
+
+// resize returns s with n elements, reusing its array when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 // edgeState is what is known of an edge: its id and record and, when
@@ -34,6 +54,7 @@ type edgeState struct {
 type edgeTx struct {
 	cache   *edgeCache
 	changes []edgeChange
+	buf     *applyBuf
 }
 
 // edgeChange is an edge's state as the transaction leaves it, and the
@@ -44,7 +65,15 @@ type edgeChange struct {
 	cached *edgeState
 }
 
-func newEdgeTx(c *edgeCache) *edgeTx { return &edgeTx{cache: c} }
+// newEdgeTx starts a transaction's view over c, with c's scratch; nil c
+// is no cache and scratch of its own.
+func newEdgeTx(c *edgeCache) *edgeTx {
+	if c == nil {
+		return &edgeTx{buf: &applyBuf{}}
+	}
+	c.buf.merge.reset()
+	return &edgeTx{cache: c, buf: &c.buf}
+}
 
 // lookup returns an edge's state as the transaction or the cache holds
 // it, and the cache's entry.

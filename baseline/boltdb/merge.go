@@ -8,22 +8,33 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/flow"
 )
 
-// mergeBuf is what merging cells into blocks reuses within one
-// transaction: the arena the new values are encoded into, and the
-// scratch of one block's merge. bbolt keeps a Put's value until the
-// transaction ends, so a value in the arena is never written over: a
-// full chunk is left to the transaction and a new one started.
+// mergeBuf is what merging cells into blocks reuses: the arena the new
+// values are encoded into, and the scratch of a commit's puts and of one
+// block's merge. bbolt keeps a Put's value until the transaction ends,
+// so a value in the arena is never written over in it: a full chunk is
+// left to the transaction and a new one started. The next transaction
+// may write over the last (see reset).
 type mergeBuf struct {
-	arena []byte
-	chunk int       // the size of the next chunk
-	old   []oldCell // the cells of the block the file holds
-	est   []uint64  // the merged block's estimates, per cell set
-	cells []cellAt  // the cells of several puts to one block
-	key   [17]byte  // the block's key (Put copies it)
+	arena   []byte
+	chunk   int             // the size of the next chunk
+	old     []oldCell       // the cells of the block the file holds
+	est     []uint64        // the merged block's estimates, per cell set
+	cells   []cellAt        // the cells of several puts to one block
+	key     [17]byte        // the block's key (Put copies it)
+	cellBuf []cellAt        // the commit's cells, one put's after another
+	puts    []blockPut      // the commit's puts
+	sorted  []baseline.Cell // an edge's cells in time order
+	starts  []int           // where each block's puts start
+	olds    [][]byte        // the blocks' values in the file
 }
+
+// reset makes the arena's last chunk free again, for a new transaction:
+// bbolt holds no value of a transaction that ended.
+func (m *mergeBuf) reset() { m.arena = m.arena[:0] }
 
 // Arena chunks start small, for the small commits, and double up to
 // the largest.

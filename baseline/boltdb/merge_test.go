@@ -47,7 +47,7 @@ func TestReadBlocks(t *testing.T) {
 			for i := range starts {
 				starts[i] = i
 			}
-			got := readBlocks(b, puts, starts)
+			got := readBlocks(b, puts, starts, make([][]byte, len(starts)))
 			for i, p := range puts {
 				k := appendCellKey(nil, p.tier, p.start, p.id)
 				if want := b.Get(k); !bytes.Equal(got[i], want) || (got[i] == nil) != (want == nil) {

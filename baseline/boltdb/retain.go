@@ -131,7 +131,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 		return 0, err
 	}
 	st.tiers[tier].cells -= uint64(taken)
-	return taken, mergePuts(tx, st, puts)
+	return taken, mergePuts(tx, st, &mergeBuf{}, puts)
 }
 
 // rollup makes a block of a tier one cell of a coarser tier: the next,

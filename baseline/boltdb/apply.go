@@ -63,12 +63,18 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 	if err := checkCells(st, d); err != nil {
 		return out, err
 	}
-	ids := make([]uint64, len(d.Edges))
-	keys := make([][]byte, len(d.Edges))
+	b := et.buf
+	ids := resize(b.ids, len(d.Edges))
+	keys := resize(b.keys, len(d.Edges))
+	buf := slices.Grow(b.keyBuf[:0], 64*len(d.Edges)) // the keys, one after another
 	for i := range d.Edges {
-		keys[i] = edgeKey(d.Edges[i].Edge)
+		n := len(buf)
+		buf = appendEdgeKey(buf, d.Edges[i].Edge)
+		keys[i] = buf[n:len(buf):len(buf)]
 	}
-	for _, i := range keyOrder(keys) {
+	b.ids, b.keys, b.keyBuf = ids, keys, buf
+	b.order = keyOrder(b.order, keys)
+	for _, i := range b.order {
 		id, isNew, err := putEdge(tx, st, et, keys[i], &d.Edges[i])
 		if err != nil {
 			return out, fmt.Errorf("edge %s: %w", d.Edges[i].Edge, err)
@@ -84,7 +90,7 @@ func applyTx(tx *bolt.Tx, st *state, et *edgeTx, d *baseline.Delta) (baseline.Ap
 	if err := putAnswers(tx, d.Answers); err != nil {
 		return out, fmt.Errorf("dns answers: %w", err)
 	}
-	if err := putCells(tx, st, d.Edges, ids); err != nil {
+	if err := putCells(tx, st, &b.merge, d.Edges, ids); err != nil {
 		return out, err
 	}
 	if err := putDelivered(tx, d.Delivered); err != nil {
@@ -152,8 +158,8 @@ func checkCells(st *state, d *baseline.Delta) error {
 // keyOrder returns the indexes of keys in key order. Edges are put in that
 // order: a bbolt node inserts a key by moving the ones after it, so new
 // keys put in order go at the end and cost nothing to insert.
-func keyOrder(keys [][]byte) []int {
-	order := make([]int, len(keys))
+func keyOrder(order []int, keys [][]byte) []int {
+	order = resize(order, len(keys))
 	for i := range order {
 		order[i] = i
 	}
@@ -164,53 +170,58 @@ func keyOrder(keys [][]byte) []int {
 // putEdge finds or makes an edge's id and merges its pods, nodes,
 // processes and moments seen into the file.
 func putEdge(tx *bolt.Tx, st *state, et *edgeTx, key []byte, e *baseline.EdgeDelta) (uint64, bool, error) {
-	id, rec, isNew, err := findEdge(tx, et, key, e.Edge)
+	es, cached, known, err := findEdge(tx, et, key, e.Edge)
 	if err != nil {
 		return 0, false, err
 	}
-	if isNew || rec.adds(e) {
-		rec = rec.clone()
+	isNew, changed := es.rec == nil, !known
+	if isNew || es.rec.adds(e) {
+		rec := &edgeRecord{key: bytes.Clone(key), edge: e.Edge} // the key's buffer is reused
+		if !isNew {
+			rec = es.rec.clone()
+		}
 		rec.merge(e)
-		k := idKey(id)
+		k := idKey(es.id)
 		if err := tx.Bucket(bucketEdges).Put(k, seal(k, rec.encode())); err != nil {
 			return 0, false, err
 		}
-		et.recs[id] = rec
+		es.rec, changed = rec, true
 	}
-	return id, isNew, putSeen(tx, st, et, id, e.Cells)
+	seenChanged, err := putSeen(tx, st, &es, e.Cells)
+	if changed || seenChanged {
+		et.note(key, es, cached)
+	}
+	return es.id, isNew, err
 }
 
-// findEdge returns an edge's id and record, as the transaction or the
-// file holds them, or a new id and an empty record.
-func findEdge(tx *bolt.Tx, et *edgeTx, key []byte, edge topology.Edge) (uint64, *edgeRecord, bool, error) {
-	if id, ok := et.id(key); ok {
-		if rec := et.rec(id); rec != nil {
-			return id, rec, false, nil
-		}
+// findEdge returns an edge's state as the transaction or the cache holds
+// it (known, with the cache's entry), else as the file holds it, else a
+// new id and no record.
+func findEdge(tx *bolt.Tx, et *edgeTx, key []byte, edge topology.Edge) (es edgeState, cached *edgeState, known bool, err error) {
+	if es, cached, ok := et.lookup(key); ok {
+		return es, cached, true, nil
 	}
 	index, edges := tx.Bucket(bucketEdgeIndex), tx.Bucket(bucketEdges)
 	if v := index.Get(key); v != nil {
 		raw, err := unseal(key, v)
 		if err != nil || len(raw) != 8 {
-			return 0, nil, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
+			return es, nil, false, fmt.Errorf("%w: index entry", cmp.Or(err, ErrCorrupt))
 		}
 		id := binary.BigEndian.Uint64(raw)
 		rec, err := getEdge(edges, id)
 		if err != nil {
-			return 0, nil, false, err
+			return es, nil, false, err
 		}
-		et.ids[string(key)], et.recs[id] = id, &rec
-		return id, &rec, false, nil
+		return edgeState{id: id, rec: &rec}, nil, false, nil
 	}
 	id, err := edges.NextSequence()
 	if err != nil {
-		return 0, nil, false, err
+		return es, nil, false, err
 	}
 	if err := index.Put(key, seal(key, idKey(id))); err != nil {
-		return 0, nil, false, err
+		return es, nil, false, err
 	}
-	et.ids[string(key)] = id
-	return id, &edgeRecord{key: key, edge: edge}, true, nil
+	return edgeState{id: id}, nil, false, nil
 }
 
 func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
@@ -235,18 +246,20 @@ func getEdge(edges *bolt.Bucket, id uint64) (edgeRecord, error) {
 // that holds it: an edge is removed only when the last tier's cut, which
 // moves a block at a time, passes it, so this is as exact as the true
 // moment for that, and an edge seen in every commit has its value
-// rewritten once a block rather than every time.
-func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cell) error {
+// rewritten once a block rather than every time. It says whether es
+// changed.
+func putSeen(tx *bolt.Tx, st *state, es *edgeState, cells []baseline.Cell) (bool, error) {
 	if len(cells) == 0 {
-		return nil
+		return false, nil
 	}
-	b, k := tx.Bucket(bucketSeen), idKey(id)
-	sn, known := et.seenOf(id)
+	b, k := tx.Bucket(bucketSeen), idKey(es.id)
+	sn, known, read := es.seen, es.hasSeen, false
 	if !known {
 		var err error
 		if sn, known, err = getSeen(b, k); err != nil {
-			return err
+			return false, err
 		}
+		read = true
 	}
 	old, grain := sn, st.ret.BlockSpan(len(st.tiers)-1)*1000
 	for i, c := range cells {
@@ -258,11 +271,11 @@ func putSeen(tx *bolt.Tx, st *state, et *edgeTx, id uint64, cells []baseline.Cel
 			sn.last = baseline.FloorTo(last, grain) + grain - 1
 		}
 	}
-	et.seen[id] = sn
+	es.seen, es.hasSeen = sn, true
 	if known && sn == old {
-		return nil
+		return read, nil
 	}
-	return b.Put(k, seal(k, sn.encode()))
+	return true, b.Put(k, seal(k, sn.encode()))
 }
 
 func getSeen(b *bolt.Bucket, k []byte) (seen, bool, error) {
@@ -288,27 +301,36 @@ type cellAt struct {
 	first, last         int64
 }
 
-// blockPut is cells to merge into one block.
+// blockPut is cells to merge into one block: the block of edge id at
+// start in tier.
 type blockPut struct {
-	key   []byte
 	tier  int
+	start int64
+	id    uint64
 	cells []cellAt
+}
+
+// compareBlocks orders puts as their blocks' keys are.
+func compareBlocks(x, y blockPut) int {
+	return cmp.Or(cmp.Compare(x.tier, y.tier), cmp.Compare(x.start, y.start), cmp.Compare(x.id, y.id))
 }
 
 // putCells merges the delta's cells into their blocks. A cell goes to the
 // tier that holds its time; a cell older than the last tier keeps is
 // dropped.
-func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) error {
+func putCells(tx *bolt.Tx, st *state, m *mergeBuf, edges []baseline.EdgeDelta, ids []uint64) error {
 	total := 0
 	for i := range edges {
 		total += len(edges[i].Cells)
 	}
-	buf := make([]cellAt, 0, total) // every put's cells, one after another
-	var puts []blockPut
+	buf := slices.Grow(m.cellBuf[:0], total) // every put's cells, one after another
+	puts := slices.Grow(m.puts[:0], len(edges))
 	for i := range edges {
 		cells := edges[i].Cells
 		if !slices.IsSortedFunc(cells, byStart) {
-			cells = slices.SortedFunc(slices.Values(cells), byStart)
+			m.sorted = append(m.sorted[:0], cells...)
+			slices.SortFunc(m.sorted, byStart)
+			cells = m.sorted
 		}
 		first := len(puts)
 		for _, c := range cells {
@@ -318,15 +340,16 @@ func putCells(tx *bolt.Tx, st *state, edges []baseline.EdgeDelta, ids []uint64) 
 				continue
 			}
 			bstart := baseline.FloorTo(c.Start, st.ret.BlockSpan(tier))
-			if n := len(puts); n == first || puts[n-1].tier != tier || readTime(puts[n-1].key[1:9]) != bstart {
-				puts = append(puts, blockPut{key: cellKey(tier, bstart, ids[i]), tier: tier, cells: buf[len(buf):len(buf)]})
+			if n := len(puts); n == first || puts[n-1].tier != tier || puts[n-1].start != bstart {
+				puts = append(puts, blockPut{tier: tier, start: bstart, id: ids[i], cells: buf[len(buf):len(buf)]})
 			}
 			buf = append(buf, st.cellAt(tier, bstart, c))
 			p := &puts[len(puts)-1]
 			p.cells = p.cells[:len(p.cells)+1]
 		}
 	}
-	return mergePuts(tx, st, puts)
+	m.cellBuf, m.puts = buf, puts
+	return mergePuts(tx, st, m, puts)
 }
 
 func byStart(a, b baseline.Cell) int { return cmp.Compare(a.Start, b.Start) }
@@ -346,54 +369,59 @@ func (st *state) cellAt(tier int, bstart int64, c baseline.Cell) cellAt {
 
 // mergePuts merges cells into their blocks, in key order: new blocks then
 // go after the last, so pages can be filled.
-func mergePuts(tx *bolt.Tx, st *state, puts []blockPut) error {
-	slices.SortFunc(puts, func(x, y blockPut) int { return bytes.Compare(x.key, y.key) })
+func mergePuts(tx *bolt.Tx, st *state, m *mergeBuf, puts []blockPut) error {
+	slices.SortFunc(puts, compareBlocks)
+	starts := m.starts[:0] // where each block's puts start
+	for i := range puts {
+		if i == 0 || compareBlocks(puts[i], puts[i-1]) != 0 {
+			starts = append(starts, i)
+		}
+	}
 	b := tx.Bucket(bucketCells)
 	b.FillPercent = 0.95
+	olds := readBlocks(b, puts, starts, resize(m.olds, len(starts)))
+	m.starts, m.olds = starts, olds
+	defer clear(olds) // the next transaction's are its own
 	added := map[string]int{}
-	for len(puts) > 0 {
-		n := 1
-		for n < len(puts) && bytes.Equal(puts[n].key, puts[0].key) {
-			n++
+	for g, i := range starts {
+		end := len(puts)
+		if g+1 < len(starts) {
+			end = starts[g+1]
 		}
-		isNew, err := mergeBlock(b, st, puts[:n])
-		if err != nil {
+		if err := m.mergeBlock(b, st, puts[i:end], olds[g]); err != nil {
 			return err
 		}
-		if isNew {
-			added[string(puts[0].key[:9])]++
+		if olds[g] == nil {
+			added[string(tierPrefix(puts[i].tier, puts[i].start))]++
 		}
-		puts = puts[n:]
 	}
 	return addBlockCounts(tx, added)
 }
 
-// mergeBlock adds cells of one block to what the file holds, and says
-// whether the block is new to it.
-func mergeBlock(b *bolt.Bucket, st *state, puts []blockPut) (bool, error) {
-	key, tier := puts[0].key, puts[0].tier
-	blk, err := getBlock(b, key, st.cellsPerBlock(tier))
-	if err != nil {
-		return false, err
-	}
-	isNew := blk.cells == 0
-	for _, p := range puts {
-		for _, c := range p.cells {
-			if blk.add(c.index, c) {
-				st.tiers[tier].cells++
-			}
+// readBlocks returns the value the file holds of each block that puts
+// start at (nil for none), read before any is written, with one cursor
+// in key order: a block a few keys on is reached by Next, one further by
+// Seek. bbolt keeps a value for the life of the transaction.
+func readBlocks(b *bolt.Bucket, puts []blockPut, starts []int, out [][]byte) [][]byte {
+	const maxSteps = 4
+	c := b.Cursor()
+	var key [17]byte
+	var k, v []byte
+	sought := false
+	for g, i := range starts {
+		want := appendCellKey(key[:0], puts[i].tier, puts[i].start, puts[i].id)
+		for step := 0; sought && k != nil && bytes.Compare(k, want) < 0 && step < maxSteps; step++ {
+			k, v = c.Next()
+		}
+		if !sought || (k != nil && bytes.Compare(k, want) < 0) {
+			k, v = c.Seek(want)
+			sought = true
+		}
+		if k != nil && bytes.Equal(k, want) {
+			out[g] = v
 		}
 	}
-	return isNew, b.Put(key, seal(key, blk.encode()))
-}
-
-// getBlock reads a block, or gives an empty one when the file has none.
-func getBlock(b *bolt.Bucket, key []byte, n int) (*block, error) {
-	v := b.Get(key)
-	if v == nil {
-		return newBlock(n), nil
-	}
-	return decodeSealedBlock(key, v, n)
+	return out
 }
 
 // decodeSealedBlock checks and decodes a block's value.

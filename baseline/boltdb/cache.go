@@ -1,6 +1,7 @@
 package boltdb
 
 import (
+	"bytes"
 	"slices"
 	"sync"
 )
@@ -13,71 +14,104 @@ import (
 // committed transaction left. Retention may remove edges: a transaction
 // that ran it does not read the cache, and empties it once committed.
 type edgeCache struct {
-	mu   sync.Mutex
-	ids  map[string]uint64
-	recs map[uint64]*edgeRecord
-	seen map[uint64]seen
+	mu    sync.Mutex
+	edges map[string]*edgeState // by edge key
+	// buf is what one Apply after another reuses, under mu.
+	buf applyBuf
+}
+
+// applyBuf is Apply's scratch: the delta's edge keys, their order and
+// ids, and the merging of its cells.
+type applyBuf struct {
+	keyBuf []byte
+	keys   [][]byte
+	ids    []uint64
+	order  []int
+	merge  mergeBuf
+}
+
+// resize returns s with n elements, reusing its array when it has room.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// edgeState is what is known of an edge: its id and record and, when
+// hasSeen, its moments seen.
+type edgeState struct {
+	id      uint64
+	rec     *edgeRecord
+	seen    seen
+	hasSeen bool
 }
 
 // edgeTx is one transaction's view of the edges: what it changed, over
-// the cache (nil when the transaction must not trust it).
+// the cache (nil when the transaction must not trust it). Apply takes a
+// delta's edges in key order, so the one edge a delta could name twice
+// is the last changed.
 type edgeTx struct {
-	cache *edgeCache
-	ids   map[string]uint64
-	recs  map[uint64]*edgeRecord
-	seen  map[uint64]seen
+	cache   *edgeCache
+	changes []edgeChange
+	buf     *applyBuf
 }
 
+// edgeChange is an edge's state as the transaction leaves it, and the
+// cache's entry it replaces (nil when the cache has none).
+type edgeChange struct {
+	key    []byte
+	state  edgeState
+	cached *edgeState
+}
+
+// newEdgeTx starts a transaction's view over c, with c's scratch; nil c
+// is no cache and scratch of its own.
 func newEdgeTx(c *edgeCache) *edgeTx {
-	return &edgeTx{cache: c, ids: map[string]uint64{}, recs: map[uint64]*edgeRecord{}, seen: map[uint64]seen{}}
+	if c == nil {
+		return &edgeTx{buf: &applyBuf{}}
+	}
+	c.buf.merge.reset()
+	return &edgeTx{cache: c, buf: &c.buf}
 }
 
-func (t *edgeTx) id(key []byte) (uint64, bool) {
-	if id, ok := t.ids[string(key)]; ok {
-		return id, true
+// lookup returns an edge's state as the transaction or the cache holds
+// it, and the cache's entry.
+func (t *edgeTx) lookup(key []byte) (edgeState, *edgeState, bool) {
+	if n := len(t.changes); n > 0 && bytes.Equal(t.changes[n-1].key, key) {
+		return t.changes[n-1].state, t.changes[n-1].cached, true
 	}
 	if t.cache == nil {
-		return 0, false
+		return edgeState{}, nil, false
 	}
-	id, ok := t.cache.ids[string(key)]
-	return id, ok
+	if e := t.cache.edges[string(key)]; e != nil {
+		return *e, e, true
+	}
+	return edgeState{}, nil, false
 }
 
-func (t *edgeTx) rec(id uint64) *edgeRecord {
-	if r, ok := t.recs[id]; ok {
-		return r
+// note records an edge's new state; cached is the cache's entry for it.
+func (t *edgeTx) note(key []byte, s edgeState, cached *edgeState) {
+	if n := len(t.changes); n > 0 && bytes.Equal(t.changes[n-1].key, key) {
+		t.changes[n-1].state = s
+		return
 	}
-	if t.cache == nil {
-		return nil
-	}
-	return t.cache.recs[id]
-}
-
-func (t *edgeTx) seenOf(id uint64) (seen, bool) {
-	if s, ok := t.seen[id]; ok {
-		return s, true
-	}
-	if t.cache == nil {
-		return seen{}, false
-	}
-	s, ok := t.cache.seen[id]
-	return s, ok
+	t.changes = append(t.changes, edgeChange{key: key, state: s, cached: cached})
 }
 
 // commit brings the cache up to date with a committed transaction; reset
 // empties it first (the transaction ran retention).
 func (c *edgeCache) commit(t *edgeTx, reset bool) {
-	if reset || c.ids == nil {
-		c.ids, c.recs, c.seen = map[string]uint64{}, map[uint64]*edgeRecord{}, map[uint64]seen{}
+	if reset || c.edges == nil {
+		c.edges = map[string]*edgeState{}
 	}
-	for k, id := range t.ids {
-		c.ids[k] = id
-	}
-	for id, r := range t.recs {
-		c.recs[id] = r
-	}
-	for id, s := range t.seen {
-		c.seen[id] = s
+	for _, ch := range t.changes {
+		if ch.cached != nil && !reset {
+			*ch.cached = ch.state
+			continue
+		}
+		s := ch.state
+		c.edges[string(ch.key)] = &s
 	}
 }
 

@@ -42,8 +42,10 @@ const SchemaVersion = 3
 // unresolved end its address and reason (1), for the API server and the
 // own node nothing more; strings and addresses are
 // length-prefixed (uvarint), an invalid address has length zero.
-func edgeKey(e topology.Edge) []byte {
-	b := make([]byte, 0, 64)
+func edgeKey(e topology.Edge) []byte { return appendEdgeKey(make([]byte, 0, 64), e) }
+
+// appendEdgeKey appends an edge's key to b.
+func appendEdgeKey(b []byte, e topology.Edge) []byte {
 	b = appendEnd(b, e.Src)
 	b = appendEnd(b, e.Dst)
 	b = binary.BigEndian.AppendUint16(b, e.Port)
@@ -127,9 +129,8 @@ func appendTime(b []byte, secs int64) []byte {
 
 func readTime(b []byte) int64 { return int64(binary.BigEndian.Uint64(b) ^ (1 << 63)) }
 
-// cellKey is a block's key: tier, block start, edge id.
-func cellKey(tier int, start int64, id uint64) []byte {
-	b := make([]byte, 0, 17)
+// appendCellKey appends a block's key: tier, block start, edge id.
+func appendCellKey(b []byte, tier int, start int64, id uint64) []byte {
 	b = appendTime(append(b, byte(tier)), start)
 	return binary.BigEndian.AppendUint64(b, id)
 }

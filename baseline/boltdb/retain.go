@@ -23,7 +23,7 @@ func (s *Store) Retain(ctx context.Context, now time.Time) (baseline.Retained, e
 	var out baseline.Retained
 	s.edges.mu.Lock()
 	defer s.edges.mu.Unlock()
-	s.edges.ids, s.edges.recs, s.edges.seen = nil, nil, nil // edges may go
+	s.edges.edges = nil // edges may go
 	err := s.update(func(tx *bolt.Tx) error {
 		st, err := readState(tx)
 		if err != nil {
@@ -131,7 +131,7 @@ func cutTier(tx *bolt.Tx, st *state, tier int, cut int64) (int, error) {
 		return 0, err
 	}
 	st.tiers[tier].cells -= uint64(taken)
-	return taken, mergePuts(tx, st, puts)
+	return taken, mergePuts(tx, st, &mergeBuf{}, puts)
 }
 
 // rollup makes a block of a tier one cell of a coarser tier: the next,
@@ -149,7 +149,7 @@ func (st *state) rollup(blk *block, tier, next int, start int64, id uint64) bloc
 	bstart := baseline.FloorTo(start, st.ret.BlockSpan(next))
 	w := st.ret.Width(next)
 	off := (start - bstart) * 1000
-	return blockPut{key: cellKey(next, bstart, id), tier: next, cells: []cellAt{{
+	return blockPut{tier: next, start: bstart, id: id, cells: []cellAt{{
 		index: int((baseline.FloorTo(start, w) - bstart) / w), client: sum, server: sum, est: est, first: off + blk.first, last: off + blk.last,
 	}}}
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 
@@ -26,8 +27,9 @@ import (
 // whose target is the same 2 s for generate+write. "generate" times reading
 // the window and making the policies, with the CLI's default of skipping
 // kube-system; "generate+write" also marshals them to YAML, as `-o -` does,
-// and "generate+writedir" writes them one file each to a directory, as
-// `-o DIR` does (the files of the previous run are replaced);
+// "generate+writedir" writes them one file each to a new directory, as
+// `-o DIR` does, and "generate+rewritedir" to the directory of the previous
+// run, whose files then hold the same policies;
 // "cilium+write" is the same as CiliumNetworkPolicies. Setup learns each
 // baseline once, untimed.
 func BenchmarkGenerate(b *testing.B) {
@@ -78,18 +80,34 @@ func benchGenerateCluster(b *testing.B, c *synth.Cluster, store *boltdb.Store) {
 		})
 		reportGenerate(b, w, len(res.Policies))
 	})
-	b.Run("generate+writedir", func(b *testing.B) {
-		dir := b.TempDir()
-		var w *topology.Window
-		var res *generator.Result
-		benchLoop(b, func() {
-			w, res = benchGenerate(b, store, from, until)
-			if _, err := generator.WriteDir(dir, res.Policies); err != nil {
-				b.Fatal(err)
+	for _, again := range []bool{false, true} {
+		name := "generate+writedir"
+		if again {
+			name = "generate+rewritedir"
+		}
+		b.Run(name, func(b *testing.B) {
+			root := b.TempDir()
+			var w *topology.Window
+			var res *generator.Result
+			i := 0
+			if again { // the previous run's files, untimed
+				_, res = benchGenerate(b, store, from, until)
+				if _, err := generator.WriteDir(filepath.Join(root, "0"), res.Policies); err != nil {
+					b.Fatal(err)
+				}
 			}
+			benchLoop(b, func() {
+				w, res = benchGenerate(b, store, from, until)
+				if !again {
+					i++
+				}
+				if _, err := generator.WriteDir(filepath.Join(root, strconv.Itoa(i)), res.Policies); err != nil {
+					b.Fatal(err)
+				}
+			})
+			reportGenerate(b, w, len(res.Policies))
 		})
-		reportGenerate(b, w, len(res.Policies))
-	})
+	}
 	b.Run("cilium+write", func(b *testing.B) {
 		var w *topology.Window
 		var res *generator.CiliumResult

@@ -213,11 +213,16 @@ func marshalFile(objs []Object, i int, errs []error, files chan<- marshalled, st
 // WriteAtomic writes data to path through a temporary file renamed into
 // place: readers see the old file or the new one, never part of it.
 //
-// A path that is not a regular file (a device such as /dev/null, a pipe)
-// is written in place: renaming over it would replace the device.
+// A file that already holds data, with the mode WriteAtomic gives, is left
+// as it is: its time stays that of the run that changed it, and
+// rewriting a directory of policies of which few changed costs reads, not
+// writes. A path that is not a regular file (a device such as /dev/null, a
+// pipe) is written in place: renaming over it would replace the device.
 func WriteAtomic(path string, data []byte) (err error) {
 	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
 		return writeInPlace(path, data)
+	} else if err == nil && holds(path, fi, data) {
+		return nil
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), ".flowpol-*.tmp")
 	if err != nil {
@@ -270,6 +275,16 @@ func removeStale(dir string, keep map[string]int) ([]string, error) {
 	}
 	slices.Sort(removed)
 	return removed, nil
+}
+
+// holds reports whether the regular file at path, whose information is
+// fi, has mode 0644 and holds data. A file that cannot be read does not.
+func holds(path string, fi os.FileInfo, data []byte) bool {
+	if fi.Mode().Perm() != 0o644 || fi.Size() != int64(len(data)) {
+		return false
+	}
+	got, err := os.ReadFile(path)
+	return err == nil && bytes.Equal(got, data)
 }
 
 // writeInPlace writes data to a path that is not a regular file.

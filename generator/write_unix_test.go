@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestWriteAtomicKeepsSpecialFiles fails if writing to a path that is not
@@ -43,4 +44,63 @@ func TestWriteAtomicKeepsSpecialFiles(t *testing.T) {
 	if fi.Mode()&os.ModeNamedPipe == 0 {
 		t.Errorf("%s is now %v, not the named pipe it was", fifo, fi.Mode())
 	}
+}
+
+// TestWriteAtomicUnchanged fails if writing what a file already holds
+// replaces it (a new inode, a new time), or if a file that differs, in
+// its bytes or its mode, is left as it was. Rewriting a directory of
+// policies would otherwise touch every file when few changed, or keep a
+// file that is wrong.
+func TestWriteAtomicUnchanged(t *testing.T) {
+	tests := []struct {
+		name     string
+		old      string
+		mode     os.FileMode
+		replaced bool
+	}{
+		{"same bytes", "rules", 0o644, false},
+		{"other bytes, same length", "ruler", 0o644, true},
+		{"longer", "rules!", 0o644, true},
+		{"same bytes, other mode", "rules", 0o600, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "p.yaml")
+			if err := os.WriteFile(path, []byte(tt.old), tt.mode); err != nil {
+				t.Fatal(err)
+			}
+			long := time.Now().Add(-time.Hour).Truncate(time.Second)
+			if err := os.Chtimes(path, long, long); err != nil {
+				t.Fatal(err)
+			}
+			before := inode(t, path)
+			if err := WriteAtomic(path, []byte("rules")); err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fi, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(data) != "rules" || fi.Mode().Perm() != 0o644 {
+				t.Errorf("holds %q, mode %v; want %q, 0644", data, fi.Mode().Perm(), "rules")
+			}
+			replaced := inode(t, path) != before || !fi.ModTime().Equal(long)
+			if replaced != tt.replaced {
+				t.Errorf("replaced: %v, want %v", replaced, tt.replaced)
+			}
+		})
+	}
+}
+
+func inode(t *testing.T, path string) uint64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Sys().(*syscall.Stat_t).Ino
 }

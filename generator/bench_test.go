@@ -89,22 +89,20 @@ func benchGenerateCluster(b *testing.B, c *synth.Cluster, store *boltdb.Store) {
 			root := b.TempDir()
 			var w *topology.Window
 			var res *generator.Result
-			i := 0
-			if again { // the previous run's files, untimed
-				_, res = benchGenerate(b, store, from, until)
-				if _, err := generator.WriteDir(filepath.Join(root, "0"), res.Policies); err != nil {
+			runs := 0
+			write := func() {
+				w, res = benchGenerate(b, store, from, until)
+				if !again {
+					runs++
+				}
+				if _, err := generator.WriteDir(filepath.Join(root, strconv.Itoa(runs)), res.Policies); err != nil {
 					b.Fatal(err)
 				}
 			}
-			benchLoop(b, func() {
-				w, res = benchGenerate(b, store, from, until)
-				if !again {
-					i++
-				}
-				if _, err := generator.WriteDir(filepath.Join(root, strconv.Itoa(i)), res.Policies); err != nil {
-					b.Fatal(err)
-				}
-			})
+			if again {
+				write() // the previous run's files, untimed
+			}
+			benchLoop(b, write)
 			reportGenerate(b, w, len(res.Policies))
 		})
 	}

@@ -53,7 +53,8 @@ func BenchmarkDatapath(b *testing.B) {
 	toPod := func(e *Enforcer) *ebpf.Program { return e.objs.ToPod }
 	fromPod := func(e *Enforcer) *ebpf.Program { return e.objs.FromPod }
 	trackedPkt := func(int) []byte { return packet(client, server, 10000, 8080, 6, 0x10) }
-	empty := emptyProg(b)
+	emptyProg := emptyProgram(b)
+	empty := func(*Enforcer) *ebpf.Program { return emptyProg }
 	cases := []datapathCase{
 		{"new-pod", toPod, func(i int) []byte { return packet(client, server, uint16(20000+i), 8080, 6, 0x02) }, false, false},
 		{"new-cidr", toPod, func(i int) []byte { return packet(outside, server, uint16(20000+i), 8080, 6, 0x02) }, false, false},
@@ -157,9 +158,9 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-// emptyProg returns a program that returns at once, the way
-// BenchmarkDatapath's cases return: a test run's cost of its own.
-func emptyProg(b *testing.B) func(*Enforcer) *ebpf.Program {
+// emptyProgram is a program that returns at once, the way the benchmarks'
+// cases return: what running a program costs of its own.
+func emptyProgram(b *testing.B) *ebpf.Program {
 	prog, err := ebpf.NewProgram(&ebpf.ProgramSpec{
 		Type:         ebpf.SchedCLS,
 		License:      "Dual MIT/GPL",
@@ -169,5 +170,5 @@ func emptyProg(b *testing.B) func(*Enforcer) *ebpf.Program {
 		b.Fatalf("load an empty program: %v", err)
 	}
 	b.Cleanup(func() { prog.Close() })
-	return func(*Enforcer) *ebpf.Program { return prog }
+	return prog
 }

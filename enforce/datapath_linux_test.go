@@ -4,11 +4,14 @@ package enforce
 
 import (
 	"encoding/binary"
+	"errors"
 	"net/netip"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/ringbuf"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/flowpol/flowpol/internal/randnet"
@@ -129,4 +132,65 @@ func bind(t testing.TB, w *randnet.World) *randnet.Bound {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestVerdictWakeups checks that the datapath wakes a reader waiting for
+// verdicts once 128 of them wait, not for each one, and that the reader
+// then reads them all.
+func TestVerdictWakeups(t *testing.T) {
+	testpods.RequireRoot(t)
+	e, err := load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	client, server := netip.MustParseAddr("10.199.12.11"), netip.MustParseAddr("10.199.12.2")
+	if err := e.Update(benchTables(t, 10, client.String())); err != nil {
+		t.Fatal(err)
+	}
+	sport := uint16(20000)
+	connect := func(n int) { // n new connections, a verdict each
+		for range n {
+			sport++
+			if ret := run(t, e.objs.ToPod, packet(client, server, sport, 8080, 6, 0x02)); ret != tcActUnspec {
+				t.Fatalf("connection from port %d dropped (%d)", sport, ret)
+			}
+		}
+	}
+	woken := make(chan error, 1)
+	go func() { // waits in epoll, as Enforcer.Run does, with an empty ring
+		var rec ringbuf.Record
+		e.ring.SetDeadline(time.Now().Add(30 * time.Second))
+		woken <- e.ring.ReadInto(&rec)
+	}()
+	time.Sleep(200 * time.Millisecond) // let it wait
+	connect(127)
+	select {
+	case err := <-woken:
+		t.Fatalf("the reader returned (%v) with 127 verdicts waiting: woken for fewer than 128", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	connect(1)
+	select {
+	case err := <-woken:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the 128th verdict did not wake the reader")
+	}
+	read := 1
+	for {
+		var rec ringbuf.Record
+		e.ring.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := e.ring.ReadInto(&rec); errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		read++
+	}
+	if read != 128 {
+		t.Errorf("read %d verdicts, want 128", read)
+	}
 }

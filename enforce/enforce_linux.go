@@ -200,7 +200,9 @@ func dirNumber(d rules.Direction) uint8 {
 	return 0
 }
 
-// Run passes each verdict to fn until ctx ends.
+// Run passes each verdict to fn until ctx ends. The datapath wakes it for
+// each 128 verdicts, and it takes what is waiting every 100 ms: a verdict
+// reaches fn within about 100 ms.
 func (e *Enforcer) Run(ctx context.Context, fn func(Verdict)) error {
 	var rec ringbuf.Record
 	var raw bpf.EnforceVerdict

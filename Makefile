@@ -130,7 +130,7 @@ bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench Resolve -cpu 1 ./resolve
 	$(GO) test -run '^$$' -bench Check -benchtime 3x ./check
 	$(GO) test -run '^$$' -bench StagedObserve -benchtime 3x ./staged
-	$(GO) test -run '^$$' -bench 'Place$$' -benchtime 5000000x ./kubestate
+	$(GO) test -run '^$$' -bench 'Place(Learn)?$$' -benchtime 5000000x ./kubestate
 	FLOWPOL_STATE_PODS=$(STATEPODS) FLOWPOL_STATE_SERVICES=$(STATESERVICES) $(GO) test -run '^$$' -bench StateChurn -benchtime 1x -timeout 60m ./kubestate
 	$(GO) test -run '^$$' -bench 'Ingest$$' -benchtime 1x -timeout 30m ./ingest/server
 	$(GO) test -run '^$$' -bench IngestClickHouse -benchtime 1x -timeout 30m ./ingest/server

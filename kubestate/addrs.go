@@ -102,7 +102,7 @@ func (r *Resolver) servicesAt(a netip.Addr, info *addrInfo) {
 			if len(ts) == 0 {
 				ts = []resolve.Target{{End: r.ends.intern(topology.End{Kind: topology.KindUnresolved, Addr: a, Reason: topology.ReasonNoBackends}), Port: sp.port}}
 			}
-			info.svcPorts = append(info.svcPorts, svcPort{port: sp.port, proto: sp.proto, targets: ts, unknown: r.anyUnknown(ts)})
+			info.svcPorts.Add(resolve.NewServicePort(sp.port, sp.proto, ts, r.anyUnknown(ts)))
 		}
 	}
 	if info.svc {

@@ -23,11 +23,15 @@ type podRef struct {
 // addrInfo is what an address in the cluster is: a pod's or node's (with
 // the pods that held it, when more than one did), a Service's (with its
 // ports), and the API server's on some ports.
+//
+// A source reads only ref and history, a Service address only svc and
+// svcPorts, which hold a Service's first port to one workload in the
+// value: a flow to it reads no other memory.
 type addrInfo struct {
 	ref      podRef
 	history  []holding
 	svc      bool
-	svcPorts []svcPort
+	svcPorts resolve.ServicePorts
 	apiPorts []uint16
 	noPort   resolve.EndID // the end of a Service address on a port it lacks
 	asSource resolve.EndID // the end of a Service address as a source
@@ -38,13 +42,6 @@ type addrInfo struct {
 type holding struct {
 	ref      podRef
 	from, to int64
-}
-
-type svcPort struct {
-	port    uint16
-	proto   flow.Proto
-	targets []resolve.Target
-	unknown bool // a target is an unknown address in a cluster range
 }
 
 // at returns who held the address at t: of the pods whose tenure covers t,
@@ -132,10 +129,8 @@ func (v *view) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Ta
 	switch {
 	case info == nil:
 	case info.svc:
-		for i := range info.svcPorts {
-			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
-				return append(ts, sp.targets...), sp.unknown
-			}
+		if sp := info.svcPorts.Find(port, rec.Proto); sp != nil {
+			return sp.AppendTargets(ts), sp.Unknown
 		}
 		return append(ts, resolve.Target{End: info.noPort, Port: port}), false
 	case slices.Contains(info.apiPorts, port):

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/learn"
 	"github.com/flowpol/flowpol/resolve"
 )
 
@@ -24,17 +25,7 @@ import (
 // resolver as informer events (no API server): ns/op is per flow, and the
 // handlers' cost per event of building it is reported beside.
 func BenchmarkPlace(b *testing.B) {
-	pods, services := benchPods(b)
-	r := unstartedResolver(b)
-	var svcAddrs []netip.Addr
-	filled, filledOK := OnThread(func() { svcAddrs = fillScale(r, pods, services) })
-	rng := rand.New(rand.NewPCG(1, 2))
-	recs := make([]flow.Record, 1<<20)
-	for i := range recs {
-		pod := rng.IntN(pods)
-		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1,
-			Src: netip.AddrPortFrom(scaleAddr(pod), 40000), Dst: netip.AddrPortFrom(svcAddrs[(pod%services+1+rng.IntN(5))%services], 80)}
-	}
+	r, recs := placeScale(b)
 	var p resolve.Placement
 	b.ResetTimer()
 	n := 0
@@ -46,9 +37,56 @@ func BenchmarkPlace(b *testing.B) {
 	if ok {
 		b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/flow")
 	}
+}
+
+// BenchmarkPlaceLearn is BenchmarkPlace's flows learned, each edge once
+// before the timer starts, with a delta taken every 512 Ki records as a
+// commit would: the learning thread's CPU per record at that scale, of
+// which BenchmarkStateChurn measures the rate beside an API server.
+func BenchmarkPlaceLearn(b *testing.B) {
+	r, recs := placeScale(b)
+	l, err := learn.New(r, learn.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range recs {
+		l.Add(&recs[i])
+	}
+	l.Take()
+	b.ResetTimer()
+	n := 0
+	spent, ok := OnThread(func() {
+		for ; b.Loop(); n++ {
+			l.Add(&recs[n%len(recs)])
+			if n%(512*1024) == 0 {
+				l.Take()
+			}
+		}
+	})
+	if ok {
+		b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/record")
+	}
+}
+
+// placeScale fills a resolver with the benchmarks' cluster, reporting
+// the handlers' CPU per event, and returns it with 1 Mi flows from random
+// pods to the Services of the next five workloads.
+func placeScale(b *testing.B) (*Resolver, []flow.Record) {
+	pods, services := benchPods(b)
+	r := unstartedResolver(b)
+	var svcAddrs []netip.Addr
+	filled, filledOK := OnThread(func() { svcAddrs = fillScale(r, pods, services) })
 	if filledOK {
 		b.ReportMetric(float64(filled.Microseconds())/float64(pods+4*services), "cpu-µs/event")
 	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	recs := make([]flow.Record, 1<<20)
+	for i := range recs {
+		pod := rng.IntN(pods)
+		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1,
+			Src: netip.AddrPortFrom(scaleAddr(pod), 40000), Dst: netip.AddrPortFrom(svcAddrs[(pod%services+1+rng.IntN(5))%services], 80)}
+	}
+	return r, recs
 }
 
 func scaleAddr(i int) netip.Addr {

@@ -32,8 +32,8 @@ type edge struct {
 	latest int64
 	// served is the connections its servers reported over the run.
 	served  uint64
-	src     set[uint64]
-	dst     set[uint64]
+	src     podSet
+	dst     podSet
 	nodes   strSet
 	srcComm strSet
 	dstComm strSet
@@ -83,48 +83,83 @@ func (e *edge) takeNames() []baseline.NameSeen {
 	return out
 }
 
-// set is a bounded set of what was seen in the run. The first value seen
-// is kept in the set itself too: most edges see one, and compare it
-// without a cache miss.
-type set[T comparable] struct {
-	first T // seen[0], when seen is not empty
-	seen  []T
+// podSet is a bounded set of the pods seen at an edge's end in the run.
+// The first podsHeld are held in the set itself, the edge's memory: an
+// end is mostly a workload of a few pods, compared without reading other
+// memory.
+type podSet struct {
+	n    int // pods in the set
+	held [podsHeld]uint64
+	more []uint64 // past held
 }
 
-// add adds v unless it is the zero value, the set is full, or holds it,
-// and reports whether it did.
-func (s *set[T]) add(v T, limit int) bool {
-	var zero T
-	if v == zero || v == s.first || len(s.seen) >= limit || len(s.seen) > 1 && slices.Contains(s.seen[1:], v) {
+const podsHeld = 8
+
+// add adds v unless it is zero, the set is full, or holds it, and
+// reports whether it did.
+func (s *podSet) add(v uint64, limit int) bool {
+	if v == 0 || slices.Contains(s.held[:min(s.n, podsHeld)], v) || s.n >= limit || slices.Contains(s.more, v) {
 		return false
 	}
-	if len(s.seen) == 0 {
-		s.first = v
+	if s.n < podsHeld {
+		s.held[s.n] = v
+	} else {
+		s.more = append(s.more, v)
 	}
-	s.seen = append(s.seen, v)
+	s.n++
 	return true
 }
 
-// strSet is a set of strings that finds those the reader interned (the
-// same string for the same value) by their address, without reading
-// their bytes: a node's name is as long as another's, and elsewhere in
-// memory.
-type strSet struct {
-	set[string]
+// values returns the pods in the order added.
+func (s *podSet) values() []uint64 {
+	return append(slices.Clone(s.held[:min(s.n, podsHeld)]), s.more...)
 }
 
+// strSet is a bounded set of strings that finds those the reader interned
+// (the same string for the same value) by their address, without reading
+// their bytes: a node's name is as long as another's, and elsewhere in
+// memory. The first strsHeld are held in the set itself: an edge mostly
+// has one process at each end and two nodes, its client's and its
+// server's.
+type strSet struct {
+	n    int
+	held [strsHeld]string
+	more []string
+}
+
+const strsHeld = 2
+
 // add adds v unless it is empty, the set is full, or holds it, and
-// reports whether it did.
+// reports whether it did. It looks for v by address first, then, when v
+// is new or not interned, by its bytes.
 func (s *strSet) add(v string, limit int) bool {
-	if v == "" || len(s.seen) >= limit || same(s.first, v) {
+	if v == "" || s.has(v, same) || s.n >= limit || s.has(v, equal) {
 		return false
 	}
-	for _, x := range s.seen {
-		if same(x, v) {
-			return false
+	if s.n < strsHeld {
+		s.held[s.n] = v
+	} else {
+		s.more = append(s.more, v)
+	}
+	s.n++
+	return true
+}
+
+// has reports whether the set holds a string eq to v.
+func (s *strSet) has(v string, eq func(a, b string) bool) bool {
+	for _, x := range s.held[:min(s.n, strsHeld)] {
+		if eq(x, v) {
+			return true
 		}
 	}
-	return s.set.add(v, limit) // compares the bytes: v is new, or not interned
+	return slices.ContainsFunc(s.more, func(x string) bool { return eq(x, v) })
+}
+
+func equal(a, b string) bool { return a == b }
+
+// values returns the strings in the order added.
+func (s *strSet) values() []string {
+	return append(slices.Clone(s.held[:min(s.n, strsHeld)]), s.more...)
 }
 
 // same reports whether a and b are the same string in memory.
@@ -188,19 +223,16 @@ func (e *edge) cell(start int64, ms uint32) *baseline.Cell {
 	return &e.cur
 }
 
-// take hands out the edge's evidence since the last take.
-func (e *edge) take() baseline.EdgeDelta {
+// take hands out into d the edge's evidence since the last take.
+func (e *edge) take(d *baseline.EdgeDelta) {
 	cells := e.cells
 	if e.hasCur {
 		cells = append(cells, e.cur)
 	}
-	d := baseline.EdgeDelta{
-		Edge: e.edge, Cells: cells,
-		SrcPods: e.fresh.src, DstPods: e.fresh.dst, Nodes: e.fresh.nodes,
-		SrcComms: e.fresh.srcComm, DstComms: e.fresh.dstComm, Names: e.takeNames(),
-	}
+	d.Edge, d.Cells = e.edge, cells
+	d.SrcPods, d.DstPods, d.Nodes = e.fresh.src, e.fresh.dst, e.fresh.nodes
+	d.SrcComms, d.DstComms, d.Names = e.fresh.srcComm, e.fresh.dstComm, e.takeNames()
 	e.fresh = fresh{}
 	e.cells, e.hasCur = nil, false
 	e.touched = false
-	return d
 }

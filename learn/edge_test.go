@@ -42,8 +42,9 @@ func TestCellLikeScan(t *testing.T) {
 				want[j].Client++
 				want[j].FirstMS, want[j].LastMS = min(want[j].FirstMS, ms), max(want[j].LastMS, ms)
 				if r.IntN(300) == 0 || i == 1999 {
-					if got := e.take().Cells; !slices.Equal(got, want) {
-						t.Fatalf("after %d records: cells %+v, want %+v", i+1, got, want)
+					var d baseline.EdgeDelta
+					if e.take(&d); !slices.Equal(d.Cells, want) {
+						t.Fatalf("after %d records: cells %+v, want %+v", i+1, d.Cells, want)
 					}
 					want = nil
 				}
@@ -52,10 +53,10 @@ func TestCellLikeScan(t *testing.T) {
 	}
 }
 
-// TestSetLikeContains: set.add, which compares the first value apart,
-// keeps what a plain bounded list of distinct non-zero values would, and
-// says which values were new. If it failed, an edge would
-// list a pod or process twice, or lose one.
+// TestSetLikeContains: podSet.add, which holds the first values in the
+// set itself and the rest apart, keeps what a plain bounded list of
+// distinct non-zero values would, and says which values were new. If it
+// failed, an edge would list a pod or process twice, or lose one.
 func TestSetLikeContains(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -67,7 +68,7 @@ func TestSetLikeContains(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(3, 4))
-			var s set[uint64]
+			var s podSet
 			var seen, fresh, got []uint64
 			for i := range 500 {
 				v := uint64(r.IntN(tt.values + 1)) // zero too
@@ -82,8 +83,8 @@ func TestSetLikeContains(t *testing.T) {
 					got, fresh = nil, nil
 				}
 			}
-			if !slices.Equal(s.seen, seen) {
-				t.Errorf("seen %v, want %v", s.seen, seen)
+			if !slices.Equal(s.values(), seen) {
+				t.Errorf("seen %v, want %v", s.values(), seen)
 			}
 		})
 	}
@@ -118,8 +119,8 @@ func TestStrSetLikeContains(t *testing.T) {
 					want, wantAdded = append(want, v), append(wantAdded, v)
 				}
 			}
-			if !slices.Equal(s.seen, want) || !slices.Equal(added, wantAdded) {
-				t.Errorf("seen %q, added %q; want %q, %q", s.seen, added, want, wantAdded)
+			if !slices.Equal(s.values(), want) || !slices.Equal(added, wantAdded) {
+				t.Errorf("seen %q, added %q; want %q, %q", s.values(), added, want, wantAdded)
 			}
 		})
 	}

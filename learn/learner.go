@@ -441,7 +441,7 @@ func (l *Learner) Take() *baseline.Delta {
 	if len(l.touched) > 0 {
 		d.Edges = make([]baseline.EdgeDelta, len(l.touched))
 		for i, e := range l.touched {
-			d.Edges[i] = e.take()
+			e.take(&d.Edges[i])
 		}
 		clear(l.touched)
 		l.touched = l.touched[:0]

@@ -192,7 +192,7 @@ func (b *builder) register(svc *corev1.Service, sp corev1.ServicePort, ts []Targ
 		if len(t) == 0 {
 			t = []Target{{End: b.r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoBackends}), Port: uint16(sp.Port)}}
 		}
-		info.svcPorts = append(info.svcPorts, svcPort{port: uint16(sp.Port), proto: proto, targets: t})
+		info.svcPorts.Add(NewServicePort(uint16(sp.Port), proto, t, false))
 	}
 	if sp.NodePort != 0 && len(ts) > 0 {
 		b.r.nodePorts[svcKey{port: uint16(sp.NodePort), proto: proto}] = ts

@@ -60,7 +60,7 @@ type addrInfo struct {
 	ref      podRef    // a pod or node; zero end when none
 	history  []holding // the pods that held it, when more than one did
 	svc      bool
-	svcPorts []svcPort
+	svcPorts ServicePorts // the first held in the value: a flow to it reads no other memory
 	apiPorts []uint16
 	// noPort and asSource are the unresolved ends of a Service address
 	// on a port it does not have and as a source, once looked up.
@@ -89,12 +89,6 @@ func (a *addrInfo) at(t int64) podRef {
 		return a.ref
 	}
 	return a.history[best].ref
-}
-
-type svcPort struct {
-	port    uint16
-	proto   flow.Proto
-	targets []Target
 }
 
 func (r *Static) addr(a netip.Addr) *addrInfo {
@@ -268,10 +262,8 @@ func (r *Static) destinations(rec *flow.Record, ts []Target) []Target {
 		return append(ts, Target{End: r.outside(addr), Port: port})
 	}
 	if info.svc {
-		for i := range info.svcPorts {
-			if sp := &info.svcPorts[i]; sp.port == port && sp.proto == rec.Proto {
-				return append(ts, sp.targets...)
-			}
+		if sp := info.svcPorts.Find(port, rec.Proto); sp != nil {
+			return sp.AppendTargets(ts)
 		}
 		if info.noPort == 0 {
 			info.noPort = r.intern(topology.End{Kind: topology.KindUnresolved, Addr: addr, Reason: topology.ReasonNoServicePort})

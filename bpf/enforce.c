@@ -7,10 +7,10 @@
  *
  * Each address maps to an identity: a pod's address through the endpoints
  * hash, any other address through the longest matching prefix of the
- * policies' CIDRs (the cidrs LPM trie), or WORLD. A pod is isolated for a
- * direction when the isolation hash holds (identity, direction); then the
- * policy LPM trie, keyed by (self, other, direction, proto, port) with ports
- * and protocols as prefixes, must allow the connection.
+ * policies' CIDRs (the cidrs LPM trie), or WORLD. A pod's endpoint entry
+ * also says, for each direction, which policy isolates its identity, if
+ * any; then the policy LPM trie, keyed by (self, other, direction, proto,
+ * port) with ports and protocols as prefixes, must allow the connection.
  *
  * Connections are tracked in one LRU hash, keyed by the tuple in a canonical
  * order (the lower address and port first), so that a packet of a tracked
@@ -73,9 +73,11 @@ struct lpm_addr {
 	__u8 addr[16]; /* IPv4 as ::ffff:a.b.c.d */
 };
 
-struct iso_key {
+/* endpoint is a pod address's entry: its identity, and for each direction
+ * the policy isolating that identity (the isolation index + 1), or 0. */
+struct endpoint {
 	__u32 id;
-	__u32 dir;
+	__u32 isolated[2];
 };
 
 struct policy_key {
@@ -124,7 +126,7 @@ struct verdict {
 const struct verdict *unused_verdict __attribute__((unused));
 const enum stat *unused_stat __attribute__((unused));
 const struct lpm_addr *unused_lpm_addr __attribute__((unused));
-const struct iso_key *unused_iso_key __attribute__((unused));
+const struct endpoint *unused_endpoint __attribute__((unused));
 const struct policy_key *unused_policy_key __attribute__((unused));
 const struct tuple *unused_tuple __attribute__((unused));
 const struct ct_val *unused_ct_val __attribute__((unused));
@@ -135,7 +137,7 @@ struct endpoints_inner {
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u8[16]);
-	__type(value, __u32);
+	__type(value, struct endpoint);
 };
 
 struct cidrs_inner {
@@ -143,14 +145,6 @@ struct cidrs_inner {
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, struct lpm_addr);
-	__type(value, __u32);
-};
-
-struct isolation_inner {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct iso_key);
 	__type(value, __u32);
 };
 
@@ -175,13 +169,6 @@ struct {
 	__type(key, __u32);
 	__array(values, struct cidrs_inner);
 } cidrs SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__array(values, struct isolation_inner);
-} isolation SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
@@ -231,7 +218,6 @@ struct {
 struct tables {
 	void *endpoints;
 	void *cidrs;
-	void *isolation;
 	void *policy;
 };
 
@@ -246,9 +232,8 @@ static __always_inline bool load_tables(__u32 slot, struct tables *tb)
 {
 	tb->endpoints = bpf_map_lookup_elem(&endpoints, &slot);
 	tb->cidrs = bpf_map_lookup_elem(&cidrs, &slot);
-	tb->isolation = bpf_map_lookup_elem(&isolation, &slot);
 	tb->policy = bpf_map_lookup_elem(&policy, &slot);
-	return tb->endpoints && tb->cidrs && tb->isolation && tb->policy;
+	return tb->endpoints && tb->cidrs && tb->policy;
 }
 
 static __always_inline bool governed(__u8 proto)
@@ -362,12 +347,12 @@ static __always_inline bool parse(struct __sk_buff *skb, struct tuple *t, __u8 *
 
 static __always_inline __u32 identity(struct tables *tb, const __u8 *addr)
 {
-	__u32 *id = bpf_map_lookup_elem(tb->endpoints, addr);
-	if (id)
-		return *id;
+	struct endpoint *ep = bpf_map_lookup_elem(tb->endpoints, addr);
+	if (ep)
+		return ep->id;
 	struct lpm_addr k = {.prefixlen = 128};
 	__builtin_memcpy(k.addr, addr, 16);
-	id = bpf_map_lookup_elem(tb->cidrs, &k);
+	__u32 *id = bpf_map_lookup_elem(tb->cidrs, &k);
 	return id ? *id : WORLD;
 }
 
@@ -387,16 +372,15 @@ static __always_inline bool decide(struct tables *tb, const struct tuple *t, __u
 	const __u8 *other = t->dir == DIR_EGRESS ? t->daddr : t->saddr;
 	if (same_addr(t->saddr, t->daddr))
 		return true; /* a pod may always reach itself */
-	__u32 *self_id = bpf_map_lookup_elem(tb->endpoints, self);
-	if (!self_id)
+	struct endpoint *ep = bpf_map_lookup_elem(tb->endpoints, self);
+	if (!ep)
 		return true;
-	struct iso_key ik = {.id = *self_id, .dir = t->dir};
-	__u32 *iso = bpf_map_lookup_elem(tb->isolation, &ik);
+	__u32 iso = ep->isolated[t->dir & 1];
 	if (!iso)
 		return true;
 	struct policy_key pk = {
 		.prefixlen = 96,
-		.self = *self_id,
+		.self = ep->id,
 		.other = identity(tb, other),
 		.dir = t->dir,
 		.proto = t->proto,
@@ -407,7 +391,7 @@ static __always_inline bool decide(struct tables *tb, const struct tuple *t, __u
 		*why = *rule;
 		return true;
 	}
-	*why = *iso;
+	*why = iso;
 	return false;
 }
 

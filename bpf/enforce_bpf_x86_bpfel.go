@@ -22,10 +22,10 @@ type EnforceCtVal struct {
 	Pad      [6]uint8
 }
 
-type EnforceIsoKey struct {
-	_   structs.HostLayout
-	Id  uint32
-	Dir uint32
+type EnforceEndpoint struct {
+	_        structs.HostLayout
+	Id       uint32
+	Isolated [2]uint32
 }
 
 type EnforceLpmAddr struct {
@@ -97,7 +97,6 @@ const (
 	EnforceMapConntrack       = "conntrack"
 	EnforceMapCurrent         = "current"
 	EnforceMapEndpoints       = "endpoints"
-	EnforceMapIsolation       = "isolation"
 	EnforceMapPolicy          = "policy"
 	EnforceMapStats           = "stats"
 	EnforceMapVerdicts        = "verdicts"
@@ -105,7 +104,7 @@ const (
 	EnforceProgToPod          = "to_pod"
 	EnforceVarAudit           = "audit"
 	EnforceVarUnusedCtVal     = "unused_ct_val"
-	EnforceVarUnusedIsoKey    = "unused_iso_key"
+	EnforceVarUnusedEndpoint  = "unused_endpoint"
 	EnforceVarUnusedLpmAddr   = "unused_lpm_addr"
 	EnforceVarUnusedPolicyKey = "unused_policy_key"
 	EnforceVarUnusedStat      = "unused_stat"
@@ -168,7 +167,6 @@ type EnforceMapSpecs struct {
 	Conntrack *ebpf.MapSpec `ebpf:"conntrack"`
 	Current   *ebpf.MapSpec `ebpf:"current"`
 	Endpoints *ebpf.MapSpec `ebpf:"endpoints"`
-	Isolation *ebpf.MapSpec `ebpf:"isolation"`
 	Policy    *ebpf.MapSpec `ebpf:"policy"`
 	Stats     *ebpf.MapSpec `ebpf:"stats"`
 	Verdicts  *ebpf.MapSpec `ebpf:"verdicts"`
@@ -180,7 +178,7 @@ type EnforceMapSpecs struct {
 type EnforceVariableSpecs struct {
 	Audit           *ebpf.VariableSpec `ebpf:"audit"`
 	UnusedCtVal     *ebpf.VariableSpec `ebpf:"unused_ct_val"`
-	UnusedIsoKey    *ebpf.VariableSpec `ebpf:"unused_iso_key"`
+	UnusedEndpoint  *ebpf.VariableSpec `ebpf:"unused_endpoint"`
 	UnusedLpmAddr   *ebpf.VariableSpec `ebpf:"unused_lpm_addr"`
 	UnusedPolicyKey *ebpf.VariableSpec `ebpf:"unused_policy_key"`
 	UnusedStat      *ebpf.VariableSpec `ebpf:"unused_stat"`
@@ -213,7 +211,6 @@ type EnforceMaps struct {
 	Conntrack *ebpf.Map `ebpf:"conntrack"`
 	Current   *ebpf.Map `ebpf:"current"`
 	Endpoints *ebpf.Map `ebpf:"endpoints"`
-	Isolation *ebpf.Map `ebpf:"isolation"`
 	Policy    *ebpf.Map `ebpf:"policy"`
 	Stats     *ebpf.Map `ebpf:"stats"`
 	Verdicts  *ebpf.Map `ebpf:"verdicts"`
@@ -225,7 +222,6 @@ func (m *EnforceMaps) Close() error {
 		m.Conntrack,
 		m.Current,
 		m.Endpoints,
-		m.Isolation,
 		m.Policy,
 		m.Stats,
 		m.Verdicts,
@@ -238,7 +234,7 @@ func (m *EnforceMaps) Close() error {
 type EnforceVariables struct {
 	Audit           *ebpf.Variable `ebpf:"audit"`
 	UnusedCtVal     *ebpf.Variable `ebpf:"unused_ct_val"`
-	UnusedIsoKey    *ebpf.Variable `ebpf:"unused_iso_key"`
+	UnusedEndpoint  *ebpf.Variable `ebpf:"unused_endpoint"`
 	UnusedLpmAddr   *ebpf.Variable `ebpf:"unused_lpm_addr"`
 	UnusedPolicyKey *ebpf.Variable `ebpf:"unused_policy_key"`
 	UnusedStat      *ebpf.Variable `ebpf:"unused_stat"`

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/cilium/ebpf/ringbuf"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/flowpol/flowpol/bpf"
 	"github.com/flowpol/flowpol/internal/randnet"
 	"github.com/flowpol/flowpol/internal/testpods"
 	"github.com/flowpol/flowpol/rules"
@@ -192,5 +194,66 @@ func TestVerdictWakeups(t *testing.T) {
 	}
 	if read != 128 {
 		t.Errorf("read %d verdicts, want 128", read)
+	}
+}
+
+// TestRepeatedSyn checks the datapath with a SYN of a connection already
+// tracked, as a retransmission or a client reusing its port sends: it is
+// a packet of the tracked connection, not decided and reported again; and
+// after a rule update that no longer allows the connection, it is decided
+// again and dropped, with the connection cut, as a new connection is.
+func TestRepeatedSyn(t *testing.T) {
+	testpods.RequireRoot(t)
+	e, err := load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	client, server := netip.MustParseAddr("10.199.12.11"), netip.MustParseAddr("10.199.12.2")
+	if err := e.Update(benchTables(t, 10, client.String())); err != nil {
+		t.Fatal(err)
+	}
+	syn := packet(client, server, 20001, 8080, 6, 0x02)
+	for i := range 3 {
+		if ret := run(t, e.objs.ToPod, syn); ret != tcActUnspec {
+			t.Fatalf("SYN %d dropped (%d)", i+1, ret)
+		}
+	}
+	if s, err := e.Stats(); err != nil {
+		t.Fatal(err)
+	} else if s.New != 1 || s.Tracked != 2 {
+		t.Errorf("three SYNs of one connection: %d new, %d tracked; want 1 and 2", s.New, s.Tracked)
+	}
+	if err := e.Update(benchTables(t, 10, "10.199.12.99")); err != nil { // the client no longer allowed
+		t.Fatal(err)
+	}
+	if ret := run(t, e.objs.ToPod, syn); ret != tcActShot {
+		t.Fatalf("SYN after the update: %d, want dropped", ret)
+	}
+	if ret := run(t, e.objs.ToPod, packet(client, server, 20002, 8080, 6, 0x02)); ret != tcActShot {
+		t.Fatalf("a new connection after the update: %d, want dropped", ret)
+	}
+	var kinds []Kind
+	for {
+		var rec ringbuf.Record
+		e.ring.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := e.ring.ReadInto(&rec); errors.Is(err, os.ErrDeadlineExceeded) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var raw bpf.EnforceVerdict
+		if err := decodeVerdict(rec.RawSample, &raw); err != nil {
+			t.Fatal(err)
+		}
+		kinds = append(kinds, Kind(raw.Kind))
+	}
+	if want := []Kind{Allowed, Cut, Denied}; !slices.Equal(kinds, want) {
+		t.Errorf("verdicts %v, want %v", kinds, want)
+	}
+	if s, err := e.Stats(); err != nil {
+		t.Fatal(err)
+	} else if s.Redecided != 1 || s.Dropped != 2 {
+		t.Errorf("after the update: %d redecided, %d dropped; want 1 and 2", s.Redecided, s.Dropped)
 	}
 }

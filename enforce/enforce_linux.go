@@ -80,7 +80,7 @@ func (e *Enforcer) loadObjects() error {
 	if e.opts.ConntrackSize > 0 {
 		spec.Maps[bpf.EnforceMapConntrack].MaxEntries = e.opts.ConntrackSize
 	}
-	for _, name := range []string{bpf.EnforceMapEndpoints, bpf.EnforceMapCidrs, bpf.EnforceMapIsolation, bpf.EnforceMapPolicy} {
+	for _, name := range []string{bpf.EnforceMapEndpoints, bpf.EnforceMapCidrs, bpf.EnforceMapPolicy} {
 		e.inner[name] = spec.Maps[name].InnerMap.Copy()
 	}
 	if err := spec.LoadAndAssign(&e.objs, nil); err != nil {
@@ -113,7 +113,6 @@ func (e *Enforcer) Update(t *rules.Tables) error {
 	}{
 		{bpf.EnforceMapEndpoints, e.objs.Endpoints, func(m *ebpf.Map) error { return fillEndpoints(m, t) }},
 		{bpf.EnforceMapCidrs, e.objs.Cidrs, func(m *ebpf.Map) error { return fillCIDRs(m, t) }},
-		{bpf.EnforceMapIsolation, e.objs.Isolation, func(m *ebpf.Map) error { return fillIsolation(m, t) }},
 		{bpf.EnforceMapPolicy, e.objs.Policy, func(m *ebpf.Map) error { return fillPolicy(m, t) }},
 	}
 	for _, f := range fills {
@@ -146,9 +145,15 @@ func (e *Enforcer) replaceInner(slot uint32, name string, outer *ebpf.Map, fill 
 	return nil
 }
 
+// fillEndpoints writes each pod address's identity with the policies that
+// isolate the identity, so that deciding needs one lookup for both.
 func fillEndpoints(m *ebpf.Map, t *rules.Tables) error {
 	for a, id := range t.Endpoints {
-		if err := m.Put(a.As16(), id); err != nil {
+		ep := bpf.EnforceEndpoint{Id: id}
+		for _, d := range []rules.Direction{rules.Egress, rules.Ingress} {
+			ep.Isolated[dirNumber(d)] = t.Isolation[rules.IsoKey{Class: id, Dir: d}]
+		}
+		if err := m.Put(a.As16(), ep); err != nil {
 			return fmt.Errorf("%s: %w", a, err)
 		}
 	}
@@ -160,15 +165,6 @@ func fillCIDRs(m *ebpf.Map, t *rules.Tables) error {
 		k := bpf.EnforceLpmAddr{Prefixlen: uint32(p.Bits()), Addr: p.Addr().As16()}
 		if err := m.Put(k, id); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
-		}
-	}
-	return nil
-}
-
-func fillIsolation(m *ebpf.Map, t *rules.Tables) error {
-	for k, policy := range t.Isolation {
-		if err := m.Put(bpf.EnforceIsoKey{Id: k.Class, Dir: uint32(dirNumber(k.Dir))}, policy); err != nil {
-			return fmt.Errorf("isolation %v: %w", k, err)
 		}
 	}
 	return nil

@@ -136,20 +136,49 @@ func bind(t testing.TB, w *randnet.World) *randnet.Bound {
 	return b
 }
 
+// benchEnforcer loads an enforcer, closed when the test ends, with the
+// benchmark's policy allowing client to reach server.
+func benchEnforcer(t *testing.T) (e *Enforcer, client, server netip.Addr) {
+	t.Helper()
+	e, err := load(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	client, server = netip.MustParseAddr("10.199.12.11"), netip.MustParseAddr("10.199.12.2")
+	if err := e.Update(benchTables(t, 10, client.String())); err != nil {
+		t.Fatal(err)
+	}
+	return e, client, server
+}
+
+// waitingVerdicts reads the verdicts waiting in the ring buffer, until
+// none comes within 100 ms.
+func waitingVerdicts(t *testing.T, e *Enforcer) []bpf.EnforceVerdict {
+	t.Helper()
+	var out []bpf.EnforceVerdict
+	for {
+		var rec ringbuf.Record
+		e.ring.SetDeadline(time.Now().Add(100 * time.Millisecond))
+		if err := e.ring.ReadInto(&rec); errors.Is(err, os.ErrDeadlineExceeded) {
+			return out
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var v bpf.EnforceVerdict
+		if err := decodeVerdict(rec.RawSample, &v); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, v)
+	}
+}
+
 // TestVerdictWakeups checks that the datapath wakes a reader waiting for
 // verdicts once 128 of them wait, not for each one, and that the reader
 // then reads them all.
 func TestVerdictWakeups(t *testing.T) {
 	testpods.RequireRoot(t)
-	e, err := load(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	client, server := netip.MustParseAddr("10.199.12.11"), netip.MustParseAddr("10.199.12.2")
-	if err := e.Update(benchTables(t, 10, client.String())); err != nil {
-		t.Fatal(err)
-	}
+	e, client, server := benchEnforcer(t)
 	sport := uint16(20000)
 	connect := func(n int) { // n new connections, a verdict each
 		for range n {
@@ -181,18 +210,7 @@ func TestVerdictWakeups(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the 128th verdict did not wake the reader")
 	}
-	read := 1
-	for {
-		var rec ringbuf.Record
-		e.ring.SetDeadline(time.Now().Add(100 * time.Millisecond))
-		if err := e.ring.ReadInto(&rec); errors.Is(err, os.ErrDeadlineExceeded) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		read++
-	}
-	if read != 128 {
+	if read := 1 + len(waitingVerdicts(t, e)); read != 128 {
 		t.Errorf("read %d verdicts, want 128", read)
 	}
 }
@@ -204,15 +222,7 @@ func TestVerdictWakeups(t *testing.T) {
 // again and dropped, with the connection cut, as a new connection is.
 func TestRepeatedSyn(t *testing.T) {
 	testpods.RequireRoot(t)
-	e, err := load(Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	client, server := netip.MustParseAddr("10.199.12.11"), netip.MustParseAddr("10.199.12.2")
-	if err := e.Update(benchTables(t, 10, client.String())); err != nil {
-		t.Fatal(err)
-	}
+	e, client, server := benchEnforcer(t)
 	syn := packet(client, server, 20001, 8080, 6, 0x02)
 	for i := range 3 {
 		if ret := run(t, e.objs.ToPod, syn); ret != tcActUnspec {
@@ -234,19 +244,8 @@ func TestRepeatedSyn(t *testing.T) {
 		t.Fatalf("a new connection after the update: %d, want dropped", ret)
 	}
 	var kinds []Kind
-	for {
-		var rec ringbuf.Record
-		e.ring.SetDeadline(time.Now().Add(100 * time.Millisecond))
-		if err := e.ring.ReadInto(&rec); errors.Is(err, os.ErrDeadlineExceeded) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		var raw bpf.EnforceVerdict
-		if err := decodeVerdict(rec.RawSample, &raw); err != nil {
-			t.Fatal(err)
-		}
-		kinds = append(kinds, Kind(raw.Kind))
+	for _, v := range waitingVerdicts(t, e) {
+		kinds = append(kinds, Kind(v.Kind))
 	}
 	if want := []Kind{Allowed, Cut, Denied}; !slices.Equal(kinds, want) {
 		t.Errorf("verdicts %v, want %v", kinds, want)

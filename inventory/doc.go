@@ -14,4 +14,7 @@
 // A List's items are read one at a time and converted and decoded on every
 // core, a few at a time, then kept in their order: a large inventory costs
 // what it keeps, and loads in about the time of its reading on two cores.
+// YAML in the block style kubectl writes is converted to JSON directly;
+// only what that conversion does not know (anchors, flow collections,
+// block scalars and the like) goes through the YAML parser.
 package inventory

@@ -37,6 +37,9 @@ func (d document) toJSON(name string) ([]byte, error) {
 	if n := contentAfterEnd(d.body); n >= 0 {
 		return nil, &LineError{File: name, Line: d.inputLine(n + 1), Err: ErrAfterDocEnd}
 	}
+	if js, ok := blockJSON(d.body); ok {
+		return js, nil
+	}
 	js, err := yaml.YAMLToJSON(d.body)
 	if err != nil {
 		return nil, d.yamlError(name, err)

@@ -45,6 +45,13 @@ func TestLoadErrors(t *testing.T) {
 			want: "cluster.yaml:5: yaml: found unexpected end of stream",
 		},
 		{
+			// Not a List: its items are no objects, but broken all the same.
+			name: "YAML syntax in an item after one that is no object",
+			in:   "kind: Namespace\nmetadata: {name: a}\nitems:\n- 1\n- \"x\n",
+			line: 5,
+			want: "cluster.yaml:5: yaml: found unexpected end of stream",
+		},
+		{
 			name: "bad separator",
 			in:   "kind: Namespace\n---\napiVersion: v1\n--- kind: Pod\n",
 			line: 4,

@@ -13,13 +13,15 @@ import (
 // and decoded on every core (in turn on one), a bounded number at a time,
 // and taken in their order.
 type itemStream struct {
-	in     *input
-	seen   bool // the document has an items sequence being streamed
-	pend   *Inventory
-	n      int
-	queue  []chan decoded // the items being decoded, oldest first
-	err    error
-	syntax bool // err is a syntax error, which fails any document
+	in    *input
+	seen  bool // the document has an items sequence being streamed
+	pend  *Inventory
+	n     int
+	queue []chan decoded // the items being decoded, oldest first
+	err   error          // the first item's error
+	// syntax is the first syntax error of any item, which fails any
+	// document, List or not.
+	syntax error
 }
 
 // decoded is one item, decoded on its own.
@@ -39,7 +41,7 @@ func newItemStream(in *input) *itemStream {
 func (s *itemStream) add(line int, body []byte, yaml bool, err error) {
 	i := s.n
 	s.n++
-	if s.err != nil {
+	if s.syntax != nil {
 		return
 	}
 	procs := runtime.GOMAXPROCS(0)
@@ -89,14 +91,17 @@ func entryJSON(d document, name string) ([]byte, error) {
 }
 
 // take waits for the oldest item queued and keeps it, or its error when
-// it is the first.
+// it is the first, or the first syntax error.
 func (s *itemStream) take() {
 	d := <-s.queue[0]
 	s.queue = s.queue[1:]
+	if d.syntax && s.syntax == nil {
+		s.syntax = d.err
+	}
 	switch {
 	case s.err != nil:
 	case d.err != nil:
-		s.err, s.syntax = d.err, d.syntax
+		s.err = d.err
 	default:
 		s.pend.merge(d.part)
 	}
@@ -122,8 +127,8 @@ func (s *itemStream) finish(inv *Inventory, line int, js []byte, size int) error
 		inv.merge(s.pend)
 		return inv.addList(s.in.name, line, js)
 	}
-	if s.syntax {
-		return s.err
+	if s.syntax != nil {
+		return s.syntax
 	}
 	if size > s.in.opts.MaxObjectBytes {
 		return s.in.objectTooLarge(line)

@@ -32,7 +32,8 @@ func (inv *Inventory) addList(name string, line int, js []byte) error {
 	return nil
 }
 
-// addItem adds one item of a List and returns a label for errors.
+// addItem adds one item of a List and, when it fails, returns a label
+// for its error.
 func (inv *Inventory) addItem(raw []byte) (string, error) {
 	obj, err := readObject(raw)
 	if err != nil {
@@ -41,7 +42,10 @@ func (inv *Inventory) addItem(raw []byte) (string, error) {
 	if obj.Kind == "List" {
 		return obj.label(), ErrNestedList
 	}
-	return obj.label(), inv.add(obj, raw)
+	if err := inv.add(obj, raw); err != nil {
+		return obj.label(), err
+	}
+	return "", nil
 }
 
 func readObject(js []byte) (object, error) {

@@ -108,6 +108,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzFastPath -fuzztime $(FUZZTIME) ./flow
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime $(FUZZTIME) ./inventory
+	$(GO) test -run '^$$' -fuzz FuzzBlockJSON -fuzztime $(FUZZTIME) ./inventory
 	$(GO) test -run '^$$' -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./ingest/wire
 	$(GO) test -run '^$$' -fuzz FuzzReader -fuzztime $(FUZZTIME) ./hubble
 	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./policyfile
@@ -122,6 +123,7 @@ STATEPODS     ?= 30000
 STATESERVICES ?= 4000
 bench: bench-deps kube-env
 	$(GO) test -run '^$$' -bench Reader -cpu 1 ./flow
+	$(GO) test -run '^$$' -bench 'Load$$' -benchtime 3x -cpu 1,2 ./inventory
 	$(GO) test -run '^$$' -bench Learn -benchtime 1x -cpu 1 -timeout 60m ./learn
 	$(GO) test -run '^$$' -bench Generate -benchtime 3x -timeout 60m ./generator
 	$(GO) test -run '^$$' -bench BytesPerEdgeMinute -benchtime 1x ./baseline/boltdb

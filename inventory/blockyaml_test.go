@@ -1,17 +1,13 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
 
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/yaml"
 )
 
@@ -139,15 +135,11 @@ func checkBlockJSONFile(t *testing.T, path string) (docs, fast int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return docs, fast
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
+	all, err := readDocuments(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, doc := range all {
 		if isFiller(bytes.TrimSpace(doc)) {
 			continue // comments only
 		}
@@ -157,6 +149,7 @@ func checkBlockJSONFile(t *testing.T, path string) (docs, fast int) {
 		}
 		checkBlockJSON(t, doc)
 	}
+	return docs, fast
 }
 
 // FuzzBlockJSON checks that what blockJSON converts, the YAML parser

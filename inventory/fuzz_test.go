@@ -68,17 +68,31 @@ func skipped(t testing.TB, inv *Inventory) int {
 // document, or the items of a List.
 func countObjects(t testing.TB, data []byte) int {
 	t.Helper()
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	docs, err := readDocuments(data)
+	if err != nil {
+		t.Fatalf("Load accepted what the reader refuses: %v", err)
+	}
 	n := 0
+	for _, doc := range docs {
+		n += countDocument(t, doc)
+	}
+	return n
+}
+
+// readDocuments splits data into its YAML documents as apimachinery's
+// reader does.
+func readDocuments(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var docs [][]byte
 	for {
 		doc, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return n
+			return docs, nil
 		}
 		if err != nil {
-			t.Fatalf("Load accepted what the reader refuses: %v", err)
+			return nil, err
 		}
-		n += countDocument(t, doc)
+		docs = append(docs, doc)
 	}
 }
 

@@ -43,8 +43,10 @@ type benchSetup struct {
 // figures and their ratio to no program (the mean of three runs spread
 // through the benchmark), and the programs' mean cost per packet from the
 // kernel's run-time statistics, which the machine's other load does not
-// blur; the empty program's is what the statistics and the hook cost of
-// their own, and the enforcer's less it is reported as ns/packet-net.
+// blur: over both phases, and for each alone (wrk: a new connection every
+// 20 or so packets; stream: one connection's packets). The empty program's
+// is what the statistics and the hook cost of their own, and the
+// enforcer's less it is reported as ns/packet-net.
 func BenchmarkEnforce(b *testing.B) {
 	testpods.RequireRoot(b)
 	if _, err := exec.LookPath("iptables-restore"); err != nil {
@@ -70,7 +72,12 @@ func BenchmarkEnforce(b *testing.B) {
 		b.Fatalf("enable program run-time statistics: %v", err)
 	}
 	defer stats.Close()
-	type figures struct{ gbps, cps, nsPerRun float64 }
+	type figures struct {
+		gbps, cps float64
+		// nsPerRun is the programs' mean run time over both phases, wrk
+		// and stream over each phase alone.
+		nsPerRun, wrk, stream float64
+	}
 	results := make([]figures, len(setups))
 	clients := 0
 	for b.Loop() {
@@ -79,8 +86,11 @@ func BenchmarkEnforce(b *testing.B) {
 			client := cl.AddPod("client"+strconv.Itoa(clients), testpods.NewUID(), netip.MustParsePrefix(fmt.Sprintf("10.199.12.%d/24", 10+clients)))
 			cost, teardown := guard(b, s, cl, server, client)
 			results[i].cps = client.RunWrk(b, "http://10.199.12.2:8081/", 3*time.Second)
+			afterWrk := cost()
 			results[i].gbps = float64(atoi(b, client.RunClientOutput(b, "tcp-stream", "10.199.12.2:8080", "3s"))) * 8 / 1e9
-			results[i].nsPerRun = cost()
+			all := cost()
+			results[i].nsPerRun, results[i].wrk = all.perRun(), afterWrk.perRun()
+			results[i].stream = all.since(afterWrk).perRun()
 			teardown()
 			client.Delete()
 		}
@@ -102,20 +112,24 @@ func BenchmarkEnforce(b *testing.B) {
 		}
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "guard\trules\tGbit/s\tratio\tconn/s\tratio\tns/packet\t")
+	fmt.Fprintln(tw, "guard\trules\tGbit/s\tratio\tconn/s\tratio\tns/packet\twrk\tstream\t")
 	for i, s := range setups {
 		r := results[i]
-		cost := "-"
+		cost := "-\t-\t-"
 		if r.nsPerRun > 0 {
-			cost = fmt.Sprintf("%.0f", r.nsPerRun)
+			cost = fmt.Sprintf("%.0f\t%.0f\t%.0f", r.nsPerRun, r.wrk, r.stream)
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.3f\t%.0f\t%.3f\t%s\t\n", s.name, s.rules, r.gbps, r.gbps/base.gbps, r.cps, r.cps/base.cps, cost)
 		switch s.name {
 		case "empty":
 			b.ReportMetric(r.nsPerRun, "ns/packet-empty")
+			b.ReportMetric(r.wrk, "ns/packet-wrk-empty")
+			b.ReportMetric(r.stream, "ns/packet-stream-empty")
 		case "enforcer":
 			b.ReportMetric(r.nsPerRun, fmt.Sprintf("ns/packet-%s-%d", s.name, s.rules))
 			b.ReportMetric(r.nsPerRun-floor, fmt.Sprintf("ns/packet-net-%s-%d", s.name, s.rules))
+			b.ReportMetric(r.wrk, fmt.Sprintf("ns/packet-wrk-%s-%d", s.name, s.rules))
+			b.ReportMetric(r.stream, fmt.Sprintf("ns/packet-stream-%s-%d", s.name, s.rules))
 		}
 		if s.name != "none" {
 			b.ReportMetric(r.cps/base.cps, fmt.Sprintf("conn-ratio-%s-%d", s.name, s.rules))
@@ -133,12 +147,12 @@ func atoi(tb testing.TB, s string) int {
 	return n
 }
 
-// guard puts a setup in place and returns what its programs cost per run
-// so far, in ns (the kernel's run-time statistics; 0 without programs),
-// and how to remove it.
-func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *testpods.Pod) (func() float64, func()) {
+// guard puts a setup in place and returns its programs' run time so far
+// (the kernel's run-time statistics; none without programs), and how to
+// remove it.
+func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *testpods.Pod) (func() runTime, func()) {
 	clientIP := strings.Split(client.Addrs[0].String(), "/")[0]
-	none := func() float64 { return 0 }
+	none := func() runTime { return runTime{} }
 	switch s.name {
 	case "enforcer":
 		e, err := New(Options{Netns: cl.Node(), Interfaces: []string{server.HostIface}})
@@ -152,7 +166,7 @@ func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *tes
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- e.Run(ctx, func(Verdict) {}) }()
-		return func() float64 { return nsPerRun(b, e.objs.FromPod, e.objs.ToPod) }, func() {
+		return func() runTime { return programsRunTime(b, e.objs.FromPod, e.objs.ToPod) }, func() {
 			cancel()
 			if err := <-done; err != nil {
 				b.Error(err)
@@ -167,7 +181,7 @@ func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *tes
 		if err != nil {
 			b.Fatal(err)
 		}
-		return func() float64 { return nsPerRun(b, prog) }, func() {
+		return func() runTime { return programsRunTime(b, prog) }, func() {
 			if err := a.close(false); err != nil {
 				b.Error(err)
 			}
@@ -179,22 +193,37 @@ func guard(b *testing.B, s benchSetup, cl *testpods.Cluster, server, client *tes
 	return none, func() {}
 }
 
-// nsPerRun is the programs' mean run time.
-func nsPerRun(b *testing.B, progs ...*ebpf.Program) float64 {
-	var total time.Duration
-	var runs uint64
+// runTime is programs' total run time and number of runs.
+type runTime struct {
+	total time.Duration
+	runs  uint64
+}
+
+// perRun is the mean run time in ns, 0 without runs.
+func (r runTime) perRun() float64 {
+	if r.runs == 0 {
+		return 0
+	}
+	return float64(r.total.Nanoseconds()) / float64(r.runs)
+}
+
+// since is the run time between an earlier figure and r.
+func (r runTime) since(earlier runTime) runTime {
+	return runTime{r.total - earlier.total, r.runs - earlier.runs}
+}
+
+// programsRunTime is the programs' run time so far.
+func programsRunTime(b *testing.B, progs ...*ebpf.Program) runTime {
+	var r runTime
 	for _, p := range progs {
 		st, err := p.Stats()
 		if err != nil {
 			b.Fatal(err)
 		}
-		total += st.Runtime
-		runs += st.RunCount
+		r.total += st.Runtime
+		r.runs += st.RunCount
 	}
-	if runs == 0 {
-		return 0
-	}
-	return float64(total.Nanoseconds()) / float64(runs)
+	return r
 }
 
 // benchTables is a policy on the server with n ingress rules on 8080 and

@@ -13,6 +13,19 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type EnforceCache struct {
+	_    structs.HostLayout
+	Slot [256]EnforceCached
+}
+
+type EnforceCached struct {
+	_        structs.HostLayout
+	Key      EnforceTuple
+	Revision uint32
+	Denied   uint8
+	Pad      [3]uint8
+}
+
 type EnforceCtVal struct {
 	_        structs.HostLayout
 	Revision uint32
@@ -98,6 +111,7 @@ const (
 	EnforceMapCurrent         = "current"
 	EnforceMapEndpoints       = "endpoints"
 	EnforceMapPolicy          = "policy"
+	EnforceMapRecent          = "recent"
 	EnforceMapStats           = "stats"
 	EnforceMapVerdicts        = "verdicts"
 	EnforceProgFromPod        = "from_pod"
@@ -168,6 +182,7 @@ type EnforceMapSpecs struct {
 	Current   *ebpf.MapSpec `ebpf:"current"`
 	Endpoints *ebpf.MapSpec `ebpf:"endpoints"`
 	Policy    *ebpf.MapSpec `ebpf:"policy"`
+	Recent    *ebpf.MapSpec `ebpf:"recent"`
 	Stats     *ebpf.MapSpec `ebpf:"stats"`
 	Verdicts  *ebpf.MapSpec `ebpf:"verdicts"`
 }
@@ -212,6 +227,7 @@ type EnforceMaps struct {
 	Current   *ebpf.Map `ebpf:"current"`
 	Endpoints *ebpf.Map `ebpf:"endpoints"`
 	Policy    *ebpf.Map `ebpf:"policy"`
+	Recent    *ebpf.Map `ebpf:"recent"`
 	Stats     *ebpf.Map `ebpf:"stats"`
 	Verdicts  *ebpf.Map `ebpf:"verdicts"`
 }
@@ -223,6 +239,7 @@ func (m *EnforceMaps) Close() error {
 		m.Current,
 		m.Endpoints,
 		m.Policy,
+		m.Recent,
 		m.Stats,
 		m.Verdicts,
 	)

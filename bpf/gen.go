@@ -11,4 +11,4 @@
 package bpf
 
 //go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror" -target amd64,arm64 -output-stem flows_bpf -type event -type dns_event -type stat Flows flows.c -- -I.
-//go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror" -target amd64,arm64 -output-stem enforce_bpf -type verdict -type stat -type tuple -type ct_val -type policy_key -type lpm_addr -type endpoint -type state Enforce enforce.c -- -I.
+//go:generate go tool bpf2go -tags linux -cc clang -cflags "-O2 -g -Wall -Werror" -target amd64,arm64 -output-stem enforce_bpf -type verdict -type stat -type tuple -type ct_val -type policy_key -type lpm_addr -type endpoint -type state -type cached Enforce enforce.c -- -I.

@@ -7,12 +7,14 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/ringbuf"
+	"golang.org/x/sys/unix"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/flowpol/flowpol/bpf"
@@ -255,4 +257,140 @@ func TestRepeatedSyn(t *testing.T) {
 	} else if s.Redecided != 1 || s.Dropped != 2 {
 		t.Errorf("after the update: %d redecided, %d dropped; want 1 and 2", s.Redecided, s.Dropped)
 	}
+}
+
+// TestRecentConnection runs packets of two connections on one CPU and
+// checks the CPU's cache of recent connections: each packet leaves its
+// connection there with the verdict it got under the tables in force; a
+// packet of a cached connection takes the cached verdict; and after a rule
+// update that no longer allows a connection, its cached verdict is not
+// used: the connection is decided again, cut, and its later packets
+// dropped.
+func TestRecentConnection(t *testing.T) {
+	testpods.RequireRoot(t)
+	runtime.LockOSThread() // never unlocked: the thread ends with the test
+	var cpu0 unix.CPUSet
+	cpu0.Set(0)
+	if err := unix.SchedSetaffinity(0, &cpu0); err != nil {
+		t.Fatal(err)
+	}
+	e, client, server := benchEnforcer(t)
+	ack := func(sport uint16) []byte { return packet(client, server, sport, 8080, 6, 0x10) }
+	reply := packet(server, client, 8080, 20001, 6, 0x10)
+	steps := []struct {
+		name   string
+		prog   *ebpf.Program
+		pkt    []byte
+		update bool // first put tables in force that no longer allow the client
+		want   int32
+		port   uint16 // the client's port
+	}{
+		{"A's SYN", e.objs.ToPod, packet(client, server, 20001, 8080, 6, 0x02), false, tcActUnspec, 20001},
+		{"A's reply", e.objs.FromPod, reply, false, tcActUnspec, 20001},
+		{"B's SYN", e.objs.ToPod, packet(client, server, 20002, 8080, 6, 0x02), false, tcActUnspec, 20002},
+		{"A's ACK", e.objs.ToPod, ack(20001), false, tcActUnspec, 20001},
+		{"A's ACK after the update", e.objs.ToPod, ack(20001), true, tcActShot, 20001},
+		{"A's reply after the cut", e.objs.FromPod, reply, false, tcActShot, 20001},
+		{"B's ACK after the update", e.objs.ToPod, ack(20002), false, tcActShot, 20002},
+	}
+	for _, s := range steps {
+		if s.update {
+			if err := e.Update(benchTables(t, 10, "10.199.12.99")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ret := run(t, s.prog, s.pkt); ret != s.want {
+			t.Errorf("%s: %d, want %d", s.name, ret, s.want)
+		}
+		c, ok := recentEntry(t, e, 0, s.port)
+		switch {
+		case !ok:
+			t.Errorf("%s: the connection from port %d is not in the CPU's cache", s.name, s.port)
+		case c.Revision != revision(t, e) || (c.Denied != 0) != (s.want == tcActShot):
+			t.Errorf("%s: cached as revision %d, denied %d; want revision %d, denied %t",
+				s.name, c.Revision, c.Denied, revision(t, e), s.want == tcActShot)
+		}
+	}
+	var kinds []Kind
+	for _, v := range waitingVerdicts(t, e) {
+		kinds = append(kinds, Kind(v.Kind))
+	}
+	if want := []Kind{Allowed, Allowed, Cut, Cut}; !slices.Equal(kinds, want) {
+		t.Errorf("verdicts %v, want %v", kinds, want)
+	}
+	if s, err := e.Stats(); err != nil {
+		t.Fatal(err)
+	} else if want := (Stats{New: 2, Tracked: 5, Dropped: 3, Redecided: 2}); s != want {
+		t.Errorf("stats %+v, want %+v", s, want)
+	}
+
+	// A cached verdict is taken as it is: B, denied in its conntrack
+	// entry, passes once its cache entry says allowed.
+	setRecent(t, e, 0, 20002, func(c *bpf.EnforceCached) { c.Denied = 0 })
+	if ret := run(t, e.objs.ToPod, ack(20002)); ret != tcActUnspec {
+		t.Errorf("B's ACK with an allowing cache entry: %d, want %d", ret, tcActUnspec)
+	}
+}
+
+// recentEntry is what a CPU's cache holds for the connection whose client
+// (the higher port) is at port.
+func recentEntry(t *testing.T, e *Enforcer, cpu int, port uint16) (bpf.EnforceCached, bool) {
+	t.Helper()
+	c := recentCache(t, e)
+	i, ok := recentSlot(&c[cpu], port)
+	if !ok {
+		return bpf.EnforceCached{}, false
+	}
+	return c[cpu].Slot[i], true
+}
+
+// setRecent changes, with change, what a CPU's cache holds for the
+// connection whose client is at port.
+func setRecent(t *testing.T, e *Enforcer, cpu int, port uint16, change func(*bpf.EnforceCached)) {
+	t.Helper()
+	c := recentCache(t, e)
+	i, ok := recentSlot(&c[cpu], port)
+	if !ok {
+		t.Fatalf("the connection from port %d is not in CPU %d's cache", port, cpu)
+	}
+	change(&c[cpu].Slot[i])
+	if err := e.objs.Recent.Put(uint32(0), c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recentSlot finds the slot of a cache that holds the connection whose
+// client is at port.
+func recentSlot(c *bpf.EnforceCache, port uint16) (int, bool) {
+	for i, s := range c.Slot {
+		if s.Key.Proto != 0 && max(ntohs(s.Key.Sport), ntohs(s.Key.Dport)) == port {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// recentCache is each CPU's cache of recent connections.
+func recentCache(t *testing.T, e *Enforcer) []bpf.EnforceCache {
+	t.Helper()
+	var per []bpf.EnforceCache
+	if err := e.objs.Recent.Lookup(uint32(0), &per); err != nil {
+		t.Fatal(err)
+	}
+	return per
+}
+
+func revision(t *testing.T, e *Enforcer) uint32 {
+	t.Helper()
+	var st bpf.EnforceState
+	if err := e.objs.Current.Lookup(uint32(0), &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Revision
+}
+
+func ntohs(n uint16) uint16 {
+	var b [2]byte
+	binary.NativeEndian.PutUint16(b[:], n)
+	return binary.BigEndian.Uint16(b[:])
 }

@@ -133,7 +133,7 @@ const strsHeld = 2
 // reports whether it did. It looks for v by address first, then, when v
 // is new or not interned, by its bytes.
 func (s *strSet) add(v string, limit int) bool {
-	if v == "" || s.has(v, same) || s.n >= limit || s.has(v, equal) {
+	if v == "" || s.has(v, true) || s.n >= limit || s.has(v, false) {
 		return false
 	}
 	if s.n < strsHeld {
@@ -145,17 +145,25 @@ func (s *strSet) add(v string, limit int) bool {
 	return true
 }
 
-// has reports whether the set holds a string eq to v.
-func (s *strSet) has(v string, eq func(a, b string) bool) bool {
-	for _, x := range s.held[:min(s.n, strsHeld)] {
-		if eq(x, v) {
+// has reports whether the set holds v: the same string in memory when
+// byAddr, else one with the same bytes.
+func (s *strSet) has(v string, byAddr bool) bool {
+	held := s.held[:min(s.n, strsHeld)]
+	if byAddr {
+		return holdsAddr(held, v) || holdsAddr(s.more, v)
+	}
+	return slices.Contains(held, v) || slices.Contains(s.more, v)
+}
+
+// holdsAddr reports whether xs holds v itself, by address.
+func holdsAddr(xs []string, v string) bool {
+	for _, x := range xs {
+		if same(x, v) {
 			return true
 		}
 	}
-	return slices.ContainsFunc(s.more, func(x string) bool { return eq(x, v) })
+	return false
 }
-
-func equal(a, b string) bool { return a == b }
 
 // values returns the strings in the order added.
 func (s *strSet) values() []string {

@@ -133,7 +133,7 @@ const strsHeld = 2
 // reports whether it did. It looks for v by address first, then, when v
 // is new or not interned, by its bytes.
 func (s *strSet) add(v string, limit int) bool {
-	if v == "" || s.has(v, true) || s.n >= limit || s.has(v, false) {
+	if v == "" || s.hasSame(v) || s.n >= limit || s.hasEqual(v) {
 		return false
 	}
 	if s.n < strsHeld {
@@ -145,15 +145,18 @@ func (s *strSet) add(v string, limit int) bool {
 	return true
 }
 
-// has reports whether the set holds v: the same string in memory when
-// byAddr, else one with the same bytes.
-func (s *strSet) has(v string, byAddr bool) bool {
-	held := s.held[:min(s.n, strsHeld)]
-	if byAddr {
-		return holdsAddr(held, v) || holdsAddr(s.more, v)
-	}
-	return slices.Contains(held, v) || slices.Contains(s.more, v)
+// hasSame reports whether the set holds v itself, by address.
+func (s *strSet) hasSame(v string) bool {
+	return holdsAddr(s.inline(), v) || holdsAddr(s.more, v)
 }
+
+// hasEqual reports whether the set holds a string with v's bytes.
+func (s *strSet) hasEqual(v string) bool {
+	return slices.Contains(s.inline(), v) || slices.Contains(s.more, v)
+}
+
+// inline returns the strings held in the set itself.
+func (s *strSet) inline() []string { return s.held[:min(s.n, strsHeld)] }
 
 // holdsAddr reports whether xs holds v itself, by address.
 func holdsAddr(xs []string, v string) bool {
@@ -167,7 +170,7 @@ func holdsAddr(xs []string, v string) bool {
 
 // values returns the strings in the order added.
 func (s *strSet) values() []string {
-	return append(slices.Clone(s.held[:min(s.n, strsHeld)]), s.more...)
+	return append(slices.Clone(s.inline()), s.more...)
 }
 
 // same reports whether a and b are the same string in memory.

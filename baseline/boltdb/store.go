@@ -111,17 +111,37 @@ func checkFile(path string, readOnly bool) error {
 	return checkLength(path, fi.Size())
 }
 
+// writableMap is how much of a writable file bbolt maps when it opens
+// it. A commit that grows the file past the map maps it anew, and bbolt
+// first copies every page the transaction has read into the heap: a
+// commit of many edges then briefly held tens of MiB more than it needs,
+// and waited for every reader to end. Mapped larger than the file, it is
+// not mapped anew until the file passes the map; only the pages read or
+// written are resident.
+const writableMap = 1 << 30
+
+// growStep is how far past what it needs a writable file grows when it
+// must. bbolt grows a file mapped larger than 16 MiB by 16 MiB past its
+// need, which writableMap would make every file; a smaller step keeps
+// small files small, and the file grows at most once a commit.
+const growStep = 1 << 20
+
 func openBolt(path string, readOnly bool, timeout time.Duration) (*bolt.DB, error) {
 	// The hashmap freelist finds free pages by run length where the array
 	// one scans it all, and retention leaves many; the file's format is
 	// the same.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType})
+	o := &bolt.Options{Timeout: timeout, ReadOnly: readOnly, FreelistType: bolt.FreelistMapType}
+	if !readOnly {
+		o.InitialMmapSize = writableMap
+	}
+	db, err := bolt.Open(path, 0o600, o)
 	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("open %s: %w (waited %v)", path, ErrLocked, timeout)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	db.AllocSize = growStep
 	return db, nil
 }
 

@@ -14,7 +14,7 @@ import (
 // BatchOptions tunes a Batcher. The zero value is ready to use.
 type BatchOptions struct {
 	// BatchRecords is how many records go into one commit; zero means
-	// 500,000.
+	// DefaultBatchRecords.
 	BatchRecords int
 	// BatchInterval commits a batch that has waited this long even when
 	// it is not full; zero means 10 s.
@@ -22,6 +22,13 @@ type BatchOptions struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
+
+// DefaultBatchRecords is BatchOptions.BatchRecords's default. A commit
+// costs about what the edges it rewrites do, whatever their records: an
+// edge seen in a batch rewrites each of its blocks the batch reaches once,
+// however many of its records the batch holds, so fewer and larger
+// batches cost less a record.
+const DefaultBatchRecords = 2_000_000
 
 // Batcher commits a Learner's deltas to a store in batches: a store then
 // holds whole batches of records, never part of one.
@@ -38,7 +45,7 @@ type Batcher struct {
 // NewBatcher commits what l learns to store.
 func NewBatcher(l *Learner, store baseline.Store, opts BatchOptions) *Batcher {
 	if opts.BatchRecords <= 0 {
-		opts.BatchRecords = 500_000
+		opts.BatchRecords = DefaultBatchRecords
 	}
 	if opts.BatchInterval <= 0 {
 		opts.BatchInterval = 10 * time.Second

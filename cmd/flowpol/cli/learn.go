@@ -67,7 +67,7 @@ func (o *learnOptions) addFlags(cmd *cobra.Command) {
 	f.StringVar(&o.from, "from", "", `flow records to read, JSON Lines; "-" for standard input`)
 	f.Var(positiveDuration(&o.window, 0), "window", "capture live for this long (without --from)")
 	addStoreFlags(cmd, &o.db)
-	f.Var(positiveInt(&o.batchRecords, 500_000), "batch-records", "records per committed batch")
+	f.Var(positiveInt(&o.batchRecords, learn.DefaultBatchRecords), "batch-records", "records per committed batch")
 	f.StringSliceVar(&o.clusterCIDRs, "cluster-cidr", nil, "pod and service ranges: an unknown address in them is unresolved, not external (nodes' podCIDRs are always included)")
 	f.Var(positiveDuration(&o.lockTimeout, time.Second), "lock-timeout", "how long to wait for another process to release the baseline file")
 	f.Var(nonNegativeDuration(&o.maxWait, 30*time.Second), "max-wait", "with --kubeconfig, how long a flow whose pod the cluster state does not show yet waits for it")

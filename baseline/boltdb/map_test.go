@@ -2,35 +2,24 @@ package boltdb
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
-
-	bolt "go.etcd.io/bbolt"
 
 	"github.com/flowpol/flowpol/baseline"
 )
 
 // TestFileGrowsByItsNeed: as commits add to a new baseline, from a few
 // pages to several MiB, its file is never more than growStep larger than
-// the pages in use (and a page), though bbolt maps 1 GiB of it. If it failed, every
-// baseline would take bbolt's 16 MiB step past its need, or grow to its
-// map's size, up to twice its need.
+// the pages in use (and a page), though bbolt maps 1 GiB of it. If it
+// failed, every baseline would take bbolt's 16 MiB step past its need,
+// or grow to its map's size, up to twice its need.
 func TestFileGrowsByItsNeed(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "b.db")
-	s, err := Open(path, Options{Retention: baseline.Retention{{Bucket: time.Minute}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, Options{Retention: baseline.Retention{{Bucket: time.Minute}}})
 	for h := range 12 {
 		apply(t, s, hourDelta(day0.Add(time.Duration(h)*time.Hour), 3000, uint64(h)))
-		var used int64
-		if err := s.db.View(func(tx *bolt.Tx) error { used = tx.Size(); return nil }); err != nil {
-			t.Fatal(err)
-		}
+		used := usedBytes(t, s.path)
 		step := int64(growStep + s.db.Info().PageSize) // bbolt counts a page past the last in use
-		if file := fileSize(path); file < used || file-used > step {
+		if file := fileSize(s.path); file < used || file-used > step {
 			t.Fatalf("after %d commits: file of %d bytes, %d in use; want at most %d more", h+1, file, used, step)
 		}
 		if h == 11 && used < 4<<20 {
@@ -45,18 +34,14 @@ func TestFileGrowsByItsNeed(t *testing.T) {
 // file anew for the commit, which waits for every reader to end: an
 // aggregator's commits would stall behind long window queries.
 func TestCommitDoesNotWaitForReaders(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "b.db")
-	s, err := Open(path, Options{Retention: baseline.Retention{{Bucket: time.Minute}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTest(t, Options{Retention: baseline.Retention{{Bucket: time.Minute}}})
 	apply(t, s, hourDelta(day0, 10, 0))
 	rd, err := s.db.Begin(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before, grew := rd.Size(), fileSize(path)
+	t.Cleanup(func() { rd.Rollback() }) // before the store closes, which waits for it
+	before, grew := rd.Size(), fileSize(s.path)
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Apply(context.Background(), hourDelta(day0.Add(time.Hour), 5000, 1))
@@ -71,7 +56,7 @@ func TestCommitDoesNotWaitForReaders(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if grew = fileSize(path) - grew; grew < 1<<20 || rd.Size() != before {
+	if grew = fileSize(s.path) - grew; grew < 1<<20 || rd.Size() != before {
 		t.Errorf("the file grew %d bytes; the reader sees %d bytes in use, had %d; want past 1 MiB, more than bbolt maps of a new file, and the same", grew, rd.Size(), before)
 	}
 	if err := rd.Rollback(); err != nil {

@@ -60,6 +60,12 @@ func NewBatcher(l *Learner, store baseline.Store, opts BatchOptions) *Batcher {
 // or due. Records waiting for the cluster state are retried as it goes.
 func (b *Batcher) Add(ctx context.Context, rec *flow.Record, line int) error {
 	b.l.Add(rec)
+	return b.added(ctx, line)
+}
+
+// added notes a record added, read at line, retries the waiting records,
+// and commits the batch when it is full or due.
+func (b *Batcher) added(ctx context.Context, line int) error {
 	b.inBatch++
 	b.line = line
 	if b.l.Waiting() > 0 {
@@ -142,7 +148,9 @@ func FromReader(ctx context.Context, rd Records, l *Learner, store baseline.Stor
 
 // Records is a source of flow records read from a file: a *flow.Reader,
 // or a reader of another format. Next returns io.EOF after the last; Line
-// is the line of the record Next returned last.
+// is the line of the record Next returned last. A record Next returns is
+// overwritten by the next call, but a copy of it stays valid: its strings
+// and DNS answer are its own.
 type Records interface {
 	Next() (*flow.Record, error)
 	Line() int
@@ -150,20 +158,40 @@ type Records interface {
 
 var _ Records = (*flow.Reader)(nil)
 
+// read learns rd's records, readAhead at a time: those before a
+// malformed one are added, and may commit, before its error is returned.
 func (b *Batcher) read(ctx context.Context, rd Records) error {
+	buf := make([]ahead, readAhead)
 	for ctx.Err() == nil {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
+		n, readErr := b.readAhead(rd, buf)
+		for i := range buf[:n] {
+			b.l.addAhead(&buf[i])
+			if err := b.added(ctx, buf[i].line); err != nil {
+				return fmt.Errorf("after line %d: %w", buf[i].line, err)
+			}
+		}
+		if errors.Is(readErr, io.EOF) {
 			break
 		}
-		if err != nil {
-			return err
-		}
-		if err := b.Add(ctx, rec, rd.Line()); err != nil {
-			return fmt.Errorf("after line %d: %w", rd.Line(), err)
+		if readErr != nil {
+			return readErr
 		}
 	}
 	return b.Finish(ctx)
+}
+
+// readAhead reads and places records into buf until it is full or rd ends
+// or fails, and returns how many it read.
+func (b *Batcher) readAhead(rd Records, buf []ahead) (int, error) {
+	for i := range buf {
+		rec, err := rd.Next()
+		if err != nil {
+			return i, err
+		}
+		buf[i].rec, buf[i].line = *rec, rd.Line()
+		b.l.place(&buf[i])
+	}
+	return len(buf), nil
 }
 
 // Edges returns how many distinct edges the run has seen.

@@ -134,31 +134,43 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 // Add aggregates one record, or makes it wait when its placement is
 // Unknown.
 func (l *Learner) Add(rec *flow.Record) {
-	l.run.Records++
-	l.run.Connections = flow.AddCounts(l.run.Connections, rec.Count)
-	if l.ignore(rec) {
-		return
-	}
-	l.res.Place(rec, &l.pl)
-	if !l.pl.Unknown || !l.queue(rec) {
-		l.add(rec, &l.pl)
+	if l.count(rec) {
+		l.res.Place(rec, &l.pl)
+		l.addPlaced(rec, &l.pl, nil)
 	}
 }
 
-// ignore counts a record that is no flow between pods: loopback traffic
-// stays inside one pod.
-func (l *Learner) ignore(rec *flow.Record) bool {
-	if rec.Src.Addr().IsLoopback() || rec.Dst.Addr().IsLoopback() {
+// count counts a record read, and reports whether it is to be placed and
+// added: a record that is no flow between pods is counted as ignored.
+func (l *Learner) count(rec *flow.Record) bool {
+	l.run.Records++
+	l.run.Connections = flow.AddCounts(l.run.Connections, rec.Count)
+	if ignored(rec) {
 		l.run.Ignored["loopback (inside one pod)"]++
-		return true
+		return false
 	}
-	return false
+	return true
+}
+
+// ignored reports whether a record is no flow between pods: loopback
+// traffic stays inside one pod.
+func ignored(rec *flow.Record) bool {
+	return rec.Src.Addr().IsLoopback() || rec.Dst.Addr().IsLoopback()
+}
+
+// addPlaced adds a placed record, or makes it wait when its placement is
+// Unknown. first, when not nil, is the edge to p.Dsts[0].
+func (l *Learner) addPlaced(rec *flow.Record, p *resolve.Placement, first *edge) {
+	if !p.Unknown || !l.queue(rec) {
+		l.add(rec, p, first)
+	}
 }
 
 // add adds a placed record: its DNS answer, for the client's later
 // connections, and its connections to the edges, an external one named
-// by the answers the client received for its address.
-func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
+// by the answers the client received for its address. first, when not
+// nil, is the edge to p.Dsts[0], looked up already.
+func (l *Learner) add(rec *flow.Record, p *resolve.Placement, first *edge) {
 	at := rec.Time.UnixMilli()
 	if rec.DNS != nil {
 		l.dns.hear(clientOf(rec, p), rec.DNS, at)
@@ -174,9 +186,12 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement) {
 		l.shared = append(l.shared, sharedCount{start: start, count: rec.Count})
 		shared = &l.shared[len(l.shared)-1]
 	}
-	for _, d := range p.Dsts {
+	for i, d := range p.Dsts {
 		l.noteUnresolved(d.End)
-		e := l.edge(p.Src, d, rec.Proto)
+		e := first
+		if i > 0 || e == nil {
+			e = l.edge(p.Src, d, rec.Proto)
+		}
 		if !e.touched {
 			e.touched = true
 			l.touched = append(l.touched, e)

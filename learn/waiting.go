@@ -52,7 +52,7 @@ func (l *Learner) retry(due func(*waitingRecord) bool) {
 		if l.pl.Unknown {
 			l.run.WaitedOut++
 		}
-		l.add(&w.rec, &l.pl)
+		l.add(&w.rec, &l.pl, nil)
 	}
 	if len(kept) != len(l.waiting) {
 		l.waitingChanged = true
@@ -84,7 +84,7 @@ func (l *Learner) Restore(recs []flow.Record) {
 			l.waiting = append(l.waiting, waitingRecord{rec: recs[i], since: now})
 			continue
 		}
-		l.add(&recs[i], &l.pl)
+		l.add(&recs[i], &l.pl, nil)
 		l.waitingChanged = true
 	}
 }

@@ -1,0 +1,135 @@
+package learn_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flowpol/flowpol/baseline"
+	"github.com/flowpol/flowpol/baseline/boltdb"
+	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/synth"
+	"github.com/flowpol/flowpol/inventory"
+	"github.com/flowpol/flowpol/learn"
+	"github.com/flowpol/flowpol/resolve"
+	"github.com/flowpol/flowpol/topology"
+)
+
+// FromReader reads records ahead of adding them; it stores what adding
+// them one at a time does, batch for batch: the same edges with the same
+// evidence, and the same run. The records are a cluster's like the
+// held-out one's (Services with unknown ports, DNS answers), with a
+// loopback one every 1,000, in batches that end inside a read-ahead.
+func TestReadAheadStoresAsAdd(t *testing.T) {
+	opts := synth.HeldOut()
+	opts.Workloads, opts.Edges = 120, 300
+	c, err := synth.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invYAML, flows bytes.Buffer
+	if err := c.WriteInventory(&invYAML); err != nil {
+		t.Fatal(err)
+	}
+	const records = 20_003
+	if err := c.WriteFlows(&flows, records); err != nil {
+		t.Fatal(err)
+	}
+	withLoopback(t, &flows, 1_000)
+	inv, err := inventory.Load(&invYAML, "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := learn.BatchOptions{BatchRecords: 1_001}
+	ahead, aheadRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
+		return learn.FromReader(context.Background(), flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), l, s, batch)
+	})
+	one, oneRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
+		return addEach(flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), learn.NewBatcher(l, s, batch))
+	})
+	if aheadRun.Records != records || aheadRun.Batches != 20 || len(aheadRun.Ignored) == 0 || len(aheadRun.Unresolved) == 0 {
+		t.Errorf("run %+v: want %d records in 20 batches, some ignored, some unresolved", aheadRun, records)
+	}
+	if !reflect.DeepEqual(aheadRun, oneRun) {
+		t.Errorf("run read ahead\n%+v\nadded one at a time\n%+v", aheadRun, oneRun)
+	}
+	if len(ahead) == 0 || len(ahead) != len(one) {
+		t.Fatalf("%d edges stored read ahead, %d added one at a time", len(ahead), len(one))
+	}
+	for i := range ahead {
+		if !reflect.DeepEqual(ahead[i], one[i]) {
+			t.Errorf("edge %d read ahead\n%+v\nadded one at a time\n%+v", i, ahead[i], one[i])
+		}
+	}
+}
+
+// learnWith learns with run into a new baseline and returns its edges and
+// the run, its start time zeroed.
+func learnWith(t *testing.T, inv *inventory.Inventory, batch learn.BatchOptions, run func(*learn.Learner, baseline.Store) (baseline.Run, error)) ([]topology.EdgeStats, baseline.Run) {
+	t.Helper()
+	s, err := boltdb.Open(filepath.Join(t.TempDir(), "f.db"), boltdb.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: s.Bucket()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := run(l, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Started = time.Time{}
+	w, err := s.Window(context.Background(), time.Unix(0, 0), time.Now().Add(24*time.Hour*365*10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.Edges, r
+}
+
+// withLoopback makes every nth record of flows one inside its pod.
+func withLoopback(t *testing.T, flows *bytes.Buffer, nth int) {
+	t.Helper()
+	rd := flow.NewReader(bytes.NewReader(bytes.Clone(flows.Bytes())), "flows.jsonl")
+	flows.Reset()
+	for i := 1; ; i++ {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%nth == 0 {
+			lo := netip.MustParseAddr("127.0.0.1")
+			rec.Src, rec.Dst = netip.AddrPortFrom(lo, rec.Src.Port()), netip.AddrPortFrom(lo, rec.Dst.Port())
+		}
+		flows.Write(append(flow.AppendJSON(nil, rec), '\n'))
+	}
+}
+
+// addEach adds rd's records to b one at a time, and finishes.
+func addEach(rd *flow.Reader, b *learn.Batcher) (baseline.Run, error) {
+	ctx := context.Background()
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return b.Run(), err
+		}
+		if err := b.Add(ctx, rec, rd.Line()); err != nil {
+			return b.Run(), err
+		}
+	}
+	err := b.Finish(ctx)
+	return b.Run(), err
+}

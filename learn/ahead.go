@@ -8,10 +8,10 @@ import (
 	"github.com/flowpol/flowpol/resolve"
 )
 
-// readAhead is how many records FromReader reads and places before it
-// adds the first of them. A cluster's edges are too many for the
+// readAhead is how many records AddAll and FromReader place before they
+// add the first of them. A cluster's edges are too many for the
 // processor's caches, and a record's is found at random: added as soon as
-// it is read, a record waits for its edge's memory. Placed when read, the
+// it is placed, a record waits for its edge's memory. Placed ahead, the
 // record's edge is asked for then (prefetch.Range), and its memory comes
 // while the records before it are added, about a microsecond each.
 const readAhead = 16
@@ -22,35 +22,53 @@ const readAhead = 16
 // Take).
 const edgeHot = unsafe.Offsetof(edge{}.cells) + unsafe.Sizeof(edge{}.cells)
 
-// ahead is a record read ahead: where it was read, its placement, and the
-// edge to its first destination, when it has one.
+// ahead is a record placed ahead of its adding, and the edge to its first
+// destination, when it has one.
 type ahead struct {
-	rec   flow.Record
-	line  int
+	rec   *flow.Record
 	pl    resolve.Placement
 	first *edge
 }
 
-// place places a record read ahead, and looks up the edge to its first
-// destination and asks for its memory. It counts nothing: the record is
-// counted when added (addAhead), so that a commit before then does not
-// count it as stored.
-func (l *Learner) place(a *ahead) {
-	a.first = nil
-	if ignored(&a.rec) {
-		return
+// AddAll adds recs in order, as Add adds each, only faster.
+func (l *Learner) AddAll(recs []flow.Record) {
+	for len(recs) > 0 {
+		n := l.placeAhead(recs)
+		for i := range n {
+			l.addAhead(i)
+		}
+		recs = recs[n:]
 	}
-	l.res.Place(&a.rec, &a.pl)
-	if a.pl.Unknown || a.rec.Count == 0 || len(a.pl.Dsts) == 0 {
-		return
-	}
-	a.first = l.edge(a.pl.Src, a.pl.Dsts[0], a.rec.Proto)
-	prefetch.Range(unsafe.Pointer(a.first), edgeHot)
 }
 
-// addAhead adds a record read ahead and placed, as Add would have.
-func (l *Learner) addAhead(a *ahead) {
-	if l.count(&a.rec) {
-		l.addPlaced(&a.rec, &a.pl, a.first)
+// placeAhead places the first readAhead of recs, or all when fewer, into
+// l.ahead, looks up the edge to each one's first destination and asks
+// for its memory. It returns how many it placed. It counts nothing: a
+// record is counted when added (addAhead), so that a commit before then
+// does not count it as stored.
+func (l *Learner) placeAhead(recs []flow.Record) int {
+	n := min(len(recs), readAhead)
+	for i := range n {
+		a := &l.ahead[i]
+		a.rec, a.first = &recs[i], nil
+		if ignored(a.rec) {
+			continue
+		}
+		l.res.Place(a.rec, &a.pl)
+		if a.pl.Unknown || a.rec.Count == 0 || len(a.pl.Dsts) == 0 {
+			continue
+		}
+		a.first = l.edge(a.pl.Src, a.pl.Dsts[0], a.rec.Proto)
+		prefetch.Range(unsafe.Pointer(a.first), edgeHot)
 	}
+	return n
+}
+
+// addAhead adds the ith record placed ahead, as Add would have.
+func (l *Learner) addAhead(i int) {
+	a := &l.ahead[i]
+	if l.count(a.rec) {
+		l.addPlaced(a.rec, &a.pl, a.first)
+	}
+	a.rec = nil
 }

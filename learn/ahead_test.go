@@ -27,25 +27,7 @@ import (
 // held-out one's (Services with unknown ports, DNS answers), with a
 // loopback one every 1,000, in batches that end inside a read-ahead.
 func TestReadAheadStoresAsAdd(t *testing.T) {
-	opts := synth.HeldOut()
-	opts.Workloads, opts.Edges = 120, 300
-	c, err := synth.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var invYAML, flows bytes.Buffer
-	if err := c.WriteInventory(&invYAML); err != nil {
-		t.Fatal(err)
-	}
-	const records = 20_003
-	if err := c.WriteFlows(&flows, records); err != nil {
-		t.Fatal(err)
-	}
-	withLoopback(t, &flows, 1_000)
-	inv, err := inventory.Load(&invYAML, "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	inv, flows := heldOutLike(t)
 	batch := learn.BatchOptions{BatchRecords: 1_001}
 	ahead, aheadRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
 		return learn.FromReader(context.Background(), flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), l, s, batch)
@@ -53,8 +35,8 @@ func TestReadAheadStoresAsAdd(t *testing.T) {
 	one, oneRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
 		return addEach(flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), learn.NewBatcher(l, s, batch))
 	})
-	if aheadRun.Records != records || aheadRun.Batches != 20 || len(aheadRun.Ignored) == 0 || len(aheadRun.Unresolved) == 0 {
-		t.Errorf("run %+v: want %d records in 20 batches, some ignored, some unresolved", aheadRun, records)
+	if aheadRun.Records != heldOutRecords || aheadRun.Batches != 20 || len(aheadRun.Ignored) == 0 || len(aheadRun.Unresolved) == 0 {
+		t.Errorf("run %+v: want %d records in 20 batches, some ignored, some unresolved", aheadRun, heldOutRecords)
 	}
 	if !reflect.DeepEqual(aheadRun, oneRun) {
 		t.Errorf("run read ahead\n%+v\nadded one at a time\n%+v", aheadRun, oneRun)
@@ -67,6 +49,77 @@ func TestReadAheadStoresAsAdd(t *testing.T) {
 			t.Errorf("edge %d read ahead\n%+v\nadded one at a time\n%+v", i, ahead[i], one[i])
 		}
 	}
+}
+
+// AddAll adds as Add adds each record: the deltas taken between are the
+// same.
+func TestAddAllTakesAsAdd(t *testing.T) {
+	inv, flows := heldOutLike(t)
+	var recs []flow.Record
+	rd := flow.NewReader(&flows, "flows.jsonl")
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, *rec)
+	}
+	all, one := newLearner(t, inv), newLearner(t, inv)
+	for start := 0; start < len(recs); start += 7_001 {
+		part := recs[start:min(start+7_001, len(recs))]
+		all.AddAll(part)
+		for i := range part {
+			one.Add(&part[i])
+		}
+		got, want := all.Take(), one.Take()
+		if got == nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("records from %d: AddAll's delta differs from Add's, or is empty", start)
+		}
+	}
+	if got, want := all.Run(), one.Run(); !reflect.DeepEqual(got, want) {
+		t.Errorf("AddAll's run\n%+v\nAdd's\n%+v", got, want)
+	}
+}
+
+// heldOutRecords is how many records heldOutLike writes.
+const heldOutRecords = 20_003
+
+// heldOutLike returns the inventory and the flow records of a small
+// cluster like the held-out one (Services with unknown ports, DNS
+// answers), with a loopback record every 1,000.
+func heldOutLike(t *testing.T) (*inventory.Inventory, bytes.Buffer) {
+	t.Helper()
+	opts := synth.HeldOut()
+	opts.Workloads, opts.Edges = 120, 300
+	c, err := synth.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var invYAML, flows bytes.Buffer
+	if err := c.WriteInventory(&invYAML); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteFlows(&flows, heldOutRecords); err != nil {
+		t.Fatal(err)
+	}
+	withLoopback(t, &flows, 1_000)
+	inv, err := inventory.Load(&invYAML, "cluster.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inv, flows
+}
+
+func newLearner(t *testing.T, inv *inventory.Inventory) *learn.Learner {
+	t.Helper()
+	l, err := learn.New(resolve.New(inv, resolve.Options{}), learn.Options{Bucket: time.Minute, Now: func() time.Time { return time.Unix(0, 0) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }
 
 // learnWith learns with run into a new baseline and returns its edges and

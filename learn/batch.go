@@ -161,13 +161,15 @@ var _ Records = (*flow.Reader)(nil)
 // read learns rd's records, readAhead at a time: those before a
 // malformed one are added, and may commit, before its error is returned.
 func (b *Batcher) read(ctx context.Context, rd Records) error {
-	buf := make([]ahead, readAhead)
+	var recs [readAhead]flow.Record
+	var lines [readAhead]int
 	for ctx.Err() == nil {
-		n, readErr := b.readAhead(rd, buf)
-		for i := range buf[:n] {
-			b.l.addAhead(&buf[i])
-			if err := b.added(ctx, buf[i].line); err != nil {
-				return fmt.Errorf("after line %d: %w", buf[i].line, err)
+		n, readErr := readSome(rd, recs[:], lines[:])
+		b.l.placeAhead(recs[:n])
+		for i := range n {
+			b.l.addAhead(i)
+			if err := b.added(ctx, lines[i]); err != nil {
+				return fmt.Errorf("after line %d: %w", lines[i], err)
 			}
 		}
 		if errors.Is(readErr, io.EOF) {
@@ -180,18 +182,17 @@ func (b *Batcher) read(ctx context.Context, rd Records) error {
 	return b.Finish(ctx)
 }
 
-// readAhead reads and places records into buf until it is full or rd ends
-// or fails, and returns how many it read.
-func (b *Batcher) readAhead(rd Records, buf []ahead) (int, error) {
-	for i := range buf {
+// readSome reads records into recs, and their lines into lines, until
+// recs is full or rd ends or fails, and returns how many it read.
+func readSome(rd Records, recs []flow.Record, lines []int) (int, error) {
+	for i := range recs {
 		rec, err := rd.Next()
 		if err != nil {
 			return i, err
 		}
-		buf[i].rec, buf[i].line = *rec, rd.Line()
-		b.l.place(&buf[i])
+		recs[i], lines[i] = *rec, rd.Line()
 	}
-	return len(buf), nil
+	return len(recs), nil
 }
 
 // Edges returns how many distinct edges the run has seen.

@@ -50,7 +50,8 @@ type Learner struct {
 	edges   map[edgeKey]*edge
 	touched []*edge // edges added to since the last Take
 	pl      resolve.Placement
-	facts   []endFacts // per end id, as looked up: zero until then
+	ahead   [readAhead]ahead // records placed ahead of their adding
+	facts   []endFacts       // per end id, as looked up: zero until then
 	// unresolved counts the unresolved ends of records, by reason: Run
 	// names them.
 	unresolved [math.MaxUint8 + 1]uint64

@@ -53,9 +53,7 @@ func (s *Sink) resentDelta(b *wire.Batch) (*baseline.Delta, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := range b.Records {
-		l.Add(&b.Records[i])
-	}
+	l.AddAll(b.Records)
 	l.Release() // nothing waits: the batch is committed whole now
 	d := l.Take()
 	if d == nil {

@@ -388,9 +388,7 @@ func (s *Sink) add(g *group, d *delivery) *group {
 		d.dup = true
 		return g
 	}
-	for i := range d.b.Records {
-		s.l.Add(&d.b.Records[i])
-	}
+	s.l.AddAll(d.b.Records)
 	if _, ok := g.prev[d.b.Agent]; !ok {
 		g.prev[d.b.Agent] = s.delivered[d.b.Agent]
 	}

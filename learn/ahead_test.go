@@ -27,13 +27,17 @@ import (
 // held-out one's (Services with unknown ports, DNS answers), with a
 // loopback one every 1,000, in batches that end inside a read-ahead.
 func TestReadAheadStoresAsAdd(t *testing.T) {
-	inv, flows := heldOutLike(t)
+	inv, recs := heldOutLike(t)
+	var flows []byte
+	for i := range recs {
+		flows = append(flow.AppendJSON(flows, &recs[i]), '\n')
+	}
 	batch := learn.BatchOptions{BatchRecords: 1_001}
 	ahead, aheadRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
-		return learn.FromReader(context.Background(), flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), l, s, batch)
+		return learn.FromReader(context.Background(), flow.NewReader(bytes.NewReader(flows), "flows.jsonl"), l, s, batch)
 	})
 	one, oneRun := learnWith(t, inv, batch, func(l *learn.Learner, s baseline.Store) (baseline.Run, error) {
-		return addEach(flow.NewReader(bytes.NewReader(flows.Bytes()), "flows.jsonl"), learn.NewBatcher(l, s, batch))
+		return addEach(recs, learn.NewBatcher(l, s, batch))
 	})
 	if aheadRun.Records != heldOutRecords || aheadRun.Batches != 20 || len(aheadRun.Ignored) == 0 || len(aheadRun.Unresolved) == 0 {
 		t.Errorf("run %+v: want %d records in 20 batches, some ignored, some unresolved", aheadRun, heldOutRecords)
@@ -54,19 +58,7 @@ func TestReadAheadStoresAsAdd(t *testing.T) {
 // AddAll adds as Add adds each record: the deltas taken between are the
 // same.
 func TestAddAllTakesAsAdd(t *testing.T) {
-	inv, flows := heldOutLike(t)
-	var recs []flow.Record
-	rd := flow.NewReader(&flows, "flows.jsonl")
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, *rec)
-	}
+	inv, recs := heldOutLike(t)
 	all, one := newLearner(t, inv), newLearner(t, inv)
 	for start := 0; start < len(recs); start += 7_001 {
 		part := recs[start:min(start+7_001, len(recs))]
@@ -84,13 +76,13 @@ func TestAddAllTakesAsAdd(t *testing.T) {
 	}
 }
 
-// heldOutRecords is how many records heldOutLike writes.
+// heldOutRecords is how many records heldOutLike makes.
 const heldOutRecords = 20_003
 
 // heldOutLike returns the inventory and the flow records of a small
 // cluster like the held-out one (Services with unknown ports, DNS
-// answers), with a loopback record every 1,000.
-func heldOutLike(t *testing.T) (*inventory.Inventory, bytes.Buffer) {
+// answers), with a loopback record every 1,000, as read from a file.
+func heldOutLike(t *testing.T) (*inventory.Inventory, []flow.Record) {
 	t.Helper()
 	opts := synth.HeldOut()
 	opts.Workloads, opts.Edges = 120, 300
@@ -98,19 +90,27 @@ func heldOutLike(t *testing.T) (*inventory.Inventory, bytes.Buffer) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var invYAML, flows bytes.Buffer
-	if err := c.WriteInventory(&invYAML); err != nil {
-		t.Fatal(err)
-	}
+	var flows bytes.Buffer
 	if err := c.WriteFlows(&flows, heldOutRecords); err != nil {
 		t.Fatal(err)
 	}
-	withLoopback(t, &flows, 1_000)
-	inv, err := inventory.Load(&invYAML, "cluster.yaml")
-	if err != nil {
-		t.Fatal(err)
+	var recs []flow.Record
+	rd := flow.NewReader(&flows, "flows.jsonl")
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rd.Line()%1_000 == 0 {
+			lo := netip.MustParseAddr("127.0.0.1")
+			rec.Src, rec.Dst = netip.AddrPortFrom(lo, rec.Src.Port()), netip.AddrPortFrom(lo, rec.Dst.Port())
+		}
+		recs = append(recs, *rec)
 	}
-	return inv, flows
+	return c.Inventory(), recs
 }
 
 func newLearner(t *testing.T, inv *inventory.Inventory) *learn.Learner {
@@ -147,39 +147,12 @@ func learnWith(t *testing.T, inv *inventory.Inventory, batch learn.BatchOptions,
 	return w.Edges, r
 }
 
-// withLoopback makes every nth record of flows one inside its pod.
-func withLoopback(t *testing.T, flows *bytes.Buffer, nth int) {
-	t.Helper()
-	rd := flow.NewReader(bytes.NewReader(bytes.Clone(flows.Bytes())), "flows.jsonl")
-	flows.Reset()
-	for i := 1; ; i++ {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i%nth == 0 {
-			lo := netip.MustParseAddr("127.0.0.1")
-			rec.Src, rec.Dst = netip.AddrPortFrom(lo, rec.Src.Port()), netip.AddrPortFrom(lo, rec.Dst.Port())
-		}
-		flows.Write(append(flow.AppendJSON(nil, rec), '\n'))
-	}
-}
-
-// addEach adds rd's records to b one at a time, and finishes.
-func addEach(rd *flow.Reader, b *learn.Batcher) (baseline.Run, error) {
+// addEach adds recs to b one at a time, each on its own line, and
+// finishes.
+func addEach(recs []flow.Record, b *learn.Batcher) (baseline.Run, error) {
 	ctx := context.Background()
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return b.Run(), err
-		}
-		if err := b.Add(ctx, rec, rd.Line()); err != nil {
+	for i := range recs {
+		if err := b.Add(ctx, &recs[i], i+1); err != nil {
 			return b.Run(), err
 		}
 	}

@@ -32,7 +32,9 @@ type ahead struct {
 
 // AddAll adds recs in order, as Add adds each, only faster.
 func (l *Learner) AddAll(recs []flow.Record) {
+	l.prefetchIndex(recs[:min(len(recs), readAhead)])
 	for len(recs) > 0 {
+		l.prefetchIndex(recs[min(len(recs), readAhead):min(len(recs), 2*readAhead)])
 		n := l.placeAhead(recs)
 		for i := range n {
 			l.addAhead(i)
@@ -48,6 +50,11 @@ func (l *Learner) AddAll(recs []flow.Record) {
 // does not count it as stored.
 func (l *Learner) placeAhead(recs []flow.Record) int {
 	n := min(len(recs), readAhead)
+	if l.pre != nil {
+		for i := range n {
+			l.pre.PrefetchEnds(&recs[i])
+		}
+	}
 	for i := range n {
 		a := &l.ahead[i]
 		a.rec, a.first = &recs[i], nil
@@ -62,6 +69,16 @@ func (l *Learner) placeAhead(recs []flow.Record) int {
 		prefetch.Range(unsafe.Pointer(a.first), edgeHot)
 	}
 	return n
+}
+
+// prefetchIndex asks for where recs' addresses are looked up, when the
+// resolver can: a group of records ahead of their placing.
+func (l *Learner) prefetchIndex(recs []flow.Record) {
+	if l.pre != nil {
+		for i := range recs {
+			l.pre.PrefetchIndex(&recs[i])
+		}
+	}
 }
 
 // addAhead adds the ith record placed ahead, as Add would have.

@@ -164,7 +164,7 @@ func (b *Batcher) read(ctx context.Context, rd Records) error {
 	var recs [readAhead]flow.Record
 	var lines [readAhead]int
 	for ctx.Err() == nil {
-		n, readErr := readSome(rd, recs[:], lines[:])
+		n, readErr := b.readSome(rd, recs[:], lines[:])
 		b.l.placeAhead(recs[:n])
 		for i := range n {
 			b.l.addAhead(i)
@@ -183,14 +183,17 @@ func (b *Batcher) read(ctx context.Context, rd Records) error {
 }
 
 // readSome reads records into recs, and their lines into lines, until
-// recs is full or rd ends or fails, and returns how many it read.
-func readSome(rd Records, recs []flow.Record, lines []int) (int, error) {
+// recs is full or rd ends or fails, and returns how many it read. It
+// asks for where each one's addresses are looked up as it reads it: the
+// parsing of the next ones hides the wait.
+func (b *Batcher) readSome(rd Records, recs []flow.Record, lines []int) (int, error) {
 	for i := range recs {
 		rec, err := rd.Next()
 		if err != nil {
 			return i, err
 		}
 		recs[i], lines[i] = *rec, rd.Line()
+		b.l.prefetchIndex(recs[i : i+1])
 	}
 	return len(recs), nil
 }

@@ -45,6 +45,7 @@ type Options struct {
 // use.
 type Learner struct {
 	res     resolve.Resolver
+	pre     resolve.Prefetcher // res, when it is one
 	opts    Options
 	width   int64 // bucket width, seconds
 	edges   map[edgeKey]*edge
@@ -128,6 +129,7 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 		opts.DNSGrace = time.Minute
 	}
 	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}, dns: newDNSState(opts.DNSGrace.Milliseconds())}
+	l.pre, _ = res.(resolve.Prefetcher)
 	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Ignored: map[string]uint64{}}
 	return l, nil
 }

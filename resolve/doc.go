@@ -9,6 +9,8 @@
 // TargetPort, APIServerEndpoints, IsDNS, PodIdentity, Tenure, HoldsBetter,
 // Outside), so that both place an end alike. Ends are numbered once for a
 // resolver's lifetime, and a Static rebuilt from a newer inventory keeps
-// the numbers. Nothing here needs privileges; a Static is not safe for
+// the numbers. A Static is a Prefetcher too: a loop over many records
+// asks it for the memory of their addresses ahead of placing them.
+// Nothing here needs privileges; a Static is not safe for
 // concurrent use.
 package resolve

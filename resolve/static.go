@@ -36,7 +36,7 @@ type Static struct {
 	lastSrcOK   bool
 }
 
-var _ Resolver = (*Static)(nil)
+var _ Prefetcher = (*Static)(nil)
 
 // endTable numbers ends; resolvers rebuilt from newer inventories share it,
 // so an edge keeps its ends' numbers.
@@ -98,37 +98,6 @@ func (r *Static) addr(a netip.Addr) *addrInfo {
 		r.addrs.set(a, info)
 	}
 	return info
-}
-
-// addrMap indexes addresses, IPv4 ones by their 32 bits: a smaller key,
-// hashed faster.
-type addrMap struct {
-	v4 map[uint32]*addrInfo
-	v6 map[netip.Addr]*addrInfo
-}
-
-func newAddrMap() addrMap {
-	return addrMap{v4: map[uint32]*addrInfo{}, v6: map[netip.Addr]*addrInfo{}}
-}
-
-func (m *addrMap) get(a netip.Addr) *addrInfo {
-	if a.Is4() {
-		return m.v4[v4Key(a)]
-	}
-	return m.v6[a]
-}
-
-func (m *addrMap) set(a netip.Addr, info *addrInfo) {
-	if a.Is4() {
-		m.v4[v4Key(a)] = info
-		return
-	}
-	m.v6[a] = info
-}
-
-func v4Key(a netip.Addr) uint32 {
-	b := a.As4()
-	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
 }
 
 type svcKey struct {
@@ -211,6 +180,18 @@ func (r *Static) Place(rec *flow.Record, p *Placement) {
 	p.Src = Target{End: src.end, Pod: src.pod, Node: src.node}
 	p.Dsts = r.destinations(rec, p.Dsts[:0])
 	p.Unknown = false
+}
+
+// PrefetchIndex asks for where Place begins looking up rec's addresses.
+func (r *Static) PrefetchIndex(rec *flow.Record) {
+	r.addrs.prefetchSlot(rec.Src.Addr())
+	r.addrs.prefetchSlot(rec.Dst.Addr())
+}
+
+// PrefetchEnds asks for what rec's addresses are, as Place will read it.
+func (r *Static) PrefetchEnds(rec *flow.Record) {
+	r.addrs.prefetchInfo(rec.Src.Addr())
+	r.addrs.prefetchInfo(rec.Dst.Addr())
 }
 
 // observerPod is the pod that observed a record, by its uid: the client

@@ -27,6 +27,8 @@ const edgeHot = unsafe.Offsetof(edge{}.cells) + unsafe.Sizeof(edge{}.cells)
 type ahead struct {
 	rec   *flow.Record
 	pl    resolve.Placement
+	key   edgeKey // of first, when keyed
+	keyed bool
 	first *edge
 }
 
@@ -44,10 +46,11 @@ func (l *Learner) AddAll(recs []flow.Record) {
 }
 
 // placeAhead places the first readAhead of recs, or all when fewer, into
-// l.ahead, looks up the edge to each one's first destination and asks
-// for its memory. It returns how many it placed. It counts nothing: a
-// record is counted when added (addAhead), so that a commit before then
-// does not count it as stored.
+// l.ahead and asks for the slot of the edge to each one's first
+// destination; then it looks each edge up and asks for its memory. It
+// returns how many it placed. It counts nothing: a record is counted when
+// added (addAhead), so that a commit before then does not count it as
+// stored.
 func (l *Learner) placeAhead(recs []flow.Record) int {
 	n := min(len(recs), readAhead)
 	if l.pre != nil {
@@ -57,7 +60,7 @@ func (l *Learner) placeAhead(recs []flow.Record) int {
 	}
 	for i := range n {
 		a := &l.ahead[i]
-		a.rec, a.first = &recs[i], nil
+		a.rec, a.first, a.keyed = &recs[i], nil, false
 		if ignored(a.rec) {
 			continue
 		}
@@ -65,8 +68,14 @@ func (l *Learner) placeAhead(recs []flow.Record) int {
 		if a.pl.Unknown || a.rec.Count == 0 || len(a.pl.Dsts) == 0 {
 			continue
 		}
-		a.first = l.edge(a.pl.Src, a.pl.Dsts[0], a.rec.Proto)
-		prefetch.Range(unsafe.Pointer(a.first), edgeHot)
+		a.key, a.keyed = l.edgeKey(a.pl.Src, a.pl.Dsts[0], a.rec.Proto), true
+		l.edges.Prefetch(a.key)
+	}
+	for i := range n {
+		if a := &l.ahead[i]; a.keyed {
+			a.first = l.edgeAt(a.key)
+			prefetch.Range(unsafe.Pointer(a.first), edgeHot)
+		}
 	}
 	return n
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/flowpol/flowpol/baseline"
 	"github.com/flowpol/flowpol/flow"
+	"github.com/flowpol/flowpol/internal/openmap"
 	"github.com/flowpol/flowpol/resolve"
 	"github.com/flowpol/flowpol/topology"
 )
@@ -48,7 +49,7 @@ type Learner struct {
 	pre     resolve.Prefetcher // res, when it is one
 	opts    Options
 	width   int64 // bucket width, seconds
-	edges   map[edgeKey]*edge
+	edges   openmap.Map[edgeKey, edge]
 	touched []*edge // edges added to since the last Take
 	pl      resolve.Placement
 	ahead   [readAhead]ahead // records placed ahead of their adding
@@ -102,10 +103,19 @@ type waitingRecord struct {
 	since time.Time
 }
 
+// edgeKey is what tells an edge from the others: its ends, port and
+// protocol.
 type edgeKey struct {
 	src, dst resolve.EndID
 	port     uint16
 	proto    flow.Proto
+}
+
+// Hash mixes every field into the top bits, so that keys which differ in
+// one end only spread over the whole map.
+func (k edgeKey) Hash() uint64 {
+	h := (uint64(k.src)<<32 | uint64(k.dst)) * 0x9E3779B97F4A7C15
+	return (h ^ uint64(k.port)<<8 ^ uint64(k.proto)) * 0xD6E8FEB86659FD93
 }
 
 // New learns with res.
@@ -128,7 +138,7 @@ func New(res resolve.Resolver, opts Options) (*Learner, error) {
 	if opts.DNSGrace <= 0 {
 		opts.DNSGrace = time.Minute
 	}
-	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), edges: map[edgeKey]*edge{}, dns: newDNSState(opts.DNSGrace.Milliseconds())}
+	l := &Learner{res: res, opts: opts, width: int64(opts.Bucket / time.Second), dns: newDNSState(opts.DNSGrace.Milliseconds())}
 	l.pre, _ = res.(resolve.Prefetcher)
 	l.run = baseline.Run{Source: opts.Source, Started: opts.Now().UTC(), Ignored: map[string]uint64{}}
 	return l, nil
@@ -220,16 +230,26 @@ func (l *Learner) add(rec *flow.Record, p *resolve.Placement, first *edge) {
 
 // edge returns the edge from src to d, made when new.
 func (l *Learner) edge(src, d resolve.Target, proto flow.Proto) *edge {
+	return l.edgeAt(l.edgeKey(src, d, proto))
+}
+
+// edgeKey is the key of the edge from src to d.
+func (l *Learner) edgeKey(src, d resolve.Target, proto flow.Proto) edgeKey {
 	k := edgeKey{port: d.Port, proto: proto}
 	k.src, k.dst = l.ownNode(src, d)
+	return k
+}
+
+// edgeAt returns the edge of key k, new when there was none.
+func (l *Learner) edgeAt(k edgeKey) *edge {
 	if l.last != nil && k == l.lastKey {
 		return l.last
 	}
-	e := l.edges[k]
+	e := l.edges.Get(k)
 	if e == nil {
 		e = &edge{edge: topology.Edge{Src: l.end(k.src), Dst: l.end(k.dst), Port: k.port, Proto: k.proto}, backend: backendKey{k.dst, k.port, k.proto}}
 		e.external = e.edge.Dst.Kind == topology.KindExternal
-		l.edges[k] = e
+		l.edges.Put(k, e)
 	}
 	l.last, l.lastKey = e, k
 	return e
@@ -301,7 +321,7 @@ func (l *Learner) weights(s *sharedCount, served *map[backendKey]uint64) ([]uint
 // the run: what its edges' servers reported, from every client.
 func (l *Learner) served() map[backendKey]uint64 {
 	out := map[backendKey]uint64{}
-	for _, e := range l.edges {
+	for _, e := range l.edges.All() {
 		if e.served > 0 {
 			out[e.backend] = flow.AddCounts(out[e.backend], e.served)
 		}
@@ -490,7 +510,7 @@ func (l *Learner) Take() *baseline.Delta {
 // caller's. Its maps are copies.
 func (l *Learner) Run() baseline.Run {
 	r := l.run
-	r.Edges = len(l.edges)
+	r.Edges = l.edges.Len()
 	r.Unresolved = map[string]uint64{}
 	for reason, n := range l.unresolved {
 		if n > 0 {
@@ -502,4 +522,4 @@ func (l *Learner) Run() baseline.Run {
 }
 
 // Edges returns how many distinct edges the learner has seen.
-func (l *Learner) Edges() int { return len(l.edges) }
+func (l *Learner) Edges() int { return l.edges.Len() }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"testing"
@@ -47,41 +46,6 @@ func TestAddrMapLikeMap(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// TestAddrMapGrows: as an addrMap grows from empty to a large cluster's
-// addresses (a pod range's, in order, and others at random, some set
-// twice), it finds each address's latest value and nothing for an address
-// never set. If it failed, growing would lose or mix up addresses.
-func TestAddrMapGrows(t *testing.T) {
-	rnd := rand.New(rand.NewPCG(1, 2))
-	var set []netip.Addr
-	for i := range 20_000 {
-		set = append(set, netip.AddrFrom4([4]byte{10, 244, byte(i >> 8), byte(i)}))
-	}
-	for range 20_000 {
-		set = append(set, netip.AddrFrom4([4]byte{byte(rnd.Uint32()), byte(rnd.Uint32()), byte(rnd.Uint32()), byte(rnd.Uint32())}))
-	}
-	set = append(set, set[:1000]...) // set again, to a new value
-	m, want := newAddrMap(), map[netip.Addr]*addrInfo{}
-	for i, a := range set {
-		info := &addrInfo{apiPorts: []uint16{uint16(i)}}
-		m.set(a, info)
-		want[a] = info
-		if i%997 == 0 || i == len(set)-1 {
-			for b, w := range want {
-				if got := m.get(b); got != w {
-					t.Fatalf("after %d sets, %v: %p, want %p", i+1, b, got, w)
-				}
-			}
-		}
-	}
-	for range 20_000 {
-		a := netip.AddrFrom4([4]byte{10, byte(rnd.Uint32()), byte(rnd.Uint32()), byte(rnd.Uint32())})
-		if got := m.get(a); got != want[a] {
-			t.Fatalf("%v, never set: %p, want %p", a, got, want[a])
-		}
 	}
 }
 

@@ -1,6 +1,11 @@
 package kubestate
 
-import "net/netip"
+import (
+	"net/netip"
+	"unsafe"
+
+	"github.com/flowpol/flowpol/internal/prefetch"
+)
 
 // addrTable maps addresses to what they are; IPv4 addresses, the most,
 // by their four bytes, which hash and compare faster than a netip.Addr.
@@ -61,9 +66,35 @@ func (t *frozenAddrs) get(a netip.Addr) *addrInfo {
 	if a.Is4() {
 		k := a.As4()
 		h := hash4(k)
-		i := h >> t.shift
-		return t.v4[i>>blockBits][i&(1<<blockBits-1)].get(k, h)
+		return t.shard4(h).get(k, h)
 	}
 	info, _ := t.v6.get(hash16(a), a)
 	return info
+}
+
+// shard4 is the shard of an IPv4 address of hash h.
+func (t *frozenAddrs) shard4(h uint64) *v4Shard {
+	i := h >> t.shift
+	return t.v4[i>>blockBits][i&(1<<blockBits-1)]
+}
+
+// prefetchSlot asks for the slot where the lookup of a, when it is an
+// IPv4 address, begins.
+func (t *frozenAddrs) prefetchSlot(a netip.Addr) {
+	if a.Is4() {
+		h := hash4(a.As4())
+		s := t.shard4(h)
+		prefetch.Range(unsafe.Pointer(&s.slots[s.home(h)]), unsafe.Sizeof(v4Slot{}))
+	}
+}
+
+// prefetchInfo asks for what a is, when it is an IPv4 address in the
+// cluster.
+func (t *frozenAddrs) prefetchInfo(a netip.Addr) {
+	if !a.Is4() {
+		return
+	}
+	if info := t.get(a); info != nil {
+		prefetch.Range(unsafe.Pointer(info), unsafe.Sizeof(*info))
+	}
 }

@@ -67,8 +67,8 @@ func TestLiveResolvesAsInventory(t *testing.T) {
 }
 
 // placing places records over and over on another goroutine, as a
-// learner does while the handlers run, until the returned function is
-// called.
+// learner does while the handlers run (asking for their memory first),
+// until the returned function is called.
 func placing(r resolve.Resolver, recs []flow.Record) (stop func()) {
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -80,6 +80,7 @@ func placing(r resolve.Resolver, recs []flow.Record) (stop func()) {
 				return
 			default:
 			}
+			prefetched(r, &recs[i%len(recs)])
 			r.Place(&recs[i%len(recs)], &p)
 			r.Workloads(0)
 			r.Cluster()
@@ -264,11 +265,22 @@ type placement struct {
 	Unknown bool
 }
 
+// prefetched asks r for rec's memory ahead of placing it, as a learner
+// does, when r can: it must change nothing, and never fault, whatever the
+// addresses and however the indexes change meanwhile.
+func prefetched(r resolve.Resolver, rec *flow.Record) {
+	if pre, ok := r.(resolve.Prefetcher); ok {
+		pre.PrefetchIndex(rec)
+		pre.PrefetchEnds(rec)
+	}
+}
+
 // placed places rec with r; known, when r cannot say Unknown itself,
 // tells which pod uids it knows, and Unknown is derived as a live
 // resolver must say it.
 func placed(r resolve.Resolver, known func(string) bool, rec *flow.Record) placement {
 	var p resolve.Placement
+	prefetched(r, rec)
 	r.Place(rec, &p)
 	out := placement{Src: target(r, p.Src), Unknown: p.Unknown}
 	for _, d := range p.Dsts {

@@ -86,6 +86,21 @@ func (r *Resolver) Place(rec *flow.Record, p *resolve.Placement) {
 	p.Unknown = unknown || u || ud
 }
 
+// PrefetchIndex asks for the slots where Place begins looking up rec's
+// addresses, as the indexes stand now.
+func (r *Resolver) PrefetchIndex(rec *flow.Record) {
+	v := r.view.Load()
+	v.addrs.prefetchSlot(rec.Src.Addr())
+	v.addrs.prefetchSlot(rec.Dst.Addr())
+}
+
+// PrefetchEnds asks for what rec's addresses are, as Place will read it.
+func (r *Resolver) PrefetchEnds(rec *flow.Record) {
+	v := r.view.Load()
+	v.addrs.prefetchInfo(rec.Src.Addr())
+	v.addrs.prefetchInfo(rec.Dst.Addr())
+}
+
 func (v *view) pod(uid string) (podRef, bool) { return v.pods.get(hashString(v.seed, uid), uid) }
 
 // observerPod is the pod that observed a record, by its uid, when it

@@ -42,29 +42,43 @@ func BenchmarkPlace(b *testing.B) {
 // BenchmarkPlaceLearn is BenchmarkPlace's flows learned, each edge once
 // before the timer starts, with a delta taken every 512 Ki records as a
 // commit would: the learning thread's CPU per record at that scale, of
-// which BenchmarkStateChurn measures the rate beside an API server.
+// which BenchmarkStateChurn measures the rate beside an API server. Add
+// adds a record at a time; AddAll adds batches of 8 Ki records, as the
+// aggregator adds an agent's batch, placing them a few ahead of adding
+// them (an iteration is still one record: a batch's are added at its
+// first).
 func BenchmarkPlaceLearn(b *testing.B) {
 	r, recs := placeScale(b)
-	l, err := learn.New(r, learn.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	for i := range recs {
-		l.Add(&recs[i])
-	}
-	l.Take()
-	b.ResetTimer()
-	n := 0
-	spent, ok := OnThread(func() {
-		for ; b.Loop(); n++ {
-			l.Add(&recs[n%len(recs)])
-			if n%(512*1024) == 0 {
-				l.Take()
+	for _, bench := range []struct {
+		name  string
+		batch int
+	}{{"Add", 1}, {"AddAll", 8 << 10}} {
+		b.Run(bench.name, func(b *testing.B) {
+			l, err := learn.New(r, learn.Options{})
+			if err != nil {
+				b.Fatal(err)
 			}
-		}
-	})
-	if ok {
-		b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/record")
+			l.AddAll(recs)
+			l.Take()
+			b.ResetTimer()
+			n := 0
+			spent, ok := OnThread(func() {
+				for ; b.Loop(); n++ {
+					switch i := n % len(recs); {
+					case bench.batch == 1:
+						l.Add(&recs[i])
+					case i%bench.batch == 0:
+						l.AddAll(recs[i : i+bench.batch])
+					}
+					if n%(512*1024) == 0 {
+						l.Take()
+					}
+				}
+			})
+			if ok {
+				b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/record")
+			}
+		})
 	}
 }
 

@@ -66,7 +66,7 @@ type Resolver struct {
 	version  uint64
 }
 
-var _ resolve.Resolver = (*Resolver)(nil)
+var _ resolve.Prefetcher = (*Resolver)(nil)
 
 type nsName struct{ ns, name string }
 

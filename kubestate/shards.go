@@ -131,7 +131,7 @@ func newV4Shard(m map[[4]byte]*addrInfo) *v4Shard {
 	s := &v4Shard{mask: n - 1, slots: make([]v4Slot, n)}
 	for k, info := range m {
 		key := binary.BigEndian.Uint32(k[:])
-		i := uint32(hash4(k)>>32) & s.mask
+		i := s.home(hash4(k))
 		for s.slots[i].info != nil {
 			i = (i + 1) & s.mask
 		}
@@ -140,9 +140,12 @@ func newV4Shard(m map[[4]byte]*addrInfo) *v4Shard {
 	return s
 }
 
+// home is the slot where the probe of a key of hash h begins.
+func (s *v4Shard) home(h uint64) uint32 { return uint32(h>>32) & s.mask }
+
 func (s *v4Shard) get(k [4]byte, h uint64) *addrInfo {
 	key := binary.BigEndian.Uint32(k[:])
-	for i := uint32(h>>32) & s.mask; ; i = (i + 1) & s.mask {
+	for i := s.home(h); ; i = (i + 1) & s.mask {
 		if sl := &s.slots[i]; sl.key == key || sl.info == nil {
 			return sl.info
 		}

@@ -11,6 +11,5 @@
 // resolver's lifetime, and a Static rebuilt from a newer inventory keeps
 // the numbers. A Static is a Prefetcher too: a loop over many records
 // asks it for the memory of their addresses ahead of placing them.
-// Nothing here needs privileges; a Static is not safe for
-// concurrent use.
+// Nothing here needs privileges; a Static is not safe for concurrent use.
 package resolve

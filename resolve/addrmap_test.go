@@ -1,14 +1,10 @@
 package resolve
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"net/netip"
 	"slices"
 	"testing"
 
-	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/internal/synth"
 )
 
@@ -60,24 +56,17 @@ func TestPlaceLikeUncached(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	if err := c.WriteFlows(&buf, 20_000); err != nil {
+	recs, err := c.Records(20_000)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if len(recs) < 20_000 {
+		t.Fatalf("read %d records, want 20000", len(recs))
 	}
 	cached, uncached := New(c.Inventory(), Options{}), New(c.Inventory(), Options{})
 	var p, q Placement
-	rd := flow.NewReader(&buf, "synthetic")
-	for n := 0; ; n++ {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			if n < 20_000 {
-				t.Fatalf("read %d records, want 20000", n)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	for n := range recs {
+		rec := &recs[n]
 		cached.Place(rec, &p)
 		uncached.lastSrcOK = false
 		uncached.Place(rec, &q)

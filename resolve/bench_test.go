@@ -1,12 +1,8 @@
 package resolve
 
 import (
-	"bytes"
-	"errors"
-	"io"
 	"testing"
 
-	"github.com/flowpol/flowpol/flow"
 	"github.com/flowpol/flowpol/internal/synth"
 )
 
@@ -20,21 +16,9 @@ func BenchmarkResolve(b *testing.B) {
 	}
 	r := New(c.Inventory(), Options{})
 	var p Placement
-	var buf bytes.Buffer
-	if err := c.WriteFlows(&buf, 100_000); err != nil {
+	recs, err := c.Records(100_000)
+	if err != nil {
 		b.Fatal(err)
-	}
-	var recs []flow.Record
-	rd := flow.NewReader(&buf, "synthetic")
-	for {
-		rec, err := rd.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			b.Fatal(err)
-		}
-		recs = append(recs, *rec)
 	}
 	b.ResetTimer()
 	var n int

@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -37,6 +39,27 @@ func (c *Cluster) WriteFlows(w io.Writer, n int) error {
 		return fmt.Errorf("write flows: %w", err)
 	}
 	return nil
+}
+
+// Records returns the n records WriteFlows writes, as a flow.Reader reads
+// them back from its output.
+func (c *Cluster) Records(n int) ([]flow.Record, error) {
+	var buf bytes.Buffer
+	if err := c.WriteFlows(&buf, n); err != nil {
+		return nil, err
+	}
+	recs := make([]flow.Record, 0, n)
+	rd := flow.NewReader(&buf, "synthetic")
+	for {
+		rec, err := rd.Next()
+		if errors.Is(err, io.EOF) {
+			return recs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read synthetic flows back: %w", err)
+		}
+		recs = append(recs, *rec)
+	}
 }
 
 type flowWriter struct {

@@ -3,8 +3,6 @@ package synth_test
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"path/filepath"
 	"testing"
 	"time"
@@ -62,21 +60,20 @@ func TestDeterministic(t *testing.T) {
 // fall outside the span, or the count is wrong.
 func TestFlowsParse(t *testing.T) {
 	c := newCluster(t, small)
-	var buf bytes.Buffer
-	if err := c.WriteFlows(&buf, 3001); err != nil {
+	recs, err := c.Records(3001)
+	if err != nil {
 		t.Fatal(err)
 	}
 	from, to := c.Span()
-	n, servers := 0, 0
-	eachRecord(t, buf.Bytes(), func(rec *flow.Record) {
+	n, servers := len(recs), 0
+	for i, rec := range recs {
 		if rec.Time.Before(from) || !rec.Time.Before(to) {
-			t.Fatalf("record %d at %v, outside [%v, %v)", n, rec.Time, from, to)
+			t.Fatalf("record %d at %v, outside [%v, %v)", i, rec.Time, from, to)
 		}
 		if rec.Observer == flow.Server {
 			servers++
 		}
-		n++
-	})
+	}
 	if n != 3001 {
 		t.Errorf("read %d records, want 3001", n)
 	}
@@ -156,13 +153,17 @@ func TestUnknownPorts(t *testing.T) {
 	opts := small
 	opts.UnknownPorts = 0.2
 	c := newCluster(t, opts)
-	_, flows := render(t, opts, 20_000)
+	recs, err := c.Records(20_000)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, err := learn.New(resolve.New(c.Inventory(), resolve.Options{}), learn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var unknown, clients int
-	eachRecord(t, flows, func(rec *flow.Record) {
+	for i := range recs {
+		rec := &recs[i]
 		if rec.Observer == flow.Client {
 			clients++
 		}
@@ -173,7 +174,7 @@ func TestUnknownPorts(t *testing.T) {
 			unknown++
 		}
 		l.Add(rec)
-	})
+	}
 	if share := float64(unknown) / float64(clients); share < 0.05 || share > 0.2 {
 		t.Errorf("%d of %d client records to an unknown port (%.3f); want a fifth of the calls through workloads' Services", unknown, clients, share)
 	}
@@ -183,21 +184,5 @@ func TestUnknownPorts(t *testing.T) {
 	}
 	if got != uint64(unknown) {
 		t.Errorf("learning left %d records unresolved (%v), want the %d to the unknown port", got, l.Run().Unresolved, unknown)
-	}
-}
-
-// eachRecord calls fn with each record of a flow file.
-func eachRecord(t *testing.T, flows []byte, fn func(*flow.Record)) {
-	t.Helper()
-	r := flow.NewReader(bytes.NewReader(flows), "flows")
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		fn(rec)
 	}
 }

@@ -103,13 +103,20 @@ func (g *flowWriter) connection() error {
 		Src: netip.AddrPortFrom(client.addr, uint16(32768+g.rng.IntN(28232))), Dst: dst,
 		PID: e.client.pid, Comm: e.client.comm, Count: g.count(),
 	}
+	client.sock.fill(&rec)
 	if err := g.write(&rec); err != nil || len(e.backends) == 0 || unknown || g.written == g.n {
 		return err
 	}
 	rec.Time = g.clamp(at.Add(time.Duration(100+g.rng.IntN(1900)) * time.Microsecond))
 	rec.Node, rec.Observer, rec.PID, rec.Comm = server.node, flow.Server, 0, e.comm
 	rec.Dst = netip.AddrPortFrom(server.addr, e.target)
+	server.sock.fill(&rec)
 	return g.write(&rec)
+}
+
+// fill sets what the collector writes of the observing socket's pod.
+func (s socketOf) fill(rec *flow.Record) {
+	rec.CgroupID, rec.PodUID, rec.ContainerID, rec.Netns = s.cgroupID, s.uid, s.container, s.netns
 }
 
 func (g *flowWriter) write(rec *flow.Record) error {

@@ -1,6 +1,8 @@
 package synth
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"time"
@@ -130,11 +132,33 @@ func (b *builder) pods(n int, meta func(i int) metav1.ObjectMeta, c corev1.Conta
 		if err != nil {
 			return nil, err
 		}
-		b.inv.Pods = append(b.inv.Pods, newPod(meta(i), c, ep, hostIP))
+		m := meta(i)
+		ep.sock = podSocket(string(m.UID), len(b.inv.Pods))
+		b.inv.Pods = append(b.inv.Pods, newPod(m, c, ep, hostIP))
 		eps = append(eps, ep)
 	}
 	return eps, nil
 }
+
+// podSocket is what the collector writes of a socket in the i-th pod,
+// whose uid is uid. Nothing is drawn from the builder's random numbers, so
+// the cluster is the same with or without it.
+func podSocket(uid string, i int) socketOf {
+	sum := sha256.Sum256([]byte(uid))
+	return socketOf{
+		cgroupID:  firstPodCgroup + uint64(i),
+		uid:       uid,
+		container: hex.EncodeToString(sum[:]),
+		netns:     firstPodNetns + uint32(i),
+	}
+}
+
+// firstPodCgroup and firstPodNetns number the pods' cgroups and network
+// namespaces, as inode numbers look on a node.
+const (
+	firstPodCgroup = 1 << 16
+	firstPodNetns  = 4026532000
+)
 
 func newPod(meta metav1.ObjectMeta, c corev1.Container, ep endpoint, hostIP netip.Addr) corev1.Pod {
 	return corev1.Pod{

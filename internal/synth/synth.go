@@ -101,11 +101,22 @@ type Cluster struct {
 	total float64 // the sum of the edges' weights
 }
 
-// endpoint is a pod, or the API server's node address: where it is and the
-// node that observes it.
+// endpoint is a pod, or the API server's node address: where it is, the
+// node that observes it and, for a pod, what the collector there writes of
+// a socket in it.
 type endpoint struct {
 	addr netip.Addr
 	node string
+	sock socketOf
+}
+
+// socketOf is what the collector writes of the pod a socket is in: its
+// cgroup's id, the pod's uid and the container's id (from the cgroup's
+// path) and its network namespace. The zero value is a socket in no pod.
+type socketOf struct {
+	cgroupID       uint64
+	uid, container string
+	netns          uint32
 }
 
 // workload is an application workload and what its traffic needs.

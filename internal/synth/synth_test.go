@@ -3,6 +3,7 @@ package synth_test
 import (
 	"bytes"
 	"context"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -79,6 +80,64 @@ func TestFlowsParse(t *testing.T) {
 	}
 	if servers < n/3 {
 		t.Errorf("%d of %d records are server-observed, want about half", servers, n)
+	}
+}
+
+// TestRecordsNameObserver fails unless each record observed in a pod
+// carries, as the collector writes them, that pod's uid, a container id,
+// and a cgroup and network namespace no other pod has; and a record
+// observed outside any pod (the API server, on its node's address) none.
+func TestRecordsNameObserver(t *testing.T) {
+	c := newCluster(t, small)
+	recs, err := c.Records(3001)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uidAt := map[netip.Addr]string{}
+	for _, p := range c.Inventory().Pods {
+		uidAt[netip.MustParseAddr(p.Status.PodIP)] = string(p.UID)
+	}
+	type socket struct {
+		cgroup    uint64
+		container string
+		netns     uint32
+	}
+	byUID, inPods, outside := map[string]socket{}, 0, 0
+	for i, rec := range recs {
+		at := rec.Src.Addr()
+		if rec.Observer == flow.Server {
+			at = rec.Dst.Addr()
+		}
+		uid, inPod := uidAt[at]
+		got := socket{rec.CgroupID, rec.ContainerID, rec.Netns}
+		switch {
+		case !inPod && (rec.PodUID != "" || got != socket{}):
+			t.Fatalf("record %d, observed at %v in no pod, names pod %q, %+v", i, at, rec.PodUID, got)
+		case !inPod:
+			outside++
+			continue
+		case rec.PodUID != uid:
+			t.Fatalf("record %d, observed at %v, names pod %q, want %q", i, at, rec.PodUID, uid)
+		case len(rec.ContainerID) != 64 || rec.CgroupID == 0 || rec.Netns == 0:
+			t.Fatalf("record %d: pod %s's socket %+v", i, uid, got)
+		}
+		inPods++
+		if prev, ok := byUID[uid]; ok && prev != got {
+			t.Fatalf("record %d: pod %s's socket %+v, before %+v", i, uid, got, prev)
+		}
+		byUID[uid] = got
+	}
+	seen := map[socket]string{}
+	for uid, s := range byUID {
+		for _, other := range []socket{{cgroup: s.cgroup}, {container: s.container}, {netns: s.netns}} {
+			if prev, ok := seen[other]; ok {
+				t.Errorf("pods %s and %s share %+v", prev, uid, other)
+			}
+			seen[other] = uid
+		}
+	}
+	if inPods == 0 || outside == 0 {
+		t.Errorf("%d records observed in pods, %d outside: want both", inPods, outside)
 	}
 }
 

@@ -73,7 +73,7 @@ func (r *Reader) fastParse(b []byte) bool {
 	c := cursor{b: b}
 	rec := &r.rec
 	*rec = Record{Count: 1}
-	if !c.lit(`{"time":"`) || !r.day.fastTime(&c, &rec.Time) || !c.lit(`,"node":"`) || !r.fastString(&c, &rec.Node) {
+	if !c.lit(`{"time":"`) || !r.day.fastTime(&c, &rec.Time) || !c.lit(`,"node":"`) || !r.fastString(&c, &rec.Node, true) {
 		return false
 	}
 	if !c.lit(`,"proto":"`) || !fastProto(&c, &rec.Proto) || !c.lit(`,"src_ip":"`) || !fastAddrPort(&c, &rec.Src, `,"src_port":`, 0) {
@@ -100,16 +100,16 @@ func (r *Reader) fastOptional(c *cursor, rec *Record) bool {
 		n, ok = c.uint(limit)
 		return n
 	}
-	str := func(key string, dst *string) {
+	str := func(key string, dst *string, intern bool) {
 		if ok && c.lit(key) {
-			ok = r.fastString(c, dst)
+			ok = r.fastString(c, dst, intern)
 		}
 	}
 	rec.PID = uint32(num(`,"pid":`, math.MaxUint32))
-	str(`,"comm":"`, &rec.Comm)
+	str(`,"comm":"`, &rec.Comm, true)
 	rec.CgroupID = num(`,"cgroup_id":`, math.MaxUint64)
-	str(`,"pod_uid":"`, &rec.PodUID)
-	str(`,"container_id":"`, &rec.ContainerID)
+	str(`,"pod_uid":"`, &rec.PodUID, false)
+	str(`,"container_id":"`, &rec.ContainerID, false)
 	rec.Netns = uint32(num(`,"netns":`, math.MaxUint32))
 	if ok && c.lit(`,"count":`) {
 		rec.Count, ok = c.uint(math.MaxUint64)
@@ -118,17 +118,14 @@ func (r *Reader) fastOptional(c *cursor, rec *Record) bool {
 	return ok
 }
 
-// fastString reads a plain string, interned as the general parser does.
-func (r *Reader) fastString(c *cursor, dst *string) bool {
+// fastString reads a plain string, interned when intern says, as the
+// general parser does.
+func (r *Reader) fastString(c *cursor, dst *string, intern bool) bool {
 	b, ok := c.plain()
 	if !ok {
 		return false
 	}
-	if len(b) == 0 {
-		*dst = ""
-		return true
-	}
-	*dst = r.intern(b)
+	*dst = r.stringOf(b, intern)
 	return true
 }
 

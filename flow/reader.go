@@ -205,12 +205,13 @@ func protoOf(b []byte) Proto {
 
 func (r *Reader) parseOptional(f *fields, rec *Record) error {
 	for _, s := range []struct {
-		name string
-		v    *fastjson.Value
-		dst  *string
-	}{{"node", f.node, &rec.Node}, {"comm", f.comm, &rec.Comm}, {"pod_uid", f.podUID, &rec.PodUID}, {"container_id", f.containerID, &rec.ContainerID}} {
+		name   string
+		v      *fastjson.Value
+		dst    *string
+		intern bool
+	}{{"node", f.node, &rec.Node, true}, {"comm", f.comm, &rec.Comm, true}, {"pod_uid", f.podUID, &rec.PodUID, false}, {"container_id", f.containerID, &rec.ContainerID, false}} {
 		var err error
-		if *s.dst, err = r.str(s.name, s.v); err != nil {
+		if *s.dst, err = r.str(s.name, s.v, s.intern); err != nil {
 			return err
 		}
 	}
@@ -313,9 +314,9 @@ func (r *Reader) bytes(field string, v *fastjson.Value) ([]byte, error) {
 	return b, nil
 }
 
-// str returns an optional string field, interned: these repeat (node,
-// process and pod names), and interning spares an allocation a record.
-func (r *Reader) str(field string, v *fastjson.Value) (string, error) {
+// str returns an optional string field, interned when intern says (see
+// stringOf).
+func (r *Reader) str(field string, v *fastjson.Value, intern bool) (string, error) {
 	if v == nil || v.Type() == fastjson.TypeNull {
 		return "", nil
 	}
@@ -323,7 +324,21 @@ func (r *Reader) str(field string, v *fastjson.Value) (string, error) {
 	if err != nil {
 		return "", r.fail(field, errors.New("not a string"))
 	}
-	return r.intern(b), nil
+	return r.stringOf(b, intern), nil
+}
+
+// stringOf returns b as a string: interned when intern says (a field of
+// few values, a node's or a process's name), else new (a pod's uid or a
+// container's id, one of each per pod: interning thousands of them costs
+// more in lookups that miss the processor's caches than it saves).
+func (r *Reader) stringOf(b []byte, intern bool) string {
+	switch {
+	case len(b) == 0:
+		return ""
+	case intern:
+		return r.intern(b)
+	}
+	return string(b)
 }
 
 // intern returns b as a string, the same string each time for up to

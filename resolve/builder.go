@@ -70,7 +70,7 @@ func (b *builder) addPods() {
 		ref := b.podRef(p)
 		b.podRefs[p] = ref
 		if p.UID != "" {
-			b.r.uids[string(p.UID)] = ref
+			b.r.uids.set(string(p.UID), ref)
 		}
 		for _, addr := range PodAddrs(p) {
 			info := b.r.addr(addr)

@@ -24,7 +24,7 @@ type Static struct {
 	opts Options
 	*endTable
 	addrs     addrMap
-	uids      map[string]podRef
+	uids      uidMap
 	nodePorts map[svcKey][]Target // keyed with the zero address
 	internal  []netip.Prefix
 	workloads map[topology.WorkloadRef]topology.Workload
@@ -124,7 +124,7 @@ func build(inv *inventory.Inventory, opts Options, tab *endTable) *Static {
 		opts:      opts,
 		endTable:  tab,
 		addrs:     newAddrMap(),
-		uids:      map[string]podRef{},
+		uids:      newUIDMap(),
 		nodePorts: map[svcKey][]Target{},
 		internal:  append([]netip.Prefix(nil), opts.ClusterCIDRs...),
 		workloads: map[topology.WorkloadRef]topology.Workload{},
@@ -184,12 +184,18 @@ func (r *Static) Place(rec *flow.Record, p *Placement) {
 
 // PrefetchIndex asks for where Place begins looking up rec's addresses.
 func (r *Static) PrefetchIndex(rec *flow.Record) {
+	if rec.PodUID != "" {
+		r.uids.prefetchSlot(rec.PodUID)
+	}
 	r.addrs.prefetchSlot(rec.Src.Addr())
 	r.addrs.prefetchSlot(rec.Dst.Addr())
 }
 
 // PrefetchEnds asks for what rec's addresses are, as Place will read it.
 func (r *Static) PrefetchEnds(rec *flow.Record) {
+	if rec.PodUID != "" {
+		r.uids.prefetchRef(rec.PodUID)
+	}
 	r.addrs.prefetchInfo(rec.Src.Addr())
 	r.addrs.prefetchInfo(rec.Dst.Addr())
 }
@@ -202,8 +208,7 @@ func (r *Static) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool
 	if rec.PodUID == "" || rec.Observer != side {
 		return podRef{}, false
 	}
-	p, ok := r.uids[rec.PodUID]
-	return p, ok
+	return r.uids.get(rec.PodUID)
 }
 
 // source resolves the end that opened a flow.

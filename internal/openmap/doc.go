@@ -7,4 +7,9 @@
 //
 // Keys hash themselves (Key); values are pointers, nil marking a free
 // slot. Nothing is ever removed.
+//
+// Strings is such a map for string keys, such as pods' uids: its slots are
+// keyed by the strings' hashes and its entries hold short strings in
+// themselves, so that neither step of a lookup reads a string elsewhere,
+// and both can be asked for ahead.
 package openmap

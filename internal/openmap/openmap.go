@@ -17,7 +17,7 @@ type Key interface {
 }
 
 // Map maps keys to pointers. The zero value is an empty map ready to use.
-// It is not safe for concurrent use.
+// Lookups (Get, All, Prefetch) may run at once; Put must run alone.
 type Map[K Key, V any] struct {
 	slots []slot[K, V] // none, or a power of two of them
 	n     int          // slots in use

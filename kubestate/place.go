@@ -1,7 +1,6 @@
 package kubestate
 
 import (
-	"hash/maphash"
 	"maps"
 	"net/netip"
 	"slices"
@@ -64,8 +63,7 @@ func (a *addrInfo) at(t int64) podRef {
 type view struct {
 	ends      *endTable
 	addrs     frozenAddrs
-	pods      frozen[string, podRef] // by uid
-	seed      maphash.Seed           // of the pods' hashes
+	pods      frozenPods
 	nodePorts map[svcKey]nodePort
 	internal  ranges
 }
@@ -74,50 +72,68 @@ type view struct {
 // event handled. It takes no lock and allocates nothing but new ends.
 func (r *Resolver) Place(rec *flow.Record, p *resolve.Placement) {
 	v := r.view.Load()
-	unknown := false
-	if rec.PodUID != "" {
-		_, known := v.pod(rec.PodUID)
-		unknown = !known
-	}
-	src, u := v.source(rec)
+	obs := v.observer(rec)
+	src, u := v.source(rec, obs.on(flow.Client))
 	p.Src = resolve.Target{End: src.end, Pod: src.pod, Node: src.node}
 	var ud bool
-	p.Dsts, ud = v.destinations(rec, p.Dsts[:0])
-	p.Unknown = unknown || u || ud
+	p.Dsts, ud = v.destinations(rec, p.Dsts[:0], obs.on(flow.Server))
+	p.Unknown = (rec.PodUID != "" && !obs.known) || u || ud
 }
 
 // PrefetchIndex asks for the slots where Place begins looking up rec's
-// addresses, as the indexes stand now.
+// pod uid and addresses, as the indexes stand now.
 func (r *Resolver) PrefetchIndex(rec *flow.Record) {
 	v := r.view.Load()
+	if rec.PodUID != "" {
+		v.pods.prefetchSlot(rec.PodUID)
+	}
 	v.addrs.prefetchSlot(rec.Src.Addr())
 	v.addrs.prefetchSlot(rec.Dst.Addr())
 }
 
-// PrefetchEnds asks for what rec's addresses are, as Place will read it.
+// PrefetchEnds asks for what rec's pod uid and addresses are, as Place
+// will read it.
 func (r *Resolver) PrefetchEnds(rec *flow.Record) {
 	v := r.view.Load()
+	if rec.PodUID != "" {
+		v.pods.prefetchEntry(rec.PodUID)
+	}
 	v.addrs.prefetchInfo(rec.Src.Addr())
 	v.addrs.prefetchInfo(rec.Dst.Addr())
 }
 
-func (v *view) pod(uid string) (podRef, bool) { return v.pods.get(hashString(v.seed, uid), uid) }
-
-// observerPod is the pod that observed a record, by its uid, when it
-// observed the end side: a known pod uid wins over the address, so a
-// reused pod IP cannot misattribute the observing end.
-func (v *view) observerPod(rec *flow.Record, side flow.Observer) (podRef, bool) {
-	if rec.PodUID == "" || rec.Observer != side {
-		return podRef{}, false
-	}
-	return v.pod(rec.PodUID)
+// observed is the pod that observed a record, by its uid: a known pod uid
+// wins over the address on the side it observed, so a reused pod IP
+// cannot misattribute the observing end.
+type observed struct {
+	ref   podRef
+	side  flow.Observer
+	known bool
 }
 
-// source resolves the end that opened a flow, and says whether it is an
-// unknown address in a cluster range.
-func (v *view) source(rec *flow.Record) (podRef, bool) {
-	if p, ok := v.observerPod(rec, flow.Client); ok {
-		return p, false
+// observer looks up the uid rec names, once for both of its ends.
+func (v *view) observer(rec *flow.Record) observed {
+	if rec.PodUID == "" {
+		return observed{}
+	}
+	ref, known := v.pods.get(rec.PodUID)
+	return observed{ref: ref, side: rec.Observer, known: known}
+}
+
+// on returns the observing pod when it observed side, else nil.
+func (o *observed) on(side flow.Observer) *podRef {
+	if !o.known || o.side != side {
+		return nil
+	}
+	return &o.ref
+}
+
+// source resolves the end that opened a flow (byUID, when the pod that
+// observed it is known), and says whether it is an unknown address in a
+// cluster range.
+func (v *view) source(rec *flow.Record, byUID *podRef) (podRef, bool) {
+	if byUID != nil {
+		return *byUID, false
 	}
 	addr := rec.Src.Addr()
 	info := v.addrs.get(addr)
@@ -133,12 +149,13 @@ func (v *view) source(rec *flow.Record) (podRef, bool) {
 }
 
 // destinations appends to ts the end (or, through a Service, the ends)
-// that accepted a flow, each with its target port, and says whether one
-// is an unknown address in a cluster range.
-func (v *view) destinations(rec *flow.Record, ts []resolve.Target) ([]resolve.Target, bool) {
+// that accepted a flow (byUID, when the pod that observed it is known),
+// each with its target port, and says whether one is an unknown address
+// in a cluster range.
+func (v *view) destinations(rec *flow.Record, ts []resolve.Target, byUID *podRef) ([]resolve.Target, bool) {
 	addr, port := rec.Dst.Addr(), rec.Dst.Port()
-	if p, ok := v.observerPod(rec, flow.Server); ok {
-		return append(ts, resolve.Target{End: p.end, Port: port, Pod: p.pod, Node: p.node}), false
+	if byUID != nil {
+		return append(ts, resolve.Target{End: byUID.end, Port: port, Pod: byUID.pod, Node: byUID.node}), false
 	}
 	info := v.addrs.get(addr)
 	switch {
@@ -178,7 +195,7 @@ func (r *Resolver) publish() {
 		return
 	}
 	was := r.view.Load()
-	v := &view{ends: &r.ends, addrs: r.addrs.publish(was.addrs), pods: r.pods.publish(was.pods), seed: r.seed,
+	v := &view{ends: &r.ends, addrs: r.addrs.publish(was.addrs), pods: publishPods(&r.pods, r.seed, was.pods),
 		nodePorts: was.nodePorts, internal: r.internal}
 	if r.stale {
 		v.nodePorts, r.stale = maps.Clone(r.nodePorts), false

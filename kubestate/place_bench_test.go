@@ -84,7 +84,8 @@ func BenchmarkPlaceLearn(b *testing.B) {
 
 // placeScale fills a resolver with the benchmarks' cluster, reporting
 // the handlers' CPU per event, and returns it with 1 Mi flows from random
-// pods to the Services of the next five workloads.
+// pods to the Services of the next five workloads, each naming its client
+// pod's uid, as a collector's records do.
 func placeScale(b *testing.B) (*Resolver, []flow.Record) {
 	pods, services := benchPods(b)
 	r := unstartedResolver(b)
@@ -97,11 +98,15 @@ func placeScale(b *testing.B) (*Resolver, []flow.Record) {
 	recs := make([]flow.Record, 1<<20)
 	for i := range recs {
 		pod := rng.IntN(pods)
-		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1,
+		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1, PodUID: scaleUID(pod),
 			Src: netip.AddrPortFrom(scaleAddr(pod), 40000), Dst: netip.AddrPortFrom(svcAddrs[(pod%services+1+rng.IntN(5))%services], 80)}
 	}
 	return r, recs
 }
+
+// scaleUID is the i-th pod's uid, as long as the API server's are; each
+// call makes a new string, as a reader does.
+func scaleUID(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-%012x", i, i) }
 
 func scaleAddr(i int) netip.Addr {
 	n := i / 250
@@ -122,7 +127,7 @@ func fillScale(r *Resolver, pods, services int) []netip.Addr {
 			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: name, Controller: ptr(true)}}}}}.deliver()
 		var eps []discoveryv1.Endpoint
 		for i := k; i < pods; i += services {
-			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", name, i), UID: types.UID(fmt.Sprint("uid-", i)), Labels: pl,
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: fmt.Sprintf("%s-%d", name, i), UID: types.UID(scaleUID(i)), Labels: pl,
 				OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: name + "-h", Controller: ptr(true)}}},
 				Spec:   corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: 8080}}}}},
 				Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: scaleAddr(i).String()}}

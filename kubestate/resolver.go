@@ -113,7 +113,7 @@ func NewResolver(f informers.SharedInformerFactory, opts ResolverOptions) (*Reso
 		apiAddrs:  map[netip.Addr][]uint16{},
 		cluster:   topology.Cluster{Namespaces: map[string]map[string]string{}},
 	}
-	r.view.Store(&view{ends: &r.ends, addrs: r.addrs.publish(frozenAddrs{}), pods: r.pods.publish(frozen[string, podRef]{}), seed: r.seed,
+	r.view.Store(&view{ends: &r.ends, addrs: r.addrs.publish(frozenAddrs{}), pods: publishPods(&r.pods, r.seed, frozenPods{}),
 		nodePorts: map[svcKey]nodePort{}, internal: r.internal})
 	if err := r.inf.addIndexers(); err != nil {
 		return nil, err

@@ -21,6 +21,7 @@ type frozenPods struct {
 func publishPods(s *shards[string, podRef], seed maphash.Seed, was frozenPods) frozenPods {
 	build := func(m map[string]podRef) *openmap.Strings[podRef] {
 		t := &openmap.Strings[podRef]{}
+		t.Reserve(len(m))
 		for uid, ref := range m {
 			t.Put(hashString(seed, uid), uid, ref)
 		}

@@ -67,11 +67,23 @@ func (m *Map[K, V]) Put(k K, v *V) {
 	}
 }
 
-// grow doubles the slots, or makes the first ones, and puts every key
-// again.
-func (m *Map[K, V]) grow() {
+// grow doubles the slots, or makes the first ones.
+func (m *Map[K, V]) grow() { m.resize(max(2*len(m.slots), minSlots)) }
+
+// Reserve makes room for n keys in all, so that putting up to n grows the
+// map no more.
+func (m *Map[K, V]) Reserve(n int) {
+	if n <= 0 {
+		return
+	}
+	if n := max(minSlots, 1<<bits.Len(uint(2*n-1))); n > len(m.slots) {
+		m.resize(n)
+	}
+}
+
+// resize makes n slots, a power of two, and puts every key again.
+func (m *Map[K, V]) resize(n int) {
 	old := m.slots
-	n := max(2*len(old), minSlots)
 	m.slots, m.n, m.shift = make([]slot[K, V], n), 0, uint8(64-bits.Len(uint(n))+1)
 	for _, s := range old {
 		if s.v != nil {

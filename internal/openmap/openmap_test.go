@@ -100,6 +100,33 @@ func checkLikeGoMap[K Key](t *testing.T, keys []K, absent func() K) {
 	}
 }
 
+// TestReserve: a Map that reserved room for n keys, empty or not, takes
+// them without growing, and finds every key it held before. If it failed,
+// a table built to a known size would grow as it filled, or lose keys.
+func TestReserve(t *testing.T) {
+	for _, tt := range []struct{ before, n int }{{0, 0}, {0, 1}, {0, 8}, {0, 9}, {0, 146}, {5, 146}, {100, 20}, {3000, 5000}} {
+		var m Map[addr, int]
+		for i := range tt.before {
+			m.Put(addr(i), new(int))
+		}
+		m.Reserve(tt.n)
+		slots := len(m.slots)
+		for i := range max(tt.n, tt.before) {
+			if m.Get(addr(i)) == nil {
+				m.Put(addr(i), new(int))
+			}
+		}
+		switch {
+		case len(m.slots) != slots:
+			t.Errorf("%d keys, room for %d: grew from %d slots to %d", tt.before, tt.n, slots, len(m.slots))
+		case m.Len() != max(tt.n, tt.before):
+			t.Errorf("%d keys, room for %d: Len %d", tt.before, tt.n, m.Len())
+		case tt.n > 0 && 2*tt.n > len(m.slots):
+			t.Errorf("room for %d in %d slots: more than half full", tt.n, len(m.slots))
+		}
+	}
+}
+
 // TestEmpty: the zero Map finds nothing, yields nothing and may be asked
 // to prefetch. If it failed, a map nobody put to would panic.
 func TestEmpty(t *testing.T) {

@@ -73,6 +73,10 @@ func (m *Strings[V]) Put(h uint64, s string, v V) {
 	m.m.Put(hashKey(h), e)
 }
 
+// Reserve makes room for n strings of distinct hashes in all, so that
+// putting up to n grows the map no more.
+func (m *Strings[V]) Reserve(n int) { m.m.Reserve(n) }
+
 // Len returns how many strings have a value.
 func (m *Strings[V]) Len() int {
 	n := 0

@@ -25,7 +25,7 @@ import (
 // resolver as informer events (no API server): ns/op is per flow, and the
 // handlers' cost per event of building it is reported beside.
 func BenchmarkPlace(b *testing.B) {
-	r, recs := placeScale(b)
+	r, recs, perEvent := placeScale(b)
 	var p resolve.Placement
 	b.ResetTimer()
 	n := 0
@@ -37,6 +37,7 @@ func BenchmarkPlace(b *testing.B) {
 	if ok {
 		b.ReportMetric(float64(spent.Nanoseconds())/float64(n), "cpu-ns/flow")
 	}
+	perEvent.report(b)
 }
 
 // BenchmarkPlaceLearn is BenchmarkPlace's flows learned, each edge once
@@ -48,7 +49,7 @@ func BenchmarkPlace(b *testing.B) {
 // them (an iteration is still one record: a batch's are added at its
 // first).
 func BenchmarkPlaceLearn(b *testing.B) {
-	r, recs := placeScale(b)
+	r, recs, _ := placeScale(b)
 	for _, bench := range []struct {
 		name  string
 		batch int
@@ -82,18 +83,31 @@ func BenchmarkPlaceLearn(b *testing.B) {
 	}
 }
 
-// placeScale fills a resolver with the benchmarks' cluster, reporting
-// the handlers' CPU per event, and returns it with 1 Mi flows from random
-// pods to the Services of the next five workloads, each naming its client
-// pod's uid, as a collector's records do.
-func placeScale(b *testing.B) (*Resolver, []flow.Record) {
+// eventCost is the handlers' CPU per event of filling the benchmarks'
+// cluster; ok is false where the thread's CPU time is not known.
+type eventCost struct {
+	micros float64
+	ok     bool
+}
+
+// report reports the cost beside a benchmark's figures, after its loop:
+// ResetTimer clears a metric reported before it.
+func (c eventCost) report(b *testing.B) {
+	if c.ok {
+		b.ReportMetric(c.micros, "cpu-µs/event")
+	}
+}
+
+// placeScale fills a resolver with the benchmarks' cluster and returns
+// it with the handlers' CPU per event and 1 Mi flows from random pods to
+// the Services of the next five workloads, each naming its client pod's
+// uid, as a collector's records do.
+func placeScale(b *testing.B) (*Resolver, []flow.Record, eventCost) {
 	pods, services := benchPods(b)
 	r := unstartedResolver(b)
 	var svcAddrs []netip.Addr
 	filled, filledOK := OnThread(func() { svcAddrs = fillScale(r, pods, services) })
-	if filledOK {
-		b.ReportMetric(float64(filled.Microseconds())/float64(pods+4*services), "cpu-µs/event")
-	}
+	perEvent := eventCost{float64(filled.Microseconds()) / float64(pods+4*services), filledOK}
 	rng := rand.New(rand.NewPCG(1, 2))
 	recs := make([]flow.Record, 1<<20)
 	for i := range recs {
@@ -101,7 +115,7 @@ func placeScale(b *testing.B) (*Resolver, []flow.Record) {
 		recs[i] = flow.Record{Time: t0.Add(time.Hour), Proto: flow.TCP, Observer: flow.Client, Count: 1, PodUID: scaleUID(pod),
 			Src: netip.AddrPortFrom(scaleAddr(pod), 40000), Dst: netip.AddrPortFrom(svcAddrs[(pod%services+1+rng.IntN(5))%services], 80)}
 	}
-	return r, recs
+	return r, recs, perEvent
 }
 
 // scaleUID is the i-th pod's uid, as long as the API server's are; each

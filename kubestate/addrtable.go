@@ -73,10 +73,7 @@ func (t *frozenAddrs) get(a netip.Addr) *addrInfo {
 }
 
 // shard4 is the shard of an IPv4 address of hash h.
-func (t *frozenAddrs) shard4(h uint64) *v4Shard {
-	i := h >> t.shift
-	return t.v4[i>>blockBits][i&(1<<blockBits-1)]
-}
+func (t *frozenAddrs) shard4(h uint64) *v4Shard { return shardOf(t.v4, t.shift, h) }
 
 // prefetchSlot asks for the slot where the lookup of a, when it is an
 // IPv4 address, begins.

@@ -30,10 +30,7 @@ func publishPods(s *shards[string, podRef], seed maphash.Seed, was frozenPods) f
 	return frozenPods{seed: seed, shift: s.shift, m: publishShards(s, was.m, build)}
 }
 
-func (f *frozenPods) shard(h uint64) *openmap.Strings[podRef] {
-	i := h >> f.shift
-	return f.m[i>>blockBits][i&(1<<blockBits-1)]
-}
+func (f *frozenPods) shard(h uint64) *openmap.Strings[podRef] { return shardOf(f.m, f.shift, h) }
 
 func (f *frozenPods) get(uid string) (podRef, bool) {
 	h := hashString(f.seed, uid)

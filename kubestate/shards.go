@@ -107,9 +107,15 @@ func (s *shards[K, V]) publish(was frozen[K, V]) frozen[K, V] {
 }
 
 func (f frozen[K, V]) get(h uint64, k K) (V, bool) {
-	i := h >> f.shift
-	v, ok := f.m[i>>blockBits][i&(1<<blockBits-1)][k]
+	v, ok := shardOf(f.m, f.shift, h)[k]
 	return v, ok
+}
+
+// shardOf is the published shard, in blocks, of a key of hash h: its top
+// bits, h >> shift.
+func shardOf[P any](blocks [][]P, shift uint8, h uint64) P {
+	i := h >> shift
+	return blocks[i>>blockBits][i&(1<<blockBits-1)]
 }
 
 // v4Shard is a published shard of the IPv4 addresses: slots that hold a

@@ -46,10 +46,10 @@ type Resolver interface {
 
 // Prefetcher is a Resolver that can ask the processor, ahead of Place,
 // for the memory Place will read for a record: a loop over records then
-// waits for little of it. PrefetchIndex asks for where the record's
-// addresses are looked up; PrefetchEnds, called a while later, for what
-// they are; Place, a while after that, finds both in the caches. Both are
-// hints: they change nothing Place does.
+// waits for little of it. PrefetchIndex asks for where the record's pod
+// uid and addresses are looked up; PrefetchEnds, called a while later,
+// for what they are; Place, a while after that, finds both in the caches.
+// Both are hints: they change nothing Place does.
 type Prefetcher interface {
 	Resolver
 	PrefetchIndex(rec *flow.Record)

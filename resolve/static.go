@@ -182,7 +182,8 @@ func (r *Static) Place(rec *flow.Record, p *Placement) {
 	p.Unknown = false
 }
 
-// PrefetchIndex asks for where Place begins looking up rec's addresses.
+// PrefetchIndex asks for where Place begins looking up rec's pod uid and
+// addresses.
 func (r *Static) PrefetchIndex(rec *flow.Record) {
 	if rec.PodUID != "" {
 		r.uids.prefetchSlot(rec.PodUID)
@@ -191,7 +192,8 @@ func (r *Static) PrefetchIndex(rec *flow.Record) {
 	r.addrs.prefetchSlot(rec.Dst.Addr())
 }
 
-// PrefetchEnds asks for what rec's addresses are, as Place will read it.
+// PrefetchEnds asks for what rec's pod uid and addresses are, as Place
+// will read it.
 func (r *Static) PrefetchEnds(rec *flow.Record) {
 	if rec.PodUID != "" {
 		r.uids.prefetchRef(rec.PodUID)

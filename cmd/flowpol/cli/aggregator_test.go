@@ -33,6 +33,10 @@ func freeAddr(t testing.TB) string {
 type aggregatorProc struct {
 	api, health, token, db string
 	args                   []string
+	// cgroup, when set, is a cgroup v1 directory the process starts in;
+	// env is added to its environment.
+	cgroup string
+	env    []string
 }
 
 func newAggregatorProc(t testing.TB, dir string) *aggregatorProc {
@@ -51,7 +55,10 @@ func (p *aggregatorProc) url() string { return "http://" + p.api }
 func (p *aggregatorProc) start(t testing.TB, log string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], p.args...)
-	cmd.Env = append(os.Environ(), "FLOWPOL_TEST_MAIN=1")
+	if p.cgroup != "" { // the shell moves itself into the cgroup, then runs the aggregator there
+		cmd = exec.Command("/bin/sh", append([]string{"-c", `echo $$ >"$0/cgroup.procs" && exec "$@"`, p.cgroup, os.Args[0]}, p.args...)...)
+	}
+	cmd.Env = append(append(os.Environ(), "FLOWPOL_TEST_MAIN=1"), p.env...)
 	f, err := os.OpenFile(log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)

@@ -23,6 +23,7 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 func TestMain(m *testing.M) {
 	testpods.MaybeRunHelper()
 	if os.Getenv("FLOWPOL_TEST_MAIN") == "1" { // as cmd/flowpol runs it
+		cli.LimitMemory(os.Stderr)
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := cli.Run(ctx, os.Args[1:], cli.Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr})
 		stop()

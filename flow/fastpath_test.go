@@ -2,7 +2,11 @@ package flow
 
 import (
 	"bytes"
+	"math"
+	"math/rand/v2"
 	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
@@ -186,5 +190,38 @@ func TestInternRecent(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestUintLikeParseUint: the fast path's integer reader takes a number
+// exactly when strconv.ParseUint reads it, without a leading zero, to a
+// value of at most the limit, and leaves the rest unread. If it failed,
+// the fast path would accept a count, pid, cgroup id or namespace the
+// general parser rejects as too large, or read one as another.
+func TestUintLikeParseUint(t *testing.T) {
+	inputs := []string{"0", "00", "01", "7", "", "x", "1.5", "1e3", "12,", "65535",
+		"4294967295", "4294967296", "1844674407370955161", "9999999999999999999",
+		"18446744073709551615", "18446744073709551616", "18446744073709551619", "18446744073709551620",
+		"19999999999999999999", "99999999999999999999", "100000000000000000000", "184467440737095516150"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		b := make([]byte, 1+rng.IntN(22))
+		for i := range b {
+			b[i] = byte('0' + rng.IntN(10))
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		for _, limit := range []uint64{math.MaxUint32, math.MaxUint64} {
+			digits := len(in) - len(strings.TrimLeft(in, "0123456789"))
+			v, err := strconv.ParseUint(in[:digits], 10, 64)
+			wantOK := err == nil && v <= limit && (in[0] != '0' || digits == 1) &&
+				!strings.ContainsAny(in[digits:min(digits+1, len(in))], ".eE")
+			c := cursor{b: []byte(in + `}`)}
+			got, ok := c.uint(limit)
+			if ok != wantOK || (ok && (got != v || c.i != digits)) {
+				t.Errorf("uint(%q, limit %d) = %d, %v, at %d; want %d, %v, at %d", in, limit, got, ok, c.i, v, wantOK, digits)
+			}
+		}
 	}
 }
